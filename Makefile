@@ -1,0 +1,79 @@
+# oxvec - two commands set up everything on a fresh machine:
+#   make demo   the main job (builds the engine, makes a venv, runs the demo)
+#   make test   every test (go vet, go test -race, the C ABI test, pytest)
+# Both install what they need: Go modules through the go command, Python
+# packages into .venv. Nothing else is required but Go, a C compiler and
+# Python 3.9+.
+
+SHELL := /bin/bash
+GO ?= go
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+LIB := python/oxvec/liboxvec.so
+GO_SOURCES := $(shell find core capi kernels -name '*.go' -not -name '*_test.go' 2>/dev/null) capi/oxvec.h go.mod $(wildcard go.sum)
+export PYTHONPATH := $(CURDIR)/python
+
+.PHONY: all demo test lib venv bench-venv go-vet go-test capi-test py-test fuzz bench clean
+
+all: lib
+
+# --- setup -----------------------------------------------------------------
+# Python dependencies come from pyproject.toml (project deps + an extra).
+define pip_install_extra
+	$(PY) -c 'import tomllib,sys; p=tomllib.load(open("pyproject.toml","rb"))["project"]; print("\n".join(p["dependencies"]+p["optional-dependencies"]["$(1)"]))' > $(VENV)/$(1).txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r $(VENV)/$(1).txt
+endef
+
+$(VENV)/.test-deps: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip setuptools wheel
+	$(call pip_install_extra,test)
+	touch $@
+
+$(VENV)/.bench-deps: $(VENV)/.test-deps pyproject.toml
+	$(call pip_install_extra,bench)
+	touch $@
+
+venv: $(VENV)/.test-deps
+bench-venv: $(VENV)/.bench-deps
+
+lib: $(LIB)
+$(LIB): $(GO_SOURCES)
+	$(GO) build -trimpath -buildmode=c-shared -o $@ ./capi
+	rm -f $(basename $@).h
+
+build/abi_test: capi/testdata/abi_test.c capi/oxvec.h $(LIB)
+	mkdir -p build
+	cc -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -O1 -Icapi -o $@ $< -L$(dir $(LIB)) -loxvec -lpthread -lm -Wl,-rpath,$(CURDIR)/$(dir $(LIB))
+
+# --- the main job ------------------------------------------------------------
+demo: venv lib
+	$(PY) -m oxvec demo
+
+# --- tests -------------------------------------------------------------------
+test: go-vet go-test capi-test py-test fuzz
+
+go-vet:
+	$(GO) vet ./...
+
+go-test:
+	$(GO) test -race -count=1 ./...
+
+capi-test: build/abi_test
+	./build/abi_test
+
+py-test: venv lib
+	$(PY) -m pytest -q tests
+
+# a short run of every fuzz target; longer runs: make fuzz FUZZTIME=10m
+FUZZTIME ?= 10s
+fuzz:
+	$(GO) test ./core/format -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+
+# --- benchmarks --------------------------------------------------------------
+bench: bench-venv lib
+	$(PY) benchmarks/bench_flat.py
+
+clean:
+	rm -rf build dist *.egg-info $(LIB) $(basename $(LIB)).h

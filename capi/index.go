@@ -1,0 +1,288 @@
+package main
+
+/*
+#define OXV_NO_PROTOTYPES
+#include "oxvec.h"
+*/
+import "C"
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"runtime/debug"
+	"runtime/metrics"
+	"unsafe"
+
+	"github.com/oxvec/oxvec/core/errs"
+	"github.com/oxvec/oxvec/core/index"
+)
+
+//export oxv_index_new
+func oxv_index_new(spec *C.char, out *C.oxv_handle, e *C.oxv_error) (rc C.int) {
+	defer recoverInto(&rc, e)
+	if spec == nil || out == nil {
+		return fail(e, fmt.Errorf("%w: spec and out must not be NULL", errs.InvalidArgument))
+	}
+	idx, err := index.New([]byte(cstring(spec)))
+	if err != nil {
+		return fail(e, err)
+	}
+	*out = newHandle(idx)
+	return C.OXV_OK
+}
+
+//export oxv_index_load
+func oxv_index_load(path *C.char, out *C.oxv_handle, e *C.oxv_error) (rc C.int) {
+	defer recoverInto(&rc, e)
+	if path == nil || out == nil {
+		return fail(e, fmt.Errorf("%w: path and out must not be NULL", errs.InvalidArgument))
+	}
+	inFlight.Add(1)
+	defer inFlight.Add(-1)
+	idx, err := index.LoadFile(cstring(path))
+	if err != nil {
+		return fail(e, err)
+	}
+	*out = newHandle(idx)
+	return C.OXV_OK
+}
+
+//export oxv_index_free
+func oxv_index_free(h C.oxv_handle, e *C.oxv_error) (rc C.int) {
+	defer recoverInto(&rc, e)
+	v, err := deleteHandle(h)
+	if err != nil {
+		return fail(e, err)
+	}
+	if idx, ok := v.(index.Index); ok {
+		if err := idx.Close(); err != nil {
+			return fail(e, err)
+		}
+	}
+	return C.OXV_OK
+}
+
+// checkDim rejects a batch whose row length is not the index's dimension,
+// before any pointer is turned into a slice.
+func checkDim(idx index.Index, d C.int64_t, what string) error {
+	if int(d) != idx.Dim() {
+		return fmt.Errorf("%w: %s have %d columns, the index has dim %d", errs.Dimension, what, int64(d), idx.Dim())
+	}
+	return nil
+}
+
+func checkCount(n C.int64_t, what string) error {
+	if n < 0 {
+		return fmt.Errorf("%w: %s count %d is negative", errs.InvalidArgument, what, int64(n))
+	}
+	return nil
+}
+
+//export oxv_index_add
+func oxv_index_add(h C.oxv_handle, x *C.float, n, d C.int64_t, ids, outIDs *C.int64_t, cancel *C.int32_t, e *C.oxv_error) (rc C.int) {
+	defer recoverInto(&rc, e)
+	inFlight.Add(1)
+	defer inFlight.Add(-1)
+	idx, err := lookupIndex(h)
+	if err != nil {
+		return fail(e, err)
+	}
+	if err := checkDim(idx, d, "vectors"); err != nil {
+		return fail(e, err)
+	}
+	if err := checkCount(n, "vector"); err != nil {
+		return fail(e, err)
+	}
+	if n > 0 && x == nil {
+		return fail(e, fmt.Errorf("%w: vectors pointer is NULL", errs.InvalidArgument))
+	}
+	if !plausible(unsafe.Pointer(x)) || !plausible(unsafe.Pointer(ids)) || !plausible(unsafe.Pointer(outIDs)) || !plausible(unsafe.Pointer(cancel)) {
+		return fail(e, fmt.Errorf("%w: a pointer argument is not a valid address", errs.InvalidArgument))
+	}
+	if err := checkMemory(int64(n) * int64(d) * 4); err != nil {
+		return fail(e, err)
+	}
+	var assigned []int64
+	if ids == nil {
+		assigned = int64s(outIDs, int64(n))
+	}
+	err = idx.Add(contextFor(cancel), floats(x, int64(n*d)), int64s(ids, int64(n)), assigned)
+	if err != nil {
+		return fail(e, err)
+	}
+	return C.OXV_OK
+}
+
+// checkMemory refuses an allocation of about `bytes` that would take the Go
+// heap past a memory limit the caller set. Without a limit the operating
+// system decides, as for any other library.
+func checkMemory(bytes int64) error {
+	limit := debug.SetMemoryLimit(-1)
+	if limit == math.MaxInt64 {
+		return nil
+	}
+	s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}}
+	metrics.Read(s)
+	used := int64(s[0].Value.Uint64())
+	if used+bytes > limit {
+		return fmt.Errorf("%w: the call needs about %d MiB more and %d of the %d MiB memory limit are in use; raise it with oxvec.set_memory_limit",
+			errNoMem, bytes>>20, used>>20, limit>>20)
+	}
+	return nil
+}
+
+// searchCall is a validated oxv_search_request in Go terms.
+type searchCall struct {
+	idx     index.Index
+	queries []float32
+	k       int
+	params  *index.SearchParams
+	ids     []int64
+	dist    []float32
+	ctx     context.Context
+}
+
+// readRequest validates a search request and views its buffers.
+func readRequest(r *C.oxv_search_request) (searchCall, error) {
+	if r == nil {
+		return searchCall{}, fmt.Errorf("%w: search request is NULL", errs.InvalidArgument)
+	}
+	if want := unsafe.Sizeof(C.oxv_search_request{}); uintptr(r.size) < want {
+		return searchCall{}, fmt.Errorf("%w: oxv_search_request.size is %d, this library needs %d (set it to sizeof(oxv_search_request))", errs.InvalidArgument, uint32(r.size), want)
+	}
+	idx, err := lookupIndex(r.index)
+	if err != nil {
+		return searchCall{}, err
+	}
+	nq, k := r.nq, r.k
+	if err := checkDim(idx, r.dim, "queries"); err != nil {
+		return searchCall{}, err
+	}
+	if err := checkCount(nq, "query"); err != nil {
+		return searchCall{}, err
+	}
+	if err := index.CheckK(int(k)); err != nil {
+		return searchCall{}, err
+	}
+	if r.ef < 0 || r.nprobe < 0 {
+		return searchCall{}, fmt.Errorf("%w: ef and nprobe must be >= 0 (0 = the index default), got %d and %d", errs.InvalidArgument, r.ef, r.nprobe)
+	}
+	if nq > 0 && (r.queries == nil || r.out_ids == nil || r.out_dist == nil) {
+		return searchCall{}, fmt.Errorf("%w: queries and both outputs must not be NULL", errs.InvalidArgument)
+	}
+	if nq > 0 && int64(k) > math.MaxInt64/int64(nq) {
+		return searchCall{}, fmt.Errorf("%w: nq*k overflows", errs.InvalidArgument)
+	}
+	if !plausible(unsafe.Pointer(r.queries)) || !plausible(unsafe.Pointer(r.out_ids)) || !plausible(unsafe.Pointer(r.out_dist)) || !plausible(unsafe.Pointer(r.cancel)) {
+		return searchCall{}, fmt.Errorf("%w: a pointer in the search request is not a valid address", errs.InvalidArgument)
+	}
+	c := searchCall{
+		idx:     idx,
+		queries: floats(r.queries, int64(nq*r.dim)),
+		k:       int(k),
+		ids:     int64s(r.out_ids, int64(nq*k)),
+		dist:    floats(r.out_dist, int64(nq*k)),
+		ctx:     contextFor(r.cancel),
+	}
+	if r.ef != 0 || r.nprobe != 0 {
+		c.params = &index.SearchParams{Ef: int(r.ef), NProbe: int(r.nprobe)}
+	}
+	return c, nil
+}
+
+func (c searchCall) run() error {
+	return c.idx.Search(c.ctx, c.queries, c.k, c.params, c.ids, c.dist)
+}
+
+//export oxv_index_search
+func oxv_index_search(r *C.oxv_search_request, e *C.oxv_error) (rc C.int) {
+	defer recoverInto(&rc, e)
+	inFlight.Add(1)
+	defer inFlight.Add(-1)
+	c, err := readRequest(r)
+	if err != nil {
+		return fail(e, err)
+	}
+	if err := c.run(); err != nil {
+		return fail(e, err)
+	}
+	return C.OXV_OK
+}
+
+//export oxv_index_remove
+func oxv_index_remove(h C.oxv_handle, ids *C.int64_t, n C.int64_t, removed *C.int64_t, e *C.oxv_error) (rc C.int) {
+	defer recoverInto(&rc, e)
+	inFlight.Add(1)
+	defer inFlight.Add(-1)
+	idx, err := lookupIndex(h)
+	if err != nil {
+		return fail(e, err)
+	}
+	if err := checkCount(n, "id"); err != nil {
+		return fail(e, err)
+	}
+	if n > 0 && ids == nil || !plausible(unsafe.Pointer(ids)) {
+		return fail(e, fmt.Errorf("%w: ids pointer is NULL or not a valid address", errs.InvalidArgument))
+	}
+	c, err := idx.Remove(contextFor(nil), int64s(ids, int64(n)))
+	if err != nil {
+		return fail(e, err)
+	}
+	if removed != nil {
+		*removed = C.int64_t(c)
+	}
+	return C.OXV_OK
+}
+
+//export oxv_index_len
+func oxv_index_len(h C.oxv_handle, out *C.int64_t, e *C.oxv_error) (rc C.int) {
+	defer recoverInto(&rc, e)
+	idx, err := lookupIndex(h)
+	if err != nil {
+		return fail(e, err)
+	}
+	if out != nil {
+		*out = C.int64_t(idx.Len())
+	}
+	return C.OXV_OK
+}
+
+//export oxv_index_info
+func oxv_index_info(h C.oxv_handle, buf *C.char, n C.size_t, needed *C.size_t, e *C.oxv_error) (rc C.int) {
+	defer recoverInto(&rc, e)
+	idx, err := lookupIndex(h)
+	if err != nil {
+		return fail(e, err)
+	}
+	js, err := json.Marshal(idx.Info())
+	if err != nil {
+		return fail(e, fmt.Errorf("%w: %v", errs.Internal, err))
+	}
+	if needed != nil {
+		*needed = C.size_t(len(js) + 1)
+	}
+	if b := cbytes(buf, n); len(b) > 0 {
+		b[copy(b[:len(b)-1], js)] = 0
+	}
+	return C.OXV_OK
+}
+
+//export oxv_index_save
+func oxv_index_save(h C.oxv_handle, path *C.char, e *C.oxv_error) (rc C.int) {
+	defer recoverInto(&rc, e)
+	inFlight.Add(1)
+	defer inFlight.Add(-1)
+	idx, err := lookupIndex(h)
+	if err != nil {
+		return fail(e, err)
+	}
+	if path == nil {
+		return fail(e, fmt.Errorf("%w: path is NULL", errs.InvalidArgument))
+	}
+	if err := index.SaveFile(idx, cstring(path)); err != nil {
+		return fail(e, err)
+	}
+	return C.OXV_OK
+}

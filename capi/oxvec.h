@@ -1,0 +1,179 @@
+/*
+ * oxvec.h - the C ABI of the oxvec vector search engine.
+ *
+ * Written by hand; the Go files of capi/ implement exactly these
+ * functions and python/oxvec/_capi.py mirrors them one to one.
+ *
+ * Conventions
+ * -----------
+ * - Objects are opaque handles (oxv_handle). A handle is valid from the call
+ *   that returns it until its *_free call. Using a freed or made-up handle is
+ *   not undefined behaviour: the call returns OXV_E_HANDLE.
+ * - Every call that can fail returns an int status: OXV_OK (0) or a negative
+ *   OXV_E_* class. Results travel through out-pointers.
+ * - Error text: every such call takes an `oxv_error *err` (may be NULL). On
+ *   failure the engine writes a NUL-terminated, human-readable message into
+ *   err->message (truncated to fit). No memory allocated by the engine ever
+ *   reaches the caller.
+ * - Bulk data is passed as raw pointers plus shapes, row-major, read in place
+ *   during the call. The engine copies what it keeps and never holds on to a
+ *   caller pointer after the call returns.
+ * - Outputs are buffers the caller allocated. Search results are padded with
+ *   id -1 and distance +infinity where fewer than k results exist.
+ * - Every function may be called from many threads at once; the engine
+ *   synchronises internally. A panic inside the engine is caught and returned
+ *   as OXV_E_INTERNAL; it never unwinds into the caller.
+ * - Long calls take `cancel`, a pointer to an int32 flag owned by the caller
+ *   (may be NULL). Another thread sets it to non-zero to ask the call to stop;
+ *   the engine polls it at least every few milliseconds and then returns
+ *   OXV_E_CANCELED.
+ * - The engine is a Go runtime: it does not survive fork(). A forked child
+ *   must not call into the library; start child processes with spawn.
+ * - Byte order: little-endian platforms only (x86-64, arm64).
+ */
+#ifndef OXVEC_H
+#define OXVEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bumped whenever a signature or a struct below changes incompatibly. */
+#define OXV_ABI_VERSION 1
+
+/* ---- status codes ------------------------------------------------------ */
+#define OXV_OK 0
+#define OXV_E_INVALID -1     /* bad argument: k <= 0, NaN in input, bad spec  */
+#define OXV_E_DIMENSION -2   /* vector length differs from the index's dim    */
+#define OXV_E_DUPLICATE -3   /* id already present, or twice in one batch     */
+#define OXV_E_NOT_FOUND -4   /* no such id or file                            */
+#define OXV_E_IO -5          /* the operating system refused a read or write  */
+#define OXV_E_CORRUPT -6     /* file failed its magic/length/checksum checks  */
+#define OXV_E_UNSUPPORTED -7 /* not available for this index type or version  */
+#define OXV_E_CANCELED -8    /* the caller's cancel flag was raised           */
+#define OXV_E_CLOSED -9      /* the object was closed                         */
+#define OXV_E_STATE -10      /* not allowed in the current state (untrained)  */
+#define OXV_E_HANDLE -11     /* freed, unknown or wrong-kind handle           */
+#define OXV_E_NOMEM -12      /* the memory limit does not allow the call      */
+#define OXV_E_INTERNAL -13   /* a bug in the engine (a recovered panic)       */
+
+/* ---- shared types ------------------------------------------------------ */
+typedef uint64_t oxv_handle;
+
+#define OXV_ERROR_MESSAGE_SIZE 4096
+typedef struct oxv_error {
+    char message[OXV_ERROR_MESSAGE_SIZE];
+} oxv_error;
+
+/* One search call. Search is the hot call, so its arguments travel in one
+ * struct: a caller that goes through a dynamic FFI (Python's ctypes) pays for
+ * one pointer instead of a dozen converted arguments, and fields can be
+ * appended compatibly because `size` says how much the caller filled in.
+ * Set size = sizeof(oxv_search_request); zero knobs mean "index default". */
+typedef struct oxv_search_request {
+    uint32_t size;
+    int32_t ef;       /* graph indexes: candidate list size */
+    int32_t nprobe;   /* IVF indexes: inverted lists to visit */
+    int32_t reserved; /* zero */
+    oxv_handle index;
+    const float *queries; /* nq x dim, row-major */
+    int64_t nq;
+    int64_t dim;
+    int64_t k;
+    int64_t *out_ids;                /* nq x k, written by the engine */
+    float *out_dist;                 /* nq x k, written by the engine */
+    const volatile int32_t *cancel;  /* may be NULL */
+} oxv_search_request;
+
+#ifndef OXV_NO_PROTOTYPES /* defined by the Go side, which implements them */
+
+/* ---- library ----------------------------------------------------------- */
+
+/* OXV_ABI_VERSION of the loaded library. */
+int32_t oxv_abi_version(void);
+
+/* Writes the engine version, e.g. "0.1.0 (go1.26.8 linux/amd64)", into buf
+ * (NUL-terminated, truncated to len). Returns OXV_OK. */
+int oxv_version(char *buf, size_t len);
+
+/* Sets how many threads the engine uses (GOMAXPROCS and the worker count of
+ * parallel loops). n <= 0 restores the default, the number of CPUs. */
+int oxv_set_num_threads(int32_t n, oxv_error *err);
+int32_t oxv_get_num_threads(void);
+
+/* Soft memory limit of the Go runtime in bytes (runtime/debug.SetMemoryLimit);
+ * a negative value only reads the current limit into *previous. */
+int oxv_set_memory_limit(int64_t bytes, int64_t *previous, oxv_error *err);
+
+/* Garbage collector target percentage (runtime/debug.SetGCPercent); a
+ * negative value turns the collector off. Writes the old value to *previous. */
+int oxv_set_gc_percent(int32_t percent, int32_t *previous, oxv_error *err);
+
+/* Number of engine calls (add, search, remove, save, load) running right now,
+ * over all threads. For monitoring and for tests of concurrency. */
+int64_t oxv_calls_in_flight(void);
+
+/* ---- indexes ----------------------------------------------------------- */
+
+/* Creates an empty index from a JSON spec, for example
+ *   {"type":"flat","dim":128,"metric":"l2"}
+ * Every index type is built through this one constructor; unknown fields are
+ * errors. */
+int oxv_index_new(const char *spec_json, oxv_handle *out, oxv_error *err);
+
+/* Loads an index saved with oxv_index_save. */
+int oxv_index_load(const char *path, oxv_handle *out, oxv_error *err);
+
+/* Releases an index. Calls running on it finish first. */
+int oxv_index_free(oxv_handle h, oxv_error *err);
+
+/* Adds n vectors x[n][d]. ids (n values, may be NULL) are the caller's ids;
+ * with ids == NULL the index assigns fresh ids and writes them to out_ids
+ * (n values, may be NULL). The batch is added entirely or not at all. */
+int oxv_index_add(oxv_handle h, const float *x, int64_t n, int64_t d,
+                  const int64_t *ids, int64_t *out_ids,
+                  const volatile int32_t *cancel, oxv_error *err);
+
+/* k nearest neighbours of req->nq queries: req->out_ids[nq][k] and
+ * req->out_dist[nq][k], each row sorted by distance (ties by id). */
+int oxv_index_search(const oxv_search_request *req, oxv_error *err);
+
+/* Removes the given ids; *removed (may be NULL) counts those that existed. */
+int oxv_index_remove(oxv_handle h, const int64_t *ids, int64_t n,
+                     int64_t *removed, oxv_error *err);
+
+/* Number of vectors in the index. */
+int oxv_index_len(oxv_handle h, int64_t *out, oxv_error *err);
+
+/* Describes the index as a JSON object (type, dim, metric, len,
+ * memory_bytes). Writes at most len bytes including the NUL; *needed (may be
+ * NULL) receives the full size including the NUL, so a caller whose buffer
+ * was too small can retry with a larger one. */
+int oxv_index_info(oxv_handle h, char *buf, size_t len, size_t *needed,
+                   oxv_error *err);
+
+/* Saves the index to path atomically (temporary file, fsync, rename). */
+int oxv_index_save(oxv_handle h, const char *path, oxv_error *err);
+
+/* ---- diagnostics (for tests and benchmarks) ---------------------------- */
+
+/* Panics inside the engine on purpose; returns OXV_E_INTERNAL. Proves that a
+ * panic never crosses the ABI. If `in_worker` is non-zero the panic happens
+ * on a worker goroutine of a parallel loop. */
+int oxv_debug_panic(int32_t in_worker, oxv_error *err);
+
+/* Runs the same search `repeat` times inside the engine and writes the total
+ * wall time in nanoseconds to *elapsed_ns, so a benchmark can separate engine
+ * time from the cost of crossing the ABI. */
+int oxv_debug_search_repeat(const oxv_search_request *req, int64_t repeat,
+                            int64_t *elapsed_ns, oxv_error *err);
+
+#endif /* OXV_NO_PROTOTYPES */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* OXVEC_H */

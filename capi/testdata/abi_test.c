@@ -1,0 +1,231 @@
+/* abi_test.c - exercises the C ABI exactly as a C caller sees it: through
+ * oxvec.h and the shared library, with no Go or Python in between.
+ * Built and run by `make test`; exits non-zero on the first failed check. */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "oxvec.h"
+
+static int failures = 0;
+#define CHECK(cond, ...)                                                     \
+    do {                                                                     \
+        if (!(cond)) {                                                       \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);             \
+            fprintf(stderr, __VA_ARGS__);                                    \
+            fprintf(stderr, "\n");                                           \
+            failures++;                                                      \
+        }                                                                    \
+    } while (0)
+
+enum { D = 4, N = 1000, K = 5 };
+
+static float base[N * D];
+
+/* search is the request-struct call in the shape most tests want */
+static int search(oxv_handle h, const float *q, int64_t nq, int64_t d, int64_t k,
+                  int64_t *ids, float *dist, const volatile int32_t *cancel, oxv_error *err) {
+    oxv_search_request r = {0};
+    r.size = sizeof r;
+    r.index = h;
+    r.queries = q;
+    r.nq = nq;
+    r.dim = d;
+    r.k = k;
+    r.out_ids = ids;
+    r.out_dist = dist;
+    r.cancel = cancel;
+    return oxv_index_search(&r, err);
+}
+
+static void test_exact_search(oxv_handle h) {
+    /* the query equals row 123, so row 123 is the nearest at distance 0 */
+    float q[D];
+    memcpy(q, &base[123 * D], sizeof q);
+    int64_t ids[K];
+    float dist[K];
+    oxv_error err;
+    int rc = search(h, q, 1, D, K, ids, dist, NULL, &err);
+    CHECK(rc == OXV_OK, "search rc=%d %s", rc, err.message);
+    CHECK(ids[0] == 123 && dist[0] == 0.0f, "nearest is %lld at %g", (long long)ids[0], dist[0]);
+    for (int i = 1; i < K; i++)
+        CHECK(dist[i] >= dist[i - 1], "row not sorted at %d", i);
+}
+
+static void test_padding(void) {
+    oxv_handle h = 0;
+    oxv_error err;
+    CHECK(oxv_index_new("{\"type\":\"flat\",\"dim\":2}", &h, &err) == OXV_OK, "new: %s", err.message);
+    float v[2] = {1, 1}, q[2] = {0, 0};
+    CHECK(oxv_index_add(h, v, 1, 2, NULL, NULL, NULL, &err) == OXV_OK, "add: %s", err.message);
+    int64_t ids[3];
+    float dist[3];
+    CHECK(search(h, q, 1, 2, 3, ids, dist, NULL, &err) == OXV_OK, "search: %s", err.message);
+    CHECK(ids[0] == 0 && dist[0] == 2.0f, "first result %lld %g", (long long)ids[0], dist[0]);
+    CHECK(ids[1] == -1 && isinf(dist[1]) && ids[2] == -1 && isinf(dist[2]), "not padded");
+    CHECK(oxv_index_free(h, &err) == OXV_OK, "free: %s", err.message);
+}
+
+static void test_errors(oxv_handle h) {
+    oxv_error err;
+    int64_t ids[K];
+    float dist[K], q[D] = {0}, q3[3] = {0};
+    int rc = search(h, q3, 1, 3, K, ids, dist, NULL, &err);
+    CHECK(rc == OXV_E_DIMENSION && strstr(err.message, "dim 4"), "dim mismatch rc=%d msg=%s", rc, err.message);
+    rc = search(h, q, 1, D, 0, ids, dist, NULL, &err);
+    CHECK(rc == OXV_E_INVALID && strstr(err.message, "k must be"), "k=0 rc=%d msg=%s", rc, err.message);
+    q[2] = NAN;
+    rc = search(h, q, 1, D, K, ids, dist, NULL, &err);
+    CHECK(rc == OXV_E_INVALID && strstr(err.message, "NaN"), "NaN rc=%d msg=%s", rc, err.message);
+    int64_t dup = 7;
+    rc = oxv_index_add(h, base, 1, D, &dup, NULL, NULL, &err);
+    CHECK(rc == OXV_E_DUPLICATE, "duplicate id rc=%d msg=%s", rc, err.message);
+    oxv_handle bogus = 0;
+    rc = oxv_index_new("{\"type\":\"flat\",\"dim\":4,\"metrik\":\"l2\"}", &bogus, &err);
+    CHECK(rc == OXV_E_INVALID && strstr(err.message, "metrik"), "misspelt field rc=%d msg=%s", rc, err.message);
+    rc = oxv_index_new("{\"type\":\"nope\",\"dim\":4}", &bogus, &err);
+    CHECK(rc == OXV_E_INVALID && strstr(err.message, "flat"), "unknown type rc=%d msg=%s", rc, err.message);
+    int64_t n;
+    rc = oxv_index_len((oxv_handle)987654321, &n, &err);
+    CHECK(rc == OXV_E_HANDLE, "made-up handle rc=%d", rc);
+    rc = oxv_index_len(h, &n, NULL); /* a NULL error buffer is allowed */
+    CHECK(rc == OXV_OK && n == N, "len rc=%d n=%lld", rc, (long long)n);
+}
+
+static void test_request_size_is_checked(oxv_handle h) {
+    oxv_search_request r = {0};
+    r.size = 8; /* a caller built against an older, smaller struct */
+    r.index = h;
+    oxv_error err;
+    int rc = oxv_index_search(&r, &err);
+    CHECK(rc == OXV_E_INVALID && strstr(err.message, "size"), "short request rc=%d %s", rc, err.message);
+    rc = oxv_index_search(NULL, &err);
+    CHECK(rc == OXV_E_INVALID, "NULL request rc=%d", rc);
+}
+
+static void test_panics_are_errors(void) {
+    oxv_error err;
+    int rc = oxv_debug_panic(0, &err);
+    CHECK(rc == OXV_E_INTERNAL && strstr(err.message, "deliberate"), "panic on caller rc=%d", rc);
+    rc = oxv_debug_panic(1, &err);
+    CHECK(rc == OXV_E_INTERNAL && strstr(err.message, "worker"), "panic in worker rc=%d", rc);
+}
+
+static void test_cancel(oxv_handle h) {
+    volatile int32_t flag = 1; /* raised before the call: it must stop */
+    enum { NQ = 2000 };
+    float *q = calloc(NQ * D, sizeof(float));
+    int64_t *ids = malloc(sizeof(int64_t) * NQ * K);
+    float *dist = malloc(sizeof(float) * NQ * K);
+    oxv_error err;
+    int rc = search(h, q, NQ, D, K, ids, dist, &flag, &err);
+    CHECK(rc == OXV_E_CANCELED, "canceled search rc=%d %s", rc, err.message);
+    flag = 0;
+    rc = search(h, q, NQ, D, K, ids, dist, &flag, &err);
+    CHECK(rc == OXV_OK, "search with lowered flag rc=%d %s", rc, err.message);
+    free(q), free(ids), free(dist);
+}
+
+static void test_save_load(oxv_handle h) {
+    char path[] = "/tmp/oxvec_abi_test_XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    oxv_error err;
+    CHECK(oxv_index_save(h, path, &err) == OXV_OK, "save: %s", err.message);
+    oxv_handle g = 0;
+    CHECK(oxv_index_load(path, &g, &err) == OXV_OK, "load: %s", err.message);
+    test_exact_search(g);
+    char info[256];
+    size_t needed = 0;
+    CHECK(oxv_index_info(g, info, sizeof info, &needed, &err) == OXV_OK, "info: %s", err.message);
+    CHECK(strstr(info, "\"type\":\"flat\"") && strstr(info, "\"len\":1000") && needed == strlen(info) + 1, "info %s", info);
+    CHECK(oxv_index_free(g, &err) == OXV_OK, "free loaded: %s", err.message);
+    /* a truncated file is a clear error */
+    FILE *f = fopen(path, "r+");
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fclose(f);
+    CHECK(truncate(path, size / 2) == 0, "truncate");
+    int rc = oxv_index_load(path, &g, &err);
+    CHECK(rc == OXV_E_CORRUPT, "truncated file rc=%d %s", rc, err.message);
+    unlink(path);
+    rc = oxv_index_load(path, &g, &err);
+    CHECK(rc == OXV_E_NOT_FOUND, "missing file rc=%d %s", rc, err.message);
+}
+
+struct worker {
+    oxv_handle h;
+    int ok;
+};
+
+static void *search_loop(void *arg) {
+    struct worker *w = arg;
+    float q[D] = {0};
+    int64_t ids[K];
+    float dist[K];
+    w->ok = 1;
+    for (int i = 0; i < 200; i++)
+        if (search(w->h, q, 1, D, K, ids, dist, NULL, NULL) != OXV_OK)
+            w->ok = 0;
+    return NULL;
+}
+
+static void test_threads(oxv_handle h) {
+    pthread_t t[4];
+    struct worker w[4];
+    for (int i = 0; i < 4; i++) {
+        w[i].h = h;
+        pthread_create(&t[i], NULL, search_loop, &w[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        CHECK(w[i].ok, "thread %d saw a failed search", i);
+    }
+}
+
+int main(void) {
+    char version[128];
+    CHECK(oxv_abi_version() == OXV_ABI_VERSION, "ABI version %d, header %d", oxv_abi_version(), OXV_ABI_VERSION);
+    CHECK(oxv_version(version, sizeof version) == OXV_OK && strlen(version) > 0, "version");
+    oxv_error err;
+    CHECK(oxv_set_num_threads(2, &err) == OXV_OK && oxv_get_num_threads() == 2, "threads");
+    int32_t old_gc;
+    CHECK(oxv_set_gc_percent(150, &old_gc, &err) == OXV_OK && old_gc == 100, "gc percent old=%d", old_gc);
+    int64_t old_limit;
+    CHECK(oxv_set_memory_limit(-1, &old_limit, &err) == OXV_OK && old_limit > 0, "memory limit");
+
+    for (int i = 0; i < N * D; i++)
+        base[i] = (float)((i * 7919) % 1000) / 1000.0f;
+    oxv_handle h = 0;
+    CHECK(oxv_index_new("{\"type\":\"flat\",\"dim\":4,\"metric\":\"l2\"}", &h, &err) == OXV_OK, "new: %s", err.message);
+    int64_t assigned[N];
+    CHECK(oxv_index_add(h, base, N, D, NULL, assigned, NULL, &err) == OXV_OK, "add: %s", err.message);
+    CHECK(assigned[0] == 0 && assigned[N - 1] == N - 1, "assigned ids");
+
+    test_exact_search(h);
+    test_padding();
+    test_errors(h);
+    test_request_size_is_checked(h);
+    test_panics_are_errors();
+    test_cancel(h);
+    test_save_load(h);
+    test_threads(h);
+
+    CHECK(oxv_calls_in_flight() == 0, "calls in flight after all returned: %lld", (long long)oxv_calls_in_flight());
+    CHECK(oxv_index_free(h, &err) == OXV_OK, "free: %s", err.message);
+    int rc = oxv_index_free(h, &err);
+    CHECK(rc == OXV_E_HANDLE, "double free rc=%d", rc);
+    int64_t n;
+    rc = oxv_index_len(h, &n, &err);
+    CHECK(rc == OXV_E_HANDLE && strstr(err.message, "freed"), "use after free rc=%d %s", rc, err.message);
+
+    if (failures) {
+        fprintf(stderr, "abi_test: %d check(s) failed\n", failures);
+        return 1;
+    }
+    printf("abi_test: all checks passed\n");
+    return 0;
+}

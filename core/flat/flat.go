@@ -1,0 +1,212 @@
+// Package flat is exact search: every query is compared with every stored
+// vector. It is the reference every approximate index is measured against,
+// and the right choice up to some hundred thousand vectors.
+//
+// Storage is two pointer-free slices, vectors (n*dim float32, row-major) and
+// ids (n int64), plus a map from id to row. Removing a vector moves the last
+// row into its place, so rows stay dense; results do not depend on row order
+// because ties are broken by id.
+package flat
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sync"
+
+	"github.com/oxvec/oxvec/core/errs"
+	"github.com/oxvec/oxvec/core/index"
+	"github.com/oxvec/oxvec/core/metric"
+)
+
+// TypeName is the name of this index type in specs and files.
+const TypeName = "flat"
+
+// Spec is the JSON spec of a flat index: {"type":"flat","dim":D,"metric":M}.
+type Spec struct {
+	index.Common
+}
+
+// Flat is an exact index. It is safe for concurrent use: searches share a
+// read lock, mutations take the write lock.
+type Flat struct {
+	mu     sync.RWMutex
+	dim    int
+	metric metric.Kind
+	vecs   []float32       // n*dim, row-major; normalised for cosine
+	ids    []int64         // row -> id
+	rows   map[int64]int32 // id -> row
+	nextID int64           // smallest id never handed out by auto-assignment
+	closed bool
+}
+
+// New returns an empty flat index.
+func New(dim int, m metric.Kind) (*Flat, error) {
+	if dim < 1 || dim > index.MaxDim {
+		return nil, fmt.Errorf("%w: dim must be between 1 and %d, got %d", errs.InvalidArgument, index.MaxDim, dim)
+	}
+	switch m {
+	case metric.L2, metric.IP, metric.Cosine:
+	default:
+		return nil, fmt.Errorf("%w: flat index does not support metric %v", errs.Unsupported, m)
+	}
+	return &Flat{dim: dim, metric: m, rows: map[int64]int32{}}, nil
+}
+
+func init() {
+	index.Register(TypeName, index.Factory{
+		New: func(spec []byte) (index.Index, error) {
+			var s Spec
+			if err := index.DecodeSpec(spec, &s); err != nil {
+				return nil, err
+			}
+			m, err := s.Check()
+			if err != nil {
+				return nil, err
+			}
+			return New(s.Dim, m)
+		},
+		Load: load,
+	})
+}
+
+// Dim implements index.Index.
+func (f *Flat) Dim() int { return f.dim }
+
+// Metric implements index.Index.
+func (f *Flat) Metric() metric.Kind { return f.metric }
+
+// Len implements index.Index.
+func (f *Flat) Len() int {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return len(f.ids)
+}
+
+// Info implements index.Index.
+func (f *Flat) Info() index.Info {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return index.Info{
+		Type:   TypeName,
+		Dim:    f.dim,
+		Metric: f.metric.String(),
+		Len:    len(f.ids),
+		// a Go map entry of int64->int32 costs about 24 bytes with overhead
+		MemoryBytes: int64(cap(f.vecs))*4 + int64(cap(f.ids))*8 + int64(len(f.rows))*24,
+	}
+}
+
+// Close implements index.Index.
+func (f *Flat) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.closed = true
+	f.vecs, f.ids, f.rows = nil, nil, nil
+	return nil
+}
+
+// Add implements index.Index.
+func (f *Flat) Add(ctx context.Context, vectors []float32, ids []int64, assigned []int64) error {
+	n, err := index.Rows(vectors, f.dim, "vectors")
+	if err != nil {
+		return err
+	}
+	if err := index.CheckFinite(vectors, f.dim, "vectors"); err != nil {
+		return err
+	}
+	if ids != nil {
+		if err := index.CheckIDs(ids, n); err != nil {
+			return err
+		}
+	} else if assigned != nil && len(assigned) < n {
+		return fmt.Errorf("%w: room for %d assigned ids, need %d", errs.InvalidArgument, len(assigned), n)
+	}
+	// Normalising a private copy keeps the caller's buffer untouched; it is
+	// done before taking the lock so searches are not held up.
+	var normed []float32
+	if f.metric == metric.Cosine {
+		normed = append([]float32(nil), vectors...)
+		if err := index.Normalize(normed, f.dim, "vectors"); err != nil {
+			return err
+		}
+		vectors = normed
+	}
+
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return errs.Closed
+	}
+	if len(f.ids)+n > math.MaxInt32 {
+		return fmt.Errorf("%w: a flat index holds at most %d vectors", errs.InvalidArgument, math.MaxInt32)
+	}
+	if ids == nil {
+		first := f.nextID
+		ids = make([]int64, n)
+		for i := range ids {
+			ids[i] = first + int64(i)
+		}
+		if assigned != nil {
+			copy(assigned, ids)
+		}
+	} else {
+		for _, id := range ids {
+			if _, dup := f.rows[id]; dup {
+				return fmt.Errorf("%w: id %d is already in the index; remove it first to replace its vector", errs.DuplicateID, id)
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%w: %v", errs.Canceled, err)
+	}
+	base := len(f.ids)
+	f.vecs = append(f.vecs, vectors...)
+	f.ids = append(f.ids, ids...)
+	for i, id := range ids {
+		f.rows[id] = int32(base + i)
+		if id >= f.nextID {
+			f.nextID = id + 1
+		}
+	}
+	return nil
+}
+
+// Remove implements index.Index.
+func (f *Flat) Remove(ctx context.Context, ids []int64) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return 0, errs.Closed
+	}
+	removed := 0
+	d := f.dim
+	for _, id := range ids {
+		row, ok := f.rows[id]
+		if !ok {
+			continue
+		}
+		last := int32(len(f.ids) - 1)
+		if row != last {
+			copy(f.vecs[int(row)*d:int(row+1)*d], f.vecs[int(last)*d:])
+			moved := f.ids[last]
+			f.ids[row] = moved
+			f.rows[moved] = row
+		}
+		f.vecs = f.vecs[:int(last)*d]
+		f.ids = f.ids[:last]
+		delete(f.rows, id)
+		removed++
+	}
+	f.shrink()
+	return removed, nil
+}
+
+// shrink gives memory back once removals leave most of the capacity unused,
+// so an index that was large once does not hold that memory for ever.
+func (f *Flat) shrink() {
+	if n := len(f.ids); cap(f.ids) > 1024 && cap(f.ids) > 4*n {
+		f.vecs = append(make([]float32, 0, 2*n*f.dim), f.vecs...)
+		f.ids = append(make([]int64, 0, 2*n), f.ids...)
+	}
+}

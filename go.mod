@@ -1,0 +1,3 @@
+module github.com/oxvec/oxvec
+
+go 1.22

@@ -1,0 +1,65 @@
+"""oxvec: vector search with a Go engine and a numpy face.
+
+>>> import numpy as np, oxvec
+>>> index = oxvec.Flat(dim=4)
+>>> ids = index.add(np.eye(4, dtype=np.float32))
+>>> found, dist = index.search(np.array([1, 0, 0, 0.1], np.float32), k=2)
+>>> int(found[0])
+0
+"""
+
+from ._errors import (
+    CanceledError,
+    ClosedError,
+    CorruptFileError,
+    DimensionError,
+    DuplicateIdError,
+    Error,
+    ForkError,
+    InternalError,
+    InvalidArgumentError,
+    InvalidHandleError,
+    LibraryError,
+    MemoryLimitError,
+    NotFoundError,
+    StateError,
+    StorageError,
+    UnsupportedError,
+)
+from ._index import Flat, Index, load
+from ._runtime import (
+    engine_version,
+    get_num_threads,
+    set_gc_percent,
+    set_memory_limit,
+    set_num_threads,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CanceledError",
+    "ClosedError",
+    "CorruptFileError",
+    "DimensionError",
+    "DuplicateIdError",
+    "Error",
+    "Flat",
+    "ForkError",
+    "Index",
+    "InternalError",
+    "InvalidArgumentError",
+    "InvalidHandleError",
+    "LibraryError",
+    "MemoryLimitError",
+    "NotFoundError",
+    "StateError",
+    "StorageError",
+    "UnsupportedError",
+    "engine_version",
+    "get_num_threads",
+    "load",
+    "set_gc_percent",
+    "set_memory_limit",
+    "set_num_threads",
+]

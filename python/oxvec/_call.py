@@ -1,0 +1,119 @@
+"""How the idiomatic layer calls the engine: status checks, per-thread
+scratch, Ctrl-C, and output buffers.
+
+Per-thread scratch: every thread owns one error buffer and one search
+request, allocated once, whose addresses are known, so a call costs no
+allocation and no pointer lookups for them.
+
+Ctrl-C: Python runs signal handlers only in the main thread and only between
+bytecodes, so a long engine call would ignore Ctrl-C until it returned. A call
+expected to be long therefore runs on a helper thread while the main thread
+waits interruptibly; Ctrl-C raises the call's cancel flag, the engine stops
+within milliseconds, and KeyboardInterrupt propagates as usual.
+
+Output slabs: a small search result is carved from a per-thread slab of
+preallocated output memory whose address is known, because asking numpy for
+a fresh array's address costs about a microsecond per array, more than the
+engine needs for a small search. Result arrays are views that keep their
+slab alive; a slab holds 16 Ki results.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import struct
+import threading
+
+import numpy as np
+
+from . import _capi
+from ._errors import from_status
+
+_SLAB = 1 << 14  # results per slab
+_REQUEST = struct.Struct(_capi.OXV_SEARCH_REQUEST_FORMAT)
+_REQUEST_SIZE = ctypes.sizeof(_capi.oxv_search_request)
+
+
+class _ThreadState(threading.local):
+    def __init__(self) -> None:
+        self.err = _capi.oxv_error()
+        self.err_addr = ctypes.addressof(self.err)
+        self.request = ctypes.create_string_buffer(_REQUEST_SIZE)
+        # prebuilt pointer objects: ctypes passes them without conversion
+        self.err_ptr = ctypes.c_void_p(self.err_addr)
+        self.request_ptr = ctypes.c_void_p(ctypes.addressof(self.request))
+        self.slab = _new_slab()
+
+
+def _new_slab() -> list:
+    """[ids, distances, ids address, distances address, results used]; a
+    list because item access is cheaper than attributes of a thread-local."""
+    ids = np.empty(_SLAB, np.int64)
+    dist = np.empty(_SLAB, np.float32)
+    return [ids, dist, ids.ctypes.data, dist.ctypes.data, 0]
+
+
+state = _ThreadState()
+
+
+def error_text(st: _ThreadState) -> str:
+    return st.err.message.decode("utf-8", "replace")
+
+
+def check(rc: int, st: _ThreadState) -> None:
+    """Raise the exception for a failed call's status."""
+    if rc:
+        raise from_status(rc, error_text(st))
+
+
+def outputs(st: _ThreadState, n: int):
+    """(ids, distances, ids address, distances address): fresh result
+    buffers of n values, carved from the thread's slab when small."""
+    if n > _SLAB // 4:  # big results get arrays of their own
+        ids = np.empty(n, np.int64)
+        dist = np.empty(n, np.float32)
+        return ids, dist, ids.ctypes.data, dist.ctypes.data
+    slab = st.slab
+    used = slab[4]
+    end = used + n
+    if end > _SLAB:
+        slab = st.slab = _new_slab()
+        used, end = 0, n
+    slab[4] = end
+    return slab[0][used:end], slab[1][used:end], slab[2] + 8 * used, slab[3] + 4 * used
+
+
+def search(st: _ThreadState, handle, q_addr, nq, dim, k, ids_addr, dist_addr, cancel_addr, ef, nprobe) -> None:
+    """One search request into buffers at the given addresses, or raise."""
+    _REQUEST.pack_into(st.request, 0, _REQUEST_SIZE, ef, nprobe, 0, handle, q_addr, nq, dim, k, ids_addr, dist_addr, cancel_addr)
+    rc = _capi.oxv_index_search(st.request_ptr, st.err_ptr)
+    if rc:
+        raise from_status(rc, error_text(st))
+
+
+def run_cancellable(fn, long: bool):
+    """Run fn(cancel_address), one engine call that returns or raises, so
+    that Ctrl-C stops it when it is expected to be long (see module doc)."""
+    if not long or threading.current_thread() is not threading.main_thread():
+        return fn(0)
+    flag = ctypes.c_int32(0)
+    box: dict = {}
+
+    def work() -> None:
+        try:
+            box["value"] = fn(ctypes.addressof(flag))
+        except BaseException as e:  # handed to the waiting thread
+            box["error"] = e
+
+    t = threading.Thread(target=work, name="oxvec-call", daemon=True)
+    t.start()
+    try:
+        while t.is_alive():
+            t.join(0.05)
+    except KeyboardInterrupt:
+        flag.value = 1
+        t.join()
+        raise
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")

@@ -1,0 +1,95 @@
+"""One-to-one ctypes mirror of capi/oxvec.h. No logic lives here.
+
+Functions are looked up lazily: the first access of a name such as
+``_capi.oxv_index_new`` loads the shared library (see ``_library``) and binds
+every prototype below. Structs mirror the header field for field; the
+``*_FORMAT`` strings describe the same layouts for ``struct.pack_into`` and are
+checked against the ctypes definitions by the tests.
+"""
+
+from __future__ import annotations
+
+import ctypes as C
+
+OXV_ABI_VERSION = 1
+
+# status codes
+OXV_OK = 0
+OXV_E_INVALID = -1
+OXV_E_DIMENSION = -2
+OXV_E_DUPLICATE = -3
+OXV_E_NOT_FOUND = -4
+OXV_E_IO = -5
+OXV_E_CORRUPT = -6
+OXV_E_UNSUPPORTED = -7
+OXV_E_CANCELED = -8
+OXV_E_CLOSED = -9
+OXV_E_STATE = -10
+OXV_E_HANDLE = -11
+OXV_E_NOMEM = -12
+OXV_E_INTERNAL = -13
+
+oxv_handle = C.c_uint64
+
+OXV_ERROR_MESSAGE_SIZE = 4096
+
+
+class oxv_error(C.Structure):
+    _fields_ = [("message", C.c_char * OXV_ERROR_MESSAGE_SIZE)]
+
+
+class oxv_search_request(C.Structure):
+    _fields_ = [
+        ("size", C.c_uint32),
+        ("ef", C.c_int32),
+        ("nprobe", C.c_int32),
+        ("reserved", C.c_int32),
+        ("index", oxv_handle),
+        ("queries", C.c_void_p),
+        ("nq", C.c_int64),
+        ("dim", C.c_int64),
+        ("k", C.c_int64),
+        ("out_ids", C.c_void_p),
+        ("out_dist", C.c_void_p),
+        ("cancel", C.c_void_p),
+    ]
+
+
+# struct module layout of oxv_search_request, in field order
+OXV_SEARCH_REQUEST_FORMAT = "<IiiiQQqqqQQQ"
+
+_p = C.c_void_p
+_i32 = C.c_int32
+_i64 = C.c_int64
+_int = C.c_int
+
+# name: (restype, argtypes). Pointers are c_void_p so callers pass addresses.
+PROTOTYPES = {
+    "oxv_abi_version": (_i32, []),
+    "oxv_version": (_int, [C.c_char_p, C.c_size_t]),
+    "oxv_set_num_threads": (_int, [_i32, _p]),
+    "oxv_get_num_threads": (_i32, []),
+    "oxv_set_memory_limit": (_int, [_i64, _p, _p]),
+    "oxv_set_gc_percent": (_int, [_i32, _p, _p]),
+    "oxv_calls_in_flight": (_i64, []),
+    "oxv_index_new": (_int, [C.c_char_p, _p, _p]),
+    "oxv_index_load": (_int, [C.c_char_p, _p, _p]),
+    "oxv_index_free": (_int, [oxv_handle, _p]),
+    "oxv_index_add": (_int, [oxv_handle, _p, _i64, _i64, _p, _p, _p, _p]),
+    "oxv_index_search": (_int, [_p, _p]),
+    "oxv_index_remove": (_int, [oxv_handle, _p, _i64, _p, _p]),
+    "oxv_index_len": (_int, [oxv_handle, _p, _p]),
+    "oxv_index_info": (_int, [oxv_handle, _p, C.c_size_t, _p, _p]),
+    "oxv_index_save": (_int, [oxv_handle, C.c_char_p, _p]),
+    "oxv_debug_panic": (_int, [_i32, _p]),
+    "oxv_debug_search_repeat": (_int, [_p, _i64, _p, _p]),
+}
+
+
+def __getattr__(name: str):
+    # Deferred so that importing oxvec does not start the Go runtime.
+    if name in PROTOTYPES:
+        from . import _library
+
+        return _library.function(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
