@@ -70,6 +70,7 @@ py-test: venv lib
 FUZZTIME ?= 10s
 fuzz:
 	$(GO) test ./core/format -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	$(GO) test ./core/flat -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME)
 
 # --- benchmarks --------------------------------------------------------------
 bench: bench-venv lib

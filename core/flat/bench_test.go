@@ -23,6 +23,6 @@ func benchSearch(b *testing.B, n, d, nq, k int) {
 	}
 }
 
-func BenchmarkSearch_1x1(b *testing.B)        { benchSearch(b, 1, 128, 1, 10) }
-func BenchmarkSearch_1x10000(b *testing.B)    { benchSearch(b, 10000, 128, 1, 10) }
-func BenchmarkSearch_100x10000(b *testing.B)  { benchSearch(b, 10000, 128, 100, 10) }
+func BenchmarkSearch_1x1(b *testing.B)       { benchSearch(b, 1, 128, 1, 10) }
+func BenchmarkSearch_1x10000(b *testing.B)   { benchSearch(b, 10000, 128, 1, 10) }
+func BenchmarkSearch_100x10000(b *testing.B) { benchSearch(b, 10000, 128, 100, 10) }

@@ -78,6 +78,9 @@ func load(file *format.File) (index.Index, error) {
 	if m.Count < 0 || len(ids) != m.Count || len(vecs) != m.Count*m.Dim {
 		return nil, fmt.Errorf("%w: flat sections hold %d ids and %d values, meta says %d vectors of dim %d", errs.Corrupt, len(ids), len(vecs), m.Count, m.Dim)
 	}
+	if err := index.CheckFinite(vecs, m.Dim, "stored vectors"); err != nil {
+		return nil, fmt.Errorf("%w: %v", errs.Corrupt, err)
+	}
 	// The views alias the loaded file; the index owns that buffer from now
 	// on (index.Load's contract), and append copies out on the first Add.
 	f.vecs, f.ids, f.nextID = vecs, ids, m.NextID

@@ -1,0 +1,207 @@
+package go_tests
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"math/rand"
+	"sort"
+	"sync"
+	"testing"
+
+	"github.com/oxvec/oxvec/core/index"
+
+	// every index type under test registers itself
+	_ "github.com/oxvec/oxvec/core/flat"
+)
+
+// typeCase is one index type as the conformance suite builds it.
+type typeCase struct {
+	spec      func(dim int, metric string) string
+	minRecall float64 // recall@10 the type must reach on the suite's data
+}
+
+var cases = map[string]typeCase{
+	"flat": {spec: func(d int, m string) string { return fmt.Sprintf(`{"type":"flat","dim":%d,"metric":%q}`, d, m) }, minRecall: 1},
+}
+
+var bg = context.Background()
+
+func TestConformance_EveryRegisteredTypeIsCovered(t *testing.T) {
+	for _, name := range index.Types() {
+		if _, ok := cases[name]; !ok {
+			t.Errorf("index type %q is registered but has no conformance case", name)
+		}
+	}
+}
+
+func data(seed int64, n, d int) []float32 {
+	rng := rand.New(rand.NewSource(seed))
+	v := make([]float32, n*d)
+	for i := range v {
+		v[i] = float32(rng.NormFloat64())
+	}
+	return v
+}
+
+func truth(base, q []float32, d, k int) [][]int64 {
+	n, nq := len(base)/d, len(q)/d
+	out := make([][]int64, nq)
+	for i := 0; i < nq; i++ {
+		type p struct {
+			d  float64
+			id int64
+		}
+		ps := make([]p, n)
+		for r := 0; r < n; r++ {
+			var s float64
+			for j := 0; j < d; j++ {
+				x := float64(q[i*d+j]) - float64(base[r*d+j])
+				s += x * x
+			}
+			ps[r] = p{s, int64(r)}
+		}
+		sort.Slice(ps, func(a, b int) bool { return ps[a].d < ps[b].d || (ps[a].d == ps[b].d && ps[a].id < ps[b].id) })
+		for j := 0; j < k; j++ {
+			out[i] = append(out[i], ps[j].id)
+		}
+	}
+	return out
+}
+
+func search(t *testing.T, idx index.Index, q []float32, k int) ([]int64, []float32) {
+	t.Helper()
+	nq := len(q) / idx.Dim()
+	ids, dist := make([]int64, nq*k), make([]float32, nq*k)
+	if err := idx.Search(bg, q, k, nil, ids, dist); err != nil {
+		t.Fatal(err)
+	}
+	return ids, dist
+}
+
+func TestConformance(t *testing.T) {
+	const d, n, nq, k = 24, 2000, 50, 10
+	base, queries := data(1, n, d), data(2, nq, d)
+	want := truth(base, queries, d, k)
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			idx, err := index.New([]byte(c.spec(d, "l2")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer idx.Close()
+
+			ids, dist := search(t, idx, queries[:d], 3)
+			for i := range ids {
+				if ids[i] != -1 || !math.IsInf(float64(dist[i]), 1) {
+					t.Fatalf("empty index must pad, got (%d, %v)", ids[i], dist[i])
+				}
+			}
+			assigned := make([]int64, n)
+			if err := idx.Add(bg, base, nil, assigned); err != nil {
+				t.Fatal(err)
+			}
+			for i, id := range assigned {
+				if id != int64(i) {
+					t.Fatalf("auto id %d = %d", i, id)
+				}
+			}
+
+			got, dist := search(t, idx, queries, k)
+			hits := 0
+			for i := 0; i < nq; i++ {
+				row := got[i*k : (i+1)*k]
+				for j := 1; j < k; j++ {
+					if dist[i*k+j] < dist[i*k+j-1] {
+						t.Fatalf("query %d: distances not sorted", i)
+					}
+				}
+				for _, g := range row {
+					for _, w := range want[i] {
+						if g == w {
+							hits++
+						}
+					}
+				}
+			}
+			if r := float64(hits) / (nq * k); r < c.minRecall {
+				t.Fatalf("recall@%d = %.4f, want >= %.4f", k, r, c.minRecall)
+			}
+
+			removed := make([]int64, 0, n/2)
+			for i := 0; i < n; i += 2 {
+				removed = append(removed, int64(i))
+			}
+			if c, err := idx.Remove(bg, removed); err != nil || c != len(removed) {
+				t.Fatalf("removed %d (%v), want %d", c, err, len(removed))
+			}
+			got, _ = search(t, idx, queries, k)
+			for _, id := range got {
+				if id >= 0 && id%2 == 0 {
+					t.Fatalf("search returned removed id %d", id)
+				}
+			}
+
+			var buf bytes.Buffer
+			if err := idx.Save(&buf); err != nil {
+				t.Fatal(err)
+			}
+			again, err := index.Load(buf.Bytes())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer again.Close()
+			if again.Len() != idx.Len() || again.Info().Type != name {
+				t.Fatalf("reloaded %+v, saved %+v", again.Info(), idx.Info())
+			}
+			a, _ := search(t, idx, queries, k)
+			b, _ := search(t, again, queries, k)
+			for i := range a {
+				if a[i] != b[i] {
+					t.Fatalf("result %d differs after save/load: %d vs %d", i, a[i], b[i])
+				}
+			}
+		})
+	}
+}
+
+func TestConformance_ConcurrentUse(t *testing.T) {
+	const d = 16
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			idx, err := index.New([]byte(c.spec(d, "l2")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer idx.Close()
+			idx.Add(bg, data(3, 500, d), nil, nil)
+			var wg sync.WaitGroup
+			for w := 0; w < 4; w++ {
+				wg.Add(1)
+				go func(w int) {
+					defer wg.Done()
+					q := data(int64(10+w), 4, d)
+					ids, dist := make([]int64, 40), make([]float32, 40)
+					for i := 0; i < 50; i++ {
+						if w%2 == 0 {
+							got := make([]int64, 5)
+							if err := idx.Add(bg, data(int64(100*w+i), 5, d), nil, got); err != nil {
+								t.Error(err)
+								return
+							}
+							idx.Remove(bg, got[:2])
+						} else if err := idx.Search(bg, q, 10, nil, ids, dist); err != nil {
+							t.Error(err)
+							return
+						}
+					}
+				}(w)
+			}
+			wg.Wait()
+			if got, want := idx.Len(), 500+2*50*3; got != want {
+				t.Fatalf("len %d, want %d", got, want)
+			}
+		})
+	}
+}
