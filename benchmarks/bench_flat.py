@@ -197,6 +197,14 @@ def main() -> None:
         H.markdown_table(["vectors in index", "oxvec call ns", "engine ns", "overhead ns (median)", "overhead ns (best)", "faiss call ns, same search"], over),
         H.machine_line(m),
     ])
+    groups = sorted({(r["dataset"], r["threads"]) for r in rows})
+    H.bar_plot(
+        H.HERE / "flat.png", "Exact search, batch of 1,000 queries, k=10",
+        [f"{d}\n{t} thread{'s' * (t > 1)}" for d, t in groups],
+        {s: [next(r["batch_qps"] for r in rows if (r["dataset"], r["threads"], r["system"]) == (d, t, s)) for d, t in groups] for s in ("oxvec", "faiss", "numpy")},
+        "queries per second",
+    )
+    body += "\n\n![exact search throughput](flat.png)"
     H.update_results_md("flat", body)
     print(body)
 

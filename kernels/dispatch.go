@@ -1,7 +1,122 @@
 package kernels
 
-// Dot returns the inner product of a and b (len(b) >= len(a)).
-var Dot = dotGeneric
+import (
+	"fmt"
+	"os"
+	"strings"
+	"sync/atomic"
+)
 
-// L2Sq returns the squared euclidean distance of a and b (len(b) >= len(a)).
-var L2Sq = l2SqGeneric
+// Level is a tier of x86-64 SIMD support.
+type Level int
+
+const (
+	// Generic is pure Go: every platform, and the reference.
+	Generic Level = iota
+	// AVX2 is AVX2 with FMA (Haswell and later, Zen and later).
+	AVX2
+	// AVX512 is AVX-512 F, BW, DQ and VL (Skylake-SP and later, Zen 4 and
+	// later). VNNI and VPOPCNTDQ are used when present.
+	AVX512
+)
+
+var levelNames = [...]string{"generic", "avx2", "avx512"}
+
+func (l Level) String() string {
+	if l >= 0 && int(l) < len(levelNames) {
+		return levelNames[l]
+	}
+	return fmt.Sprintf("level(%d)", int(l))
+}
+
+// ParseLevel reads a level name as OXVEC_SIMD and the Python API spell it.
+func ParseLevel(s string) (Level, error) {
+	for i, n := range levelNames {
+		if strings.EqualFold(strings.TrimSpace(s), n) {
+			return Level(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown SIMD level %q (known: %s)", s, strings.Join(levelNames[:], ", "))
+}
+
+// Set is the kernels of one level. Callers load it once per call.
+type Set struct {
+	Level Level
+
+	// Dot returns sum(a[i]*b[i]) over i < len(a).
+	Dot func(a, b []float32) float32
+	// L2Sq returns sum((a[i]-b[i])^2) over i < len(a).
+	L2Sq func(a, b []float32) float32
+	// L1 returns sum(|a[i]-b[i]|) over i < len(a).
+	L1 func(a, b []float32) float32
+	// DotTile sets out[4*i+j] = dot(q row i, x row j) for 4 rows of d
+	// values each in q and in x.
+	DotTile func(q, x []float32, d int, out *[16]float32)
+	// DotI8 returns sum(int32(a[i])*int32(b[i])) over i < len(a).
+	DotI8 func(a, b []int8) int32
+	// L2U8 returns sum((int(a[i])-int(b[i]))^2) over i < len(a).
+	L2U8 func(a, b []uint8) uint32
+	// Hamming returns the number of differing bits of a and b.
+	Hamming func(a, b []uint64) int
+}
+
+var generic = Set{
+	Level:   Generic,
+	Dot:     dotGeneric,
+	L2Sq:    l2SqGeneric,
+	L1:      l1Generic,
+	DotTile: dotTileGeneric,
+	DotI8:   dotI8Generic,
+	L2U8:    l2U8Generic,
+	Hamming: hammingGeneric,
+}
+
+// sets[l] is the kernel set of level l, nil where this CPU or build lacks
+// it; detect lives in the platform files (cpu_*.go).
+var sets [AVX512 + 1]*Set = detect()
+
+var current atomic.Pointer[Set]
+
+func init() {
+	best := Best()
+	if env := os.Getenv("OXVEC_SIMD"); env != "" {
+		if l, err := ParseLevel(env); err == nil && l < best {
+			best = l // the variable can lower the level, never raise it
+		}
+	}
+	current.Store(sets[best])
+}
+
+// Current is the kernel set in use.
+func Current() *Set { return current.Load() }
+
+// Available reports whether this CPU and build support level l.
+func Available(l Level) bool {
+	return l >= 0 && int(l) < len(sets) && sets[l] != nil
+}
+
+// Best is the highest level this CPU and build support.
+func Best() Level {
+	for l := len(sets) - 1; l >= 0; l-- {
+		if sets[l] != nil {
+			return Level(l)
+		}
+	}
+	return Generic
+}
+
+// SetLevel switches every later call to the kernels of level l. Calls
+// already running keep the set they loaded.
+func SetLevel(l Level) error {
+	if !Available(l) {
+		return fmt.Errorf("SIMD level %v is not available on this CPU or build (best: %v)", l, Best())
+	}
+	current.Store(sets[l])
+	return nil
+}
+
+// Dot is Current().Dot, for callers outside hot loops.
+func Dot(a, b []float32) float32 { return current.Load().Dot(a, b) }
+
+// L2Sq is Current().L2Sq, for callers outside hot loops.
+func L2Sq(a, b []float32) float32 { return current.Load().L2Sq(a, b) }

@@ -1,6 +1,6 @@
 package kernels
 
-// dotGeneric returns sum(a[i]*b[i]).
+// dotGeneric returns sum(a[i]*b[i]) over i < len(a).
 func dotGeneric(a, b []float32) float32 {
 	b = b[:len(a)]
 	var s0, s1, s2, s3 float32
@@ -17,7 +17,7 @@ func dotGeneric(a, b []float32) float32 {
 	return (s0 + s1) + (s2 + s3)
 }
 
-// l2SqGeneric returns sum((a[i]-b[i])^2).
+// l2SqGeneric returns sum((a[i]-b[i])^2) over i < len(a).
 func l2SqGeneric(a, b []float32) float32 {
 	b = b[:len(a)]
 	var s0, s1, s2, s3 float32
@@ -37,4 +37,37 @@ func l2SqGeneric(a, b []float32) float32 {
 		s0 += d * d
 	}
 	return (s0 + s1) + (s2 + s3)
+}
+
+// l1Generic returns sum(|a[i]-b[i]|) over i < len(a).
+func l1Generic(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1 float32
+	i := 0
+	for ; i+2 <= len(a); i += 2 {
+		s0 += abs(a[i] - b[i])
+		s1 += abs(a[i+1] - b[i+1])
+	}
+	for ; i < len(a); i++ {
+		s0 += abs(a[i] - b[i])
+	}
+	return s0 + s1
+}
+
+func abs(x float32) float32 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// dotTileGeneric sets out[4*i+j] = dot(q[i*d:(i+1)*d], x[j*d:(j+1)*d]) for
+// i, j < 4.
+func dotTileGeneric(q, x []float32, d int, out *[16]float32) {
+	for i := 0; i < 4; i++ {
+		qi := q[i*d : (i+1)*d]
+		for j := 0; j < 4; j++ {
+			out[4*i+j] = dotGeneric(qi, x[j*d:(j+1)*d])
+		}
+	}
 }

@@ -1,0 +1,157 @@
+// Command bits generates kernels/bits_amd64.s: the hamming distance of
+// packed bit vectors (popcount of a XOR b).
+//
+//	go run ./bits -out ../bits_amd64.s -stubs ../bits_amd64.go
+package main
+
+import (
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+
+	"github.com/oxvec/oxvec/kernels/_generate/internal/asm"
+)
+
+func main() {
+	asm.Header()
+	hammingAVX512()
+	hammingAVX2()
+	Generate()
+}
+
+func header(name, doc string) (Mem, Mem, Register) {
+	TEXT(name, NOSPLIT, "func(a, b []uint64) int")
+	Pragma("noescape")
+	Doc(doc)
+	pa := Mem{Base: Load(Param("a").Base(), GP64())}
+	pb := Mem{Base: Load(Param("b").Base(), GP64())}
+	n := Load(Param("a").Len(), GP64())
+	return pa, pb, n
+}
+
+func hammingAVX512() {
+	const name = "hammingAVX512"
+	pa, pb, n := header(name, "hammingAVX512 returns sum(popcount(a[i]^b[i])) over i < len(a), using AVX-512 VPOPCNTDQ. Requires len(b) >= len(a).")
+	acc0, acc1 := ZMM(), ZMM()
+	VPXORQ(acc0, acc0, acc0)
+	VPXORQ(acc1, acc1, acc1)
+	x0, x1 := ZMM(), ZMM()
+
+	Label(name + "_loop")
+	CMPQ(n, U32(16))
+	JL(LabelRef(name + "_single"))
+	VMOVDQU64(pa, x0)
+	VPXORQ(pb, x0, x0)
+	VPOPCNTQ(x0, x0)
+	VPADDQ(x0, acc0, acc0)
+	VMOVDQU64(pa.Offset(64), x1)
+	VPXORQ(pb.Offset(64), x1, x1)
+	VPOPCNTQ(x1, x1)
+	VPADDQ(x1, acc1, acc1)
+	ADDQ(U32(128), pa.Base)
+	ADDQ(U32(128), pb.Base)
+	SUBQ(U32(16), n)
+	JMP(LabelRef(name + "_loop"))
+
+	Label(name + "_single")
+	VPADDQ(acc1, acc0, acc0)
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_reduce"))
+	CMPQ(n, U32(8))
+	JL(LabelRef(name + "_tail"))
+	VMOVDQU64(pa, x0)
+	VPXORQ(pb, x0, x0)
+	VPOPCNTQ(x0, x0)
+	VPADDQ(x0, acc0, acc0)
+	ADDQ(U32(64), pa.Base)
+	ADDQ(U32(64), pb.Base)
+	SUBQ(U32(8), n)
+
+	Label(name + "_tail")
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_reduce"))
+	k := K()
+	asm.TailMask(n, k, 16)
+	VMOVDQU64_Z(pa, k, x0)
+	VMOVDQU64_Z(pb, k, x1)
+	VPXORQ(x1, x0, x0)
+	VPOPCNTQ(x0, x0)
+	VPADDQ(x0, acc0, acc0)
+
+	Label(name + "_reduce")
+	hi := YMM()
+	VEXTRACTI64X4(U8(1), acc0, hi)
+	VPADDQ(hi, acc0.AsY(), acc0.AsY())
+	lo := XMM()
+	VEXTRACTI128(U8(1), acc0.AsY(), lo)
+	VPADDQ(lo, acc0.AsX(), acc0.AsX())
+	t := XMM()
+	VPSHUFD(U8(0x4e), acc0.AsX(), t)
+	VPADDQ(t, acc0.AsX(), acc0.AsX())
+	r := GP64()
+	VMOVQ(acc0.AsX(), r)
+	Store(r, ReturnIndex(0))
+	RET()
+}
+
+// hammingAVX2 counts bits with the nibble-lookup method: a byte's popcount is
+// lut[low nibble] + lut[high nibble] via VPSHUFB, and VPSADBW sums bytes.
+func hammingAVX2() {
+	const name = "hammingAVX2"
+	pa, pb, n := header(name, "hammingAVX2 returns sum(popcount(a[i]^b[i])) over i < len(a), using AVX2. Requires len(b) >= len(a).")
+	lutData := GLOBL("popcountlut", RODATA|NOPTR)
+	for i, v := range []uint8{0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4} {
+		DATA(i, U8(v))
+	}
+	nibData := GLOBL("lownibble", RODATA|NOPTR)
+	DATA(0, U8(0x0f))
+
+	lut, nib, zero, acc := YMM(), YMM(), YMM(), YMM()
+	VBROADCASTI128(lutData, lut)
+	VPBROADCASTB(nibData, nib)
+	VPXOR(zero, zero, zero)
+	VPXOR(acc, acc, acc)
+	x, lo, hi := YMM(), YMM(), YMM()
+
+	Label(name + "_loop")
+	CMPQ(n, U32(4))
+	JL(LabelRef(name + "_scalar"))
+	VMOVDQU(pa, x)
+	VPXOR(pb, x, x)
+	VPAND(nib, x, lo)
+	VPSRLW(U8(4), x, hi)
+	VPAND(nib, hi, hi)
+	VPSHUFB(lo, lut, lo)
+	VPSHUFB(hi, lut, hi)
+	VPADDB(hi, lo, lo)
+	VPSADBW(zero, lo, lo)
+	VPADDQ(lo, acc, acc)
+	ADDQ(U32(32), pa.Base)
+	ADDQ(U32(32), pb.Base)
+	SUBQ(U32(4), n)
+	JMP(LabelRef(name + "_loop"))
+
+	Label(name + "_scalar")
+	t := XMM()
+	VEXTRACTI128(U8(1), acc, t)
+	VPADDQ(t, acc.AsX(), acc.AsX())
+	VPSHUFD(U8(0x4e), acc.AsX(), t)
+	VPADDQ(t, acc.AsX(), acc.AsX())
+	total := GP64()
+	VMOVQ(acc.AsX(), total)
+	w := GP64()
+	Label(name + "_tailloop")
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_done"))
+	MOVQ(pa, w)
+	XORQ(pb, w)
+	POPCNTQ(w, w)
+	ADDQ(w, total)
+	ADDQ(U32(8), pa.Base)
+	ADDQ(U32(8), pb.Base)
+	DECQ(n)
+	JMP(LabelRef(name + "_tailloop"))
+	Label(name + "_done")
+	Store(total, ReturnIndex(0))
+	RET()
+}

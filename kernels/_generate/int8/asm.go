@@ -1,0 +1,216 @@
+// Command int8 generates kernels/int8_amd64.s: the dot product of int8
+// vectors and the squared L2 distance of uint8 vectors, the distances of
+// scalar-quantized codes.
+//
+//	go run ./int8 -out ../int8_amd64.s -stubs ../int8_amd64.go -pkg kernels
+package main
+
+import (
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+
+	"github.com/oxvec/oxvec/kernels/_generate/internal/asm"
+)
+
+func main() {
+	asm.Header()
+	flip := ConstData("signflip", U8(0x80))
+	one := ConstData("bytesone", U8(1))
+	dotI8VNNI(flip, one)
+	dotI8AVX2()
+	l2U8AVX512()
+	l2U8AVX2()
+	Generate()
+}
+
+// storeInt returns the low 32-bit lane of x.
+func storeInt(x Register) {
+	r := GP32()
+	VMOVD(x, r)
+	Store(r, ReturnIndex(0))
+}
+
+func header(name, sig, doc string) (Mem, Mem, Register) {
+	TEXT(name, NOSPLIT, sig)
+	Pragma("noescape")
+	Doc(doc)
+	pa := Mem{Base: Load(Param("a").Base(), GP64())}
+	pb := Mem{Base: Load(Param("b").Base(), GP64())}
+	n := Load(Param("a").Len(), GP64())
+	return pa, pb, n
+}
+
+// dotI8VNNI: VPDPBUSD multiplies unsigned by signed bytes, so a is biased
+// to unsigned (a+128, by flipping its sign bit) and the bias is taken off at
+// the end: sum((a+128)*b) - 128*sum(b).
+func dotI8VNNI(flip, one Mem) {
+	const name = "dotI8VNNI"
+	pa, pb, n := header(name, "func(a, b []int8) int32",
+		"dotI8VNNI returns sum(int32(a[i])*int32(b[i])) over i < len(a), using AVX-512 VNNI. Requires len(b) >= len(a).")
+	acc, accB, flips, ones := ZMM(), ZMM(), ZMM(), ZMM()
+	VPXORD(acc, acc, acc)
+	VPXORD(accB, accB, accB)
+	VPBROADCASTB(flip, flips)
+	VPBROADCASTB(one, ones)
+	ua, vb := ZMM(), ZMM()
+
+	Label(name + "_loop")
+	CMPQ(n, U32(64))
+	JL(LabelRef(name + "_tail"))
+	VPXORD(pa, flips, ua)
+	VMOVDQU8(pb, vb)
+	VPDPBUSD(vb, ua, acc)
+	VPDPBUSD(vb, ones, accB)
+	ADDQ(U32(64), pa.Base)
+	ADDQ(U32(64), pb.Base)
+	SUBQ(U32(64), n)
+	JMP(LabelRef(name + "_loop"))
+
+	Label(name + "_tail")
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_reduce"))
+	k := K()
+	asm.TailMask(n, k, 64)
+	VMOVDQU8_Z(pa, k, ua)
+	VPXORD_Z(ua, flips, k, ua) // masked-off lanes stay 0: they add nothing
+	VMOVDQU8_Z(pb, k, vb)
+	VPDPBUSD(vb, ua, acc)
+	VPDPBUSD(vb, ones, accB)
+
+	Label(name + "_reduce")
+	VPSLLD(U8(7), accB, accB) // 128*sum(b)
+	VPSUBD(accB, acc, acc)
+	storeInt(asm.ReduceIntZ(acc))
+	RET()
+}
+
+func dotI8AVX2() {
+	const name = "dotI8AVX2"
+	pa, pb, n := header(name, "func(a, b []int8) int32",
+		"dotI8AVX2 returns sum(int32(a[i])*int32(b[i])) over i < len(a), using AVX2. Requires len(b) >= len(a).")
+	acc0, acc1 := YMM(), YMM()
+	VPXOR(acc0, acc0, acc0)
+	VPXOR(acc1, acc1, acc1)
+	wa, wb, wa2, wb2 := YMM(), YMM(), YMM(), YMM()
+
+	Label(name + "_loop")
+	CMPQ(n, U32(32))
+	JL(LabelRef(name + "_scalar"))
+	VPMOVSXBW(pa, wa) // 16 bytes -> 16 words
+	VPMOVSXBW(pb, wb)
+	VPMADDWD(wb, wa, wa) // pairs of products -> 8 int32
+	VPADDD(wa, acc0, acc0)
+	VPMOVSXBW(pa.Offset(16), wa2)
+	VPMOVSXBW(pb.Offset(16), wb2)
+	VPMADDWD(wb2, wa2, wa2)
+	VPADDD(wa2, acc1, acc1)
+	ADDQ(U32(32), pa.Base)
+	ADDQ(U32(32), pb.Base)
+	SUBQ(U32(32), n)
+	JMP(LabelRef(name + "_loop"))
+
+	Label(name + "_scalar")
+	VPADDD(acc1, acc0, acc0)
+	sum := asm.ReduceIntY(acc0)
+	total := GP32()
+	VMOVD(sum, total)
+	x, y := GP32(), GP32()
+	Label(name + "_tailloop")
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_done"))
+	MOVBLSX(pa, x)
+	MOVBLSX(pb, y)
+	IMULL(y, x)
+	ADDL(x, total)
+	INCQ(pa.Base)
+	INCQ(pb.Base)
+	DECQ(n)
+	JMP(LabelRef(name + "_tailloop"))
+	Label(name + "_done")
+	Store(total, ReturnIndex(0))
+	RET()
+}
+
+func l2U8AVX512() {
+	const name = "l2U8AVX512"
+	pa, pb, n := header(name, "func(a, b []uint8) uint32",
+		"l2U8AVX512 returns sum((int(a[i])-int(b[i]))^2) over i < len(a), using AVX-512 BW. Requires len(b) >= len(a).")
+	acc := ZMM()
+	VPXORD(acc, acc, acc)
+	wa, wb := ZMM(), ZMM()
+
+	Label(name + "_loop")
+	CMPQ(n, U32(32))
+	JL(LabelRef(name + "_tail"))
+	VPMOVZXBW(pa, wa) // 32 bytes -> 32 words
+	VPMOVZXBW(pb, wb)
+	VPSUBW(wb, wa, wa)
+	VPMADDWD(wa, wa, wa) // (a-b)^2 pairwise summed -> 16 int32
+	VPADDD(wa, acc, acc)
+	ADDQ(U32(32), pa.Base)
+	ADDQ(U32(32), pb.Base)
+	SUBQ(U32(32), n)
+	JMP(LabelRef(name + "_loop"))
+
+	Label(name + "_tail")
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_reduce"))
+	k := K()
+	asm.TailMask(n, k, 32)
+	ya, yb := YMM(), YMM()
+	VMOVDQU8_Z(pa, k, ya)
+	VMOVDQU8_Z(pb, k, yb)
+	VPMOVZXBW(ya, wa)
+	VPMOVZXBW(yb, wb)
+	VPSUBW(wb, wa, wa)
+	VPMADDWD(wa, wa, wa)
+	VPADDD(wa, acc, acc)
+
+	Label(name + "_reduce")
+	storeInt(asm.ReduceIntZ(acc))
+	RET()
+}
+
+func l2U8AVX2() {
+	const name = "l2U8AVX2"
+	pa, pb, n := header(name, "func(a, b []uint8) uint32",
+		"l2U8AVX2 returns sum((int(a[i])-int(b[i]))^2) over i < len(a), using AVX2. Requires len(b) >= len(a).")
+	acc := YMM()
+	VPXOR(acc, acc, acc)
+	wa, wb := YMM(), YMM()
+
+	Label(name + "_loop")
+	CMPQ(n, U32(16))
+	JL(LabelRef(name + "_scalar"))
+	VPMOVZXBW(pa, wa) // 16 bytes -> 16 words
+	VPMOVZXBW(pb, wb)
+	VPSUBW(wb, wa, wa)
+	VPMADDWD(wa, wa, wa)
+	VPADDD(wa, acc, acc)
+	ADDQ(U32(16), pa.Base)
+	ADDQ(U32(16), pb.Base)
+	SUBQ(U32(16), n)
+	JMP(LabelRef(name + "_loop"))
+
+	Label(name + "_scalar")
+	sum := asm.ReduceIntY(acc)
+	total := GP32()
+	VMOVD(sum, total)
+	x, y := GP32(), GP32()
+	Label(name + "_tailloop")
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_done"))
+	MOVBLZX(pa, x)
+	MOVBLZX(pb, y)
+	SUBL(y, x)
+	IMULL(x, x)
+	ADDL(x, total)
+	INCQ(pa.Base)
+	INCQ(pb.Base)
+	DECQ(n)
+	JMP(LabelRef(name + "_tailloop"))
+	Label(name + "_done")
+	Store(total, ReturnIndex(0))
+	RET()
+}

@@ -1,0 +1,7 @@
+package kernels
+
+// The assembly is generated; `make kernels` runs these.
+//go:generate sh -c "cd _generate && go run ./float32 -out ../float32_amd64.s -stubs ../float32_amd64.go -pkg kernels"
+//go:generate sh -c "cd _generate && go run ./int8 -out ../int8_amd64.s -stubs ../int8_amd64.go -pkg kernels"
+//go:generate sh -c "cd _generate && go run ./bits -out ../bits_amd64.s -stubs ../bits_amd64.go -pkg kernels"
+//go:generate sh -c "cd _generate && go run ./tile -out ../tile_amd64.s -stubs ../tile_amd64.go -pkg kernels"

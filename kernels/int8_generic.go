@@ -1,0 +1,22 @@
+package kernels
+
+// dotI8Generic returns sum(int32(a[i])*int32(b[i])) over i < len(a).
+func dotI8Generic(a, b []int8) int32 {
+	b = b[:len(a)]
+	var s int32
+	for i, x := range a {
+		s += int32(x) * int32(b[i])
+	}
+	return s
+}
+
+// l2U8Generic returns sum((int(a[i])-int(b[i]))^2) over i < len(a).
+func l2U8Generic(a, b []uint8) uint32 {
+	b = b[:len(a)]
+	var s uint32
+	for i, x := range a {
+		d := int32(x) - int32(b[i])
+		s += uint32(d * d)
+	}
+	return s
+}

@@ -1,0 +1,182 @@
+package kernels
+
+import (
+	"math"
+	"math/bits"
+	"math/rand"
+	"testing"
+)
+
+// dims hits every SIMD tail: below, at and above each vector width and
+// unroll factor, plus the sizes of common embeddings.
+var dims = []int{0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64, 65, 97, 127, 128, 129, 383, 384, 768, 1536}
+
+// forEachLevel runs f with every kernel level this CPU has.
+func forEachLevel(t *testing.T, f func(t *testing.T, s *Set)) {
+	t.Helper()
+	saved := Current().Level
+	defer SetLevel(saved)
+	for l := Generic; l <= AVX512; l++ {
+		if !Available(l) {
+			t.Logf("level %v not available here", l)
+			continue
+		}
+		if err := SetLevel(l); err != nil {
+			t.Fatal(err)
+		}
+		t.Run(l.String(), func(t *testing.T) { f(t, Current()) })
+	}
+}
+
+// guarded returns a slice of n random values at offset off inside a larger
+// buffer whose other cells hold NaN guards: a kernel that reads past its
+// input turns the result into NaN.
+func guarded(rng *rand.Rand, n, off int) []float32 {
+	buf := make([]float32, n+off+64)
+	for i := range buf {
+		buf[i] = float32(math.NaN())
+	}
+	s := buf[off : off+n]
+	for i := range s {
+		s[i] = float32(rng.NormFloat64())
+	}
+	return s
+}
+
+func refDot(a, b []float32) float64 {
+	var s float64
+	for i := range a {
+		s += float64(a[i]) * float64(b[i])
+	}
+	return s
+}
+
+func refL2(a, b []float32) float64 {
+	var s float64
+	for i := range a {
+		d := float64(a[i]) - float64(b[i])
+		s += d * d
+	}
+	return s
+}
+
+func refL1(a, b []float32) float64 {
+	var s float64
+	for i := range a {
+		s += math.Abs(float64(a[i]) - float64(b[i]))
+	}
+	return s
+}
+
+func close(got float32, want, scale float64) bool {
+	return math.Abs(float64(got)-want) <= 1e-5*scale+1e-6
+}
+
+func TestFloat32Kernels_MatchFloat64Reference(t *testing.T) {
+	forEachLevel(t, func(t *testing.T, s *Set) {
+		rng := rand.New(rand.NewSource(1))
+		for _, d := range dims {
+			for off := 0; off < 4; off++ {
+				a, b := guarded(rng, d, off), guarded(rng, d, 3-off)
+				scale := math.Sqrt(float64(d)) * 4
+				cases := []struct {
+					name string
+					got  float32
+					want float64
+				}{
+					{"dot", s.Dot(a, b), refDot(a, b)},
+					{"l2sq", s.L2Sq(a, b), refL2(a, b)},
+					{"l1", s.L1(a, b), refL1(a, b)},
+				}
+				for _, c := range cases {
+					if !close(c.got, c.want, scale*scale) {
+						t.Fatalf("%s d=%d off=%d: got %v want %v", c.name, d, off, c.got, c.want)
+					}
+				}
+			}
+		}
+	})
+}
+
+func TestDotTile_EqualsSixteenDots(t *testing.T) {
+	forEachLevel(t, func(t *testing.T, s *Set) {
+		rng := rand.New(rand.NewSource(2))
+		for _, d := range dims {
+			for off := 0; off < 4; off++ {
+				q, x := guarded(rng, 4*d, off), guarded(rng, 4*d, (off+1)%4)
+				var out [16]float32
+				for i := range out {
+					out[i] = 12345 // must be overwritten
+				}
+				s.DotTile(q, x, d, &out)
+				for i := 0; i < 4; i++ {
+					for j := 0; j < 4; j++ {
+						want := refDot(q[i*d:(i+1)*d], x[j*d:(j+1)*d])
+						if !close(out[4*i+j], want, 16*float64(d)) {
+							t.Fatalf("d=%d off=%d out[%d][%d] = %v, want %v", d, off, i, j, out[4*i+j], want)
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+func TestIntKernels_AreExact(t *testing.T) {
+	forEachLevel(t, func(t *testing.T, s *Set) {
+		rng := rand.New(rand.NewSource(3))
+		for _, d := range append(dims, 4096) {
+			for off := 0; off < 4; off++ {
+				bufA, bufB := make([]int8, d+off+64), make([]int8, d+off+64)
+				for i := range bufA {
+					bufA[i], bufB[i] = 127, -128 // extreme guards
+				}
+				a, b := bufA[off:off+d], bufB[3-off:3-off+d]
+				ua, ub := make([]uint8, d), make([]uint8, d)
+				for i := 0; i < d; i++ {
+					a[i], b[i] = int8(rng.Intn(256)-128), int8(rng.Intn(256)-128)
+					ua[i], ub[i] = uint8(rng.Intn(256)), uint8(rng.Intn(256))
+				}
+				if d > 0 {
+					a[0], b[0] = -128, -128 // the extreme product
+				}
+				if got, want := s.DotI8(a, b), dotI8Generic(a, b); got != want {
+					t.Fatalf("dotI8 d=%d off=%d: %d want %d", d, off, got, want)
+				}
+				if got, want := s.L2U8(ua, ub), l2U8Generic(ua, ub); got != want {
+					t.Fatalf("l2U8 d=%d: %d want %d", d, got, want)
+				}
+			}
+		}
+	})
+}
+
+func TestHamming_IsExact(t *testing.T) {
+	forEachLevel(t, func(t *testing.T, s *Set) {
+		rng := rand.New(rand.NewSource(4))
+		for _, words := range []int{0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33, 100} {
+			a, b := make([]uint64, words), make([]uint64, words+1)
+			b[words] = math.MaxUint64 // guard: reading it would add 64
+			want := 0
+			for i := 0; i < words; i++ {
+				a[i], b[i] = rng.Uint64(), rng.Uint64()
+				want += bits.OnesCount64(a[i] ^ b[i])
+			}
+			if got := s.Hamming(a, b[:words]); got != want {
+				t.Fatalf("words=%d: %d want %d", words, got, want)
+			}
+		}
+	})
+}
+
+func TestSetLevel_RefusesWhatTheCPULacks(t *testing.T) {
+	if err := SetLevel(Level(7)); err == nil {
+		t.Fatal("level 7 accepted")
+	}
+	if _, err := ParseLevel("sse9"); err == nil {
+		t.Fatal("sse9 parsed")
+	}
+	if l, err := ParseLevel(" AVX2 "); err != nil || l != AVX2 {
+		t.Fatalf("AVX2 parsed as %v %v", l, err)
+	}
+}
