@@ -29,9 +29,10 @@ func BenchmarkKernels(b *testing.B) {
 			})
 			q, r := guarded(rng, 4*d, 0), guarded(rng, 4*d, 0)
 			var out [16]float32
+			var beta, bound [4]float32
 			b.Run(fmt.Sprintf("%v/tile4x4/%d", l, d), func(b *testing.B) {
 				for i := 0; i < b.N; i++ {
-					s.DotTile(q, r, d, &out)
+					s.RankTile(q, r, d, -1, &beta, &bound, &out)
 				}
 			})
 		}

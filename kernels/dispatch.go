@@ -49,9 +49,11 @@ type Set struct {
 	L2Sq func(a, b []float32) float32
 	// L1 returns sum(|a[i]-b[i]|) over i < len(a).
 	L1 func(a, b []float32) float32
-	// DotTile sets out[4*i+j] = dot(q row i, x row j) for 4 rows of d
-	// values each in q and in x.
-	DotTile func(q, x []float32, d int, out *[16]float32)
+	// RankTile sets out[4*i+j] = beta[j] + alpha*dot(q row i, x row j) for
+	// 4 rows of d values each in q and in x, and returns the mask of entries
+	// with out[4*i+j] <= bound[i] (bit 4*i+j). Exact search ranks with it:
+	// the caller only looks at entries that can enter a result.
+	RankTile func(q, x []float32, d int, alpha float32, beta, bound *[4]float32, out *[16]float32) uint32
 	// DotI8 returns sum(int32(a[i])*int32(b[i])) over i < len(a).
 	DotI8 func(a, b []int8) int32
 	// L2U8 returns sum((int(a[i])-int(b[i]))^2) over i < len(a).
@@ -65,7 +67,7 @@ var generic = Set{
 	Dot:     dotGeneric,
 	L2Sq:    l2SqGeneric,
 	L1:      l1Generic,
-	DotTile: dotTileGeneric,
+	RankTile: rankTileGeneric,
 	DotI8:   dotI8Generic,
 	L2U8:    l2U8Generic,
 	Hamming: hammingGeneric,

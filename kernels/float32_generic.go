@@ -61,13 +61,20 @@ func abs(x float32) float32 {
 	return x
 }
 
-// dotTileGeneric sets out[4*i+j] = dot(q[i*d:(i+1)*d], x[j*d:(j+1)*d]) for
-// i, j < 4.
-func dotTileGeneric(q, x []float32, d int, out *[16]float32) {
+// rankTileGeneric sets out[4*i+j] = beta[j] + alpha*dot(q[i*d:(i+1)*d],
+// x[j*d:(j+1)*d]) for i, j < 4, and returns the mask of entries with
+// out[4*i+j] <= bound[i] (bit 4*i+j).
+func rankTileGeneric(q, x []float32, d int, alpha float32, beta, bound *[4]float32, out *[16]float32) uint32 {
+	var mask uint32
 	for i := 0; i < 4; i++ {
 		qi := q[i*d : (i+1)*d]
 		for j := 0; j < 4; j++ {
-			out[4*i+j] = dotGeneric(qi, x[j*d:(j+1)*d])
+			v := beta[j] + alpha*dotGeneric(qi, x[j*d:(j+1)*d])
+			out[4*i+j] = v
+			if v <= bound[i] {
+				mask |= 1 << (4*i + j)
+			}
 		}
 	}
+	return mask
 }

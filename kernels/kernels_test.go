@@ -98,24 +98,37 @@ func TestFloat32Kernels_MatchFloat64Reference(t *testing.T) {
 	})
 }
 
-func TestDotTile_EqualsSixteenDots(t *testing.T) {
+func TestRankTile_EqualsSixteenRankedDots(t *testing.T) {
 	forEachLevel(t, func(t *testing.T, s *Set) {
 		rng := rand.New(rand.NewSource(2))
 		for _, d := range dims {
 			for off := 0; off < 4; off++ {
 				q, x := guarded(rng, 4*d, off), guarded(rng, 4*d, (off+1)%4)
+				beta := [4]float32{1, 2, 3, 4}
+				var bound [4]float32
+				for i := range bound {
+					bound[i] = float32(rng.NormFloat64() * math.Sqrt(float64(d)))
+				}
+				bound[3] = float32(math.Inf(1))
 				var out [16]float32
 				for i := range out {
 					out[i] = 12345 // must be overwritten
 				}
-				s.DotTile(q, x, d, &out)
+				mask := s.RankTile(q, x, d, -2, &beta, &bound, &out)
 				for i := 0; i < 4; i++ {
 					for j := 0; j < 4; j++ {
-						want := refDot(q[i*d:(i+1)*d], x[j*d:(j+1)*d])
-						if !close(out[4*i+j], want, 16*float64(d)) {
-							t.Fatalf("d=%d off=%d out[%d][%d] = %v, want %v", d, off, i, j, out[4*i+j], want)
+						want := float64(beta[j]) - 2*refDot(q[i*d:(i+1)*d], x[j*d:(j+1)*d])
+						got := out[4*i+j]
+						if !close(got, want, 64*float64(d)) {
+							t.Fatalf("d=%d off=%d out[%d][%d] = %v, want %v", d, off, i, j, got, want)
+						}
+						if bit := mask>>(4*i+j)&1 == 1; bit != (got <= bound[i]) {
+							t.Fatalf("d=%d [%d][%d]: mask bit %v for %v <= %v", d, i, j, bit, got, bound[i])
 						}
 					}
+				}
+				if mask>>12 != 0xf || mask>>16 != 0 {
+					t.Fatalf("mask %016b: row 3 has bound +Inf and must pass entirely", mask)
 				}
 			}
 		}

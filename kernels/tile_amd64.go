@@ -4,12 +4,12 @@
 
 package kernels
 
-// dotTileAVX512 sets out[4*i+j] = dot(q[i*d:(i+1)*d], x[j*d:(j+1)*d]) for i, j < 4, using AVX-512. Requires len(q), len(x) >= 4*d.
+// rankTileAVX512 sets out[4*i+j] = beta[j] + alpha*dot(q[i*d:(i+1)*d], x[j*d:(j+1)*d]) for i, j < 4 and returns the mask of entries with out[4*i+j] <= bound[i] (bit 4*i+j), using AVX-512. Requires len(q), len(x) >= 4*d.
 //
 //go:noescape
-func dotTileAVX512(q []float32, x []float32, d int, out *[16]float32)
+func rankTileAVX512(q []float32, x []float32, d int, alpha float32, beta *[4]float32, bound *[4]float32, out *[16]float32) uint32
 
-// dotTileAVX2 sets out[4*i+j] = dot(q[i*d:(i+1)*d], x[j*d:(j+1)*d]) for i, j < 4, using AVX2+FMA. Requires len(q), len(x) >= 4*d.
+// rankTileAVX2 sets out[4*i+j] = beta[j] + alpha*dot(q[i*d:(i+1)*d], x[j*d:(j+1)*d]) for i, j < 4 and returns the mask of entries with out[4*i+j] <= bound[i] (bit 4*i+j), using AVX2+FMA. Requires len(q), len(x) >= 4*d.
 //
 //go:noescape
-func dotTileAVX2(q []float32, x []float32, d int, out *[16]float32)
+func rankTileAVX2(q []float32, x []float32, d int, alpha float32, beta *[4]float32, bound *[4]float32, out *[16]float32) uint32

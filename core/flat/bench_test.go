@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/oxvec/oxvec/core/metric"
+	"github.com/oxvec/oxvec/core/parallel"
 )
 
 func benchSearch(b *testing.B, n, d, nq, k int) {
@@ -26,3 +27,9 @@ func benchSearch(b *testing.B, n, d, nq, k int) {
 func BenchmarkSearch_1x1(b *testing.B)       { benchSearch(b, 1, 128, 1, 10) }
 func BenchmarkSearch_1x10000(b *testing.B)   { benchSearch(b, 10000, 128, 1, 10) }
 func BenchmarkSearch_100x10000(b *testing.B) { benchSearch(b, 10000, 128, 100, 10) }
+
+func BenchmarkSearch_1000x9000_1thread(b *testing.B) {
+	parallel.SetWorkers(1)
+	defer parallel.SetWorkers(0)
+	benchSearch(b, 9000, 128, 1000, 10)
+}

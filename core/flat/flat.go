@@ -17,6 +17,7 @@ import (
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
 	"github.com/oxvec/oxvec/core/metric"
+	"github.com/oxvec/oxvec/kernels"
 )
 
 // TypeName is the name of this index type in specs and files.
@@ -34,6 +35,7 @@ type Flat struct {
 	dim    int
 	metric metric.Kind
 	vecs   []float32       // n*dim, row-major; normalised for cosine
+	norms  []float32       // l2 only: |row|^2, for ranking by |x|^2 - 2<q,x>
 	ids    []int64         // row -> id
 	rows   map[int64]int32 // id -> row
 	nextID int64           // smallest id never handed out by auto-assignment
@@ -93,7 +95,7 @@ func (f *Flat) Info() index.Info {
 		Metric: f.metric.String(),
 		Len:    len(f.ids),
 		// a Go map entry of int64->int32 costs about 24 bytes with overhead
-		MemoryBytes: int64(cap(f.vecs))*4 + int64(cap(f.ids))*8 + int64(len(f.rows))*24,
+		MemoryBytes: int64(cap(f.vecs))*4 + int64(cap(f.norms))*4 + int64(cap(f.ids))*8 + int64(len(f.rows))*24,
 	}
 }
 
@@ -102,7 +104,7 @@ func (f *Flat) Close() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.closed = true
-	f.vecs, f.ids, f.rows = nil, nil, nil
+	f.vecs, f.norms, f.ids, f.rows = nil, nil, nil, nil
 	return nil
 }
 
@@ -163,6 +165,7 @@ func (f *Flat) Add(ctx context.Context, vectors []float32, ids []int64, assigned
 	base := len(f.ids)
 	f.vecs = append(f.vecs, vectors...)
 	f.ids = append(f.ids, ids...)
+	f.appendNorms(vectors)
 	for i, id := range ids {
 		f.rows[id] = int32(base + i)
 		if id >= f.nextID {
@@ -192,9 +195,15 @@ func (f *Flat) Remove(ctx context.Context, ids []int64) (int, error) {
 			moved := f.ids[last]
 			f.ids[row] = moved
 			f.rows[moved] = row
+			if f.norms != nil {
+				f.norms[row] = f.norms[last]
+			}
 		}
 		f.vecs = f.vecs[:int(last)*d]
 		f.ids = f.ids[:last]
+		if f.norms != nil {
+			f.norms = f.norms[:last]
+		}
 		delete(f.rows, id)
 		removed++
 	}
@@ -208,5 +217,23 @@ func (f *Flat) shrink() {
 	if n := len(f.ids); cap(f.ids) > 1024 && cap(f.ids) > 4*n {
 		f.vecs = append(make([]float32, 0, 2*n*f.dim), f.vecs...)
 		f.ids = append(make([]int64, 0, 2*n), f.ids...)
+		if f.norms != nil {
+			f.norms = append(make([]float32, 0, 2*n), f.norms...)
+		}
+	}
+}
+
+// appendNorms records |row|^2 of each new row, for l2 ranking.
+func (f *Flat) appendNorms(vectors []float32) {
+	if f.metric != metric.L2 {
+		return
+	}
+	if f.norms == nil {
+		f.norms = make([]float32, 0, len(vectors)/f.dim)
+	}
+	ks := kernels.Current()
+	for r := 0; r+f.dim <= len(vectors); r += f.dim {
+		row := vectors[r : r+f.dim]
+		f.norms = append(f.norms, ks.Dot(row, row))
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/oxvec/oxvec/core/index"
 	"github.com/oxvec/oxvec/core/metric"
 	"github.com/oxvec/oxvec/core/parallel"
+	"github.com/oxvec/oxvec/kernels"
 )
 
 var bg = context.Background()
@@ -85,40 +86,70 @@ func search(t *testing.T, f *Flat, q []float32, k int) ([]int64, []float32) {
 }
 
 func TestFlat_Search_MatchesFloat64BruteForce(t *testing.T) {
-	for _, m := range []metric.Kind{metric.L2, metric.IP, metric.Cosine} {
-		for _, workers := range []int{1, 3} {
-			parallel.SetWorkers(workers)
-			for _, n := range []int{1, 50, splitBaseRows + 77} {
-				seed := int64(n) + int64(m)
-				rng := rand.New(rand.NewSource(seed))
-				d, k, nq := 17, 10, 5
-				f, _ := New(d, m)
-				base := randVecs(rng, n, d)
-				ids := make([]int64, n)
-				for i := range ids {
-					ids[i] = int64(3*i + 1)
-				}
-				if err := f.Add(bg, base, ids, nil); err != nil {
-					t.Fatal(err)
-				}
-				q := randVecs(rng, nq, d)
-				gotI, gotD := search(t, f, q, k)
-				for qi := 0; qi < nq; qi++ {
-					wantI, wantD := exact(m, base, ids, q[qi*d:(qi+1)*d], d, k)
-					for j := 0; j < k; j++ {
-						gi, gd := gotI[qi*k+j], gotD[qi*k+j]
-						if gi != wantI[j] {
-							t.Fatalf("%v seed %d workers %d n %d q %d rank %d: id %d want %d", m, seed, workers, n, qi, j, gi, wantI[j])
-						}
-						if wantI[j] >= 0 && math.Abs(float64(gd)-wantD[j]) > 1e-4*(1+math.Abs(wantD[j])) {
-							t.Fatalf("%v q %d rank %d: dist %v want %v", m, qi, j, gd, wantD[j])
-						}
+	defer kernels.SetLevel(kernels.Current().Level)
+	defer parallel.SetWorkers(0)
+	for l := kernels.Generic; l <= kernels.AVX512; l++ {
+		if kernels.SetLevel(l) != nil {
+			continue
+		}
+		for _, m := range []metric.Kind{metric.L2, metric.IP, metric.Cosine} {
+			for _, workers := range []int{1, 3} {
+				parallel.SetWorkers(workers)
+				for _, n := range []int{1, 50, splitBaseRows + 77} {
+					for _, nq := range []int{1, 2, 3, 4, 5, 7, 17} {
+						checkExact(t, l, m, workers, n, nq)
 					}
 				}
 			}
 		}
 	}
-	parallel.SetWorkers(0)
+}
+
+func checkExact(t *testing.T, l kernels.Level, m metric.Kind, workers, n, nq int) {
+	t.Helper()
+	seed := int64(n*31+nq) + int64(m)
+	rng := rand.New(rand.NewSource(seed))
+	d, k := 17, 10
+	f, _ := New(d, m)
+	base := randVecs(rng, n, d)
+	ids := make([]int64, n)
+	for i := range ids {
+		ids[i] = int64(3*i + 1)
+	}
+	if err := f.Add(bg, base, ids, nil); err != nil {
+		t.Fatal(err)
+	}
+	q := randVecs(rng, nq, d)
+	gotI, gotD := search(t, f, q, k)
+	for qi := 0; qi < nq; qi++ {
+		wantI, wantD := exact(m, base, ids, q[qi*d:(qi+1)*d], d, k)
+		for j := 0; j < k; j++ {
+			gi, gd := gotI[qi*k+j], gotD[qi*k+j]
+			if gi != wantI[j] {
+				t.Fatalf("%v %v seed %d workers %d n %d nq %d q %d rank %d: id %d want %d", l, m, seed, workers, n, nq, qi, j, gi, wantI[j])
+			}
+			if wantI[j] >= 0 && math.Abs(float64(gd)-wantD[j]) > 1e-4*(1+math.Abs(wantD[j])) {
+				t.Fatalf("%v %v q %d rank %d: dist %v want %v", l, m, qi, j, gd, wantD[j])
+			}
+		}
+	}
+}
+
+func TestFlat_Search_StoredVectorIsAtDistanceZero(t *testing.T) {
+	rng := rand.New(rand.NewSource(8))
+	d := 33
+	f, _ := New(d, metric.L2)
+	base := randVecs(rng, 100, d)
+	for i := range base {
+		base[i] *= 1000 // large norms: the expansion |x|^2-2<q,x> would leave rounding noise
+	}
+	f.Add(bg, base, nil, nil)
+	ids, dist := search(t, f, base[:8*d], 1)
+	for i := 0; i < 8; i++ {
+		if ids[i] != int64(i) || dist[i] != 0 {
+			t.Fatalf("query %d: nearest (%d, %v), want (%d, 0)", i, ids[i], dist[i], i)
+		}
+	}
 }
 
 func TestFlat_Search_PadsWhenFewerThanK(t *testing.T) {

@@ -84,6 +84,7 @@ func load(file *format.File) (index.Index, error) {
 	// The views alias the loaded file; the index owns that buffer from now
 	// on (index.Load's contract), and append copies out on the first Add.
 	f.vecs, f.ids, f.nextID = vecs, ids, m.NextID
+	f.appendNorms(vecs)
 	f.rows = make(map[int64]int32, len(ids))
 	for r, id := range ids {
 		if id < 0 || id >= m.NextID {

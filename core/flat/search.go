@@ -3,6 +3,8 @@ package flat
 import (
 	"context"
 	"fmt"
+	"math"
+	"math/bits"
 
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
@@ -12,10 +14,15 @@ import (
 )
 
 const (
-	// queryBlock queries share one pass over a tile of the base, so the tile
-	// is read from cache queryBlock-1 times out of queryBlock.
-	queryBlock = 16
-	// tileBytes sizes a base tile to sit comfortably in a 1-2 MiB L2 cache.
+	// queryBlock queries share one pass over the base, tile by tile; within
+	// a tile they are taken 4 at a time by the kernels' 4x4 rank tile, so a
+	// group of 4 stored rows is loaded once and stays in L1 while the
+	// block's query groups use it, and a base larger than the caches is
+	// streamed from memory once per 64 queries rather than once per 4.
+	// Measured on bigann-10k and a 100k x 384 set: 16 left the large set
+	// memory-bound at half of faiss's speed; 64 and 128 reach parity.
+	queryBlock = 64
+	// tileBytes sizes a tile of stored rows to sit in a 1-2 MiB L2 cache.
 	tileBytes = 256 << 10
 	// splitBaseRows: below this many rows a lone query is not worth
 	// splitting across goroutines.
@@ -26,6 +33,12 @@ const (
 )
 
 // Search implements index.Index.
+//
+// Ranking uses the dot product for every metric: l2 ranks by |x|^2 - 2<q,x>
+// (the query's own norm does not change the order), ip and cosine by
+// 1 - <q,x>. The l2 distances of the k results are then recomputed exactly,
+// so a stored copy of the query reports 0, not the rounding noise of the
+// expansion.
 func (f *Flat) Search(ctx context.Context, queries []float32, k int, _ *index.SearchParams, outIDs []int64, outDist []float32) error {
 	nq, err := index.Rows(queries, f.dim, "queries")
 	if err != nil {
@@ -62,18 +75,34 @@ func (f *Flat) Search(ctx context.Context, queries []float32, k int, _ *index.Se
 	if kk == 0 {
 		return nil
 	}
-	s := scan{f: f, queries: queries, k: kk}
+	s := scan{f: f, ks: kernels.Current(), queries: queries, k: kk}
 	workers := parallel.Workers()
-	if nq < workers && n >= splitBaseRows {
-		return s.splitBase(ctx, nq, k, outIDs, outDist)
+	var run error
+	switch {
+	case nq < workers && n >= splitBaseRows:
+		run = s.splitBase(ctx, nq, k, outIDs, outDist)
+	case nq <= queryBlock && (workers == 1 || nq*n*f.dim < serialWork):
+		run = s.block(ctx, 0, nq, k, outIDs, outDist)
+	default:
+		run = parallel.For(ctx, nq, queryBlock, func(lo, hi int) error {
+			return s.block(ctx, lo, hi, k, outIDs, outDist)
+		})
 	}
-	if nq <= queryBlock && (workers == 1 || nq*n*f.dim < serialWork) {
-		// one block, no goroutines: the common single-query call
-		return s.block(ctx, 0, nq, k, outIDs, outDist)
+	if run != nil || f.metric != metric.L2 {
+		return run
 	}
-	return parallel.For(ctx, nq, queryBlock, func(lo, hi int) error {
-		return s.block(ctx, lo, hi, k, outIDs, outDist)
-	})
+	for q := 0; q < nq; q++ {
+		s.exactL2(queries[q*f.dim:(q+1)*f.dim], outIDs[q*k:q*k+kk], outDist[q*k:q*k+kk])
+	}
+	return nil
+}
+
+// scan is one search call's view of the index.
+type scan struct {
+	f       *Flat
+	ks      *kernels.Set
+	queries []float32
+	k       int
 }
 
 // block searches queries [lo, hi), at most queryBlock of them, into their
@@ -92,47 +121,115 @@ func (s scan) block(ctx context.Context, lo, hi, stride int, outIDs []int64, out
 	return nil
 }
 
-// scan is one search call's view of the index.
-type scan struct {
-	f       *Flat
-	queries []float32
-	k       int
-}
-
-// rows offers base rows [r0, r1) to the heaps of queries [q0, q1), tile by
-// tile, checking for cancellation between tiles.
+// rows offers stored rows [r0, r1) to the heaps of queries [q0, q1), tile
+// by tile, checking for cancellation between tiles.
+//
+// The value a result is ranked by is beta[j] + alpha*dot (see Search): for
+// l2 beta is the row's |x|^2 and alpha -2, for ip and cosine beta is 1 and
+// alpha -1, so the inner loop has no branch on the metric.
 func (s scan) rows(ctx context.Context, q0, q1, r0, r1 int, heaps []index.TopK) error {
 	d := s.f.dim
-	tile := max(1, tileBytes/(4*d))
+	vecs, ids, norms := s.f.vecs, s.f.ids, s.f.norms
+	l2 := s.f.metric == metric.L2
+	alpha := float32(-1)
+	if l2 {
+		alpha = -2
+	}
+	beta := [4]float32{1, 1, 1, 1}
+
+	// Queries go 4 at a time through the tile kernel; a last group of 2 or
+	// 3 is padded with zero rows (cheaper than 2-3 single passes), a last
+	// single query takes the one-row kernel.
+	var groups [queryBlock / 4][]float32
+	var live [queryBlock / 4]int
+	ng, lone := 0, -1
+	for q := q0; q < q1; q += 4 {
+		switch c := min(4, q1-q); {
+		case c == 4:
+			groups[ng] = s.queries[q*d : (q+4)*d]
+		case c == 1:
+			lone = q
+			continue
+		default:
+			pad := make([]float32, 4*d)
+			copy(pad, s.queries[q*d:q1*d])
+			groups[ng] = pad
+		}
+		live[ng] = min(4, q1-q)
+		ng++
+	}
+
+	tile := max(4, tileBytes/(4*d)&^3)
+	var out [16]float32
+	var bounds [queryBlock / 4][4]float32
 	for t0 := r0; t0 < r1; t0 += tile {
 		if err := parallel.Check(ctx); err != nil {
 			return err
 		}
 		t1 := min(t0+tile, r1)
+		// bounds only tighten while a tile is scanned, so the ones taken
+		// here let the kernel drop most entries; survivors are checked
+		// against the heap again on push
+		for g := 0; g < ng; g++ {
+			for i := 0; i < 4; i++ {
+				bounds[g][i] = float32(math.Inf(-1))
+				if i < live[g] {
+					bounds[g][i] = heaps[4*g+i].Bound()
+				}
+			}
+		}
+		r := t0
+		for ; r+4 <= t1; r += 4 {
+			xs := vecs[r*d : (r+4)*d]
+			if l2 {
+				copy(beta[:], norms[r:r+4])
+			}
+			for g := 0; g < ng; g++ {
+				for m := s.ks.RankTile(groups[g], xs, d, alpha, &beta, &bounds[g], &out); m != 0; m &= m - 1 {
+					e := bits.TrailingZeros32(m)
+					h := &heaps[4*g+e/4]
+					if v := out[e]; v <= h.Bound() {
+						h.Push(v, ids[r+e%4])
+						bounds[g][e/4] = h.Bound()
+					}
+				}
+			}
+		}
+		// rows left over by the groups of 4, and the lone last query
 		for q := q0; q < q1; q++ {
-			s.offer(s.queries[q*d:(q+1)*d], t0, t1, &heaps[q-q0])
+			start := r
+			if q == lone {
+				start = t0
+			}
+			qv := s.queries[q*d : (q+1)*d]
+			h := &heaps[q-q0]
+			for row := start; row < t1; row++ {
+				dot := s.ks.Dot(qv, vecs[row*d:(row+1)*d])
+				v := 1 - dot
+				if l2 {
+					v = norms[row] - 2*dot
+				}
+				if v <= h.Bound() {
+					h.Push(v, ids[row])
+				}
+			}
 		}
 	}
 	return nil
 }
 
-// offer computes the distance of query to rows [t0, t1) and pushes them.
-func (s scan) offer(query []float32, t0, t1 int, h *index.TopK) {
+// exactL2 replaces the ranking values of one query's results by exact
+// squared L2 distances and restores the (distance, id) order.
+func (s scan) exactL2(q []float32, ids []int64, dist []float32) {
 	d := s.f.dim
-	vecs, ids := s.f.vecs, s.f.ids
-	if s.f.metric == metric.L2 {
-		for r := t0; r < t1; r++ {
-			if dist := kernels.L2Sq(query, vecs[r*d:(r+1)*d]); dist <= h.Bound() {
-				h.Push(dist, ids[r])
-			}
+	for i, id := range ids {
+		if id < 0 {
+			break
 		}
-		return
+		r := int(s.f.rows[id])
+		dist[i] = s.ks.L2Sq(q, s.f.vecs[r*d:(r+1)*d])
 	}
-	for r := t0; r < t1; r++ {
-		if dist := 1 - kernels.Dot(query, vecs[r*d:(r+1)*d]); dist <= h.Bound() {
-			h.Push(dist, ids[r])
-		}
-	}
+	index.SortResults(dist, ids)
 }
 
 // splitBase serves a few queries over a large base: each goroutine scans a
@@ -140,7 +237,7 @@ func (s scan) offer(query []float32, t0, t1 int, h *index.TopK) {
 func (s scan) splitBase(ctx context.Context, nq, stride int, outIDs []int64, outDist []float32) error {
 	n, k := len(s.f.ids), s.k
 	parts := min(4*parallel.Workers(), (n+splitBaseRows/2-1)/(splitBaseRows/2))
-	per := (n + parts - 1) / parts
+	per := ((n+parts-1)/parts + 3) &^ 3
 	pd := make([]float32, parts*nq*k)
 	pi := make([]int64, parts*nq*k)
 	heaps := make([]index.TopK, parts*nq)
@@ -151,7 +248,7 @@ func (s scan) splitBase(ctx context.Context, nq, stride int, outIDs []int64, out
 				o := (p*nq + q) * k
 				hs[q].Reset(pd[o:o+k], pi[o:o+k])
 			}
-			if err := s.rows(ctx, 0, nq, p*per, min((p+1)*per, n), hs); err != nil {
+			if err := s.rows(ctx, 0, nq, min(p*per, n), min((p+1)*per, n), hs); err != nil {
 				return err
 			}
 		}

@@ -104,3 +104,20 @@ func (h *TopK) Merge(o *TopK) {
 		h.Push(o.dist[i], o.ids[i])
 	}
 }
+
+// SortResults orders a result row by (distance, id) ascending, in place,
+// keeping padding (id -1) at the end. Rows are short (k), so insertion sort.
+func SortResults(dist []float32, ids []int64) {
+	n := len(ids)
+	for n > 0 && ids[n-1] < 0 {
+		n--
+	}
+	for i := 1; i < n; i++ {
+		d, id := dist[i], ids[i]
+		j := i
+		for ; j > 0 && (dist[j-1] > d || (dist[j-1] == d && ids[j-1] > id)); j-- {
+			dist[j], ids[j] = dist[j-1], ids[j-1]
+		}
+		dist[j], ids[j] = d, id
+	}
+}

@@ -1,6 +1,7 @@
 // Command tile generates kernels/tile_amd64.s: the 4x4 block of dot
 // products between 4 query rows and 4 stored rows that exact search is built
-// on. Each loaded chunk of a row feeds 4 multiply-adds instead of 1, so a
+// on, turned into ranking values and compared with each query's current
+// bound, so the caller only looks at entries that can enter a result. Each loaded chunk of a row feeds 4 multiply-adds instead of 1, so a
 // tile needs a quarter of the loads of 16 separate dot products.
 //
 //	go run ./tile -out ../tile_amd64.s -stubs ../tile_amd64.go
@@ -31,10 +32,43 @@ func main() {
 	Generate()
 }
 
-const sig = "func(q, x []float32, d int, out *[16]float32)"
+const sig = "func(q, x []float32, d int, alpha float32, beta, bound *[4]float32, out *[16]float32) uint32"
 
 func doc(name, level string) string {
-	return fmt.Sprintf("%s sets out[4*i+j] = dot(q[i*d:(i+1)*d], x[j*d:(j+1)*d]) for i, j < 4, using %s. Requires len(q), len(x) >= 4*d.", name, level)
+	return fmt.Sprintf("%s sets out[4*i+j] = beta[j] + alpha*dot(q[i*d:(i+1)*d], x[j*d:(j+1)*d]) for i, j < 4 and returns the mask of entries with out[4*i+j] <= bound[i] (bit 4*i+j), using %s. Requires len(q), len(x) >= 4*d.", name, level)
+}
+
+// coef holds what rankRow needs: the broadcast alpha and the pointers to
+// beta and bound.
+type coef struct{ alpha, beta, bound Register }
+
+func loadCoef() coef {
+	a := Load(Param("alpha"), XMM())
+	VBROADCASTSS(a, a)
+	return coef{a, Load(Param("beta"), GP64()), Load(Param("bound"), GP64())}
+}
+
+// rankRow turns row i's 4 dot products s (an XMM) into ranking values,
+// stores them at out[4*i], and ORs row i's compare mask into mask.
+func rankRow(i int, s Register, c coef, out, mask Register, avx512 bool) {
+	beta, bound := XMM(), XMM()
+	VMOVUPS(Mem{Base: c.beta}, beta)
+	VFMADD213PS(beta, c.alpha, s) // s = alpha*s + beta
+	VMOVUPS(s, Mem{Base: out, Disp: 16 * i})
+	VBROADCASTSS(Mem{Base: c.bound, Disp: 4 * i}, bound)
+	bits := GP32()
+	if avx512 {
+		k := K()
+		VCMPPS(U8(2), bound, s, k) // k = s <= bound (ordered: NaN never passes)
+		KMOVW(k, bits)
+	} else {
+		VCMPPS(U8(2), bound, s, s)
+		VMOVMSKPS(s, bits)
+	}
+	if i > 0 {
+		SHLL(U8(4*i), bits)
+	}
+	ORL(bits, mask)
 }
 
 // rows returns memory operands for the 4 rows that start at base, stride
@@ -48,16 +82,17 @@ func rows(base, stride, stride3 Register) [4]Mem {
 	}
 }
 
-func setup() (q, x [4]Mem, n, out Register) {
+func setup() (q, x [4]Mem, n Register, c coef, out Register) {
 	pq := Load(Param("q").Base(), GP64())
 	px := Load(Param("x").Base(), GP64())
 	n = Load(Param("d"), GP64())
+	c = loadCoef()
 	out = Load(Param("out"), GP64())
 	stride, stride3 := GP64(), GP64()
 	MOVQ(n, stride)
 	SHLQ(U8(2), stride)
 	LEAQ(Mem{Base: stride, Index: stride, Scale: 2}, stride3)
-	return rows(pq, stride, stride3), rows(px, stride, stride3), n, out
+	return rows(pq, stride, stride3), rows(px, stride, stride3), n, c, out
 }
 
 func advance(q, x [4]Mem, bytes int) {
@@ -66,11 +101,11 @@ func advance(q, x [4]Mem, bytes int) {
 }
 
 func tileAVX512() {
-	const name = "dotTileAVX512"
+	const name = "rankTileAVX512"
 	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
 	Doc(doc(name, "AVX-512"))
-	q, x, n, out := setup()
+	q, x, n, c, out := setup()
 	var acc [4][4]VecVirtual
 	for i := range acc {
 		for j := range acc[i] {
@@ -111,10 +146,13 @@ func tileAVX512() {
 	body(func(m Mem, v VecVirtual) { VMOVUPS_Z(m, k, v) })
 
 	Label(name + "_reduce")
+	mask := GP32()
+	XORL(mask, mask)
 	for i := range acc {
 		s := asm.Reduce4Z(acc[i][0], acc[i][1], acc[i][2], acc[i][3])
-		VMOVUPS(s, Mem{Base: out, Disp: 16 * i})
+		rankRow(i, s, c, out, mask, true)
 	}
+	Store(mask, ReturnIndex(0))
 	VZEROUPPER()
 	RET()
 }
@@ -122,14 +160,17 @@ func tileAVX512() {
 // tileAVX2 runs the 4x4 tile as two passes of 2 query rows, since 16
 // accumulators do not fit in AVX2's 16 registers.
 func tileAVX2(masks Mem) {
-	const name = "dotTileAVX2"
+	const name = "rankTileAVX2"
 	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
 	Doc(doc(name, "AVX2+FMA"))
 	pq0 := Load(Param("q").Base(), GP64())
 	px0 := Load(Param("x").Base(), GP64())
 	d := Load(Param("d"), GP64())
+	c := loadCoef()
 	out := Load(Param("out"), GP64())
+	mask32 := GP32()
+	XORL(mask32, mask32)
 	stride, stride3 := GP64(), GP64()
 	MOVQ(d, stride)
 	SHLQ(U8(2), stride)
@@ -187,9 +228,10 @@ func tileAVX2(masks Mem) {
 		Label(reduce)
 		for i := range acc {
 			s := asm.Reduce4Y(acc[i][0], acc[i][1], acc[i][2], acc[i][3])
-			VMOVUPS(s, Mem{Base: out, Disp: 16 * (2*p + i)})
+			rankRow(2*p+i, s, c, out, mask32, false)
 		}
 	}
+	Store(mask32, ReturnIndex(0))
 	VZEROUPPER()
 	RET()
 }
