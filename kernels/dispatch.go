@@ -63,14 +63,14 @@ type Set struct {
 }
 
 var generic = Set{
-	Level:   Generic,
-	Dot:     dotGeneric,
-	L2Sq:    l2SqGeneric,
-	L1:      l1Generic,
+	Level:    Generic,
+	Dot:      dotGeneric,
+	L2Sq:     l2SqGeneric,
+	L1:       l1Generic,
 	RankTile: rankTileGeneric,
-	DotI8:   dotI8Generic,
-	L2U8:    l2U8Generic,
-	Hamming: hammingGeneric,
+	DotI8:    dotI8Generic,
+	L2U8:     l2U8Generic,
+	Hamming:  hammingGeneric,
 }
 
 // sets[l] is the kernel set of level l, nil where this CPU or build lacks
