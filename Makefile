@@ -14,7 +14,7 @@ LIB := python/oxvec/liboxvec.so
 GO_SOURCES := $(shell find core capi kernels -name '*.go' -not -name '*_test.go' 2>/dev/null) capi/oxvec.h go.mod $(wildcard go.sum)
 export PYTHONPATH := $(CURDIR)/python
 
-.PHONY: all demo test lib venv bench-venv go-vet go-test capi-test py-test fuzz bench clean
+.PHONY: all demo test lib venv bench-venv go-vet go-test capi-test py-test fuzz bench kernels check-kernels clean
 
 all: lib
 
@@ -52,13 +52,14 @@ demo: venv lib
 	$(PY) -m oxvec demo
 
 # --- tests -------------------------------------------------------------------
-test: go-vet go-test capi-test py-test fuzz
+test: go-vet check-kernels go-test capi-test py-test fuzz
 
 go-vet:
 	$(GO) vet ./...
 
 go-test:
 	$(GO) test -race -count=1 ./...
+	$(GO) test -count=1 -tags noasm ./kernels ./core/...
 
 capi-test: build/abi_test
 	./build/abi_test
@@ -75,6 +76,15 @@ fuzz:
 # --- benchmarks --------------------------------------------------------------
 bench: bench-venv lib
 	$(PY) benchmarks/bench_flat.py
+
+# regenerate the assembly kernels from kernels/_generate (needs the Go module proxy for avo)
+kernels:
+	$(GO) generate ./kernels
+
+# the committed assembly must be what the generator produces
+check-kernels:
+	d=$$(mktemp -d) && cp kernels/*_amd64.s kernels/*_amd64.go $$d/ && $(GO) generate ./kernels && \
+	for f in $$d/*; do cmp -s $$f kernels/$$(basename $$f) || { echo "kernels/$$(basename $$f) differs from its generator: run make kernels"; exit 1; }; done
 
 clean:
 	rm -rf build dist *.egg-info $(LIB) $(basename $(LIB)).h

@@ -260,13 +260,7 @@ func oxv_index_info(h C.oxv_handle, buf *C.char, n C.size_t, needed *C.size_t, e
 	if err != nil {
 		return fail(e, fmt.Errorf("%w: %v", errs.Internal, err))
 	}
-	if needed != nil {
-		*needed = C.size_t(len(js) + 1)
-	}
-	if b := cbytes(buf, n); len(b) > 0 {
-		b[copy(b[:len(b)-1], js)] = 0
-	}
-	return C.OXV_OK
+	return writeText(js, buf, n, needed)
 }
 
 //export oxv_index_save

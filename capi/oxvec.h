@@ -158,6 +158,48 @@ int oxv_index_info(oxv_handle h, char *buf, size_t len, size_t *needed,
 /* Saves the index to path atomically (temporary file, fsync, rename). */
 int oxv_index_save(oxv_handle h, const char *path, oxv_error *err);
 
+/* ---- distances ---------------------------------------------------------- */
+
+/* The distance calls name their metric with a JSON spec, the same keys an
+ * index spec uses: {"metric":"minkowski","metric_params":{"p":3}}.
+ * docs/metrics.md lists the metrics, their parameters and domains. Rows are
+ * float32 except for "hamming_bits", whose rows are packed bits: d bytes
+ * each. Inputs outside a metric's domain are OXV_E_INVALID, naming the row. */
+
+/* out[nx][ny] = distance(x[i], y[j]), float32. seuclidean and mahalanobis
+ * estimate V / VI from the rows of x and y together when not given. */
+int oxv_pairwise(const char *metric_spec, const void *x, int64_t nx,
+                 const void *y, int64_t ny, int64_t d, float *out,
+                 const volatile int32_t *cancel, oxv_error *err);
+
+/* Exact k nearest rows of base for each query: row numbers and distances,
+ * padded with -1 / +infinity, sorted by distance (ties by row). */
+int oxv_knn(const char *metric_spec, const void *base, int64_t n,
+            const void *queries, int64_t nq, int64_t d, int64_t k,
+            int64_t *out_ids, float *out_dist,
+            const volatile int32_t *cancel, oxv_error *err);
+
+/* Inverse covariance of n samples x[n][d] for mahalanobis, written to
+ * out_vi[d][d] (float64). shrinkage in [0, 1] blends the covariance with a
+ * scaled identity, which keeps it invertible with few samples. */
+int oxv_fit_mahalanobis(const float *x, int64_t n, int64_t d,
+                        double shrinkage, double *out_vi, oxv_error *err);
+
+/* The metric catalogue as a JSON array of {name, aliases, is_metric, class,
+ * domain}; sizes as for oxv_index_info. */
+int oxv_metrics(char *buf, size_t len, size_t *needed, oxv_error *err);
+
+/* ---- SIMD kernels -------------------------------------------------------- */
+
+/* Chooses the kernel level: "generic", "avx2" or "avx512". The default is
+ * the best the CPU supports (lowered, never raised, by OXVEC_SIMD at load).
+ * Calls running at the time keep the level they started with. */
+int oxv_set_simd_level(const char *level, oxv_error *err);
+
+/* Writes the current and the best available level names (each buffer len
+ * bytes). Returns OXV_OK. */
+int oxv_simd_level(char *current, char *best, size_t len);
+
 /* ---- diagnostics (for tests and benchmarks) ---------------------------- */
 
 /* Panics inside the engine on purpose; returns OXV_E_INTERNAL. Proves that a

@@ -63,3 +63,21 @@ func errorBuffer(e *C.oxv_error) []byte {
 func cancelRaised(p *C.int32_t) bool {
 	return atomic.LoadInt32((*int32)(unsafe.Pointer(p))) != 0
 }
+
+func float64s(p *C.double, n int64) []float64 {
+	if p == nil || n <= 0 {
+		return nil
+	}
+	return unsafe.Slice((*float64)(unsafe.Pointer(p)), n)
+}
+
+// floatsOf and bytesOf view untyped caller memory whose element type the
+// metric decides (float32, or packed bits for hamming_bits).
+func floatsOf(p unsafe.Pointer, n int64) []float32 { return floats((*C.float)(p), n) }
+
+func bytesOf(p unsafe.Pointer, n int64) []byte {
+	if p == nil || n <= 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(p), n)
+}

@@ -95,6 +95,35 @@ static void test_errors(oxv_handle h) {
     CHECK(rc == OXV_OK && n == N, "len rc=%d n=%lld", rc, (long long)n);
 }
 
+static void test_distances(void) {
+    oxv_error err;
+    float x[2 * 3] = {0, 0, 0, 1, 2, 2}, out[4];
+    int rc = oxv_pairwise("{\"metric\":\"euclidean\"}", x, 2, x, 2, 3, out, NULL, &err);
+    CHECK(rc == OXV_OK && out[0] == 0 && out[1] == 3 && out[2] == 3 && out[3] == 0, "pairwise rc=%d %s", rc, err.message);
+    rc = oxv_pairwise("{\"metric\":\"minkowski\",\"metric_params\":{\"p\":1}}", x, 2, x, 2, 3, out, NULL, &err);
+    CHECK(rc == OXV_OK && out[1] == 5, "minkowski p=1 rc=%d out=%g %s", rc, out[1], err.message);
+    rc = oxv_pairwise("{\"metric\":\"kl\"}", x, 2, x, 2, 3, out, NULL, &err);
+    CHECK(rc == OXV_E_INVALID && strstr(err.message, "positive sum"), "kl of a zero row rc=%d %s", rc, err.message);
+    int64_t ids[2];
+    float dist[2];
+    rc = oxv_knn("{\"metric\":\"l2\"}", x, 2, x + 3, 1, 3, 2, ids, dist, NULL, &err);
+    CHECK(rc == OXV_OK && ids[0] == 1 && ids[1] == 0 && dist[1] == 9, "knn rc=%d %s", rc, err.message);
+    unsigned char bits[2] = {0x0f, 0xff};
+    rc = oxv_pairwise("{\"metric\":\"hamming_bits\"}", bits, 2, bits, 2, 1, out, NULL, &err);
+    CHECK(rc == OXV_OK && out[1] == 4, "hamming_bits rc=%d out=%g", rc, out[1]);
+    char cur[16], best[16];
+    CHECK(oxv_simd_level(cur, best, sizeof cur) == OXV_OK && strlen(cur) > 0, "simd level");
+    CHECK(oxv_set_simd_level("generic", &err) == OXV_OK, "set generic: %s", err.message);
+    CHECK(oxv_set_simd_level("sse9", &err) == OXV_E_INVALID, "unknown level accepted");
+    CHECK(oxv_set_simd_level(best, &err) == OXV_OK, "restore level: %s", err.message);
+    char cat[8192];
+    size_t needed = 0;
+    CHECK(oxv_metrics(cat, sizeof cat, &needed, &err) == OXV_OK && strstr(cat, "mahalanobis") && needed <= sizeof cat, "metrics catalogue");
+    double vi[4];
+    float samples[3 * 2] = {1, 2, 2, 1, 3, 5};
+    CHECK(oxv_fit_mahalanobis(samples, 3, 2, 0.0, vi, &err) == OXV_OK && vi[0] > 0, "fit: %s", err.message);
+}
+
 static void test_request_size_is_checked(oxv_handle h) {
     oxv_search_request r = {0};
     r.size = 8; /* a caller built against an older, smaller struct */
@@ -209,6 +238,7 @@ int main(void) {
     test_padding();
     test_errors(h);
     test_request_size_is_checked(h);
+    test_distances();
     test_panics_are_errors();
     test_cancel(h);
     test_save_load(h);

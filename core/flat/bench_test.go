@@ -10,7 +10,7 @@ import (
 
 func benchSearch(b *testing.B, n, d, nq, k int) {
 	rng := rand.New(rand.NewSource(1))
-	f, _ := New(d, metric.L2)
+	f, _ := Of(d, metric.L2)
 	f.Add(bg, randVecs(rng, n, d), nil, nil)
 	q := randVecs(rng, nq, d)
 	ids := make([]int64, nq*k)

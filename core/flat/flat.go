@@ -33,26 +33,38 @@ type Spec struct {
 type Flat struct {
 	mu     sync.RWMutex
 	dim    int
-	metric metric.Kind
-	vecs   []float32       // n*dim, row-major; normalised for cosine
-	norms  []float32       // l2 only: |row|^2, for ranking by |x|^2 - 2<q,x>
+	metric *metric.Metric
+	vecs   []float32       // n*dim, row-major, prepared by the metric (unit length for cosine, ...)
+	norms  []float32       // ClassL2 metrics only: |row|^2, for ranking by |x|^2 - 2<q,x>
 	ids    []int64         // row -> id
 	rows   map[int64]int32 // id -> row
 	nextID int64           // smallest id never handed out by auto-assignment
 	closed bool
 }
 
-// New returns an empty flat index.
-func New(dim int, m metric.Kind) (*Flat, error) {
+// New returns an empty flat index. Every metric works except hamming_bits,
+// whose packed-bit vectors are not float32 (oxvec.knn handles them).
+func New(dim int, m *metric.Metric) (*Flat, error) {
 	if dim < 1 || dim > index.MaxDim {
 		return nil, fmt.Errorf("%w: dim must be between 1 and %d, got %d", errs.InvalidArgument, index.MaxDim, dim)
 	}
-	switch m {
-	case metric.L2, metric.IP, metric.Cosine:
-	default:
-		return nil, fmt.Errorf("%w: flat index does not support metric %v", errs.Unsupported, m)
+	if m.Dim != dim {
+		return nil, fmt.Errorf("%w: metric bound to dim %d, index has dim %d", errs.Internal, m.Dim, dim)
+	}
+	if m.Kind == metric.HammingBits {
+		return nil, fmt.Errorf("%w: a flat index stores float32 vectors; for packed bits use oxvec.knn(..., metric=\"hamming_bits\")", errs.Unsupported)
 	}
 	return &Flat{dim: dim, metric: m, rows: map[int64]int32{}}, nil
+}
+
+// Of returns an empty flat index of the given metric kind without
+// parameters (tests and tools).
+func Of(dim int, kind metric.Kind) (*Flat, error) {
+	m, err := metric.New(kind, dim, metric.Params{})
+	if err != nil {
+		return nil, err
+	}
+	return New(dim, m)
 }
 
 func init() {
@@ -76,7 +88,7 @@ func init() {
 func (f *Flat) Dim() int { return f.dim }
 
 // Metric implements index.Index.
-func (f *Flat) Metric() metric.Kind { return f.metric }
+func (f *Flat) Metric() metric.Kind { return f.metric.Kind }
 
 // Len implements index.Index.
 func (f *Flat) Len() int {
@@ -92,7 +104,7 @@ func (f *Flat) Info() index.Info {
 	return index.Info{
 		Type:   TypeName,
 		Dim:    f.dim,
-		Metric: f.metric.String(),
+		Metric: f.metric.Kind.String(),
 		Len:    len(f.ids),
 		// a Go map entry of int64->int32 costs about 24 bytes with overhead
 		MemoryBytes: int64(cap(f.vecs))*4 + int64(cap(f.norms))*4 + int64(cap(f.ids))*8 + int64(len(f.rows))*24,
@@ -124,15 +136,11 @@ func (f *Flat) Add(ctx context.Context, vectors []float32, ids []int64, assigned
 	} else if assigned != nil && len(assigned) < n {
 		return fmt.Errorf("%w: room for %d assigned ids, need %d", errs.InvalidArgument, len(assigned), n)
 	}
-	// Normalising a private copy keeps the caller's buffer untouched; it is
+	// Preparing a private copy keeps the caller's buffer untouched; it is
 	// done before taking the lock so searches are not held up.
-	var normed []float32
-	if f.metric == metric.Cosine {
-		normed = append([]float32(nil), vectors...)
-		if err := index.Normalize(normed, f.dim, "vectors"); err != nil {
-			return err
-		}
-		vectors = normed
+	vectors, err = f.metric.PrepareCopy(vectors, "vectors")
+	if err != nil {
+		return err
 	}
 
 	f.mu.Lock()
@@ -223,9 +231,9 @@ func (f *Flat) shrink() {
 	}
 }
 
-// appendNorms records |row|^2 of each new row, for l2 ranking.
+// appendNorms records |row|^2 of each new row, for ClassL2 ranking.
 func (f *Flat) appendNorms(vectors []float32) {
-	if f.metric != metric.L2 {
+	if f.metric.Class() != metric.ClassL2 {
 		return
 	}
 	if f.norms == nil {

@@ -110,7 +110,7 @@ func checkExact(t *testing.T, l kernels.Level, m metric.Kind, workers, n, nq int
 	seed := int64(n*31+nq) + int64(m)
 	rng := rand.New(rand.NewSource(seed))
 	d, k := 17, 10
-	f, _ := New(d, m)
+	f, _ := Of(d, m)
 	base := randVecs(rng, n, d)
 	ids := make([]int64, n)
 	for i := range ids {
@@ -138,7 +138,7 @@ func checkExact(t *testing.T, l kernels.Level, m metric.Kind, workers, n, nq int
 func TestFlat_Search_StoredVectorIsAtDistanceZero(t *testing.T) {
 	rng := rand.New(rand.NewSource(8))
 	d := 33
-	f, _ := New(d, metric.L2)
+	f, _ := Of(d, metric.L2)
 	base := randVecs(rng, 100, d)
 	for i := range base {
 		base[i] *= 1000 // large norms: the expansion |x|^2-2<q,x> would leave rounding noise
@@ -153,7 +153,7 @@ func TestFlat_Search_StoredVectorIsAtDistanceZero(t *testing.T) {
 }
 
 func TestFlat_Search_PadsWhenFewerThanK(t *testing.T) {
-	f, _ := New(2, metric.L2)
+	f, _ := Of(2, metric.L2)
 	ids, dist := search(t, f, []float32{0, 0}, 3)
 	for i := range ids {
 		if ids[i] != -1 || !math.IsInf(float64(dist[i]), 1) {
@@ -170,7 +170,7 @@ func TestFlat_Search_PadsWhenFewerThanK(t *testing.T) {
 }
 
 func TestFlat_Add_AssignsFreshIDsNeverReused(t *testing.T) {
-	f, _ := New(1, metric.L2)
+	f, _ := Of(1, metric.L2)
 	got := make([]int64, 2)
 	if err := f.Add(bg, []float32{1, 2}, nil, got); err != nil || got[0] != 0 || got[1] != 1 {
 		t.Fatalf("first batch ids %v err %v", got, err)
@@ -187,7 +187,7 @@ func TestFlat_Add_AssignsFreshIDsNeverReused(t *testing.T) {
 }
 
 func TestFlat_Add_RejectsBadInputWithoutChangingTheIndex(t *testing.T) {
-	f, _ := New(2, metric.Cosine)
+	f, _ := Of(2, metric.Cosine)
 	if err := f.Add(bg, []float32{1, 1}, []int64{5}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +218,7 @@ func TestFlat_Add_RejectsBadInputWithoutChangingTheIndex(t *testing.T) {
 }
 
 func TestFlat_Search_RejectsBadQueries(t *testing.T) {
-	f, _ := New(3, metric.L2)
+	f, _ := Of(3, metric.L2)
 	out := make([]int64, 10)
 	dist := make([]float32, 10)
 	if err := f.Search(bg, []float32{1, 2}, 1, nil, out, dist); !errors.Is(err, errs.Dimension) {
@@ -235,7 +235,7 @@ func TestFlat_Search_RejectsBadQueries(t *testing.T) {
 func TestFlat_Remove_KeepsOtherResultsExact(t *testing.T) {
 	rng := rand.New(rand.NewSource(11))
 	d, n := 8, 3000
-	f, _ := New(d, metric.L2)
+	f, _ := Of(d, metric.L2)
 	base := randVecs(rng, n, d)
 	ids := make([]int64, n)
 	for i := range ids {
@@ -271,7 +271,7 @@ func TestFlat_Remove_KeepsOtherResultsExact(t *testing.T) {
 
 func TestFlat_SaveLoad_RoundTrip(t *testing.T) {
 	rng := rand.New(rand.NewSource(5))
-	f, _ := New(6, metric.Cosine)
+	f, _ := Of(6, metric.Cosine)
 	f.Add(bg, randVecs(rng, 100, 6), nil, nil)
 	f.Remove(bg, []int64{3, 50})
 	var buf bytes.Buffer
@@ -304,7 +304,7 @@ func TestFlat_SaveLoad_RoundTrip(t *testing.T) {
 func TestFlat_Search_ConcurrentWithAddAndRemove(t *testing.T) {
 	rng := rand.New(rand.NewSource(9))
 	d := 16
-	f, _ := New(d, metric.L2)
+	f, _ := Of(d, metric.L2)
 	f.Add(bg, randVecs(rng, 2000, d), nil, nil)
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
@@ -347,7 +347,7 @@ func TestFlat_Search_ConcurrentWithAddAndRemove(t *testing.T) {
 }
 
 func TestFlat_Search_HonoursCancel(t *testing.T) {
-	f, _ := New(4, metric.L2)
+	f, _ := Of(4, metric.L2)
 	f.Add(bg, make([]float32, 4*50000), nil, nil)
 	ctx, cancel := context.WithCancel(bg)
 	cancel()
@@ -359,7 +359,7 @@ func TestFlat_Search_HonoursCancel(t *testing.T) {
 }
 
 func TestFlat_UseAfterClose(t *testing.T) {
-	f, _ := New(2, metric.L2)
+	f, _ := Of(2, metric.L2)
 	f.Close()
 	if err := f.Add(bg, []float32{1, 2}, nil, nil); !errors.Is(err, errs.Closed) {
 		t.Fatalf("add after close: %v", err)

@@ -17,11 +17,11 @@ const layoutVersion = 1
 
 // meta is the "meta" section: small facts, as JSON.
 type meta struct {
-	Layout int    `json:"layout"`
-	Dim    int    `json:"dim"`
-	Metric uint32 `json:"metric"`
-	Count  int    `json:"count"`
-	NextID int64  `json:"next_id"`
+	Layout int `json:"layout"`
+	Dim    int `json:"dim"`
+	metric.Stored
+	Count  int   `json:"count"`
+	NextID int64 `json:"next_id"`
 }
 
 // Save implements index.Index. Sections: "meta" (JSON), "vectors" (count*dim
@@ -32,11 +32,12 @@ func (f *Flat) Save(w io.Writer) error {
 	if f.closed {
 		return errs.Closed
 	}
-	m, _ := json.Marshal(meta{Layout: layoutVersion, Dim: f.dim, Metric: uint32(f.metric), Count: len(f.ids), NextID: f.nextID})
 	fw, err := format.NewWriter(w, TypeName)
 	if err != nil {
 		return err
 	}
+	stored := f.metric.Store(fw)
+	m, _ := json.Marshal(meta{Layout: layoutVersion, Dim: f.dim, Stored: stored, Count: len(f.ids), NextID: f.nextID})
 	fw.Bytes("meta", m)
 	fw.Bytes("vectors", format.AsBytes(f.vecs))
 	fw.Bytes("ids", format.AsBytes(f.ids))
@@ -55,7 +56,14 @@ func load(file *format.File) (index.Index, error) {
 	if m.Layout != layoutVersion {
 		return nil, fmt.Errorf("%w: flat layout version %d, this build reads %d", errs.Unsupported, m.Layout, layoutVersion)
 	}
-	f, err := New(m.Dim, metric.Kind(m.Metric))
+	if m.Dim < 1 || m.Dim > index.MaxDim {
+		return nil, fmt.Errorf("%w: flat dim %d", errs.Corrupt, m.Dim)
+	}
+	bound, err := metric.Restore(file, m.Stored, m.Dim)
+	if err != nil {
+		return nil, err
+	}
+	f, err := New(m.Dim, bound)
 	if err != nil {
 		return nil, fmt.Errorf("%w: flat meta section: %v", errs.Corrupt, err)
 	}

@@ -34,11 +34,13 @@ const (
 
 // Search implements index.Index.
 //
-// Ranking uses the dot product for every metric: l2 ranks by |x|^2 - 2<q,x>
-// (the query's own norm does not change the order), ip and cosine by
-// 1 - <q,x>. The l2 distances of the k results are then recomputed exactly,
-// so a stored copy of the query reports 0, not the rounding noise of the
-// expansion.
+// Metrics of ClassL2 and ClassDot rank with the dot product through the
+// SIMD rank tile: ClassL2 by |x|^2 - 2<q,x> of prepared vectors (the query's
+// own norm does not change the order), ClassDot by 1 - <q,x>. The squared L2
+// distances of the k results are then recomputed exactly, so a stored copy
+// of the query reports 0, not the rounding noise of the expansion; both
+// classes finally map to the metric's distance (FromL2, FromDot), which
+// keeps the order. ClassGeneric metrics are computed pair by pair.
 func (f *Flat) Search(ctx context.Context, queries []float32, k int, _ *index.SearchParams, outIDs []int64, outDist []float32) error {
 	nq, err := index.Rows(queries, f.dim, "queries")
 	if err != nil {
@@ -53,11 +55,9 @@ func (f *Flat) Search(ctx context.Context, queries []float32, k int, _ *index.Se
 	if err := index.CheckFinite(queries, f.dim, "queries"); err != nil {
 		return err
 	}
-	if f.metric == metric.Cosine {
-		queries = append([]float32(nil), queries...)
-		if err := index.Normalize(queries, f.dim, "queries"); err != nil {
-			return err
-		}
+	queries, err = f.metric.PrepareCopy(queries, "queries")
+	if err != nil {
+		return err
 	}
 
 	f.mu.RLock()
@@ -88,11 +88,13 @@ func (f *Flat) Search(ctx context.Context, queries []float32, k int, _ *index.Se
 			return s.block(ctx, lo, hi, k, outIDs, outDist)
 		})
 	}
-	if run != nil || f.metric != metric.L2 {
+	if run != nil {
 		return run
 	}
-	for q := 0; q < nq; q++ {
-		s.exactL2(queries[q*f.dim:(q+1)*f.dim], outIDs[q*k:q*k+kk], outDist[q*k:q*k+kk])
+	if f.metric.Class() != metric.ClassGeneric {
+		for q := 0; q < nq; q++ {
+			s.exact(queries[q*f.dim:(q+1)*f.dim], outIDs[q*k:q*k+kk], outDist[q*k:q*k+kk])
+		}
 	}
 	return nil
 }
@@ -128,9 +130,12 @@ func (s scan) block(ctx context.Context, lo, hi, stride int, outIDs []int64, out
 // l2 beta is the row's |x|^2 and alpha -2, for ip and cosine beta is 1 and
 // alpha -1, so the inner loop has no branch on the metric.
 func (s scan) rows(ctx context.Context, q0, q1, r0, r1 int, heaps []index.TopK) error {
+	if s.f.metric.Class() == metric.ClassGeneric {
+		return s.pairs(ctx, q0, q1, r0, r1, heaps)
+	}
 	d := s.f.dim
 	vecs, ids, norms := s.f.vecs, s.f.ids, s.f.norms
-	l2 := s.f.metric == metric.L2
+	l2 := s.f.metric.Class() == metric.ClassL2
 	alpha := float32(-1)
 	if l2 {
 		alpha = -2
@@ -218,16 +223,40 @@ func (s scan) rows(ctx context.Context, q0, q1, r0, r1 int, heaps []index.TopK) 
 	return nil
 }
 
-// exactL2 replaces the ranking values of one query's results by exact
-// squared L2 distances and restores the (distance, id) order.
-func (s scan) exactL2(q []float32, ids []int64, dist []float32) {
+// pairs is rows for metrics without a dot-product form: one exact distance
+// per pair, tile by tile.
+func (s scan) pairs(ctx context.Context, q0, q1, r0, r1 int, heaps []index.TopK) error {
+	d := s.f.dim
+	m, vecs, ids := s.f.metric, s.f.vecs, s.f.ids
+	tile := max(1, tileBytes/(4*d))
+	for t0 := r0; t0 < r1; t0 += tile {
+		if err := parallel.Check(ctx); err != nil {
+			return err
+		}
+		t1 := min(t0+tile, r1)
+		for q := q0; q < q1; q++ {
+			qv := s.queries[q*d : (q+1)*d]
+			h := &heaps[q-q0]
+			for row := t0; row < t1; row++ {
+				if v := float32(m.Pair(qv, vecs[row*d:(row+1)*d])); v <= h.Bound() {
+					h.Push(v, ids[row])
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// exact replaces the ranking values of one query's results by the
+// metric's exact distances and restores the (distance, id) order.
+func (s scan) exact(q []float32, ids []int64, dist []float32) {
 	d := s.f.dim
 	for i, id := range ids {
 		if id < 0 {
 			break
 		}
 		r := int(s.f.rows[id])
-		dist[i] = s.ks.L2Sq(q, s.f.vecs[r*d:(r+1)*d])
+		dist[i] = float32(s.f.metric.Pair(q, s.f.vecs[r*d:(r+1)*d]))
 	}
 	index.SortResults(dist, ids)
 }

@@ -63,25 +63,34 @@ func factory(name string) (Factory, error) {
 // Common holds the spec fields every index type shares. Index types embed it
 // in their own spec struct.
 type Common struct {
-	Type   string `json:"type"`
-	Dim    int    `json:"dim"`
-	Metric string `json:"metric"`
+	Type         string          `json:"type"`
+	Dim          int             `json:"dim"`
+	Metric       string          `json:"metric"`
+	MetricParams json.RawMessage `json:"metric_params,omitempty"`
 }
 
 // MaxDim bounds the dimension of any index; larger values are almost always
 // a transposed array.
 const MaxDim = 1 << 16
 
-// Check validates the shared fields and returns the parsed metric. An empty
+// Check validates the shared fields and returns the bound metric. An empty
 // metric means "l2".
-func (c Common) Check() (metric.Kind, error) {
+func (c Common) Check() (*metric.Metric, error) {
 	if c.Dim < 1 || c.Dim > MaxDim {
-		return 0, fmt.Errorf("%w: dim must be between 1 and %d, got %d", errs.InvalidArgument, MaxDim, c.Dim)
+		return nil, fmt.Errorf("%w: dim must be between 1 and %d, got %d", errs.InvalidArgument, MaxDim, c.Dim)
 	}
-	if c.Metric == "" {
-		return metric.L2, nil
+	kind := metric.L2
+	if c.Metric != "" {
+		var err error
+		if kind, err = metric.Parse(c.Metric); err != nil {
+			return nil, err
+		}
 	}
-	return metric.Parse(c.Metric)
+	p, err := metric.DecodeParams(c.MetricParams)
+	if err != nil {
+		return nil, err
+	}
+	return metric.New(kind, c.Dim, p)
 }
 
 // DecodeSpec decodes a JSON spec into v strictly: unknown fields are errors,

@@ -73,23 +73,3 @@ func CheckK(k int) error {
 	}
 	return nil
 }
-
-// Normalize scales each dim-sized row of v to unit length in place, for the
-// cosine metric. A zero row has no direction: it is an error.
-func Normalize(v []float32, dim int, what string) error {
-	for r := 0; r+dim <= len(v); r += dim {
-		row := v[r : r+dim]
-		var s float64
-		for _, x := range row {
-			s += float64(x) * float64(x)
-		}
-		if s == 0 {
-			return fmt.Errorf("%w: %s row %d is all zeros, which has no cosine distance to anything; drop it or use metric \"l2\"", errs.InvalidArgument, what, r/dim)
-		}
-		inv := float32(1 / math.Sqrt(s))
-		for i := range row {
-			row[i] *= inv
-		}
-	}
-	return nil
-}

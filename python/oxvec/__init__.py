@@ -27,6 +27,7 @@ from ._errors import (
     UnsupportedError,
 )
 from ._index import Flat, Index, load
+from ._metrics import distance, fit_mahalanobis, knn, metrics, pairwise, set_simd_level, simd_level, simd_levels
 from ._runtime import (
     engine_version,
     get_num_threads,
@@ -56,10 +57,18 @@ __all__ = [
     "StateError",
     "StorageError",
     "UnsupportedError",
+    "distance",
     "engine_version",
+    "fit_mahalanobis",
     "get_num_threads",
+    "knn",
     "load",
+    "metrics",
+    "pairwise",
     "set_gc_percent",
     "set_memory_limit",
     "set_num_threads",
+    "set_simd_level",
+    "simd_level",
+    "simd_levels",
 ]

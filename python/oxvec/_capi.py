@@ -81,6 +81,12 @@ PROTOTYPES = {
     "oxv_index_len": (_int, [oxv_handle, _p, _p]),
     "oxv_index_info": (_int, [oxv_handle, _p, C.c_size_t, _p, _p]),
     "oxv_index_save": (_int, [oxv_handle, C.c_char_p, _p]),
+    "oxv_pairwise": (_int, [C.c_char_p, _p, _i64, _p, _i64, _i64, _p, _p, _p]),
+    "oxv_knn": (_int, [C.c_char_p, _p, _i64, _p, _i64, _i64, _i64, _p, _p, _p, _p]),
+    "oxv_fit_mahalanobis": (_int, [_p, _i64, _i64, C.c_double, _p, _p]),
+    "oxv_metrics": (_int, [_p, C.c_size_t, _p, _p]),
+    "oxv_set_simd_level": (_int, [C.c_char_p, _p]),
+    "oxv_simd_level": (_int, [_p, _p, C.c_size_t]),
     "oxv_debug_panic": (_int, [_i32, _p]),
     "oxv_debug_search_repeat": (_int, [_p, _i64, _p, _p]),
 }

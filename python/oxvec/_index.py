@@ -12,6 +12,7 @@ import numpy as np
 from . import _capi
 from . import _convert as cv
 from ._call import _REQUEST, _REQUEST_SIZE, check, outputs, run_cancellable, search, state
+from ._metrics import metric_spec
 from ._resource import Resource
 
 # Work (multiply-adds) above which a call runs Ctrl-C-interruptibly; below it
@@ -221,14 +222,21 @@ class Flat(Index):
     dim : int
         Values per vector.
     metric : str
-        "l2" (squared euclidean, the default), "ip" (1 - inner product) or
-        "cosine" (1 - cosine similarity; vectors are normalised on add).
+        Any metric of :func:`oxvec.metrics` but hamming_bits: "l2" (squared
+        euclidean, the default), "ip" (1 - inner product), "cosine",
+        "manhattan", "minkowski", ... (docs/metrics.md).
+    **metric_params
+        p (minkowski), V (seuclidean), VI (mahalanobis; see
+        :func:`oxvec.fit_mahalanobis`).
     """
 
     type_name = "flat"
 
-    def __init__(self, dim: int, metric: str = "l2") -> None:
-        super().__init__({"type": "flat", "dim": int(dim), "metric": metric})
+    def __init__(self, dim: int, metric: str = "l2", **metric_params) -> None:
+        spec = {"type": "flat", "dim": int(dim), "metric": metric}
+        if metric_params:
+            spec["metric_params"] = json.loads(metric_spec(metric, metric_params))["metric_params"]
+        super().__init__(spec)
 
 
 def load(path) -> Index:
