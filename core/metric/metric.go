@@ -71,13 +71,13 @@ const (
 type Domain int
 
 const (
-	AnyReal     Domain = iota
-	NonZero            // a zero vector has no direction
-	NonConstant        // a constant vector has no correlation
-	NonNegative        // counts, weights or histograms
-	Distribution       // non-negative with a positive sum; normalised to sum 1
-	LatLon             // dim 2: latitude in [-pi/2, pi/2], longitude, radians
-	Bits               // packed bits (uint8 bytes), not float32
+	AnyReal      Domain = iota
+	NonZero             // a zero vector has no direction
+	NonConstant         // a constant vector has no correlation
+	NonNegative         // counts, weights or histograms
+	Distribution        // non-negative with a positive sum; normalised to sum 1
+	LatLon              // dim 2: latitude in [-pi/2, pi/2], longitude, radians
+	Bits                // packed bits (uint8 bytes), not float32
 )
 
 type info struct {
