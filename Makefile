@@ -76,6 +76,7 @@ fuzz:
 # --- benchmarks --------------------------------------------------------------
 bench: bench-venv lib
 	$(PY) benchmarks/bench_flat.py
+	$(PY) benchmarks/bench_kernels.py
 
 # regenerate the assembly kernels from kernels/_generate (needs the Go module proxy for avo)
 kernels:

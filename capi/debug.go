@@ -8,9 +8,12 @@ import "C"
 
 import (
 	"context"
+	"fmt"
 	"time"
 
+	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/parallel"
+	"github.com/oxvec/oxvec/kernels"
 )
 
 //export oxv_debug_panic
@@ -44,5 +47,20 @@ func oxv_debug_search_repeat(r *C.oxv_search_request, repeat C.int64_t, elapsed 
 	if elapsed != nil {
 		*elapsed = C.int64_t(time.Since(start).Nanoseconds())
 	}
+	return C.OXV_OK
+}
+
+//export oxv_debug_kernel_ns
+func oxv_debug_kernel_ns(name, level *C.char, d, repeat C.int64_t, ns *C.double, e *C.oxv_error) (rc C.int) {
+	defer recoverInto(&rc, e)
+	l, err := kernels.ParseLevel(cstring(level))
+	if err != nil {
+		return fail(e, fmt.Errorf("%w: %v", errs.InvalidArgument, err))
+	}
+	per, err := kernels.Time(cstring(name), l, int(d), int(repeat))
+	if err != nil {
+		return fail(e, fmt.Errorf("%w: %v", errs.InvalidArgument, err))
+	}
+	*ns = C.double(per)
 	return C.OXV_OK
 }

@@ -213,6 +213,12 @@ int oxv_debug_panic(int32_t in_worker, oxv_error *err);
 int oxv_debug_search_repeat(const oxv_search_request *req, int64_t repeat,
                             int64_t *elapsed_ns, oxv_error *err);
 
+/* Times one SIMD kernel ("dot", "l2sq", "l1", "tile", "dot_i8", "l2_u8",
+ * "hamming") of one level on d-sized inputs: *ns receives the wall time per
+ * call, averaged over `repeat` calls. For kernel benchmarks. */
+int oxv_debug_kernel_ns(const char *kernel, const char *level, int64_t d,
+                        int64_t repeat, double *ns, oxv_error *err);
+
 #endif /* OXV_NO_PROTOTYPES */
 
 #ifdef __cplusplus

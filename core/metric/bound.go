@@ -22,8 +22,10 @@ type Params struct {
 // prepare vectors and compute distances. It is immutable and safe for
 // concurrent use.
 type Metric struct {
-	Kind Kind
-	Dim  int
+	Kind  Kind
+	Dim   int
+	class Class // Kind.Class(), kept here: a map lookup per distance would cost more than the distance
+	pair  func(m *Metric, a, b []float32) float64
 	P    float64   // minkowski
 	V    []float64 // seuclidean variances
 	VI   []float64 // mahalanobis inverse covariance, d*d row-major
@@ -52,7 +54,7 @@ func New(kind Kind, dim int, p Params) (*Metric, error) {
 	if dim < 1 {
 		return nil, fmt.Errorf("%w: dim must be >= 1, got %d", errs.InvalidArgument, dim)
 	}
-	m := &Metric{Kind: kind, Dim: dim}
+	m := &Metric{Kind: kind, Dim: dim, class: kind.Class(), pair: pairFuncs[kind]}
 	bad := func(format string, a ...any) (*Metric, error) {
 		return nil, fmt.Errorf("%w: %s: "+format, append([]any{errs.InvalidArgument, kind}, a...)...)
 	}
@@ -161,7 +163,7 @@ func (m *Metric) ParamsJSON() []byte {
 }
 
 // Class is how searchers compute m.
-func (m *Metric) Class() Class { return m.Kind.Class() }
+func (m *Metric) Class() Class { return m.class }
 
 // FromL2 turns the squared euclidean distance of prepared vectors into m's
 // distance (ClassL2 metrics).
