@@ -26,10 +26,10 @@ type Metric struct {
 	Dim   int
 	class Class // Kind.Class(), kept here: a map lookup per distance would cost more than the distance
 	pair  func(m *Metric, a, b []float32) float64
-	P    float64   // minkowski
-	V    []float64 // seuclidean variances
-	VI   []float64 // mahalanobis inverse covariance, d*d row-major
-	u    []float64 // mahalanobis: U = L^T with VI = L L^T, d*d row-major
+	P     float64   // minkowski
+	V     []float64 // seuclidean variances
+	VI    []float64 // mahalanobis inverse covariance, d*d row-major
+	u     []float64 // mahalanobis: U = L^T with VI = L L^T, d*d row-major
 }
 
 // DecodeParams reads a metric_params JSON object strictly; empty or null

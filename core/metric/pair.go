@@ -15,7 +15,7 @@ func (m *Metric) Pair(a, b []float32) float64 { return m.pair(m, a, b[:len(a)]) 
 // metrics accumulate in float64 (inputs and divisions in float32 where that
 // keeps relative errors far below 1e-5); the SIMD kernels serve the rest.
 var pairFuncs = map[Kind]func(m *Metric, a, b []float32) float64{
-	L2: func(m *Metric, a, b []float32) float64 { return math.Max(0, float64(kernels.Current().L2Sq(a, b))) },
+	L2:        func(m *Metric, a, b []float32) float64 { return math.Max(0, float64(kernels.Current().L2Sq(a, b))) },
 	Euclidean: l2Class, SEuclidean: l2Class, Mahalanobis: l2Class, Hellinger: l2Class,
 	IP: dotClass, Cosine: dotClass, Correlation: dotClass, Spearman: dotClass, Bhattacharyya: dotClass,
 	Angular: func(m *Metric, a, b []float32) float64 {
