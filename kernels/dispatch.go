@@ -49,6 +49,9 @@ type Set struct {
 	L2Sq func(a, b []float32) float32
 	// L1 returns sum(|a[i]-b[i]|) over i < len(a).
 	L1 func(a, b []float32) float32
+	// DotRows sets out[j] = dot(q[:d], x row j) for j < len(out): one
+	// query against consecutive rows, in one call.
+	DotRows func(q, x []float32, d int, out []float32)
 	// RankTile sets out[4*i+j] = beta[j] + alpha*dot(q row i, x row j) for
 	// 4 rows of d values each in q and in x, and returns the mask of entries
 	// with out[4*i+j] <= bound[i] (bit 4*i+j). Exact search ranks with it:
@@ -68,6 +71,7 @@ var generic = Set{
 	L2Sq:     l2SqGeneric,
 	L1:       l1Generic,
 	RankTile: rankTileGeneric,
+	DotRows:  dotRowsGeneric,
 	DotI8:    dotI8Generic,
 	L2U8:     l2U8Generic,
 	Hamming:  hammingGeneric,

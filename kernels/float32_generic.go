@@ -78,3 +78,11 @@ func rankTileGeneric(q, x []float32, d int, alpha float32, beta, bound *[4]float
 	}
 	return mask
 }
+
+// dotRowsGeneric sets out[j] = dot(q[:d], x[j*d:(j+1)*d]) for j < len(out).
+func dotRowsGeneric(q, x []float32, d int, out []float32) {
+	q = q[:d]
+	for j := range out {
+		out[j] = dotGeneric(q, x[j*d:(j+1)*d])
+	}
+}

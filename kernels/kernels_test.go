@@ -135,6 +135,28 @@ func TestRankTile_EqualsSixteenRankedDots(t *testing.T) {
 	})
 }
 
+func TestDotRows_EqualsOneDotPerRow(t *testing.T) {
+	forEachLevel(t, func(t *testing.T, s *Set) {
+		rng := rand.New(rand.NewSource(5))
+		for _, d := range dims {
+			for _, n := range []int{0, 1, 3, 4, 5, 9} {
+				q, x := guarded(rng, d, 1), guarded(rng, n*d, 2)
+				out := make([]float32, n+1)
+				out[n] = 777 // guard: must stay
+				s.DotRows(q, x, d, out[:n])
+				for j := 0; j < n; j++ {
+					if want := refDot(q, x[j*d:(j+1)*d]); !close(out[j], want, 4*float64(d)) {
+						t.Fatalf("d=%d n=%d row %d: %v want %v", d, n, j, out[j], want)
+					}
+				}
+				if out[n] != 777 {
+					t.Fatalf("d=%d n=%d: wrote past the end", d, n)
+				}
+			}
+		}
+	})
+}
+
 func TestIntKernels_AreExact(t *testing.T) {
 	forEachLevel(t, func(t *testing.T, s *Set) {
 		rng := rand.New(rand.NewSource(3))

@@ -166,6 +166,7 @@ func (s scan) rows(ctx context.Context, q0, q1, r0, r1 int, heaps []index.TopK) 
 
 	tile := max(4, tileBytes/(4*d)&^3)
 	var out [16]float32
+	var dots []float32 // DotRows results, allocated when first needed
 	var bounds [queryBlock / 4][4]float32
 	for t0 := r0; t0 < r1; t0 += tile {
 		if err := parallel.Check(ctx); err != nil {
@@ -184,7 +185,7 @@ func (s scan) rows(ctx context.Context, q0, q1, r0, r1 int, heaps []index.TopK) 
 			}
 		}
 		r := t0
-		for ; r+4 <= t1; r += 4 {
+		for ; ng > 0 && r+4 <= t1; r += 4 {
 			xs := vecs[r*d : (r+4)*d]
 			if l2 {
 				copy(beta[:], norms[r:r+4])
@@ -200,22 +201,31 @@ func (s scan) rows(ctx context.Context, q0, q1, r0, r1 int, heaps []index.TopK) 
 				}
 			}
 		}
-		// rows left over by the groups of 4, and the lone last query
+		// rows left over by the groups of 4, and the lone last query: one
+		// kernel call per query and tile
 		for q := q0; q < q1; q++ {
 			start := r
 			if q == lone {
 				start = t0
 			}
-			qv := s.queries[q*d : (q+1)*d]
+			if start >= t1 {
+				continue
+			}
+			if dots == nil {
+				dots = make([]float32, tile)
+			}
+			out := dots[:t1-start]
+			s.ks.DotRows(s.queries[q*d:(q+1)*d], vecs[start*d:t1*d], d, out)
 			h := &heaps[q-q0]
-			for row := start; row < t1; row++ {
-				dot := s.ks.Dot(qv, vecs[row*d:(row+1)*d])
+			b := h.Bound()
+			for i, dot := range out {
 				v := 1 - dot
 				if l2 {
-					v = norms[row] - 2*dot
+					v = norms[start+i] - 2*dot
 				}
-				if v <= h.Bound() {
-					h.Push(v, ids[row])
+				if v <= b {
+					h.Push(v, ids[start+i])
+					b = h.Bound()
 				}
 			}
 		}
