@@ -34,14 +34,23 @@ func oxv_index_new(spec *C.char, out *C.oxv_handle, e *C.oxv_error) (rc C.int) {
 }
 
 //export oxv_index_load
-func oxv_index_load(path *C.char, out *C.oxv_handle, e *C.oxv_error) (rc C.int) {
+func oxv_index_load(path, options *C.char, out *C.oxv_handle, e *C.oxv_error) (rc C.int) {
 	defer recoverInto(&rc, e)
 	if path == nil || out == nil {
 		return fail(e, fmt.Errorf("%w: path and out must not be NULL", errs.InvalidArgument))
 	}
 	inFlight.Add(1)
 	defer inFlight.Add(-1)
-	idx, err := index.LoadFile(cstring(path))
+	var opts struct {
+		Mmap   bool `json:"mmap"`
+		Verify bool `json:"verify"`
+	}
+	if options != nil {
+		if err := index.DecodeSpec([]byte(cstring(options)), &opts); err != nil {
+			return fail(e, err)
+		}
+	}
+	idx, err := index.LoadFileWith(cstring(path), index.LoadOptions{Mmap: opts.Mmap, Verify: opts.Verify})
 	if err != nil {
 		return fail(e, err)
 	}
@@ -178,6 +187,12 @@ func readRequest(r *C.oxv_search_request) (searchCall, error) {
 	if !plausible(unsafe.Pointer(r.queries)) || !plausible(unsafe.Pointer(r.out_ids)) || !plausible(unsafe.Pointer(r.out_dist)) || !plausible(unsafe.Pointer(r.cancel)) {
 		return searchCall{}, fmt.Errorf("%w: a pointer in the search request is not a valid address", errs.InvalidArgument)
 	}
+	if r.allow_ids != nil && r.allow_mask != nil {
+		return searchCall{}, fmt.Errorf("%w: give allow_ids or allow_mask, not both", errs.InvalidArgument)
+	}
+	if r.n_allow_ids < 0 || r.n_allow_mask < 0 || !plausible(unsafe.Pointer(r.allow_ids)) || !plausible(unsafe.Pointer(r.allow_mask)) {
+		return searchCall{}, fmt.Errorf("%w: filter pointers or lengths are invalid", errs.InvalidArgument)
+	}
 	c := searchCall{
 		idx:     idx,
 		queries: floats(r.queries, int64(nq*r.dim)),
@@ -186,8 +201,21 @@ func readRequest(r *C.oxv_search_request) (searchCall, error) {
 		dist:    floats(r.out_dist, int64(nq*k)),
 		ctx:     contextFor(r.cancel),
 	}
-	if r.ef != 0 || r.nprobe != 0 {
-		c.params = &index.SearchParams{Ef: int(r.ef), NProbe: int(r.nprobe)}
+	var filter *index.Filter
+	switch {
+	case r.allow_ids != nil:
+		// copied: the engine must not keep caller memory past the call, and
+		// a filter may be held by a search running in workers
+		filter = &index.Filter{IDs: append([]int64{}, int64s(r.allow_ids, int64(r.n_allow_ids))...)}
+	case r.allow_mask != nil:
+		mask := make([]bool, r.n_allow_mask)
+		for i, b := range bytesOf(unsafe.Pointer(r.allow_mask), int64(r.n_allow_mask)) {
+			mask[i] = b != 0
+		}
+		filter = &index.Filter{Mask: mask}
+	}
+	if r.ef != 0 || r.nprobe != 0 || filter != nil {
+		c.params = &index.SearchParams{Ef: int(r.ef), NProbe: int(r.nprobe), Filter: filter}
 	}
 	return c, nil
 }
@@ -277,6 +305,23 @@ func oxv_index_save(h C.oxv_handle, path *C.char, e *C.oxv_error) (rc C.int) {
 	}
 	if err := index.SaveFile(idx, cstring(path)); err != nil {
 		return fail(e, err)
+	}
+	return C.OXV_OK
+}
+
+//export oxv_index_compact
+func oxv_index_compact(h C.oxv_handle, e *C.oxv_error) (rc C.int) {
+	defer recoverInto(&rc, e)
+	inFlight.Add(1)
+	defer inFlight.Add(-1)
+	idx, err := lookupIndex(h)
+	if err != nil {
+		return fail(e, err)
+	}
+	if c, ok := idx.(index.Compacter); ok {
+		if err := c.Compact(); err != nil {
+			return fail(e, err)
+		}
 	}
 	return C.OXV_OK
 }

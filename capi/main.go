@@ -16,6 +16,7 @@ import "C"
 // Every index type the library offers; each registers itself in init.
 import (
 	_ "github.com/oxvec/oxvec/core/flat"
+	_ "github.com/oxvec/oxvec/core/hnsw"
 )
 
 // Version is the engine version reported by oxv_version.

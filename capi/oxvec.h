@@ -86,6 +86,13 @@ typedef struct oxv_search_request {
     int64_t *out_ids;                /* nq x k, written by the engine */
     float *out_dist;                 /* nq x k, written by the engine */
     const volatile int32_t *cancel;  /* may be NULL */
+    /* Optional allow-list, at most one of the two: results are only ids in
+     * allow_ids[0..n_allow_ids), or only ids i with allow_mask[i] != 0 for
+     * i < n_allow_mask. NULL (and 0) for no filter. */
+    const int64_t *allow_ids;
+    int64_t n_allow_ids;
+    const uint8_t *allow_mask;
+    int64_t n_allow_mask;
 } oxv_search_request;
 
 #ifndef OXV_NO_PROTOTYPES /* defined by the Go side, which implements them */
@@ -124,8 +131,12 @@ int64_t oxv_calls_in_flight(void);
  * errors. */
 int oxv_index_new(const char *spec_json, oxv_handle *out, oxv_error *err);
 
-/* Loads an index saved with oxv_index_save. */
-int oxv_index_load(const char *path, oxv_handle *out, oxv_error *err);
+/* Loads an index saved with oxv_index_save. options_json may be NULL or
+ * {"mmap": true, "verify": false}: mmap maps the file and searches it in
+ * place where the index type can (HNSW), reading only the pages it touches;
+ * verify then also checks every checksum up front. */
+int oxv_index_load(const char *path, const char *options_json, oxv_handle *out,
+                   oxv_error *err);
 
 /* Releases an index. Calls running on it finish first. */
 int oxv_index_free(oxv_handle h, oxv_error *err);
@@ -154,6 +165,10 @@ int oxv_index_len(oxv_handle h, int64_t *out, oxv_error *err);
  * was too small can retry with a larger one. */
 int oxv_index_info(oxv_handle h, char *buf, size_t len, size_t *needed,
                    oxv_error *err);
+
+/* Renumbers the index densely and gives the memory of removed vectors back
+ * (HNSW; other types: already compact, OXV_OK). */
+int oxv_index_compact(oxv_handle h, oxv_error *err);
 
 /* Saves the index to path atomically (temporary file, fsync, rename). */
 int oxv_index_save(oxv_handle h, const char *path, oxv_error *err);

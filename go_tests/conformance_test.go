@@ -14,6 +14,7 @@ import (
 
 	// every index type under test registers itself
 	_ "github.com/oxvec/oxvec/core/flat"
+	_ "github.com/oxvec/oxvec/core/hnsw"
 )
 
 // typeCase is one index type as the conformance suite builds it.
@@ -24,6 +25,9 @@ type typeCase struct {
 
 var cases = map[string]typeCase{
 	"flat": {spec: func(d int, m string) string { return fmt.Sprintf(`{"type":"flat","dim":%d,"metric":%q}`, d, m) }, minRecall: 1},
+	"hnsw": {spec: func(d int, m string) string {
+		return fmt.Sprintf(`{"type":"hnsw","dim":%d,"metric":%q,"m":16,"ef_construction":100,"ef_search":64}`, d, m)
+	}, minRecall: 0.95},
 }
 
 var bg = context.Background()

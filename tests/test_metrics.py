@@ -272,3 +272,13 @@ def test_results_beyond_float32_are_an_error():
     x = np.array([[1e30, 0]], np.float32)
     with pytest.raises(oxvec.InvalidArgumentError, match="overflows float32"):
         oxvec.pairwise(x, -x, "l2")
+
+
+def test_oxvec_simd_environment_variable_caps_the_level():
+    import subprocess
+    import sys
+
+    code = "import oxvec; print(oxvec.simd_level())"
+    for level in oxvec.simd_levels():
+        out = subprocess.run([sys.executable, "-c", code], env={**__import__("os").environ, "OXVEC_SIMD": level}, capture_output=True, text=True, check=True)
+        assert out.stdout.strip() == level

@@ -165,7 +165,7 @@ static void test_save_load(oxv_handle h) {
     oxv_error err;
     CHECK(oxv_index_save(h, path, &err) == OXV_OK, "save: %s", err.message);
     oxv_handle g = 0;
-    CHECK(oxv_index_load(path, &g, &err) == OXV_OK, "load: %s", err.message);
+    CHECK(oxv_index_load(path, NULL, &g, &err) == OXV_OK, "load: %s", err.message);
     test_exact_search(g);
     char info[256];
     size_t needed = 0;
@@ -178,10 +178,10 @@ static void test_save_load(oxv_handle h) {
     long size = ftell(f);
     fclose(f);
     CHECK(truncate(path, size / 2) == 0, "truncate");
-    int rc = oxv_index_load(path, &g, &err);
+    int rc = oxv_index_load(path, NULL, &g, &err);
     CHECK(rc == OXV_E_CORRUPT, "truncated file rc=%d %s", rc, err.message);
     unlink(path);
-    rc = oxv_index_load(path, &g, &err);
+    rc = oxv_index_load(path, NULL, &g, &err);
     CHECK(rc == OXV_E_NOT_FOUND, "missing file rc=%d %s", rc, err.message);
 }
 

@@ -41,7 +41,7 @@ const (
 // of the query reports 0, not the rounding noise of the expansion; both
 // classes finally map to the metric's distance (FromL2, FromDot), which
 // keeps the order. ClassGeneric metrics are computed pair by pair.
-func (f *Flat) Search(ctx context.Context, queries []float32, k int, _ *index.SearchParams, outIDs []int64, outDist []float32) error {
+func (f *Flat) Search(ctx context.Context, queries []float32, k int, p *index.SearchParams, outIDs []int64, outDist []float32) error {
 	nq, err := index.Rows(queries, f.dim, "queries")
 	if err != nil {
 		return err
@@ -74,6 +74,9 @@ func (f *Flat) Search(ctx context.Context, queries []float32, k int, _ *index.Se
 	}
 	if kk == 0 {
 		return nil
+	}
+	if p != nil && p.Filter != nil {
+		return f.searchAllowed(ctx, queries, k, f.allowedRows(p.Filter), outIDs, outDist)
 	}
 	s := scan{f: f, ks: kernels.Current(), queries: queries, k: kk}
 	workers := parallel.Workers()
@@ -305,4 +308,53 @@ func (s scan) splitBase(ctx context.Context, nq, stride int, outIDs []int64, out
 		h.Finish()
 	}
 	return nil
+}
+
+// allowedRows lists the rows a filter admits; the caller holds mu.
+func (f *Flat) allowedRows(filter *index.Filter) []int32 {
+	var rows []int32
+	if filter.Mask != nil {
+		for r, id := range f.ids {
+			if id < int64(len(filter.Mask)) && filter.Mask[id] {
+				rows = append(rows, int32(r))
+			}
+		}
+		return rows
+	}
+	seen := make(map[int32]bool, len(filter.IDs))
+	for _, id := range filter.IDs {
+		if r, ok := f.rows[id]; ok && !seen[r] {
+			seen[r] = true
+			rows = append(rows, r)
+		}
+	}
+	return rows
+}
+
+// searchAllowed is exact search restricted to the given rows, pair by pair
+// with the metric's exact distance.
+func (f *Flat) searchAllowed(ctx context.Context, queries []float32, k int, rows []int32, outIDs []int64, outDist []float32) error {
+	d := f.dim
+	nq := len(queries) / d
+	kk := min(k, len(rows))
+	return parallel.For(ctx, nq, 4, func(lo, hi int) error {
+		for q := lo; q < hi; q++ {
+			qv := queries[q*d : (q+1)*d]
+			index.Pad(outDist[q*k+kk:(q+1)*k], outIDs[q*k+kk:(q+1)*k])
+			var h index.TopK
+			h.Reset(outDist[q*k:q*k+kk], outIDs[q*k:q*k+kk])
+			for i, r := range rows {
+				if i%4096 == 0 {
+					if err := parallel.Check(ctx); err != nil {
+						return err
+					}
+				}
+				if v := float32(f.metric.Pair(qv, f.vecs[int(r)*d:int(r+1)*d])); v <= h.Bound() {
+					h.Push(v, f.ids[r])
+				}
+			}
+			h.Finish()
+		}
+		return nil
+	})
 }

@@ -48,6 +48,8 @@ type SearchParams struct {
 	Ef int
 	// NProbe is the number of inverted lists an IVF search visits.
 	NProbe int
+	// Filter, when not nil, restricts results to an allow-list.
+	Filter *Filter
 }
 
 // Info describes an index. It is encoded as JSON across the C ABI.
@@ -57,4 +59,10 @@ type Info struct {
 	Metric      string `json:"metric"`
 	Len         int    `json:"len"`
 	MemoryBytes int64  `json:"memory_bytes"`
+}
+
+// Compacter is implemented by index types that keep the memory of removed
+// vectors until asked to give it back.
+type Compacter interface {
+	Compact() error
 }

@@ -20,6 +20,10 @@ type Factory struct {
 	New func(spec []byte) (Index, error)
 	// Load rebuilds a saved index from its container.
 	Load func(f *format.File) (Index, error)
+	// Map, when not nil, loads a saved index by memory-mapping its file and
+	// searching it in place; verify asks for every checksum to be checked
+	// (which reads every page).
+	Map func(path string, verify bool) (Index, error)
 }
 
 var (

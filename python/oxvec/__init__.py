@@ -26,7 +26,7 @@ from ._errors import (
     StorageError,
     UnsupportedError,
 )
-from ._index import Flat, Index, load
+from ._index import HNSW, Flat, Index, load
 from ._metrics import distance, fit_mahalanobis, knn, metrics, pairwise, set_simd_level, simd_level, simd_levels
 from ._runtime import (
     engine_version,
@@ -46,6 +46,7 @@ __all__ = [
     "DuplicateIdError",
     "Error",
     "Flat",
+    "HNSW",
     "ForkError",
     "Index",
     "InternalError",

@@ -52,11 +52,15 @@ class oxv_search_request(C.Structure):
         ("out_ids", C.c_void_p),
         ("out_dist", C.c_void_p),
         ("cancel", C.c_void_p),
+        ("allow_ids", C.c_void_p),
+        ("n_allow_ids", C.c_int64),
+        ("allow_mask", C.c_void_p),
+        ("n_allow_mask", C.c_int64),
     ]
 
 
 # struct module layout of oxv_search_request, in field order
-OXV_SEARCH_REQUEST_FORMAT = "<IiiiQQqqqQQQ"
+OXV_SEARCH_REQUEST_FORMAT = "<IiiiQQqqqQQQQqQq"
 
 _p = C.c_void_p
 _i32 = C.c_int32
@@ -73,7 +77,8 @@ PROTOTYPES = {
     "oxv_set_gc_percent": (_int, [_i32, _p, _p]),
     "oxv_calls_in_flight": (_i64, []),
     "oxv_index_new": (_int, [C.c_char_p, _p, _p]),
-    "oxv_index_load": (_int, [C.c_char_p, _p, _p]),
+    "oxv_index_load": (_int, [C.c_char_p, C.c_char_p, _p, _p]),
+    "oxv_index_compact": (_int, [oxv_handle, _p]),
     "oxv_index_free": (_int, [oxv_handle, _p]),
     "oxv_index_add": (_int, [oxv_handle, _p, _i64, _i64, _p, _p, _p, _p]),
     "oxv_index_search": (_int, [_p, _p]),

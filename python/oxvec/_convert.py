@@ -93,3 +93,28 @@ def k_value(k) -> int:
     if k <= 0:
         raise InvalidArgumentError(f"k must be >= 1, got {k}")
     return int(k)
+
+
+def allow_list(f) -> np.ndarray:
+    """A search filter as the engine reads it: int64 ids, or a uint8 mask
+    indexed by id (from a boolean array)."""
+    a = np.asarray(f)
+    if a.dtype == np.bool_:
+        return np.ascontiguousarray(a.reshape(-1)).view(np.uint8)
+    if a.dtype.kind not in "iu":
+        raise TypeError(f"filter must be an array of ids or a boolean mask, got dtype {a.dtype}")
+    return np.ascontiguousarray(a.reshape(-1), dtype=np.int64)
+
+
+# An empty allow-list admits nothing; it still needs a non-NULL pointer to
+# say "a filter is present".
+_EMPTY_IDS = np.zeros(1, np.int64)
+
+
+def filter_fields(allow: np.ndarray) -> tuple[int, int, int, int]:
+    """(allow_ids, n_allow_ids, allow_mask, n_allow_mask) for a request."""
+    if allow.size == 0:
+        return _EMPTY_IDS.ctypes.data, 0, 0, 0
+    if allow.dtype == np.uint8:
+        return 0, 0, address(allow), allow.size
+    return address(allow), allow.size, 0, 0

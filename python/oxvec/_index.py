@@ -144,9 +144,9 @@ class Index(Resource):
             Sorted by distance, ties by id; where fewer than k vectors exist
             a row is padded with id -1 and distance +inf.
         """
-        return self._search(queries, k, 0, 0)
+        return self._search(queries, k, 0, 0, None)
 
-    def _search(self, queries, k, ef: int, nprobe: int):
+    def _search(self, queries, k, ef: int, nprobe: int, filter):
         # The hot path of the package: a single-query search costs about as
         # much Python as engine time, so this function stays flat and lean.
         h = self._handle or self._live()
@@ -163,13 +163,17 @@ class Index(Resource):
         q_addr = cv.address(q)
         st = state
         ids, dist, ids_addr, dist_addr = outputs(st, nq * k)
-        if nq * self._count_hint * dim <= _LONG_CALL_WORK:
-            _REQUEST.pack_into(st.request, 0, _REQUEST_SIZE, ef, nprobe, 0, h, q_addr, nq, dim, k, ids_addr, dist_addr, 0)
+        if filter is not None:
+            allow = cv.allow_list(filter)  # kept alive until the call returns
+            filt = cv.filter_fields(allow)
+            _search_long(h, q_addr, nq, dim, k, ids_addr, dist_addr, ef, nprobe, filt, nq * self._search_cost() > _LONG_CALL_WORK)
+        elif nq * self._search_cost() <= _LONG_CALL_WORK:
+            _REQUEST.pack_into(st.request, 0, _REQUEST_SIZE, ef, nprobe, 0, h, q_addr, nq, dim, k, ids_addr, dist_addr, 0, 0, 0, 0, 0)
             rc = _capi.oxv_index_search(st.request_ptr, st.err_ptr)
             if rc:
                 check(rc, st)
         else:
-            _search_long(h, q_addr, nq, dim, k, ids_addr, dist_addr, ef, nprobe)
+            _search_long(h, q_addr, nq, dim, k, ids_addr, dist_addr, ef, nprobe, (0, 0, 0, 0), True)
         if single:
             return ids, dist
         return ids.reshape(nq, k), dist.reshape(nq, k)
@@ -191,15 +195,55 @@ class Index(Resource):
         st = state
         check(_capi.oxv_index_save(self._live(), os.fsencode(path), st.err_addr), st)
 
-    # Estimate of an add's work, to decide whether it runs interruptibly.
+    # Estimates of a call's work (multiply-adds), to decide whether it runs
+    # Ctrl-C-interruptibly. _count_hint may lag behind other threads'
+    # changes; an estimate is all this needs, and it saves an engine call.
+    def _search_cost(self) -> int:
+        return self._count_hint * self._dim
+
     def _add_work(self, n: int) -> int:
         return n * self._dim
 
+    def compact(self) -> None:
+        """Give the memory of removed vectors back (HNSW renumbers its graph;
+        exact indexes shrink as they go and need nothing)."""
+        st = state
+        check(_capi.oxv_index_compact(self._live(), st.err_addr), st)
 
-def _search_long(h, q_addr, nq, dim, k, ids_addr, dist_addr, ef, nprobe) -> None:
+    def range_search(self, queries, radius: float, **search_kw):
+        """Every indexed vector within distance ``radius`` of each query.
+
+        Searches with a growing k until a result row reaches beyond the
+        radius, so it is exact for exact indexes and as good as the search
+        itself for approximate ones. Returns ``(ids, distances)`` for a 1-D
+        query, else faiss's layout ``(lims, ids, distances)``: the results of
+        query i are ``ids[lims[i]:lims[i+1]]``, sorted by distance.
+        """
+        q, nq, single = cv.vectors(queries, self._dim, "queries")
+        radius = float(radius)
+        out_ids, out_dist = [], []
+        for row in q:
+            k = 16
+            while True:
+                n = len(self)
+                ids, dist = self.search(row, min(k, max(n, 1)), **search_kw)
+                within = dist <= radius
+                if not within.all() or k >= n:
+                    break
+                k *= 4
+            out_ids.append(ids[within])
+            out_dist.append(dist[within])
+        if single:
+            return out_ids[0], out_dist[0]
+        lims = np.zeros(nq + 1, np.int64)
+        lims[1:] = np.cumsum([len(i) for i in out_ids])
+        return lims, np.concatenate(out_ids) if out_ids else np.empty(0, np.int64), np.concatenate(out_dist) if out_dist else np.empty(0, np.float32)
+
+
+def _search_long(h, q_addr, nq, dim, k, ids_addr, dist_addr, ef, nprobe, filt, long: bool) -> None:
     # A function of its own: a closure inside Index._search would make every
     # local it captures a cell on every call, which costs the hot path ~0.5 us.
-    run_cancellable(lambda cancel: search(state, h, q_addr, nq, dim, k, ids_addr, dist_addr, cancel, ef, nprobe), True)
+    run_cancellable(lambda cancel: search(state, h, q_addr, nq, dim, k, ids_addr, dist_addr, cancel, ef, nprobe, filt), long)
 
 
 def _info(handle: int) -> dict:
@@ -239,14 +283,91 @@ class Flat(Index):
         super().__init__(spec)
 
 
-def load(path) -> Index:
-    """Load an index saved with :meth:`Index.save`; returns the right class."""
+class HNSW(Index):
+    """Approximate search on a hierarchical navigable small world graph.
+
+    Parameters
+    ----------
+    dim : int
+        Values per vector.
+    metric : str
+        Any metric of :func:`oxvec.metrics` but hamming_bits (docs/metrics.md);
+        true metrics and the dot family give the graph its guarantees.
+    m : int
+        Links per node (2*m at the bottom level); more gives better recall
+        and bigger, slower-to-build graphs. Default 16.
+    ef_construction : int
+        Candidate list size while inserting. Default 200.
+    ef_search : int
+        Default candidate list size of a search (``search(..., ef=)``
+        overrides it per call). Default 100.
+    max_elements : int, optional
+        Initial capacity; the index grows on demand anyway.
+    seed : int
+        Seed of the random node levels; a single-threaded build
+        (``oxvec.set_num_threads(1)``) is deterministic for a seed.
+    **metric_params
+        p (minkowski), V (seuclidean), VI (mahalanobis).
+    """
+
+    type_name = "hnsw"
+
+    def __init__(self, dim: int, metric: str = "l2", m: int = 16, ef_construction: int = 200, ef_search: int = 100,
+                 max_elements: int | None = None, seed: int = 1, **metric_params) -> None:
+        spec = {"type": "hnsw", "dim": int(dim), "metric": metric, "m": int(m), "ef_construction": int(ef_construction),
+                "ef_search": int(ef_search), "max_elements": int(max_elements or 0), "seed": int(seed)}
+        if metric_params:
+            spec["metric_params"] = json.loads(metric_spec(metric, metric_params))["metric_params"]
+        super().__init__(spec)
+
+    def search(self, queries, k: int = 10, *, ef: int | None = None, filter=None):
+        """Find the k nearest neighbours of each query (approximately).
+
+        Parameters
+        ----------
+        queries : array_like, (nq, dim) or (dim,)
+        k : int
+        ef : int, optional
+            Candidate list size for this call (default: the index's
+            ef_search); raised to k when smaller. Larger is slower and more
+            accurate.
+        filter : array_like, optional
+            An allow-list: an array of ids, or a boolean mask indexed by id.
+            Applied inside the graph walk; when it admits few vectors the
+            index scans them exactly instead.
+
+        Returns
+        -------
+        (ids, distances), as :meth:`Index.search`.
+        """
+        if ef is not None and (isinstance(ef, bool) or not isinstance(ef, (int, np.integer)) or ef < 1):
+            raise cv.InvalidArgumentError(f"ef must be an int >= 1, got {ef!r}")
+        return self._search(queries, k, int(ef or 0), 0, filter)
+
+    def _search_cost(self) -> int:
+        # a graph walk computes a few thousand distances, not one per vector
+        return 2000 * self._dim
+
+    def _add_work(self, n: int) -> int:
+        return n * self._dim * 4000  # each insert walks the graph like a search
+
+
+def load(path, mmap: bool = False, verify: bool | None = None) -> Index:
+    """Load an index saved with :meth:`Index.save`; returns the right class.
+
+    mmap=True maps the file and searches it in place (HNSW): loading is
+    quick, memory grows only with the pages searches touch, and the first
+    change copies the index into memory. Checksums of the large sections of
+    a mapped file are checked only with verify=True (that reads every page);
+    the graph's structure is always checked.
+    """
     p = os.fspath(path)
     if not os.path.exists(p):
         raise FileNotFoundError(2, "no oxvec index at this path", p)
     st = state
     h = _capi.oxv_handle()
-    check(_capi.oxv_index_load(os.fsencode(p), addressof(h), st.err_addr), st)
+    opts = json.dumps({"mmap": bool(mmap), "verify": bool(verify)}).encode()
+    check(_capi.oxv_index_load(os.fsencode(p), opts, addressof(h), st.err_addr), st)
     try:
         cls = Index._types.get(_info(h.value)["type"], Index)
     except BaseException:

@@ -1,0 +1,207 @@
+package hnsw
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"sync"
+	"sync/atomic"
+
+	"github.com/oxvec/oxvec/core/errs"
+	"github.com/oxvec/oxvec/core/index"
+	"github.com/oxvec/oxvec/core/metric"
+)
+
+// TypeName is the name of this index type in specs and files.
+const TypeName = "hnsw"
+
+// maxLevel caps node levels; with M >= 2 a level above it has a chance
+// below 2^-15 per node.
+const maxLevel = 15
+
+// Spec is the JSON spec of an HNSW index.
+type Spec struct {
+	index.Common
+	M              int   `json:"m"`               // links per node above level 0 (2*M at level 0); default 16
+	EfConstruction int   `json:"ef_construction"` // candidate list size while inserting; default 200
+	EfSearch       int   `json:"ef_search"`       // default candidate list size of a search; default 100
+	MaxElements    int   `json:"max_elements"`    // initial capacity; grows on demand
+	Seed           int64 `json:"seed"`            // for the random node levels; default 1
+}
+
+// Params are an HNSW index's fixed parameters.
+type Params struct {
+	M, EfConstruction, EfSearch, MaxElements int
+	Seed                                     int64
+}
+
+// HNSW is the index. Safe for concurrent use: searches and inserts share
+// the structure lock (inserts synchronise per node); growth, removal and
+// compaction take it exclusively.
+type HNSW struct {
+	mu     sync.RWMutex
+	dim    int
+	metric *metric.Metric
+	p      Params
+	m0     int     // links at level 0
+	mult   float64 // level multiplier 1/ln(M)
+	rng    *rand.Rand
+
+	// per node (internal id), capacity cap(ids):
+	vecs     []float32    // dim values, prepared by the metric
+	level0   []uint32     // 1+m0 values: count, then neighbours
+	levels   []uint8      // top level of the node
+	upperOff []int32      // offset of the node's upper lists in upper, or -1
+	ids      []int64      // external id, or -1 for a free slot
+	locks    []sync.Mutex // serialises writes to the node's lists
+	upper    []uint32     // levels 1..L, 1+m values each
+
+	used   int      // slots in use or freed (the high-water mark)
+	free   []uint32 // freed slots, reused by adds
+	live   int      // nodes that hold a vector
+	byID   map[int64]uint32 // after a load, built on first need (ensureByID)
+	byIDOK atomic.Bool      // byID is complete
+	byIDMu sync.Mutex
+	nextID int64
+
+	// entry is (top level + 1) << 32 | entry node, 0 when empty
+	entry atomic.Uint64
+	epMu  sync.Mutex
+
+	pool      scratchPool
+	scanBelow int // filters admitting at most this many nodes are scanned exactly
+	closed    bool
+	mapped *mapping // the file the arrays view when loaded with mmap; nil otherwise
+}
+
+func init() {
+	index.Register(TypeName, index.Factory{
+		New: func(spec []byte) (index.Index, error) {
+			var s Spec
+			if err := index.DecodeSpec(spec, &s); err != nil {
+				return nil, err
+			}
+			m, err := s.Check()
+			if err != nil {
+				return nil, err
+			}
+			return New(s.Dim, m, Params{M: s.M, EfConstruction: s.EfConstruction, EfSearch: s.EfSearch, MaxElements: s.MaxElements, Seed: s.Seed})
+		},
+		Load: func(f formatFile) (index.Index, error) { return load(f, nil) },
+		Map:  mapIndex,
+	})
+}
+
+// New returns an empty index. Zero parameters take their defaults.
+func New(dim int, m *metric.Metric, p Params) (*HNSW, error) {
+	if dim < 1 || dim > index.MaxDim || m.Dim != dim {
+		return nil, fmt.Errorf("%w: dim must be between 1 and %d, got %d", errs.InvalidArgument, index.MaxDim, dim)
+	}
+	if m.Kind == metric.HammingBits {
+		return nil, fmt.Errorf("%w: hnsw stores float32 vectors; hamming_bits needs packed bits", errs.Unsupported)
+	}
+	if p.M == 0 {
+		p.M = 16
+	}
+	if p.EfConstruction == 0 {
+		p.EfConstruction = 200
+	}
+	if p.EfSearch == 0 {
+		p.EfSearch = 100
+	}
+	if p.Seed == 0 {
+		p.Seed = 1
+	}
+	switch {
+	case p.M < 2 || p.M > 512:
+		return nil, fmt.Errorf("%w: m must be between 2 and 512, got %d", errs.InvalidArgument, p.M)
+	case p.EfConstruction < 1 || p.EfSearch < 1:
+		return nil, fmt.Errorf("%w: ef_construction and ef_search must be >= 1", errs.InvalidArgument)
+	case p.MaxElements < 0 || p.MaxElements > math.MaxInt32:
+		return nil, fmt.Errorf("%w: max_elements must be between 0 and %d", errs.InvalidArgument, math.MaxInt32)
+	}
+	h := &HNSW{
+		dim: dim, metric: m, p: p, m0: 2 * p.M, mult: 1 / math.Log(float64(p.M)),
+		rng: rand.New(rand.NewSource(p.Seed)), byID: map[int64]uint32{},
+	}
+	h.byIDOK.Store(true)
+	h.scanBelow = exactScanBelow
+	h.grow(p.MaxElements)
+	return h, nil
+}
+
+// grow makes room for at least n nodes. Callers hold mu exclusively.
+func (h *HNSW) grow(n int) {
+	if n <= cap(h.ids) {
+		return
+	}
+	n = max(n, 2*cap(h.ids), 1024)
+	grown := func(a []uint32, per int) []uint32 {
+		b := make([]uint32, len(a), n*per)
+		copy(b, a)
+		return b
+	}
+	vecs := make([]float32, len(h.vecs), n*h.dim)
+	copy(vecs, h.vecs)
+	h.vecs = vecs
+	h.level0 = grown(h.level0, 1+h.m0)
+	h.levels = append(make([]uint8, 0, n), h.levels...)
+	h.upperOff = append(make([]int32, 0, n), h.upperOff...)
+	h.ids = append(make([]int64, 0, n), h.ids...)
+	// sync.Mutex must not be copied once used; no lock is held here (mu is
+	// held exclusively), so fresh zero mutexes are equivalent
+	h.locks = make([]sync.Mutex, n)
+}
+
+// Dim implements index.Index.
+func (h *HNSW) Dim() int { return h.dim }
+
+// Metric implements index.Index.
+func (h *HNSW) Metric() metric.Kind { return h.metric.Kind }
+
+// Len implements index.Index.
+func (h *HNSW) Len() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.live
+}
+
+// Params returns the index's parameters.
+func (h *HNSW) Params() Params { return h.p }
+
+// Info implements index.Index.
+func (h *HNSW) Info() index.Info {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return index.Info{Type: TypeName, Dim: h.dim, Metric: h.metric.Kind.String(), Len: h.live, MemoryBytes: h.memoryBytes()}
+}
+
+func (h *HNSW) memoryBytes() int64 {
+	if h.mapped != nil {
+		// only what the heap holds; the file's pages are the kernel's
+		return int64(len(h.byID))*24 + int64(cap(h.locks))*8
+	}
+	return int64(cap(h.vecs))*4 + int64(cap(h.level0))*4 + int64(cap(h.levels)) + int64(cap(h.upperOff))*4 +
+		int64(cap(h.ids))*8 + int64(cap(h.locks))*8 + int64(cap(h.upper))*4 + int64(len(h.byID))*24
+}
+
+// Close implements index.Index.
+func (h *HNSW) Close() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil
+	}
+	h.closed = true
+	h.vecs, h.level0, h.levels, h.upperOff, h.ids, h.locks, h.upper, h.byID = nil, nil, nil, nil, nil, nil, nil, nil
+	if h.mapped != nil {
+		err := h.mapped.close()
+		h.mapped = nil
+		return err
+	}
+	return nil
+}
+
+func (h *HNSW) vec(i uint32) []float32 {
+	return h.vecs[int(i)*h.dim : int(i+1)*h.dim]
+}

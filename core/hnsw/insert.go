@@ -1,0 +1,242 @@
+package hnsw
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/oxvec/oxvec/core/errs"
+	"github.com/oxvec/oxvec/core/index"
+	"github.com/oxvec/oxvec/core/parallel"
+)
+
+// Add implements index.Index. A batch is inserted in parallel, one node per
+// task. Re-adding an id that is present replaces its vector (the old node is
+// removed first). The batch is validated before anything changes.
+func (h *HNSW) Add(ctx context.Context, vectors []float32, ids []int64, assigned []int64) error {
+	n, err := index.Rows(vectors, h.dim, "vectors")
+	if err != nil {
+		return err
+	}
+	if err := index.CheckFinite(vectors, h.dim, "vectors"); err != nil {
+		return err
+	}
+	if ids != nil {
+		if err := index.CheckIDs(ids, n); err != nil {
+			return err
+		}
+	} else if assigned != nil && len(assigned) < n {
+		return fmt.Errorf("%w: room for %d assigned ids, need %d", errs.InvalidArgument, len(assigned), n)
+	}
+	prepared, err := h.metric.PrepareCopy(vectors, "vectors")
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return nil
+	}
+	nodes, levels, err := h.reserve(prepared, ids, assigned)
+	if err != nil {
+		return err
+	}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if h.closed {
+		return errs.Closed
+	}
+	// Nodes become reachable only once linked, so a canceled batch leaves
+	// the rest unlinked; they are linked anyway (cheap next to the damage of
+	// a half-added batch) and cancellation is reported after.
+	err = parallel.For(context.Background(), n, 1, func(lo, hi int) error {
+		s := h.pool.get()
+		defer h.pool.put(s)
+		r := h.ranker()
+		for i := lo; i < hi; i++ {
+			h.insert(s, r, nodes[i], int(levels[i]))
+		}
+		return nil
+	})
+	if err == nil {
+		err = parallel.Check(ctx)
+	}
+	return err
+}
+
+// reserve stores a batch's vectors and ids in free or new slots, draws the
+// nodes' levels and allocates their upper lists, all under the exclusive
+// lock, so the parallel insertion that follows never reallocates anything.
+func (h *HNSW) reserve(vectors []float32, ids []int64, assigned []int64) (nodes []uint32, levels []uint8, err error) {
+	n := len(vectors) / h.dim
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil, nil, errs.Closed
+	}
+	if h.mapped != nil {
+		h.materialize()
+	}
+	h.ensureByID()
+	if ids == nil {
+		ids = make([]int64, n)
+		for i := range ids {
+			ids[i] = h.nextID + int64(i)
+		}
+		if assigned != nil {
+			copy(assigned, ids)
+		}
+	} else {
+		var replaced []int64
+		for _, id := range ids {
+			if _, ok := h.byID[id]; ok {
+				replaced = append(replaced, id)
+			}
+		}
+		if len(replaced) > 0 {
+			h.removeLocked(replaced)
+		}
+	}
+	if h.used-len(h.free)+n > math.MaxInt32 {
+		return nil, nil, fmt.Errorf("%w: an hnsw index holds at most %d vectors", errs.InvalidArgument, math.MaxInt32)
+	}
+	h.grow(h.used + n)
+	nodes = make([]uint32, n)
+	levels = make([]uint8, n)
+	for i := 0; i < n; i++ {
+		var node uint32
+		if k := len(h.free); k > 0 {
+			node, h.free = h.free[k-1], h.free[:k-1]
+		} else {
+			node = uint32(h.used)
+			h.used++
+			h.vecs = h.vecs[:h.used*h.dim]
+			h.level0 = h.level0[:h.used*(1+h.m0)]
+			h.levels = append(h.levels, 0)
+			h.upperOff = append(h.upperOff, -1)
+			h.ids = append(h.ids, -1)
+		}
+		lvl := min(maxLevel, int(-math.Log(1-h.rng.Float64())*h.mult))
+		copy(h.vec(node), vectors[i*h.dim:(i+1)*h.dim])
+		h.level0[int(node)*(1+h.m0)] = 0
+		h.levels[node] = uint8(lvl)
+		h.upperOff[node] = -1
+		if lvl > 0 {
+			h.upperOff[node] = int32(len(h.upper))
+			h.upper = append(h.upper, make([]uint32, lvl*(1+h.p.M))...)
+		}
+		h.ids[node] = ids[i]
+		h.byID[ids[i]] = node
+		if ids[i] >= h.nextID {
+			h.nextID = ids[i] + 1
+		}
+		nodes[i], levels[i] = node, uint8(lvl)
+	}
+	h.live += n
+	return nodes, levels, nil
+}
+
+// insert links one reserved node into the graph (Malkov and Yashunin,
+// algorithm 1). The caller holds mu shared.
+func (h *HNSW) insert(s *scratch, r ranker, node uint32, level int) {
+	q := h.vec(node)
+	ep, top, ok := h.entryPoint()
+	if !ok {
+		h.epMu.Lock()
+		if _, _, ok = h.entryPoint(); !ok {
+			h.setEntry(node, level)
+			h.epMu.Unlock()
+			return
+		}
+		h.epMu.Unlock()
+		ep, top, _ = h.entryPoint()
+	}
+	cur := item{r.dist(q, h.vec(ep)), ep}
+	for l := top; l > level; l-- {
+		cur = h.greedy(s, r, q, cur, l)
+	}
+	for l := min(level, top); l >= 0; l-- {
+		cands := h.searchLayer(s, r, q, cur, h.p.EfConstruction, l, nil, node)
+		cur = cands[0]
+		chosen := h.selectNeighbours(r, cands, h.p.M)
+		ids := make([]uint32, len(chosen))
+		for i, c := range chosen {
+			ids[i] = c.id
+		}
+		h.locks[node].Lock()
+		h.setNeighbours(node, l, ids)
+		h.locks[node].Unlock()
+		for _, c := range chosen {
+			h.link(s, r, c.id, node, c.d, l)
+		}
+	}
+	if level > top {
+		h.epMu.Lock()
+		if _, t, _ := h.entryPoint(); level > t {
+			h.setEntry(node, level)
+		}
+		h.epMu.Unlock()
+	}
+}
+
+// link adds the edge from -> to at level l (d is their distance), pruning
+// from's list with the heuristic when it is full.
+func (h *HNSW) link(s *scratch, r ranker, from, to uint32, d float32, l int) {
+	h.locks[from].Lock()
+	defer h.locks[from].Unlock()
+	s.ids = h.neighbours(from, l, s.ids[:0])
+	cur := s.ids
+	for _, x := range cur {
+		if x == to {
+			return
+		}
+	}
+	if len(cur) < h.maxLinks(l) {
+		h.setNeighbours(from, l, append(cur, to))
+		return
+	}
+	base := h.vec(from)
+	cands := make([]item, 0, len(cur)+1)
+	cands = append(cands, item{d, to})
+	for _, x := range cur {
+		cands = append(cands, item{r.dist(base, h.vec(x)), x})
+	}
+	sortItems(cands)
+	kept := h.selectNeighbours(r, cands, h.maxLinks(l))
+	ids := cur[:0]
+	for _, c := range kept {
+		ids = append(ids, c.id)
+	}
+	h.setNeighbours(from, l, ids)
+}
+
+// selectNeighbours is the heuristic of Malkov and Yashunin (algorithm 4):
+// walking candidates from the closest, keep one only if it is closer to the
+// base than to every neighbour kept so far. Candidates that fail diversify
+// nothing: their direction is covered. cands must be sorted ascending.
+func (h *HNSW) selectNeighbours(r ranker, cands []item, m int) []item {
+	if len(cands) <= m {
+		return cands
+	}
+	kept := make([]item, 0, m)
+	for _, c := range cands {
+		if len(kept) >= m {
+			break
+		}
+		good := true
+		cv := h.vec(c.id)
+		for _, k := range kept {
+			if r.dist(cv, h.vec(k.id)) < c.d {
+				good = false
+				break
+			}
+		}
+		if good {
+			kept = append(kept, c)
+		}
+	}
+	return kept
+}
+
+func sortItems(a []item) {
+	sort.Slice(a, func(i, j int) bool { return a[i].d < a[j].d || (a[i].d == a[j].d && a[i].id < a[j].id) })
+}

@@ -1,0 +1,164 @@
+package hnsw
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/oxvec/oxvec/core/errs"
+	"github.com/oxvec/oxvec/core/index"
+	"github.com/oxvec/oxvec/core/parallel"
+)
+
+// greedy moves from cur to ever closer neighbours at level l until none is
+// closer (the descent through the upper levels, ef = 1).
+func (h *HNSW) greedy(s *scratch, r ranker, q []float32, cur item, l int) item {
+	for changed := true; changed; {
+		changed = false
+		s.ids = h.neighbours(cur.id, l, s.ids[:0])
+		for _, nb := range s.ids {
+			if d := r.dist(q, h.vec(nb)); d < cur.d {
+				cur, changed = item{d, nb}, true
+			}
+		}
+	}
+	return cur
+}
+
+// searchLayer is the beam search of Malkov and Yashunin (algorithm 2) at
+// level l from ep, keeping the ef closest nodes. allow, when not nil,
+// admits nodes to the results (all nodes are walked through); skip is a
+// node never to report (the one being inserted). The result is sorted
+// ascending and aliases scratch memory.
+func (h *HNSW) searchLayer(s *scratch, r ranker, q []float32, ep item, ef, l int, allow *allowSet, skip uint32) []item {
+	s.seen.reset(h.used)
+	s.candidates = s.candidates[:0]
+	s.results = s.results[:0]
+	s.seen.visit(ep.id)
+	s.candidates.push(ep)
+	if ep.id != skip && allow.admits(ep.id) {
+		s.results.push(ep)
+	}
+	for len(s.candidates) > 0 {
+		c := s.candidates.pop()
+		if len(s.results) >= ef && c.d > s.results.top().d {
+			break
+		}
+		s.ids = h.neighbours(c.id, l, s.ids[:0])
+		// the unvisited neighbours first, then their distances in one pass
+		fresh := s.ids[:0]
+		for _, nb := range s.ids {
+			if s.seen.visit(nb) {
+				fresh = append(fresh, nb)
+			}
+		}
+		s.dists = s.dists[:0]
+		for _, nb := range fresh {
+			s.dists = append(s.dists, r.dist(q, h.vec(nb)))
+		}
+		for i, nb := range fresh {
+			d := s.dists[i]
+			if len(s.results) < ef || d < s.results.top().d {
+				s.candidates.push(item{d, nb})
+				if nb != skip && allow.admits(nb) {
+					s.results.push(item{d, nb})
+					if len(s.results) > ef {
+						s.results.pop()
+					}
+				}
+			}
+		}
+	}
+	// pop gives farthest first: fill from the back for ascending order
+	out := make([]item, len(s.results))
+	for i := len(out) - 1; i >= 0; i-- {
+		out[i] = s.results.pop()
+	}
+	return out
+}
+
+// Search implements index.Index. p.Ef overrides the index's ef_search;
+// p.Filter restricts results to an allow-list.
+func (h *HNSW) Search(ctx context.Context, queries []float32, k int, p *index.SearchParams, outIDs []int64, outDist []float32) error {
+	nq, err := index.Rows(queries, h.dim, "queries")
+	if err != nil {
+		return err
+	}
+	if err := index.CheckK(k); err != nil {
+		return err
+	}
+	if len(outIDs) < nq*k || len(outDist) < nq*k {
+		return fmt.Errorf("%w: output buffers hold %d/%d results, need %d", errs.InvalidArgument, len(outIDs), len(outDist), nq*k)
+	}
+	if err := index.CheckFinite(queries, h.dim, "queries"); err != nil {
+		return err
+	}
+	queries, err = h.metric.PrepareCopy(queries, "queries")
+	if err != nil {
+		return err
+	}
+	ef := h.p.EfSearch
+	var filter *index.Filter
+	if p != nil {
+		if p.Ef > 0 {
+			ef = p.Ef
+		}
+		filter = p.Filter
+	}
+	ef = max(ef, k)
+
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if h.closed {
+		return errs.Closed
+	}
+	allow, err := h.allowSet(filter)
+	if err != nil {
+		return err
+	}
+	return parallel.For(ctx, nq, 1, func(lo, hi int) error {
+		s := h.pool.get()
+		defer h.pool.put(s)
+		r := h.ranker()
+		for qi := lo; qi < hi; qi++ {
+			q := queries[qi*h.dim : (qi+1)*h.dim]
+			ids, dist := outIDs[qi*k:(qi+1)*k], outDist[qi*k:(qi+1)*k]
+			var found []item
+			if allow.exact() {
+				found = h.scan(r, q, k, allow)
+			} else {
+				found = h.walk(s, r, q, ef, allow)
+			}
+			h.emit(r, q, found, ids, dist)
+		}
+		return nil
+	})
+}
+
+// walk is one query's search: the greedy descent, then the beam search at
+// level 0.
+func (h *HNSW) walk(s *scratch, r ranker, q []float32, ef int, allow *allowSet) []item {
+	ep, top, ok := h.entryPoint()
+	if !ok {
+		return nil
+	}
+	cur := item{r.dist(q, h.vec(ep)), ep}
+	for l := top; l > 0; l-- {
+		cur = h.greedy(s, r, q, cur, l)
+	}
+	return h.searchLayer(s, r, q, cur, ef, 0, allow, noNode)
+}
+
+// noNode is never an internal id (ids stay below 2^31).
+const noNode = ^uint32(0)
+
+// emit writes the best k of found (sorted ascending by ranking value) as
+// exact distances and external ids, sorted, padded.
+func (h *HNSW) emit(r ranker, q []float32, found []item, ids []int64, dist []float32) {
+	n := min(len(found), len(ids))
+	for i := 0; i < n; i++ {
+		ids[i] = h.ids[found[i].id]
+		dist[i] = r.exact(q, h.vec(found[i].id))
+	}
+	index.Pad(dist[n:], ids[n:])
+	index.SortResults(dist[:n], ids[:n])
+}

@@ -1,0 +1,53 @@
+package hnsw
+
+import "sync"
+
+// visited marks nodes seen by one walk. Marks are epochs: starting a walk
+// bumps the epoch instead of clearing the array, so the array is cleared
+// only once every 2^32-1 walks and never allocated per query.
+type visited struct {
+	marks []uint32
+	epoch uint32
+}
+
+// reset prepares for a walk over n nodes.
+func (v *visited) reset(n int) {
+	if len(v.marks) < n {
+		v.marks = make([]uint32, n+n/4)
+		v.epoch = 0
+	}
+	v.epoch++
+	if v.epoch == 0 { // wrapped: old marks could collide
+		clear(v.marks)
+		v.epoch = 1
+	}
+}
+
+// visit marks i and reports whether it was unmarked.
+func (v *visited) visit(i uint32) bool {
+	if v.marks[i] == v.epoch {
+		return false
+	}
+	v.marks[i] = v.epoch
+	return true
+}
+
+// scratch is what one goroutine needs for a walk; pooled per index.
+type scratch struct {
+	seen       visited
+	candidates minHeap
+	results    maxHeap
+	ids        []uint32  // neighbour ids gathered for one expansion
+	dists      []float32 // and their distances
+}
+
+type scratchPool struct{ p sync.Pool }
+
+func (sp *scratchPool) get() *scratch {
+	if s, ok := sp.p.Get().(*scratch); ok {
+		return s
+	}
+	return &scratch{}
+}
+
+func (sp *scratchPool) put(s *scratch) { sp.p.Put(s) }
