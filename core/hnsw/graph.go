@@ -1,6 +1,32 @@
 package hnsw
 
-import "sync/atomic"
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// orphanList collects nodes whose level-0 in-degree dropped to zero: the
+// pruning heuristic may drop a node from every list that held it, and a
+// node nothing links to can never be found (hnswlib and faiss leave such
+// nodes lost). Inserts and removals relink them before they return.
+type orphanList struct {
+	mu    sync.Mutex
+	nodes []uint32
+}
+
+func (o *orphanList) add(v uint32) {
+	o.mu.Lock()
+	o.nodes = append(o.nodes, v)
+	o.mu.Unlock()
+}
+
+func (o *orphanList) take() []uint32 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := o.nodes
+	o.nodes = nil
+	return n
+}
 
 // Neighbour lists are read with atomic loads and written with atomic stores
 // under the node's lock: a reader can meet a list while it changes, and then
@@ -29,9 +55,22 @@ func (h *HNSW) neighbours(i uint32, l int, dst []uint32) []uint32 {
 	return dst
 }
 
-// setNeighbours replaces node i's list at level l. The caller holds i's lock.
+// setNeighbours replaces node i's list at level l. The caller holds i's
+// lock. At level 0 it keeps the in-degrees current and reports nodes left
+// with none (see orphans).
 func (h *HNSW) setNeighbours(i uint32, l int, nbrs []uint32) {
 	count, cells := h.list(i, l)
+	if l == 0 {
+		old := cells[:min(int(atomic.LoadUint32(count)), len(cells))]
+		for _, v := range nbrs {
+			atomic.AddUint32(&h.indeg[v], 1)
+		}
+		for _, v := range old {
+			if atomic.AddUint32(&h.indeg[v], ^uint32(0)) == 0 {
+				h.orphans.add(v)
+			}
+		}
+	}
 	for j, v := range nbrs {
 		atomic.StoreUint32(&cells[j], v)
 	}

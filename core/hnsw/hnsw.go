@@ -53,12 +53,13 @@ type HNSW struct {
 	levels   []uint8      // top level of the node
 	upperOff []int32      // offset of the node's upper lists in upper, or -1
 	ids      []int64      // external id, or -1 for a free slot
+	indeg    []uint32     // level-0 lists naming the node (atomic)
 	locks    []sync.Mutex // serialises writes to the node's lists
 	upper    []uint32     // levels 1..L, 1+m values each
 
-	used   int      // slots in use or freed (the high-water mark)
-	free   []uint32 // freed slots, reused by adds
-	live   int      // nodes that hold a vector
+	used   int              // slots in use or freed (the high-water mark)
+	free   []uint32         // freed slots, reused by adds
+	live   int              // nodes that hold a vector
 	byID   map[int64]uint32 // after a load, built on first need (ensureByID)
 	byIDOK atomic.Bool      // byID is complete
 	byIDMu sync.Mutex
@@ -68,10 +69,12 @@ type HNSW struct {
 	entry atomic.Uint64
 	epMu  sync.Mutex
 
-	pool      scratchPool
-	scanBelow int // filters admitting at most this many nodes are scanned exactly
-	closed    bool
-	mapped *mapping // the file the arrays view when loaded with mmap; nil otherwise
+	orphans    orphanList
+	sinceCheck atomic.Int64 // nodes inserted since the last reachability check
+	pool       scratchPool
+	scanBelow  int // filters admitting at most this many nodes are scanned exactly
+	closed     bool
+	mapped     *mapping // the file the arrays view when loaded with mmap; nil otherwise
 }
 
 func init() {
@@ -130,12 +133,18 @@ func New(dim int, m *metric.Metric, p Params) (*HNSW, error) {
 	return h, nil
 }
 
+// capacity is how many nodes every per-node array has room for.
+func (h *HNSW) capacity() int {
+	return min(cap(h.ids), cap(h.vecs)/h.dim, cap(h.level0)/(1+h.m0), cap(h.levels), cap(h.upperOff), len(h.locks), len(h.indeg))
+}
+
 // grow makes room for at least n nodes. Callers hold mu exclusively.
 func (h *HNSW) grow(n int) {
-	if n <= cap(h.ids) {
+	c := h.capacity()
+	if n <= c {
 		return
 	}
-	n = max(n, 2*cap(h.ids), 1024)
+	n = max(n, 2*c, 1024)
 	grown := func(a []uint32, per int) []uint32 {
 		b := make([]uint32, len(a), n*per)
 		copy(b, a)
@@ -148,6 +157,9 @@ func (h *HNSW) grow(n int) {
 	h.levels = append(make([]uint8, 0, n), h.levels...)
 	h.upperOff = append(make([]int32, 0, n), h.upperOff...)
 	h.ids = append(make([]int64, 0, n), h.ids...)
+	indeg := make([]uint32, n)
+	copy(indeg, h.indeg)
+	h.indeg = indeg
 	// sync.Mutex must not be copied once used; no lock is held here (mu is
 	// held exclusively), so fresh zero mutexes are equivalent
 	h.locks = make([]sync.Mutex, n)
@@ -182,7 +194,7 @@ func (h *HNSW) memoryBytes() int64 {
 		return int64(len(h.byID))*24 + int64(cap(h.locks))*8
 	}
 	return int64(cap(h.vecs))*4 + int64(cap(h.level0))*4 + int64(cap(h.levels)) + int64(cap(h.upperOff))*4 +
-		int64(cap(h.ids))*8 + int64(cap(h.locks))*8 + int64(cap(h.upper))*4 + int64(len(h.byID))*24
+		int64(cap(h.ids))*8 + int64(len(h.indeg))*4 + int64(cap(h.locks))*8 + int64(cap(h.upper))*4 + int64(len(h.byID))*24
 }
 
 // Close implements index.Index.
@@ -193,7 +205,7 @@ func (h *HNSW) Close() error {
 		return nil
 	}
 	h.closed = true
-	h.vecs, h.level0, h.levels, h.upperOff, h.ids, h.locks, h.upper, h.byID = nil, nil, nil, nil, nil, nil, nil, nil
+	h.vecs, h.level0, h.levels, h.upperOff, h.ids, h.indeg, h.locks, h.upper, h.byID = nil, nil, nil, nil, nil, nil, nil, nil, nil
 	if h.mapped != nil {
 		err := h.mapped.close()
 		h.mapped = nil

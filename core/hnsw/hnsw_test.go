@@ -462,3 +462,50 @@ func (h *HNSW) searchOK() ([]int64, error) {
 	ids, dist := make([]int64, 3), make([]float32, 3)
 	return ids, h.Search(bg, make([]float32, h.dim), 3, nil, ids, dist)
 }
+
+// reachable counts the nodes a level-0 walk from the entry point can reach.
+func reachable(h *HNSW) int {
+	ep, _, ok := h.entryPoint()
+	if !ok {
+		return 0
+	}
+	seen := map[uint32]bool{ep: true}
+	stack := []uint32{ep}
+	var buf []uint32
+	for len(stack) > 0 {
+		x := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		buf = h.neighbours(x, 0, buf[:0])
+		for _, y := range buf {
+			if !seen[y] {
+				seen[y] = true
+				stack = append(stack, y)
+			}
+		}
+	}
+	return len(seen)
+}
+
+func TestHNSW_EveryNodeStaysReachable(t *testing.T) {
+	// pruning can drop a node from every list that held it (hnswlib and
+	// faiss leave it lost); orphans are relinked after each add and remove
+	rng := rand.New(rand.NewSource(19))
+	for trial := 0; trial < 20; trial++ {
+		x := make([]float32, 500*8)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		h := build(t, metric.L2, 8, x, Params{})
+		if got := reachable(h); got != h.live {
+			t.Fatalf("trial %d: %d of %d nodes reachable after build", trial, got, h.live)
+		}
+		var gone []int64
+		for i := 0; i < 500; i += 3 {
+			gone = append(gone, int64(i))
+		}
+		h.Remove(bg, gone)
+		if got := reachable(h); got != h.live {
+			t.Fatalf("trial %d: %d of %d nodes reachable after removals", trial, got, h.live)
+		}
+	}
+}

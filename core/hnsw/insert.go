@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"sync/atomic"
 
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
@@ -57,6 +58,7 @@ func (h *HNSW) Add(ctx context.Context, vectors []float32, ids []int64, assigned
 		}
 		return nil
 	})
+	h.afterInsert(n)
 	if err == nil {
 		err = parallel.Check(ctx)
 	}
@@ -207,6 +209,38 @@ func (h *HNSW) link(s *scratch, r ranker, from, to uint32, d float32, l int) {
 		ids = append(ids, c.id)
 	}
 	h.setNeighbours(from, l, ids)
+}
+
+// relinkOrphans gives every node that lost its last level-0 in-link one
+// back, from the closest of its own neighbours that can take it. Callers
+// hold mu (shared or exclusive).
+func (h *HNSW) relinkOrphans() {
+	orphans := h.orphans.take()
+	if len(orphans) == 0 {
+		return
+	}
+	r := h.ranker()
+	ep, _, _ := h.entryPoint()
+	var own []uint32
+	for len(orphans) > 0 {
+		x := orphans[len(orphans)-1]
+		orphans = orphans[:len(orphans)-1]
+		if h.ids[x] < 0 || x == ep || atomic.LoadUint32(&h.indeg[x]) > 0 {
+			continue
+		}
+		own = h.neighbours(x, 0, own[:0])
+		cands := make([]item, 0, len(own))
+		for _, y := range own {
+			cands = append(cands, item{r.dist(h.vec(x), h.vec(y)), y})
+		}
+		sortItems(cands)
+		for _, c := range cands {
+			if h.forceLink(r, c.id, x) {
+				break
+			}
+		}
+		orphans = append(orphans, h.orphans.take()...)
+	}
 }
 
 // selectNeighbours is the heuristic of Malkov and Yashunin (algorithm 4):

@@ -148,6 +148,7 @@ func load(f *format.File, mp *mapping) (index.Index, error) {
 	}
 	h.used, h.live, h.nextID = n, live, m.NextID
 	h.locks = make([]sync.Mutex, n)
+	h.countInDegrees()
 	h.byID = nil // built on first use: loading stays fast
 	h.byIDOK.Store(false)
 	if m.Entry >= 0 {
@@ -186,6 +187,18 @@ func mapIndex(path string, verify bool) (index.Index, error) {
 		return nil, err
 	}
 	return idx, nil
+}
+
+// countInDegrees recomputes every node's level-0 in-degree from the lists.
+func (h *HNSW) countInDegrees() {
+	h.indeg = make([]uint32, len(h.locks))
+	w := 1 + h.m0
+	for node := 0; node < h.used; node++ {
+		cells := h.level0[node*w : (node+1)*w]
+		for _, x := range cells[1 : 1+cells[0]] {
+			h.indeg[x]++
+		}
+	}
 }
 
 // validate checks every list against the graph's bounds.

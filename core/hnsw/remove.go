@@ -46,6 +46,8 @@ func (h *HNSW) removeLocked(ids []int64) int {
 		h.free = append(h.free, node)
 	}
 	h.fixEntry(dead)
+	h.relinkOrphans()
+	h.reconnect()
 	return len(dead)
 }
 
@@ -177,6 +179,7 @@ func (h *HNSW) Compact() error {
 	h.vecs, h.level0, h.levels, h.upperOff, h.ids, h.upper = vecs, level0, levels, upperOff, ids, upper
 	h.locks = make([]sync.Mutex, n)
 	h.used, h.free = n, nil
+	h.countInDegrees()
 	h.byID = make(map[int64]uint32, n)
 	for q, id := range ids {
 		h.byID[id] = uint32(q)

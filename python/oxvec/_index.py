@@ -220,6 +220,7 @@ class Index(Resource):
         query i are ``ids[lims[i]:lims[i+1]]``, sorted by distance.
         """
         q, nq, single = cv.vectors(queries, self._dim, "queries")
+        q = q.reshape(nq, self._dim)
         radius = float(radius)
         out_ids, out_dist = [], []
         for row in q:
