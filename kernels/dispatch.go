@@ -20,6 +20,11 @@ const (
 	AVX512
 )
 
+// GatherAlign: the gather kernels take rows whose length is a multiple of
+// this (indexes pad their stored rows to it with zeros, which change
+// neither inner products nor euclidean distances).
+const GatherAlign = 16
+
 var levelNames = [...]string{"generic", "avx2", "avx512"}
 
 func (l Level) String() string {
@@ -52,6 +57,11 @@ type Set struct {
 	// DotRows sets out[j] = dot(q[:d], x row j) for j < len(out): one
 	// query against consecutive rows, in one call.
 	DotRows func(q, x []float32, d int, out []float32)
+	// L2SqGather sets out[i] = L2Sq(q, row rows[i] of base) and DotGather
+	// out[i] = Dot(q, row rows[i]) for i < len(rows), rows of d values;
+	// d must be a multiple of GatherAlign.
+	L2SqGather func(q, base []float32, d int, rows []uint32, out []float32)
+	DotGather  func(q, base []float32, d int, rows []uint32, out []float32)
 	// RankTile sets out[4*i+j] = beta[j] + alpha*dot(q row i, x row j) for
 	// 4 rows of d values each in q and in x, and returns the mask of entries
 	// with out[4*i+j] <= bound[i] (bit 4*i+j). Exact search ranks with it:
@@ -66,15 +76,17 @@ type Set struct {
 }
 
 var generic = Set{
-	Level:    Generic,
-	Dot:      dotGeneric,
-	L2Sq:     l2SqGeneric,
-	L1:       l1Generic,
-	RankTile: rankTileGeneric,
-	DotRows:  dotRowsGeneric,
-	DotI8:    dotI8Generic,
-	L2U8:     l2U8Generic,
-	Hamming:  hammingGeneric,
+	Level:      Generic,
+	Dot:        dotGeneric,
+	L2Sq:       l2SqGeneric,
+	L1:         l1Generic,
+	RankTile:   rankTileGeneric,
+	DotRows:    dotRowsGeneric,
+	L2SqGather: l2SqGatherGeneric,
+	DotGather:  dotGatherGeneric,
+	DotI8:      dotI8Generic,
+	L2U8:       l2U8Generic,
+	Hamming:    hammingGeneric,
 }
 
 // sets[l] is the kernel set of level l, nil where this CPU or build lacks

@@ -86,3 +86,19 @@ func dotRowsGeneric(q, x []float32, d int, out []float32) {
 		out[j] = dotGeneric(q, x[j*d:(j+1)*d])
 	}
 }
+
+// l2SqGatherGeneric sets out[i] = l2Sq(q, base row rows[i]) for i < len(rows).
+func l2SqGatherGeneric(q, base []float32, d int, rows []uint32, out []float32) {
+	q = q[:d]
+	for i, r := range rows {
+		out[i] = l2SqGeneric(q, base[int(r)*d:int(r+1)*d])
+	}
+}
+
+// dotGatherGeneric sets out[i] = dot(q, base row rows[i]) for i < len(rows).
+func dotGatherGeneric(q, base []float32, d int, rows []uint32, out []float32) {
+	q = q[:d]
+	for i, r := range rows {
+		out[i] = dotGeneric(q, base[int(r)*d:int(r+1)*d])
+	}
+}

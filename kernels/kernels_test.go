@@ -157,6 +157,37 @@ func TestDotRows_EqualsOneDotPerRow(t *testing.T) {
 	})
 }
 
+func TestGather_EqualsOneKernelPerRow(t *testing.T) {
+	forEachLevel(t, func(t *testing.T, s *Set) {
+		rng := rand.New(rand.NewSource(6))
+		for _, d := range []int{16, 32, 48, 128, 384} {
+			base := guarded(rng, 50*d, 0)[:50*d]
+			q := guarded(rng, d, 3)
+			rows := []uint32{7, 0, 49, 7, 13}
+			for _, k := range []struct {
+				name string
+				fn   func(q, base []float32, d int, rows []uint32, out []float32)
+				ref  func(a, b []float32) float64
+			}{{"l2sq", s.L2SqGather, refL2}, {"dot", s.DotGather, refDot}} {
+				for n := 0; n <= len(rows); n++ {
+					out := make([]float32, n+1)
+					out[n] = 555
+					k.fn(q, base, d, rows[:n], out[:n])
+					for i := 0; i < n; i++ {
+						want := k.ref(q, base[int(rows[i])*d:int(rows[i]+1)*d])
+						if !close(out[i], want, 16*float64(d)) {
+							t.Fatalf("%s d=%d n=%d [%d]: %v want %v", k.name, d, n, i, out[i], want)
+						}
+					}
+					if out[n] != 555 {
+						t.Fatalf("%s d=%d: wrote past the end", k.name, d)
+					}
+				}
+			}
+		}
+	})
+}
+
 func TestIntKernels_AreExact(t *testing.T) {
 	forEachLevel(t, func(t *testing.T, s *Set) {
 		rng := rand.New(rand.NewSource(3))

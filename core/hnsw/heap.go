@@ -98,3 +98,23 @@ func (h *maxHeap) pop() item {
 }
 
 func (h maxHeap) top() item { return h[0] }
+
+// replaceTop swaps the farthest item for it (push and pop in one sift).
+func (h maxHeap) replaceTop(it item) {
+	i, n := 0, len(h)
+	for {
+		c := 2*i + 1
+		if c >= n {
+			break
+		}
+		if c+1 < n && h[c+1].d > h[c].d {
+			c++
+		}
+		if it.d >= h[c].d {
+			break
+		}
+		h[i] = h[c]
+		i = c
+	}
+	h[i] = it
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
 	"github.com/oxvec/oxvec/core/metric"
+	"github.com/oxvec/oxvec/kernels"
 )
 
 // TypeName is the name of this index type in specs and files.
@@ -41,6 +42,7 @@ type Params struct {
 type HNSW struct {
 	mu     sync.RWMutex
 	dim    int
+	stride int // values per stored row: dim rounded up to kernels.GatherAlign, zero padded
 	metric *metric.Metric
 	p      Params
 	m0     int     // links at level 0
@@ -48,7 +50,7 @@ type HNSW struct {
 	rng    *rand.Rand
 
 	// per node (internal id), capacity cap(ids):
-	vecs     []float32    // dim values, prepared by the metric
+	vecs     []float32    // stride values per node, prepared by the metric
 	level0   []uint32     // 1+m0 values: count, then neighbours
 	levels   []uint8      // top level of the node
 	upperOff []int32      // offset of the node's upper lists in upper, or -1
@@ -124,7 +126,8 @@ func New(dim int, m *metric.Metric, p Params) (*HNSW, error) {
 		return nil, fmt.Errorf("%w: max_elements must be between 0 and %d", errs.InvalidArgument, math.MaxInt32)
 	}
 	h := &HNSW{
-		dim: dim, metric: m, p: p, m0: 2 * p.M, mult: 1 / math.Log(float64(p.M)),
+		dim: dim, stride: (dim + kernels.GatherAlign - 1) / kernels.GatherAlign * kernels.GatherAlign,
+		metric: m, p: p, m0: 2 * p.M, mult: 1 / math.Log(float64(p.M)),
 		rng: rand.New(rand.NewSource(p.Seed)), byID: map[int64]uint32{},
 	}
 	h.byIDOK.Store(true)
@@ -135,7 +138,7 @@ func New(dim int, m *metric.Metric, p Params) (*HNSW, error) {
 
 // capacity is how many nodes every per-node array has room for.
 func (h *HNSW) capacity() int {
-	return min(cap(h.ids), cap(h.vecs)/h.dim, cap(h.level0)/(1+h.m0), cap(h.levels), cap(h.upperOff), len(h.locks), len(h.indeg))
+	return min(cap(h.ids), cap(h.vecs)/h.stride, cap(h.level0)/(1+h.m0), cap(h.levels), cap(h.upperOff), len(h.locks), len(h.indeg))
 }
 
 // grow makes room for at least n nodes. Callers hold mu exclusively.
@@ -150,7 +153,7 @@ func (h *HNSW) grow(n int) {
 		copy(b, a)
 		return b
 	}
-	vecs := make([]float32, len(h.vecs), n*h.dim)
+	vecs := make([]float32, len(h.vecs), n*h.stride)
 	copy(vecs, h.vecs)
 	h.vecs = vecs
 	h.level0 = grown(h.level0, 1+h.m0)
@@ -214,6 +217,7 @@ func (h *HNSW) Close() error {
 	return nil
 }
 
+// vec is node i's stored row, padded to stride.
 func (h *HNSW) vec(i uint32) []float32 {
-	return h.vecs[int(i)*h.dim : int(i+1)*h.dim]
+	return h.vecs[int(i)*h.stride : int(i+1)*h.stride]
 }

@@ -111,14 +111,14 @@ func (h *HNSW) reserve(vectors []float32, ids []int64, assigned []int64) (nodes 
 		} else {
 			node = uint32(h.used)
 			h.used++
-			h.vecs = h.vecs[:h.used*h.dim]
+			h.vecs = h.vecs[:h.used*h.stride]
 			h.level0 = h.level0[:h.used*(1+h.m0)]
 			h.levels = append(h.levels, 0)
 			h.upperOff = append(h.upperOff, -1)
 			h.ids = append(h.ids, -1)
 		}
 		lvl := min(maxLevel, int(-math.Log(1-h.rng.Float64())*h.mult))
-		copy(h.vec(node), vectors[i*h.dim:(i+1)*h.dim])
+		copy(h.vec(node), vectors[i*h.dim:(i+1)*h.dim]) // the padding stays zero
 		h.level0[int(node)*(1+h.m0)] = 0
 		h.levels[node] = uint8(lvl)
 		h.upperOff[node] = -1

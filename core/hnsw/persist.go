@@ -22,6 +22,7 @@ const layoutVersion = 1
 type meta struct {
 	Layout int `json:"layout"`
 	Dim    int `json:"dim"`
+	Stride int `json:"stride"` // values per stored row, zero padded beyond dim
 	metric.Stored
 	M              int   `json:"m"`
 	EfConstruction int   `json:"ef_construction"`
@@ -34,8 +35,8 @@ type meta struct {
 	Top            int   `json:"top"`
 }
 
-// Save implements index.Index. Sections: meta (JSON), vectors (used x dim
-// float32), level0 (used x (1+2M) uint32: count then neighbours), levels
+// Save implements index.Index. Sections: meta (JSON), vectors (used x
+// stride float32, rows zero padded from dim to stride), level0 (used x (1+2M) uint32: count then neighbours), levels
 // (used uint8), upper_off (used int32, -1 for level-0 nodes), upper
 // (uint32 lists of levels 1..L, 1+M each), ids (used int64, -1 for a free
 // slot). Every section starts 64-byte aligned, so Load can map the file.
@@ -51,14 +52,14 @@ func (h *HNSW) Save(w io.Writer) error {
 	}
 	stored := h.metric.Store(fw)
 	ep, top, ok := h.entryPoint()
-	m := meta{Layout: layoutVersion, Dim: h.dim, Stored: stored, M: h.p.M, EfConstruction: h.p.EfConstruction, EfSearch: h.p.EfSearch,
+	m := meta{Layout: layoutVersion, Dim: h.dim, Stride: h.stride, Stored: stored, M: h.p.M, EfConstruction: h.p.EfConstruction, EfSearch: h.p.EfSearch,
 		Seed: h.p.Seed, Used: h.used, Live: h.live, NextID: h.nextID, Entry: -1, Top: top}
 	if ok {
 		m.Entry = int64(ep)
 	}
 	js, _ := json.Marshal(m)
 	fw.Bytes("meta", js)
-	fw.Bytes("vectors", format.AsBytes(h.vecs[:h.used*h.dim]))
+	fw.Bytes("vectors", format.AsBytes(h.vecs[:h.used*h.stride]))
 	fw.Bytes("level0", format.AsBytes(h.level0[:h.used*(1+h.m0)]))
 	fw.Bytes("levels", h.levels[:h.used])
 	fw.Bytes("upper_off", format.AsBytes(h.upperOff[:h.used]))
@@ -129,7 +130,10 @@ func load(f *format.File, mp *mapping) (index.Index, error) {
 	}
 	h.levels = bl
 	n := m.Used
-	if len(h.vecs) != n*m.Dim || len(h.level0) != n*(1+h.m0) || len(h.levels) != n || len(h.upperOff) != n || len(h.ids) != n {
+	if m.Stride != h.stride {
+		return nil, corrupt("row stride %d, this build pads %d-dimensional rows to %d", m.Stride, m.Dim, h.stride)
+	}
+	if len(h.vecs) != n*h.stride || len(h.level0) != n*(1+h.m0) || len(h.levels) != n || len(h.upperOff) != n || len(h.ids) != n {
 		return nil, corrupt("section sizes do not match %d nodes of dim %d", n, m.Dim)
 	}
 	if err := h.validate(); err != nil {

@@ -13,12 +13,14 @@ type ranker struct {
 	class metric.Class
 	ks    *kernels.Set
 	m     *metric.Metric
+	dim   int // rows are padded beyond dim with zeros
 }
 
 func (h *HNSW) ranker() ranker {
-	return ranker{class: h.metric.Class(), ks: kernels.Current(), m: h.metric}
+	return ranker{class: h.metric.Class(), ks: kernels.Current(), m: h.metric, dim: h.dim}
 }
 
+// dist ranks two stored-form rows (padded or not).
 func (r ranker) dist(a, b []float32) float32 {
 	switch r.class {
 	case metric.ClassL2:
@@ -26,9 +28,27 @@ func (r ranker) dist(a, b []float32) float32 {
 	case metric.ClassDot:
 		return 1 - r.ks.Dot(a, b)
 	}
-	return float32(r.m.Pair(a, b))
+	return float32(r.m.Pair(a[:r.dim], b[:r.dim]))
+}
+
+// gather ranks query q against the stored rows named in rows, into out:
+// one kernel call for the whole list where the metric has one.
+func (r ranker) gather(h *HNSW, q []float32, rows []uint32, out []float32) {
+	switch r.class {
+	case metric.ClassL2:
+		r.ks.L2SqGather(q, h.vecs, h.stride, rows, out)
+	case metric.ClassDot:
+		r.ks.DotGather(q, h.vecs, h.stride, rows, out)
+		for i, v := range out[:len(rows)] {
+			out[i] = 1 - v
+		}
+	default:
+		for i, x := range rows {
+			out[i] = float32(r.m.Pair(q[:r.dim], h.vec(x)[:r.dim]))
+		}
+	}
 }
 
 // exact is the metric's distance, for results (Pair is exact where the
 // ranking value would lose precision, e.g. angular near 0).
-func (r ranker) exact(a, b []float32) float32 { return float32(r.m.Pair(a, b)) }
+func (r ranker) exact(a, b []float32) float32 { return float32(r.m.Pair(a[:r.dim], b[:r.dim])) }

@@ -140,7 +140,7 @@ func (h *HNSW) Compact() error {
 			n++
 		}
 	}
-	d, w0, wu := h.dim, 1+h.m0, 1+h.p.M
+	d, w0, wu := h.stride, 1+h.m0, 1+h.p.M
 	vecs := make([]float32, n*d)
 	level0 := make([]uint32, n*w0)
 	levels := make([]uint8, n)

@@ -3,10 +3,12 @@ package hnsw
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
 	"github.com/oxvec/oxvec/core/parallel"
+	"github.com/oxvec/oxvec/kernels"
 )
 
 // greedy moves from cur to ever closer neighbours at level l until none is
@@ -43,36 +45,48 @@ func (h *HNSW) searchLayer(s *scratch, r ranker, q []float32, ep item, ef, l int
 		if len(s.results) >= ef && c.d > s.results.top().d {
 			break
 		}
-		s.ids = h.neighbours(c.id, l, s.ids[:0])
-		// the unvisited neighbours first, then their distances in one pass
+		if len(s.candidates) > 0 { // the list expanded next: fetch it now
+			next, _ := h.list(s.candidates[0].id, l)
+			kernels.Prefetch(next)
+		}
+		// the unvisited neighbours first, then their distances in one call
+		count, cells := h.list(c.id, l)
+		n := min(int(atomic.LoadUint32(count)), len(cells))
 		fresh := s.ids[:0]
-		for _, nb := range s.ids {
-			if s.seen.visit(nb) {
+		for j := 0; j < n; j++ {
+			if nb := atomic.LoadUint32(&cells[j]); s.seen.visit(nb) {
 				fresh = append(fresh, nb)
 			}
 		}
-		s.dists = s.dists[:0]
-		for _, nb := range fresh {
-			s.dists = append(s.dists, r.dist(q, h.vec(nb)))
+		s.ids = fresh
+		if cap(s.dists) < len(fresh) {
+			s.dists = make([]float32, 2*len(fresh))
 		}
+		dists := s.dists[:len(fresh)]
+		r.gather(h, q, fresh, dists)
 		for i, nb := range fresh {
-			d := s.dists[i]
+			d := dists[i]
 			if len(s.results) < ef || d < s.results.top().d {
 				s.candidates.push(item{d, nb})
 				if nb != skip && allow.admits(nb) {
-					s.results.push(item{d, nb})
-					if len(s.results) > ef {
-						s.results.pop()
+					if len(s.results) < ef {
+						s.results.push(item{d, nb})
+					} else {
+						s.results.replaceTop(item{d, nb})
 					}
 				}
 			}
 		}
 	}
 	// pop gives farthest first: fill from the back for ascending order
-	out := make([]item, len(s.results))
+	out := s.out[:0]
+	for range s.results {
+		out = append(out, item{})
+	}
 	for i := len(out) - 1; i >= 0; i-- {
 		out[i] = s.results.pop()
 	}
+	s.out = out
 	return out
 }
 
@@ -119,8 +133,12 @@ func (h *HNSW) Search(ctx context.Context, queries []float32, k int, p *index.Se
 		s := h.pool.get()
 		defer h.pool.put(s)
 		r := h.ranker()
+		if len(s.query) != h.stride {
+			s.query = make([]float32, h.stride) // padding stays zero
+		}
 		for qi := lo; qi < hi; qi++ {
-			q := queries[qi*h.dim : (qi+1)*h.dim]
+			q := s.query
+			copy(q, queries[qi*h.dim:(qi+1)*h.dim])
 			ids, dist := outIDs[qi*k:(qi+1)*k], outDist[qi*k:(qi+1)*k]
 			var found []item
 			if allow.exact() {

@@ -39,6 +39,8 @@ type scratch struct {
 	results    maxHeap
 	ids        []uint32  // neighbour ids gathered for one expansion
 	dists      []float32 // and their distances
+	out        []item    // a walk's sorted results
+	query      []float32 // a query padded to the stored stride
 }
 
 type scratchPool struct{ p sync.Pool }

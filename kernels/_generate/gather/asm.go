@@ -1,0 +1,161 @@
+// Command gather generates kernels/gather_amd64.s: the distances of one
+// query to stored rows picked by index, in one call. A graph search computes
+// the distances of a node's unvisited neighbours this way: one call per
+// expansion instead of one per neighbour, and while one row is computed the
+// next one is prefetched, hiding part of the memory latency that dominates
+// graph search.
+//
+//	go run ./gather -out ../gather_amd64.s -stubs ../gather_amd64.go
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+
+	"github.com/oxvec/oxvec/kernels/_generate/internal/asm"
+)
+
+func main() {
+	asm.Header()
+	for _, avx512 := range []bool{true, false} {
+		for _, op := range []string{"l2Sq", "dot"} {
+			gather(op, avx512)
+		}
+	}
+	prefetch()
+	Generate()
+}
+
+func gather(op string, avx512 bool) {
+	level, width, vec := "AVX512", 16, ZMM
+	if !avx512 {
+		level, width, vec = "AVX2", 8, YMM
+	}
+	name := op + "Gather" + level
+	what := "sum((q[j]-x[j])^2)"
+	if op == "dot" {
+		what = "sum(q[j]*x[j])"
+	}
+	TEXT(name, NOSPLIT, "func(q, base []float32, d int, rows []uint32, out []float32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s sets out[i] = %s with x = base[rows[i]*d:(rows[i]+1)*d], for i < len(rows), using %s. Requires d >= 1, len(q) >= d, len(out) >= len(rows), every row inside base; d must be a multiple of %d.", name, what, level, width))
+	q0 := Load(Param("q").Base(), GP64())
+	base := Load(Param("base").Base(), GP64())
+	d := Load(Param("d"), GP64())
+	rows := Load(Param("rows").Base(), GP64())
+	n := Load(Param("rows").Len(), GP64())
+	out := Load(Param("out").Base(), GP64())
+	stride := GP64() // bytes per row
+	MOVQ(d, stride)
+	SHLQ(U8(2), stride)
+
+	// the first two cache lines of every row at once: their misses overlap
+	// instead of following one another
+	row := GP64()
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_done"))
+	i := GP64()
+	XORQ(i, i)
+	Label(name + "_pfall")
+	MOVL(Mem{Base: rows, Index: i, Scale: 4}, row.As32())
+	IMULQ(stride, row)
+	PREFETCHT0(Mem{Base: base, Index: row, Scale: 1})
+	PREFETCHT0(Mem{Base: base, Index: row, Scale: 1, Disp: 64})
+	INCQ(i)
+	CMPQ(i, n)
+	JL(LabelRef(name + "_pfall"))
+
+	Label(name + "_row")
+	// row = address of the current row; prefetch the next one first
+	MOVL(Mem{Base: rows}, row.As32())
+	IMULQ(stride, row)
+	ADDQ(base, row)
+	CMPQ(n, U32(1))
+	JE(LabelRef(name + "_compute"))
+	next := GP64()
+	MOVL(Mem{Base: rows, Disp: 4}, next.As32())
+	IMULQ(stride, next)
+	ADDQ(base, next)
+	prefetchRow(next, stride, name+"_pf")
+
+	Label(name + "_compute")
+	acc := []VecVirtual{vec(), vec()}
+	for _, a := range acc {
+		VXORPS(a, a, a)
+	}
+	pq, px, m := GP64(), GP64(), GP64()
+	MOVQ(q0, pq)
+	MOVQ(row, px)
+	MOVQ(d, m)
+	t := []VecVirtual{vec(), vec()}
+	step := func(u int, off int) {
+		VMOVUPS(Mem{Base: px, Disp: off}, t[u])
+		if op == "dot" {
+			VFMADD231PS(Mem{Base: pq, Disp: off}, t[u], acc[u])
+		} else {
+			VSUBPS(Mem{Base: pq, Disp: off}, t[u], t[u])
+			VFMADD231PS(t[u], t[u], acc[u])
+		}
+	}
+	Label(name + "_pair")
+	CMPQ(m, U32(uint32(2*width)))
+	JL(LabelRef(name + "_single"))
+	step(0, 0)
+	step(1, 4*width)
+	ADDQ(U32(uint32(8*width)), pq)
+	ADDQ(U32(uint32(8*width)), px)
+	SUBQ(U32(uint32(2*width)), m)
+	JMP(LabelRef(name + "_pair"))
+	Label(name + "_single")
+	TESTQ(m, m)
+	JZ(LabelRef(name + "_sum"))
+	step(0, 0)
+	Label(name + "_sum")
+	VADDPS(acc[1], acc[0], acc[0])
+	var s Register
+	if avx512 {
+		s = asm.ReduceZ(acc[0])
+	} else {
+		s = asm.ReduceY(acc[0])
+	}
+	VMOVSS(s, Mem{Base: out})
+	ADDQ(U32(4), rows)
+	ADDQ(U32(4), out)
+	DECQ(n)
+	JNZ(LabelRef(name + "_row"))
+
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// prefetchRow issues PREFETCHT0 for the cache lines of the row at addr
+// after its first two (which the kernel prefetched up front).
+func prefetchRow(addr, stride Register, label string) {
+	p, end := GP64(), GP64()
+	LEAQ(Mem{Base: addr, Disp: 128}, p)
+	LEAQ(Mem{Base: addr, Index: stride, Scale: 1}, end)
+	CMPQ(p, end)
+	JGE(LabelRef(label + "_end"))
+	Label(label)
+	PREFETCHT0(Mem{Base: p})
+	ADDQ(U32(64), p)
+	CMPQ(p, end)
+	JL(LabelRef(label))
+	Label(label + "_end")
+}
+
+// prefetch generates the one-line helper graph searches use to fetch the
+// neighbour list of the node they will expand next.
+func prefetch() {
+	TEXT("prefetch2", NOSPLIT, "func(p *uint32)")
+	Pragma("noescape")
+	Doc("prefetch2 asks for the two cache lines at p. It reads nothing and cannot fault.")
+	p := Load(Param("p"), GP64())
+	PREFETCHT0(Mem{Base: p})
+	PREFETCHT0(Mem{Base: p, Disp: 64})
+	RET()
+}
