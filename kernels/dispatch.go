@@ -62,6 +62,9 @@ type Set struct {
 	// d must be a multiple of GatherAlign.
 	L2SqGather func(q, base []float32, d int, rows []uint32, out []float32)
 	DotGather  func(q, base []float32, d int, rows []uint32, out []float32)
+	// L2U8Gather sets out[i] = L2U8(q, row rows[i] of base) for rows of
+	// stride bytes, stride a multiple of 64.
+	L2U8Gather func(q, base []uint8, stride int, rows []uint32, out []uint32)
 	// RankTile sets out[4*i+j] = beta[j] + alpha*dot(q row i, x row j) for
 	// 4 rows of d values each in q and in x, and returns the mask of entries
 	// with out[4*i+j] <= bound[i] (bit 4*i+j). Exact search ranks with it:
@@ -84,6 +87,7 @@ var generic = Set{
 	DotRows:    dotRowsGeneric,
 	L2SqGather: l2SqGatherGeneric,
 	DotGather:  dotGatherGeneric,
+	L2U8Gather: l2U8GatherGeneric,
 	DotI8:      dotI8Generic,
 	L2U8:       l2U8Generic,
 	Hamming:    hammingGeneric,

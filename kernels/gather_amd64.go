@@ -24,6 +24,16 @@ func l2SqGatherAVX2(q []float32, base []float32, d int, rows []uint32, out []flo
 //go:noescape
 func dotGatherAVX2(q []float32, base []float32, d int, rows []uint32, out []float32)
 
+// l2U8GatherAVX512 sets out[i] = sum((q[j]-x[j])^2) with x = base[rows[i]*stride:(rows[i]+1)*stride], for i < len(rows), using AVX512. Requires stride a multiple of 64, len(q) >= stride, len(out) >= len(rows), every row inside base.
+//
+//go:noescape
+func l2U8GatherAVX512(q []uint8, base []uint8, stride int, rows []uint32, out []uint32)
+
+// l2U8GatherAVX2 sets out[i] = sum((q[j]-x[j])^2) with x = base[rows[i]*stride:(rows[i]+1)*stride], for i < len(rows), using AVX2. Requires stride a multiple of 64, len(q) >= stride, len(out) >= len(rows), every row inside base.
+//
+//go:noescape
+func l2U8GatherAVX2(q []uint8, base []uint8, stride int, rows []uint32, out []uint32)
+
 // prefetch2 asks for the two cache lines at p. It reads nothing and cannot fault.
 //
 //go:noescape

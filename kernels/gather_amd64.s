@@ -362,6 +362,157 @@ dotGatherAVX2_done:
 	VZEROUPPER
 	RET
 
+// func l2U8GatherAVX512(q []uint8, base []uint8, stride int, rows []uint32, out []uint32)
+// Requires: AVX, AVX2, AVX512BW, AVX512DQ, AVX512F, AVX512VL, MMX+
+TEXT ·l2U8GatherAVX512(SB), NOSPLIT, $0-104
+	MOVQ  q_base+0(FP), AX
+	MOVQ  base_base+24(FP), CX
+	MOVQ  stride+48(FP), DX
+	MOVQ  rows_base+56(FP), BX
+	MOVQ  rows_len+64(FP), SI
+	MOVQ  out_base+80(FP), DI
+	TESTQ SI, SI
+	JZ    l2U8GatherAVX512_done
+	XORQ  R9, R9
+
+l2U8GatherAVX512_pfall:
+	MOVL       (BX)(R9*4), R8
+	IMULQ      DX, R8
+	PREFETCHT0 (CX)(R8*1)
+	PREFETCHT0 64(CX)(R8*1)
+	INCQ       R9
+	CMPQ       R9, SI
+	JL         l2U8GatherAVX512_pfall
+
+l2U8GatherAVX512_row:
+	MOVL  (BX), R8
+	IMULQ DX, R8
+	ADDQ  CX, R8
+	CMPQ  SI, $0x00000001
+	JE    l2U8GatherAVX512_compute
+	MOVL  4(BX), R9
+	IMULQ DX, R9
+	ADDQ  CX, R9
+	LEAQ  128(R9), R10
+	LEAQ  (R9)(DX*1), R9
+	CMPQ  R10, R9
+	JGE   l2U8GatherAVX512_pf_end
+
+l2U8GatherAVX512_pf:
+	PREFETCHT0 (R10)
+	ADDQ       $0x00000040, R10
+	CMPQ       R10, R9
+	JL         l2U8GatherAVX512_pf
+
+l2U8GatherAVX512_pf_end:
+l2U8GatherAVX512_compute:
+	VPXOR  Y0, Y0, Y0
+	VPXORD Z0, Z0, Z0
+	MOVQ   AX, R9
+	MOVQ   DX, R10
+
+l2U8GatherAVX512_chunk:
+	VPMOVZXBW     (R9), Z1
+	VPMOVZXBW     (R8), Z2
+	VPSUBW        Z2, Z1, Z1
+	VPMADDWD      Z1, Z1, Z1
+	VPADDD        Z1, Z0, Z0
+	ADDQ          $0x00000020, R9
+	ADDQ          $0x00000020, R8
+	SUBQ          $0x00000020, R10
+	JNZ           l2U8GatherAVX512_chunk
+	VEXTRACTI32X8 $0x01, Z0, Y1
+	VPADDD        Y1, Y0, Y0
+	VEXTRACTI32X4 $0x01, Y0, X1
+	VPADDD        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDD        X1, X0, X0
+	VPSHUFD       $0xb1, X0, X1
+	VPADDD        X1, X0, X0
+	VMOVD         X0, (DI)
+	ADDQ          $0x00000004, BX
+	ADDQ          $0x00000004, DI
+	DECQ          SI
+	JNZ           l2U8GatherAVX512_row
+
+l2U8GatherAVX512_done:
+	VZEROUPPER
+	RET
+
+// func l2U8GatherAVX2(q []uint8, base []uint8, stride int, rows []uint32, out []uint32)
+// Requires: AVX, AVX2, MMX+
+TEXT ·l2U8GatherAVX2(SB), NOSPLIT, $0-104
+	MOVQ  q_base+0(FP), AX
+	MOVQ  base_base+24(FP), CX
+	MOVQ  stride+48(FP), DX
+	MOVQ  rows_base+56(FP), BX
+	MOVQ  rows_len+64(FP), SI
+	MOVQ  out_base+80(FP), DI
+	TESTQ SI, SI
+	JZ    l2U8GatherAVX2_done
+	XORQ  R9, R9
+
+l2U8GatherAVX2_pfall:
+	MOVL       (BX)(R9*4), R8
+	IMULQ      DX, R8
+	PREFETCHT0 (CX)(R8*1)
+	PREFETCHT0 64(CX)(R8*1)
+	INCQ       R9
+	CMPQ       R9, SI
+	JL         l2U8GatherAVX2_pfall
+
+l2U8GatherAVX2_row:
+	MOVL  (BX), R8
+	IMULQ DX, R8
+	ADDQ  CX, R8
+	CMPQ  SI, $0x00000001
+	JE    l2U8GatherAVX2_compute
+	MOVL  4(BX), R9
+	IMULQ DX, R9
+	ADDQ  CX, R9
+	LEAQ  128(R9), R10
+	LEAQ  (R9)(DX*1), R9
+	CMPQ  R10, R9
+	JGE   l2U8GatherAVX2_pf_end
+
+l2U8GatherAVX2_pf:
+	PREFETCHT0 (R10)
+	ADDQ       $0x00000040, R10
+	CMPQ       R10, R9
+	JL         l2U8GatherAVX2_pf
+
+l2U8GatherAVX2_pf_end:
+l2U8GatherAVX2_compute:
+	VPXOR Y0, Y0, Y0
+	MOVQ  AX, R9
+	MOVQ  DX, R10
+
+l2U8GatherAVX2_chunk:
+	VPMOVZXBW    (R9), Y1
+	VPMOVZXBW    (R8), Y2
+	VPSUBW       Y2, Y1, Y1
+	VPMADDWD     Y1, Y1, Y1
+	VPADDD       Y1, Y0, Y0
+	ADDQ         $0x00000010, R9
+	ADDQ         $0x00000010, R8
+	SUBQ         $0x00000010, R10
+	JNZ          l2U8GatherAVX2_chunk
+	VEXTRACTI128 $0x01, Y0, X1
+	VPADDD       X1, X0, X0
+	VPSHUFD      $0x4e, X0, X1
+	VPADDD       X1, X0, X0
+	VPSHUFD      $0xb1, X0, X1
+	VPADDD       X1, X0, X0
+	VMOVD        X0, (DI)
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000004, DI
+	DECQ         SI
+	JNZ          l2U8GatherAVX2_row
+
+l2U8GatherAVX2_done:
+	VZEROUPPER
+	RET
+
 // func prefetch2(p *uint32)
 // Requires: MMX+
 TEXT ·prefetch2(SB), NOSPLIT, $0-8

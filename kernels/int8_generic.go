@@ -20,3 +20,12 @@ func l2U8Generic(a, b []uint8) uint32 {
 	}
 	return s
 }
+
+// l2U8GatherGeneric sets out[i] = l2U8(q, base row rows[i]) for rows of
+// stride bytes.
+func l2U8GatherGeneric(q, base []uint8, stride int, rows []uint32, out []uint32) {
+	q = q[:stride]
+	for i, r := range rows {
+		out[i] = l2U8Generic(q, base[int(r)*stride:int(r+1)*stride])
+	}
+}

@@ -188,6 +188,34 @@ func TestGather_EqualsOneKernelPerRow(t *testing.T) {
 	})
 }
 
+func TestL2U8Gather_IsExact(t *testing.T) {
+	forEachLevel(t, func(t *testing.T, s *Set) {
+		rng := rand.New(rand.NewSource(7))
+		for _, stride := range []int{64, 128, 384, 448} {
+			base := make([]uint8, 20*stride)
+			q := make([]uint8, stride)
+			for i := range base {
+				base[i] = uint8(rng.Intn(256))
+			}
+			for i := range q {
+				q[i] = uint8(rng.Intn(256))
+			}
+			rows := []uint32{19, 0, 5, 5}
+			out := make([]uint32, len(rows)+1)
+			out[len(rows)] = 99
+			s.L2U8Gather(q, base, stride, rows, out[:len(rows)])
+			for i, r := range rows {
+				if want := l2U8Generic(q, base[int(r)*stride:int(r+1)*stride]); out[i] != want {
+					t.Fatalf("stride %d row %d: %d want %d", stride, i, out[i], want)
+				}
+			}
+			if out[len(rows)] != 99 {
+				t.Fatal("wrote past the end")
+			}
+		}
+	})
+}
+
 func TestIntKernels_AreExact(t *testing.T) {
 	forEachLevel(t, func(t *testing.T, s *Set) {
 		rng := rand.New(rand.NewSource(3))

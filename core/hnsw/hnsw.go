@@ -23,17 +23,19 @@ const maxLevel = 15
 // Spec is the JSON spec of an HNSW index.
 type Spec struct {
 	index.Common
-	M              int   `json:"m"`               // links per node above level 0 (2*M at level 0); default 16
-	EfConstruction int   `json:"ef_construction"` // candidate list size while inserting; default 200
-	EfSearch       int   `json:"ef_search"`       // default candidate list size of a search; default 100
-	MaxElements    int   `json:"max_elements"`    // initial capacity; grows on demand
-	Seed           int64 `json:"seed"`            // for the random node levels; default 1
+	M              int    `json:"m"`               // links per node above level 0 (2*M at level 0); default 16
+	EfConstruction int    `json:"ef_construction"` // candidate list size while inserting; default 200
+	EfSearch       int    `json:"ef_search"`       // default candidate list size of a search; default 100
+	MaxElements    int    `json:"max_elements"`    // initial capacity; grows on demand
+	Seed           int64  `json:"seed"`            // for the random node levels; default 1
+	Quantize       string `json:"quantize"`        // "" or "int8": walk on one-byte codes, re-rank on float32
 }
 
 // Params are an HNSW index's fixed parameters.
 type Params struct {
 	M, EfConstruction, EfSearch, MaxElements int
 	Seed                                     int64
+	Quantize                                 string // "" or "int8"
 }
 
 // HNSW is the index. Safe for concurrent use: searches and inserts share
@@ -77,6 +79,7 @@ type HNSW struct {
 	scanBelow  int // filters admitting at most this many nodes are scanned exactly
 	closed     bool
 	mapped     *mapping // the file the arrays view when loaded with mmap; nil otherwise
+	quant      *sq8     // one-byte codes to walk on (quantize \"int8\"), or nil
 }
 
 func init() {
@@ -90,7 +93,7 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			return New(s.Dim, m, Params{M: s.M, EfConstruction: s.EfConstruction, EfSearch: s.EfSearch, MaxElements: s.MaxElements, Seed: s.Seed})
+			return New(s.Dim, m, Params{M: s.M, EfConstruction: s.EfConstruction, EfSearch: s.EfSearch, MaxElements: s.MaxElements, Seed: s.Seed, Quantize: s.Quantize})
 		},
 		Load: func(f formatFile) (index.Index, error) { return load(f, nil) },
 		Map:  mapIndex,
@@ -124,6 +127,13 @@ func New(dim int, m *metric.Metric, p Params) (*HNSW, error) {
 		return nil, fmt.Errorf("%w: ef_construction and ef_search must be >= 1", errs.InvalidArgument)
 	case p.MaxElements < 0 || p.MaxElements > math.MaxInt32:
 		return nil, fmt.Errorf("%w: max_elements must be between 0 and %d", errs.InvalidArgument, math.MaxInt32)
+	case p.Quantize != "" && p.Quantize != "int8":
+		return nil, fmt.Errorf("%w: quantize must be \"int8\" or empty, got %q", errs.InvalidArgument, p.Quantize)
+	}
+	if p.Quantize != "" {
+		if err := quantizable(m); err != nil {
+			return nil, err
+		}
 	}
 	h := &HNSW{
 		dim: dim, stride: (dim + kernels.GatherAlign - 1) / kernels.GatherAlign * kernels.GatherAlign,
@@ -132,13 +142,20 @@ func New(dim int, m *metric.Metric, p Params) (*HNSW, error) {
 	}
 	h.byIDOK.Store(true)
 	h.scanBelow = exactScanBelow
+	if p.Quantize != "" {
+		h.quant = newSQ8(dim)
+	}
 	h.grow(p.MaxElements)
 	return h, nil
 }
 
 // capacity is how many nodes every per-node array has room for.
 func (h *HNSW) capacity() int {
-	return min(cap(h.ids), cap(h.vecs)/h.stride, cap(h.level0)/(1+h.m0), cap(h.levels), cap(h.upperOff), len(h.locks), len(h.indeg))
+	c := min(cap(h.ids), cap(h.vecs)/h.stride, cap(h.level0)/(1+h.m0), cap(h.levels), cap(h.upperOff), len(h.locks), len(h.indeg))
+	if h.quant != nil {
+		c = min(c, cap(h.quant.codes)/h.quant.stride)
+	}
+	return c
 }
 
 // grow makes room for at least n nodes. Callers hold mu exclusively.
@@ -163,6 +180,11 @@ func (h *HNSW) grow(n int) {
 	indeg := make([]uint32, n)
 	copy(indeg, h.indeg)
 	h.indeg = indeg
+	if h.quant != nil {
+		codes := make([]uint8, len(h.quant.codes), n*h.quant.stride)
+		copy(codes, h.quant.codes)
+		h.quant.codes = codes
+	}
 	// sync.Mutex must not be copied once used; no lock is held here (mu is
 	// held exclusively), so fresh zero mutexes are equivalent
 	h.locks = make([]sync.Mutex, n)
@@ -197,7 +219,8 @@ func (h *HNSW) memoryBytes() int64 {
 		return int64(len(h.byID))*24 + int64(cap(h.locks))*8
 	}
 	return int64(cap(h.vecs))*4 + int64(cap(h.level0))*4 + int64(cap(h.levels)) + int64(cap(h.upperOff))*4 +
-		int64(cap(h.ids))*8 + int64(len(h.indeg))*4 + int64(cap(h.locks))*8 + int64(cap(h.upper))*4 + int64(len(h.byID))*24
+		int64(cap(h.ids))*8 + int64(len(h.indeg))*4 + int64(cap(h.locks))*8 + int64(cap(h.upper))*4 + int64(len(h.byID))*24 +
+		h.quant.bytes()
 }
 
 // Close implements index.Index.

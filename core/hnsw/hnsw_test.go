@@ -509,3 +509,57 @@ func TestHNSW_EveryNodeStaysReachable(t *testing.T) {
 		}
 	}
 }
+
+func TestHNSW_Int8WalkKeepsRecallAndExactDistances(t *testing.T) {
+	const d, nq, k = 32, 100, 10
+	n := scaled(5000)
+	base, queries := baseAndQueries(20, n, nq, d)
+	for _, kind := range []metric.Kind{metric.L2, metric.Cosine, metric.Euclidean} {
+		h := build(t, kind, d, base, Params{Quantize: "int8"})
+		got, gotD := search(t, h, queries, k, nil)
+		ex := exactIndex(t, kind, d, base)
+		want, wantD := search(t, ex, queries, k, nil)
+		if r := recall(got, want, k); r < 0.95 {
+			t.Errorf("%v int8: recall %.3f", kind, r)
+		}
+		for i := range got {
+			if got[i] == want[i] && abs(gotD[i]-wantD[i]) > 1e-4*(1+wantD[i]) {
+				t.Fatalf("%v: distance %v, exact %v", kind, gotD[i], wantD[i])
+			}
+		}
+	}
+	m, _ := metric.New(metric.IP, d, metric.Params{})
+	if _, err := New(d, m, Params{Quantize: "int8"}); !errors.Is(err, errs.Unsupported) {
+		t.Fatalf("ip with int8: %v", err)
+	}
+}
+
+func TestHNSW_Int8ScaleFollowsTheData(t *testing.T) {
+	h := build(t, metric.L2, 4, []float32{1, 0, 0, 0, 0, 1, 0, 0}, Params{Quantize: "int8"})
+	// a much larger batch re-encodes the first rows at the new scale
+	if err := h.Add(bg, []float32{100, 0, 0, 0, 0, 100, 0, 0}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	ids, _ := search(t, h, []float32{1, 0, 0, 0}, 1, nil)
+	if ids[0] != 0 {
+		t.Fatalf("nearest to (1,0,0,0) is %d", ids[0])
+	}
+	var buf bytes.Buffer
+	h.Save(&buf)
+	g, err := index.Load(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, _ = search(t, g, []float32{0, 99, 0, 0}, 1, nil)
+	if ids[0] != 3 {
+		t.Fatalf("after reload, nearest to (0,99,0,0) is %d", ids[0])
+	}
+	g.(*HNSW).Remove(bg, []int64{0})
+	if err := g.(*HNSW).Compact(); err != nil {
+		t.Fatal(err)
+	}
+	ids, _ = search(t, g, []float32{0, 99, 0, 0}, 1, nil)
+	if ids[0] != 3 {
+		t.Fatalf("after compact, nearest is %d", ids[0])
+	}
+}

@@ -102,6 +102,9 @@ func (h *HNSW) reserve(vectors []float32, ids []int64, assigned []int64) (nodes 
 		return nil, nil, fmt.Errorf("%w: an hnsw index holds at most %d vectors", errs.InvalidArgument, math.MaxInt32)
 	}
 	h.grow(h.used + n)
+	if h.quant != nil && h.quant.widen(vectors) {
+		h.encodeAll()
+	}
 	nodes = make([]uint32, n)
 	levels = make([]uint8, n)
 	for i := 0; i < n; i++ {
@@ -112,6 +115,9 @@ func (h *HNSW) reserve(vectors []float32, ids []int64, assigned []int64) (nodes 
 			node = uint32(h.used)
 			h.used++
 			h.vecs = h.vecs[:h.used*h.stride]
+			if h.quant != nil {
+				h.quant.codes = h.quant.codes[:h.used*h.quant.stride]
+			}
 			h.level0 = h.level0[:h.used*(1+h.m0)]
 			h.levels = append(h.levels, 0)
 			h.upperOff = append(h.upperOff, -1)
@@ -119,6 +125,9 @@ func (h *HNSW) reserve(vectors []float32, ids []int64, assigned []int64) (nodes 
 		}
 		lvl := min(maxLevel, int(-math.Log(1-h.rng.Float64())*h.mult))
 		copy(h.vec(node), vectors[i*h.dim:(i+1)*h.dim]) // the padding stays zero
+		if h.quant != nil {
+			h.quant.encode(h.quant.code(node), vectors[i*h.dim:(i+1)*h.dim])
+		}
 		h.level0[int(node)*(1+h.m0)] = 0
 		h.levels[node] = uint8(lvl)
 		h.upperOff[node] = -1

@@ -24,15 +24,17 @@ type meta struct {
 	Dim    int `json:"dim"`
 	Stride int `json:"stride"` // values per stored row, zero padded beyond dim
 	metric.Stored
-	M              int   `json:"m"`
-	EfConstruction int   `json:"ef_construction"`
-	EfSearch       int   `json:"ef_search"`
-	Seed           int64 `json:"seed"`
-	Used           int   `json:"used"`
-	Live           int   `json:"live"`
-	NextID         int64 `json:"next_id"`
-	Entry          int64 `json:"entry"` // node, -1 when empty
-	Top            int   `json:"top"`
+	M              int     `json:"m"`
+	EfConstruction int     `json:"ef_construction"`
+	EfSearch       int     `json:"ef_search"`
+	Seed           int64   `json:"seed"`
+	Used           int     `json:"used"`
+	Live           int     `json:"live"`
+	NextID         int64   `json:"next_id"`
+	Entry          int64   `json:"entry"` // node, -1 when empty
+	Top            int     `json:"top"`
+	Quantize       string  `json:"quantize,omitempty"`
+	QuantMaxAbs    float32 `json:"quant_max_abs,omitempty"`
 }
 
 // Save implements index.Index. Sections: meta (JSON), vectors (used x
@@ -53,7 +55,10 @@ func (h *HNSW) Save(w io.Writer) error {
 	stored := h.metric.Store(fw)
 	ep, top, ok := h.entryPoint()
 	m := meta{Layout: layoutVersion, Dim: h.dim, Stride: h.stride, Stored: stored, M: h.p.M, EfConstruction: h.p.EfConstruction, EfSearch: h.p.EfSearch,
-		Seed: h.p.Seed, Used: h.used, Live: h.live, NextID: h.nextID, Entry: -1, Top: top}
+		Seed: h.p.Seed, Used: h.used, Live: h.live, NextID: h.nextID, Entry: -1, Top: top, Quantize: h.p.Quantize}
+	if h.quant != nil {
+		m.QuantMaxAbs = h.quant.maxAbs
+	}
 	if ok {
 		m.Entry = int64(ep)
 	}
@@ -65,6 +70,9 @@ func (h *HNSW) Save(w io.Writer) error {
 	fw.Bytes("upper_off", format.AsBytes(h.upperOff[:h.used]))
 	fw.Bytes("upper", format.AsBytes(h.upper))
 	fw.Bytes("ids", format.AsBytes(h.ids[:h.used]))
+	if h.quant != nil {
+		fw.Bytes("codes", h.quant.codes[:h.used*h.quant.stride])
+	}
 	return fw.Close()
 }
 
@@ -98,7 +106,7 @@ func load(f *format.File, mp *mapping) (index.Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := New(m.Dim, bound, Params{M: m.M, EfConstruction: m.EfConstruction, EfSearch: m.EfSearch, Seed: m.Seed})
+	h, err := New(m.Dim, bound, Params{M: m.M, EfConstruction: m.EfConstruction, EfSearch: m.EfSearch, Seed: m.Seed, Quantize: m.Quantize})
 	if err != nil {
 		return nil, corrupt("parameters: %v", err)
 	}
@@ -138,6 +146,16 @@ func load(f *format.File, mp *mapping) (index.Index, error) {
 	}
 	if err := h.validate(); err != nil {
 		return nil, err
+	}
+	if h.quant != nil {
+		codes, err := section("codes", true)
+		if err != nil {
+			return nil, err
+		}
+		if len(codes) != n*h.quant.stride {
+			return nil, corrupt("codes section holds %d bytes, need %d", len(codes), n*h.quant.stride)
+		}
+		h.quant.codes, h.quant.maxAbs = codes, m.QuantMaxAbs
 	}
 	live := 0
 	for node := 0; node < n; node++ {
@@ -251,6 +269,9 @@ func (h *HNSW) materialize() {
 	h.upperOff = slices.Clone(h.upperOff)
 	h.upper = slices.Clone(h.upper)
 	h.ids = slices.Clone(h.ids)
+	if h.quant != nil {
+		h.quant.codes = slices.Clone(h.quant.codes)
+	}
 	if h.mapped != nil {
 		h.mapped.close()
 		h.mapped = nil

@@ -14,6 +14,10 @@ type ranker struct {
 	ks    *kernels.Set
 	m     *metric.Metric
 	dim   int // rows are padded beyond dim with zeros
+	// when set, walks rank on one-byte codes: the squared distance between
+	// the query's code and the node's (see sq8)
+	q8    *sq8
+	qcode []uint8
 }
 
 func (h *HNSW) ranker() ranker {
@@ -31,9 +35,28 @@ func (r ranker) dist(a, b []float32) float32 {
 	return float32(r.m.Pair(a[:r.dim], b[:r.dim]))
 }
 
-// gather ranks query q against the stored rows named in rows, into out:
+// toNode ranks query q against stored node i, on codes when walking on them.
+func (r ranker) toNode(h *HNSW, q []float32, i uint32) float32 {
+	if r.q8 != nil {
+		return float32(r.ks.L2U8(r.qcode, r.q8.code(i)))
+	}
+	return r.dist(q, h.vec(i))
+}
+
+// gather ranks query q against the stored nodes named in rows, into out:
 // one kernel call for the whole list where the metric has one.
-func (r ranker) gather(h *HNSW, q []float32, rows []uint32, out []float32) {
+func (r ranker) gather(h *HNSW, s *scratch, q []float32, rows []uint32, out []float32) {
+	if r.q8 != nil {
+		if cap(s.u32) < len(rows) {
+			s.u32 = make([]uint32, 2*len(rows))
+		}
+		u := s.u32[:len(rows)]
+		r.ks.L2U8Gather(r.qcode, r.q8.codes, r.q8.stride, rows, u)
+		for i, v := range u {
+			out[i] = float32(v)
+		}
+		return
+	}
 	switch r.class {
 	case metric.ClassL2:
 		r.ks.L2SqGather(q, h.vecs, h.stride, rows, out)

@@ -148,6 +148,10 @@ func (h *HNSW) Compact() error {
 	ids := make([]int64, n)
 	var upper []uint32
 	var buf []uint32
+	var codes []uint8
+	if h.quant != nil {
+		codes = make([]uint8, n*h.quant.stride)
+	}
 	remap := func(list []uint32) []uint32 {
 		for i, x := range list {
 			list[i] = renum[x]
@@ -160,6 +164,9 @@ func (h *HNSW) Compact() error {
 		}
 		node, q := uint32(p), renum[p]
 		copy(vecs[int(q)*d:], h.vec(node))
+		if codes != nil {
+			copy(codes[int(q)*h.quant.stride:], h.quant.code(node))
+		}
 		buf = remap(h.neighbours(node, 0, buf[:0]))
 		level0[int(q)*w0] = uint32(len(buf))
 		copy(level0[int(q)*w0+1:], buf)
@@ -177,6 +184,9 @@ func (h *HNSW) Compact() error {
 	}
 	ep, top, ok := h.entryPoint()
 	h.vecs, h.level0, h.levels, h.upperOff, h.ids, h.upper = vecs, level0, levels, upperOff, ids, upper
+	if codes != nil {
+		h.quant.codes = codes
+	}
 	h.locks = make([]sync.Mutex, n)
 	h.used, h.free = n, nil
 	h.countInDegrees()

@@ -18,7 +18,7 @@ func (h *HNSW) greedy(s *scratch, r ranker, q []float32, cur item, l int) item {
 		changed = false
 		s.ids = h.neighbours(cur.id, l, s.ids[:0])
 		for _, nb := range s.ids {
-			if d := r.dist(q, h.vec(nb)); d < cur.d {
+			if d := r.toNode(h, q, nb); d < cur.d {
 				cur, changed = item{d, nb}, true
 			}
 		}
@@ -63,7 +63,7 @@ func (h *HNSW) searchLayer(s *scratch, r ranker, q []float32, ep item, ef, l int
 			s.dists = make([]float32, 2*len(fresh))
 		}
 		dists := s.dists[:len(fresh)]
-		r.gather(h, q, fresh, dists)
+		r.gather(h, s, q, fresh, dists)
 		for i, nb := range fresh {
 			d := dists[i]
 			if len(s.results) < ef || d < s.results.top().d {
@@ -141,9 +141,12 @@ func (h *HNSW) Search(ctx context.Context, queries []float32, k int, p *index.Se
 			copy(q, queries[qi*h.dim:(qi+1)*h.dim])
 			ids, dist := outIDs[qi*k:(qi+1)*k], outDist[qi*k:(qi+1)*k]
 			var found []item
-			if allow.exact() {
+			switch {
+			case allow.exact():
 				found = h.scan(r, q, k, allow)
-			} else {
+			case h.quant != nil:
+				found = h.walkCodes(s, r, q, ef, allow)
+			default:
 				found = h.walk(s, r, q, ef, allow)
 			}
 			h.emit(r, q, found, ids, dist)
@@ -159,11 +162,28 @@ func (h *HNSW) walk(s *scratch, r ranker, q []float32, ef int, allow *allowSet) 
 	if !ok {
 		return nil
 	}
-	cur := item{r.dist(q, h.vec(ep)), ep}
+	cur := item{r.toNode(h, q, ep), ep}
 	for l := top; l > 0; l-- {
 		cur = h.greedy(s, r, q, cur, l)
 	}
 	return h.searchLayer(s, r, q, cur, ef, 0, allow, noNode)
+}
+
+// walkCodes walks on one-byte codes, then ranks the ef candidates again on
+// the float32 rows.
+func (h *HNSW) walkCodes(s *scratch, r ranker, q []float32, ef int, allow *allowSet) []item {
+	if len(s.qcode) != h.quant.stride {
+		s.qcode = make([]uint8, h.quant.stride)
+	}
+	h.quant.encode(s.qcode, q[:h.dim])
+	rc := r
+	rc.q8, rc.qcode = h.quant, s.qcode
+	found := h.walk(s, rc, q, ef, allow)
+	for i := range found {
+		found[i].d = r.dist(q, h.vec(found[i].id))
+	}
+	sortItems(found)
+	return found
 }
 
 // noNode is never an internal id (ids stay below 2^31).

@@ -41,6 +41,8 @@ type scratch struct {
 	dists      []float32 // and their distances
 	out        []item    // a walk's sorted results
 	query      []float32 // a query padded to the stored stride
+	qcode      []uint8   // and its one-byte code (quantized indexes)
+	u32        []uint32  // code distances of one expansion
 }
 
 type scratchPool struct{ p sync.Pool }

@@ -25,6 +25,8 @@ func main() {
 			gather(op, avx512)
 		}
 	}
+	u8Gather(true)
+	u8Gather(false)
 	prefetch()
 	Generate()
 }
@@ -157,5 +159,89 @@ func prefetch() {
 	p := Load(Param("p"), GP64())
 	PREFETCHT0(Mem{Base: p})
 	PREFETCHT0(Mem{Base: p, Disp: 64})
+	RET()
+}
+
+// u8Gather generates the squared L2 distances between uint8 codes (a
+// quantized query and quantized stored rows): the distance a graph search
+// walks on when it keeps a one-byte copy of every vector. stride is the
+// bytes per row, a multiple of 64.
+func u8Gather(avx512 bool) {
+	level, vec, chunk := "AVX512", ZMM, 32
+	if !avx512 {
+		level, vec, chunk = "AVX2", YMM, 16
+	}
+	name := "l2U8Gather" + level
+	TEXT(name, NOSPLIT, "func(q, base []uint8, stride int, rows []uint32, out []uint32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s sets out[i] = sum((q[j]-x[j])^2) with x = base[rows[i]*stride:(rows[i]+1)*stride], for i < len(rows), using %s. Requires stride a multiple of 64, len(q) >= stride, len(out) >= len(rows), every row inside base.", name, level))
+	q0 := Load(Param("q").Base(), GP64())
+	base := Load(Param("base").Base(), GP64())
+	stride := Load(Param("stride"), GP64())
+	rows := Load(Param("rows").Base(), GP64())
+	n := Load(Param("rows").Len(), GP64())
+	out := Load(Param("out").Base(), GP64())
+
+	row := GP64()
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_done"))
+	i := GP64()
+	XORQ(i, i)
+	Label(name + "_pfall")
+	MOVL(Mem{Base: rows, Index: i, Scale: 4}, row.As32())
+	IMULQ(stride, row)
+	PREFETCHT0(Mem{Base: base, Index: row, Scale: 1})
+	PREFETCHT0(Mem{Base: base, Index: row, Scale: 1, Disp: 64})
+	INCQ(i)
+	CMPQ(i, n)
+	JL(LabelRef(name + "_pfall"))
+
+	Label(name + "_row")
+	MOVL(Mem{Base: rows}, row.As32())
+	IMULQ(stride, row)
+	ADDQ(base, row)
+	CMPQ(n, U32(1))
+	JE(LabelRef(name + "_compute"))
+	next := GP64()
+	MOVL(Mem{Base: rows, Disp: 4}, next.As32())
+	IMULQ(stride, next)
+	ADDQ(base, next)
+	prefetchRow(next, stride, name+"_pf")
+
+	Label(name + "_compute")
+	acc := vec()
+	VPXOR(acc.AsY(), acc.AsY(), acc.AsY())
+	if avx512 {
+		VPXORD(acc, acc, acc)
+	}
+	pq, px, m := GP64(), GP64(), GP64()
+	MOVQ(q0, pq)
+	MOVQ(row, px)
+	MOVQ(stride, m)
+	wq, wx := vec(), vec()
+	Label(name + "_chunk")
+	VPMOVZXBW(Mem{Base: pq}, wq) // chunk bytes -> chunk words
+	VPMOVZXBW(Mem{Base: px}, wx)
+	VPSUBW(wx, wq, wq)
+	VPMADDWD(wq, wq, wq) // squares, pairwise summed into int32
+	VPADDD(wq, acc, acc)
+	ADDQ(U32(uint32(chunk)), pq)
+	ADDQ(U32(uint32(chunk)), px)
+	SUBQ(U32(uint32(chunk)), m)
+	JNZ(LabelRef(name + "_chunk"))
+	var s Register
+	if avx512 {
+		s = asm.ReduceIntZ(acc)
+	} else {
+		s = asm.ReduceIntY(acc)
+	}
+	VMOVD(s, Mem{Base: out})
+	ADDQ(U32(4), rows)
+	ADDQ(U32(4), out)
+	DECQ(n)
+	JNZ(LabelRef(name + "_row"))
+
+	Label(name + "_done")
+	VZEROUPPER()
 	RET()
 }
