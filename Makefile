@@ -83,9 +83,10 @@ fuzz:
 	$(GO) test ./core/flat -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME)
 
 # --- benchmarks --------------------------------------------------------------
-bench: bench-venv lib bench-embed
+bench: bench-venv lib bench-data bench-embed
 	$(PY) benchmarks/bench_flat.py
 	$(PY) benchmarks/bench_kernels.py
+	$(PY) benchmarks/bench_hnsw.py
 
 # regenerate the assembly kernels from kernels/_generate (needs the Go module proxy for avo)
 kernels:

@@ -178,3 +178,18 @@ def test_every_float_metric_builds_a_graph(rng):
         ids, dist = index.search(x[:5], 1)
         if name != "ip":  # under ip a vector need not be its own nearest
             assert (ids[:, 0] == np.arange(5)).all() or np.allclose(dist[:, 0], 0, atol=1e-5), name
+
+
+def test_int8_walk_keeps_recall_and_exact_distances(sift):
+    data, _ = sift
+    index = oxvec.HNSW(128, quantize="int8")
+    index.add(data["base"].astype(np.float32))
+    q = data["queries"][:200].astype(np.float32)
+    ids, dist = index.search(q, 10, ef=128)
+    assert recall(ids, data["gt_ids"][:200], 10) >= 0.99
+    exact = ((data["base"][ids[:, 0]].astype(np.float64) - q) ** 2).sum(1)
+    np.testing.assert_allclose(dist[:, 0], exact, rtol=1e-5)
+    with pytest.raises(oxvec.UnsupportedError, match="quantize"):
+        oxvec.HNSW(8, metric="ip", quantize="int8")
+    with pytest.raises(oxvec.InvalidArgumentError, match="quantize"):
+        oxvec.HNSW(8, quantize="int4")

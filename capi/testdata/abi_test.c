@@ -124,6 +124,45 @@ static void test_distances(void) {
     CHECK(oxv_fit_mahalanobis(samples, 3, 2, 0.0, vi, &err) == OXV_OK && vi[0] > 0, "fit: %s", err.message);
 }
 
+static void test_hnsw_filter_and_mmap(void) {
+    oxv_error err;
+    oxv_handle h = 0;
+    CHECK(oxv_index_new("{\"type\":\"hnsw\",\"dim\":4,\"m\":8}", &h, &err) == OXV_OK, "hnsw new: %s", err.message);
+    CHECK(oxv_index_add(h, base, N, D, NULL, NULL, NULL, &err) == OXV_OK, "hnsw add: %s", err.message);
+    int64_t allow[3] = {5, 500, 999};
+    int64_t ids[3];
+    float dist[3];
+    oxv_search_request r = {0};
+    r.size = sizeof r;
+    r.index = h;
+    r.queries = &base[500 * D];
+    r.nq = 1;
+    r.dim = D;
+    r.k = 3;
+    r.out_ids = ids;
+    r.out_dist = dist;
+    r.allow_ids = allow;
+    r.n_allow_ids = 3;
+    CHECK(oxv_index_search(&r, &err) == OXV_OK, "filtered search: %s", err.message);
+    CHECK(ids[0] == 500 && dist[0] == 0, "filtered nearest %lld %g", (long long)ids[0], dist[0]);
+    for (int i = 0; i < 3; i++)
+        CHECK(ids[i] == 5 || ids[i] == 500 || ids[i] == 999, "id %lld is not allowed", (long long)ids[i]);
+    char path[] = "/tmp/oxvec_abi_hnsw_XXXXXX";
+    close(mkstemp(path));
+    CHECK(oxv_index_save(h, path, &err) == OXV_OK, "hnsw save: %s", err.message);
+    oxv_handle g = 0;
+    CHECK(oxv_index_load(path, "{\"mmap\":true}", &g, &err) == OXV_OK, "hnsw mmap load: %s", err.message);
+    r.index = g;
+    r.allow_ids = NULL;
+    r.n_allow_ids = 0;
+    CHECK(oxv_index_search(&r, &err) == OXV_OK && dist[0] == 0, "search mapped: %s", err.message); /* rows repeat: any copy of row 500 */
+    CHECK(oxv_index_load(path, "{\"mmapp\":true}", &g, &err) == OXV_E_INVALID, "misspelt option accepted");
+    CHECK(oxv_index_compact(h, &err) == OXV_OK, "compact: %s", err.message);
+    oxv_index_free(g, NULL);
+    oxv_index_free(h, NULL);
+    unlink(path);
+}
+
 static void test_request_size_is_checked(oxv_handle h) {
     oxv_search_request r = {0};
     r.size = 8; /* a caller built against an older, smaller struct */
@@ -239,6 +278,7 @@ int main(void) {
     test_errors(h);
     test_request_size_is_checked(h);
     test_distances();
+    test_hnsw_filter_and_mmap();
     test_panics_are_errors();
     test_cancel(h);
     test_save_load(h);
