@@ -87,6 +87,7 @@ bench: bench-venv lib bench-data bench-embed
 	$(PY) benchmarks/bench_flat.py
 	$(PY) benchmarks/bench_kernels.py
 	$(PY) benchmarks/bench_hnsw.py
+	$(PY) benchmarks/bench_hnsw_filter_load.py
 
 # regenerate the assembly kernels from kernels/_generate (needs the Go module proxy for avo)
 kernels:

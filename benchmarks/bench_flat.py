@@ -51,7 +51,7 @@ def engine_ns_per_search(index: oxvec.Index, q: np.ndarray, k: int, repeat: int)
     st = _call.state
     ids = np.empty(len(q) * k, np.int64)
     dist = np.empty(len(q) * k, np.float32)
-    _call._REQUEST.pack_into(st.request, 0, _call._REQUEST_SIZE, 0, 0, 0, index._handle, q.ctypes.data, len(q), q.shape[1], k, ids.ctypes.data, dist.ctypes.data, 0)
+    _call.pack(st, index._handle, q.ctypes.data, len(q), q.shape[1], k, ids.ctypes.data, dist.ctypes.data)
     elapsed = ctypes.c_int64()
     _call.check(_capi.oxv_debug_search_repeat(st.request_ptr, repeat, ctypes.addressof(elapsed), st.err_addr), st)
     return elapsed.value / repeat

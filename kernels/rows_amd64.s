@@ -32,73 +32,11 @@ TEXT ·dotRowsAVX512(SB), NOSPLIT, $0-80
 	MOVQ  out_len+64(FP), SI
 	MOVQ  DX, DI
 	SHLQ  $0x02, DI
-	LEAQ  (DI)(DI*2), R8
-	MOVQ  DX, R9
-	ANDQ  $0x0000000f, R9
-	MOVQ  $-1, R10
-	BZHIQ R9, R10, R10
-	KMOVW R10, K1
-
-dotRowsAVX512_fours:
-	CMPQ   SI, $0x00000004
-	JL     dotRowsAVX512_ones
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
-	MOVQ   AX, R9
-	MOVQ   CX, R10
-	MOVQ   DX, R11
-
-dotRowsAVX512_g4_loop:
-	CMPQ        R11, $0x00000010
-	JL          dotRowsAVX512_g4_tail
-	VMOVUPS     (R9), Z4
-	VMOVUPS     (R10), Z5
-	VFMADD231PS Z5, Z4, Z0
-	VMOVUPS     (R10)(DI*1), Z5
-	VFMADD231PS Z5, Z4, Z1
-	VMOVUPS     (R10)(DI*2), Z5
-	VFMADD231PS Z5, Z4, Z2
-	VMOVUPS     (R10)(R8*1), Z5
-	VFMADD231PS Z5, Z4, Z3
-	ADDQ        $0x00000040, R9
-	ADDQ        $0x00000040, R10
-	SUBQ        $0x00000010, R11
-	JMP         dotRowsAVX512_g4_loop
-
-dotRowsAVX512_g4_tail:
-	TESTQ       R11, R11
-	JZ          dotRowsAVX512_g4_sum
-	VMOVUPS.Z   (R9), K1, Z4
-	VMOVUPS.Z   (R10), K1, Z5
-	VFMADD231PS Z5, Z4, Z0
-	VMOVUPS.Z   (R10)(DI*1), K1, Z5
-	VFMADD231PS Z5, Z4, Z1
-	VMOVUPS.Z   (R10)(DI*2), K1, Z5
-	VFMADD231PS Z5, Z4, Z2
-	VMOVUPS.Z   (R10)(R8*1), K1, Z5
-	VFMADD231PS Z5, Z4, Z3
-
-dotRowsAVX512_g4_sum:
-	VUNPCKLPS     Z1, Z0, Z4
-	VUNPCKHPS     Z1, Z0, Z0
-	VADDPS        Z0, Z4, Z4
-	VUNPCKLPS     Z3, Z2, Z0
-	VUNPCKHPS     Z3, Z2, Z1
-	VADDPS        Z1, Z0, Z0
-	VUNPCKLPD     Z0, Z4, Z1
-	VUNPCKHPD     Z0, Z4, Z0
-	VADDPS        Z0, Z1, Z1
-	VEXTRACTF32X8 $0x01, Z1, Y0
-	VADDPS        Y0, Y1, Y1
-	VEXTRACTF32X4 $0x01, Y1, X0
-	VADDPS        X0, X1, X1
-	VMOVUPS       X1, (BX)
-	LEAQ          (CX)(DI*4), CX
-	ADDQ          $0x00000010, BX
-	SUBQ          $0x00000004, SI
-	JMP           dotRowsAVX512_fours
+	MOVQ  DX, R8
+	ANDQ  $0x0000000f, R8
+	MOVQ  $-1, R9
+	BZHIQ R8, R9, R9
+	KMOVW R9, K1
 
 dotRowsAVX512_ones:
 	TESTQ  SI, SI
@@ -108,25 +46,24 @@ dotRowsAVX512_ones:
 	MOVQ   CX, R9
 	MOVQ   DX, R10
 
-dotRowsAVX512_g1_loop:
+dotRowsAVX512_r_loop:
 	CMPQ        R10, $0x00000010
-	JL          dotRowsAVX512_g1_tail
+	JL          dotRowsAVX512_r_tail
 	VMOVUPS     (R8), Z1
-	VMOVUPS     (R9), Z2
-	VFMADD231PS Z2, Z1, Z0
+	VFMADD231PS (R9), Z1, Z0
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	SUBQ        $0x00000010, R10
-	JMP         dotRowsAVX512_g1_loop
+	JMP         dotRowsAVX512_r_loop
 
-dotRowsAVX512_g1_tail:
+dotRowsAVX512_r_tail:
 	TESTQ       R10, R10
-	JZ          dotRowsAVX512_g1_sum
+	JZ          dotRowsAVX512_r_sum
 	VMOVUPS.Z   (R8), K1, Z1
 	VMOVUPS.Z   (R9), K1, Z2
 	VFMADD231PS Z2, Z1, Z0
 
-dotRowsAVX512_g1_sum:
+dotRowsAVX512_r_sum:
 	VEXTRACTF32X8 $0x01, Z0, Y1
 	VADDPS        Y1, Y0, Y0
 	VEXTRACTF32X4 $0x01, Y0, X1
@@ -155,67 +92,13 @@ TEXT ·dotRowsAVX2(SB), NOSPLIT, $0-80
 	MOVQ    out_len+64(FP), SI
 	MOVQ    DX, DI
 	SHLQ    $0x02, DI
-	LEAQ    (DI)(DI*2), R8
-	MOVQ    DX, R9
+	MOVQ    DX, R8
+	ANDQ    $0x00000007, R8
+	MOVQ    $0x00000008, R9
+	SUBQ    R8, R9
 	ANDQ    $0x00000007, R9
-	MOVQ    $0x00000008, R10
-	SUBQ    R9, R10
-	ANDQ    $0x00000007, R10
-	LEAQ    rowmasks<>+0(SB), R9
-	VMOVDQU (R9)(R10*4), Y0
-
-dotRowsAVX2_fours:
-	CMPQ   SI, $0x00000004
-	JL     dotRowsAVX2_ones
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	MOVQ   AX, R9
-	MOVQ   CX, R10
-	MOVQ   DX, R11
-
-dotRowsAVX2_g4_loop:
-	CMPQ        R11, $0x00000008
-	JL          dotRowsAVX2_g4_tail
-	VMOVUPS     (R9), Y5
-	VMOVUPS     (R10), Y6
-	VFMADD231PS Y6, Y5, Y1
-	VMOVUPS     (R10)(DI*1), Y6
-	VFMADD231PS Y6, Y5, Y2
-	VMOVUPS     (R10)(DI*2), Y6
-	VFMADD231PS Y6, Y5, Y3
-	VMOVUPS     (R10)(R8*1), Y6
-	VFMADD231PS Y6, Y5, Y4
-	ADDQ        $0x00000020, R9
-	ADDQ        $0x00000020, R10
-	SUBQ        $0x00000008, R11
-	JMP         dotRowsAVX2_g4_loop
-
-dotRowsAVX2_g4_tail:
-	TESTQ       R11, R11
-	JZ          dotRowsAVX2_g4_sum
-	VMASKMOVPS  (R9), Y0, Y5
-	VMASKMOVPS  (R10), Y0, Y6
-	VFMADD231PS Y6, Y5, Y1
-	VMASKMOVPS  (R10)(DI*1), Y0, Y6
-	VFMADD231PS Y6, Y5, Y2
-	VMASKMOVPS  (R10)(DI*2), Y0, Y6
-	VFMADD231PS Y6, Y5, Y3
-	VMASKMOVPS  (R10)(R8*1), Y0, Y6
-	VFMADD231PS Y6, Y5, Y4
-
-dotRowsAVX2_g4_sum:
-	VHADDPS      Y2, Y1, Y1
-	VHADDPS      Y4, Y3, Y3
-	VHADDPS      Y3, Y1, Y1
-	VEXTRACTF128 $0x01, Y1, X2
-	VADDPS       X2, X1, X1
-	VMOVUPS      X1, (BX)
-	LEAQ         (CX)(DI*4), CX
-	ADDQ         $0x00000010, BX
-	SUBQ         $0x00000004, SI
-	JMP          dotRowsAVX2_fours
+	LEAQ    rowmasks<>+0(SB), R8
+	VMOVDQU (R8)(R9*4), Y0
 
 dotRowsAVX2_ones:
 	TESTQ  SI, SI
@@ -225,25 +108,24 @@ dotRowsAVX2_ones:
 	MOVQ   CX, R9
 	MOVQ   DX, R10
 
-dotRowsAVX2_g1_loop:
+dotRowsAVX2_r_loop:
 	CMPQ        R10, $0x00000008
-	JL          dotRowsAVX2_g1_tail
+	JL          dotRowsAVX2_r_tail
 	VMOVUPS     (R8), Y2
-	VMOVUPS     (R9), Y3
-	VFMADD231PS Y3, Y2, Y1
+	VFMADD231PS (R9), Y2, Y1
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	SUBQ        $0x00000008, R10
-	JMP         dotRowsAVX2_g1_loop
+	JMP         dotRowsAVX2_r_loop
 
-dotRowsAVX2_g1_tail:
+dotRowsAVX2_r_tail:
 	TESTQ       R10, R10
-	JZ          dotRowsAVX2_g1_sum
+	JZ          dotRowsAVX2_r_sum
 	VMASKMOVPS  (R8), Y0, Y2
 	VMASKMOVPS  (R9), Y0, Y3
 	VFMADD231PS Y3, Y2, Y1
 
-dotRowsAVX2_g1_sum:
+dotRowsAVX2_r_sum:
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X2, X1, X1
 	VMOVHLPS     X1, X1, X2

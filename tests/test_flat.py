@@ -124,3 +124,15 @@ def test_memory_bytes_grows_with_vectors(rng):
     before = index.memory_bytes
     index.add(rng.standard_normal((1000, 64)))
     assert index.memory_bytes >= before + 1000 * 64 * 4
+
+
+def test_filtered_exact_search(rng):
+    base = rng.standard_normal((400, 6)).astype(np.float32)
+    index = oxvec.Flat(6)
+    index.add(base)
+    mask = rng.random(400) < 0.2
+    allowed = np.flatnonzero(mask)
+    want, _ = brute_force(base[allowed], base[:7], 5, ids=allowed)
+    for f in (mask, allowed, list(allowed)):
+        ids, _ = index.search(base[:7], 5, filter=f)
+        np.testing.assert_array_equal(ids, want)

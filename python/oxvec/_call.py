@@ -83,10 +83,15 @@ def outputs(st: _ThreadState, n: int):
     return slab[0][used:end], slab[1][used:end], slab[2] + 8 * used, slab[3] + 4 * used
 
 
-def search(st: _ThreadState, handle, q_addr, nq, dim, k, ids_addr, dist_addr, cancel_addr, ef, nprobe, filt=(0, 0, 0, 0)) -> None:
-    """One search request into buffers at the given addresses, or raise.
-    filt is (allow_ids address, count, allow_mask address, length)."""
+def pack(st: _ThreadState, handle, q_addr, nq, dim, k, ids_addr, dist_addr, cancel_addr=0, ef=0, nprobe=0, filt=(0, 0, 0, 0)) -> None:
+    """Fill the thread's search request. filt is (allow_ids address, count,
+    allow_mask address, length)."""
     _REQUEST.pack_into(st.request, 0, _REQUEST_SIZE, ef, nprobe, 0, handle, q_addr, nq, dim, k, ids_addr, dist_addr, cancel_addr, *filt)
+
+
+def search(st: _ThreadState, handle, q_addr, nq, dim, k, ids_addr, dist_addr, cancel_addr, ef, nprobe, filt=(0, 0, 0, 0)) -> None:
+    """One search request into buffers at the given addresses, or raise."""
+    pack(st, handle, q_addr, nq, dim, k, ids_addr, dist_addr, cancel_addr, ef, nprobe, filt)
     rc = _capi.oxv_index_search(st.request_ptr, st.err_ptr)
     if rc:
         raise from_status(rc, error_text(st))

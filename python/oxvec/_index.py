@@ -127,7 +127,7 @@ class Index(Resource):
         self._count_hint += n
         return out
 
-    def search(self, queries, k: int = 10):
+    def search(self, queries, k: int = 10, *, filter=None):
         """Find the k nearest neighbours of each query.
 
         Parameters
@@ -136,6 +136,8 @@ class Index(Resource):
             Query vectors; float32 C-contiguous arrays are read in place.
         k : int
             Neighbours per query.
+        filter : array_like, optional
+            An allow-list: an array of ids, or a boolean mask indexed by id.
 
         Returns
         -------
@@ -144,7 +146,7 @@ class Index(Resource):
             Sorted by distance, ties by id; where fewer than k vectors exist
             a row is padded with id -1 and distance +inf.
         """
-        return self._search(queries, k, 0, 0, None)
+        return self._search(queries, k, 0, 0, filter)
 
     def _search(self, queries, k, ef: int, nprobe: int, filter):
         # The hot path of the package: a single-query search costs about as

@@ -2,8 +2,11 @@
 // query with many stored rows in one call. Single-query search spends its
 // time here; one call per row would cost as much in call overhead (an
 // assembly function called through a Go func value goes through an ABI
-// wrapper) as the 128-d product itself. Rows are taken 4 at a time, so each
-// loaded chunk of the query feeds 4 multiply-adds.
+// wrapper) as the 128-d product itself. Rows are read one after another:
+// measured, taking 4 rows at a time (each query chunk feeding 4 multiply-
+// adds) halved the throughput on a base larger than the caches, where four
+// interleaved streams lose to one sequential stream, and gained nothing on a
+// base in cache.
 //
 //	go run ./rows -out ../rows_amd64.s -stubs ../rows_amd64.go
 package main
@@ -48,10 +51,9 @@ func rows(avx512 bool, masks Mem) {
 	d := Load(Param("d"), GP64())
 	out := Load(Param("out").Base(), GP64())
 	nrows := Load(Param("out").Len(), GP64())
-	stride, stride3 := GP64(), GP64()
+	stride := GP64()
 	MOVQ(d, stride)
 	SHLQ(U8(2), stride)
-	LEAQ(Mem{Base: stride, Index: stride, Scale: 2}, stride3)
 
 	// the tail: a mask register (AVX-512) or a lane mask loaded from a
 	// sliding window of set and clear int32s (AVX2)
@@ -78,36 +80,20 @@ func rows(avx512 bool, masks Mem) {
 		}
 	}
 
-	// one group of r rows (r = 4 or 1) starting at x: acc[j] += q*x_j
-	group := func(r int, label string) {
-		acc := make([]VecVirtual, r)
-		for j := range acc {
-			acc[j] = vec()
-			VXORPS(acc[j], acc[j], acc[j])
-		}
+	// one row: acc += q*x, over d values
+	row := func(label string) {
+		acc := vec()
+		VXORPS(acc, acc, acc)
 		pq, px, n := GP64(), GP64(), GP64()
 		MOVQ(q0, pq)
 		MOVQ(x, px)
 		MOVQ(d, n)
-		rowMem := func(j int) Mem {
-			switch j {
-			case 0:
-				return Mem{Base: px}
-			case 3:
-				return Mem{Base: px, Index: stride3, Scale: 1}
-			default:
-				return Mem{Base: px, Index: stride, Scale: uint8(j)}
-			}
-		}
 		qv, xv := vec(), vec()
 		Label(label + "_loop")
 		CMPQ(n, U32(uint32(width)))
 		JL(LabelRef(label + "_tail"))
 		VMOVUPS(Mem{Base: pq}, qv)
-		for j := range acc {
-			VMOVUPS(rowMem(j), xv)
-			VFMADD231PS(xv, qv, acc[j])
-		}
+		VFMADD231PS(Mem{Base: px}, qv, acc)
 		ADDQ(U32(uint32(4*width)), pq)
 		ADDQ(U32(uint32(4*width)), px)
 		SUBQ(U32(uint32(width)), n)
@@ -116,43 +102,22 @@ func rows(avx512 bool, masks Mem) {
 		TESTQ(n, n)
 		JZ(LabelRef(label + "_sum"))
 		tailLoad(Mem{Base: pq}, qv)
-		for j := range acc {
-			tailLoad(rowMem(j), xv)
-			VFMADD231PS(xv, qv, acc[j])
-		}
+		tailLoad(Mem{Base: px}, xv)
+		VFMADD231PS(xv, qv, acc)
 		Label(label + "_sum")
-		if r == 4 {
-			var s Register
-			if avx512 {
-				s = asm.Reduce4Z(acc[0], acc[1], acc[2], acc[3])
-			} else {
-				s = asm.Reduce4Y(acc[0], acc[1], acc[2], acc[3])
-			}
-			VMOVUPS(s, Mem{Base: out})
+		var s Register
+		if avx512 {
+			s = asm.ReduceZ(acc)
 		} else {
-			var s Register
-			if avx512 {
-				s = asm.ReduceZ(acc[0])
-			} else {
-				s = asm.ReduceY(acc[0])
-			}
-			VMOVSS(s, Mem{Base: out})
+			s = asm.ReduceY(acc)
 		}
+		VMOVSS(s, Mem{Base: out})
 	}
-
-	Label(name + "_fours")
-	CMPQ(nrows, U32(4))
-	JL(LabelRef(name + "_ones"))
-	group(4, name+"_g4")
-	LEAQ(Mem{Base: x, Index: stride, Scale: 4}, x)
-	ADDQ(U32(16), out)
-	SUBQ(U32(4), nrows)
-	JMP(LabelRef(name + "_fours"))
 
 	Label(name + "_ones")
 	TESTQ(nrows, nrows)
 	JZ(LabelRef(name + "_done"))
-	group(1, name+"_g1")
+	row(name + "_r")
 	ADDQ(stride, x)
 	ADDQ(U32(4), out)
 	DECQ(nrows)
