@@ -1,0 +1,200 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/oxvec/oxvec/core/errs"
+	"github.com/oxvec/oxvec/core/format"
+	"github.com/oxvec/oxvec/core/index"
+)
+
+// A snapshot directory holds index.zst (the vector index file) and
+// records.zst (the table), each zstd-compressed (with the frame checksum)
+// and then sealed when the store is encrypted.
+
+var recordsMagic = []byte("OXVSREC1")
+
+type recordJSON struct {
+	K string  `json:"k"`
+	D *string `json:"d,omitempty"`
+	M Meta    `json:"m,omitempty"`
+}
+
+// encodeTable: magic, slot count (uint64), dim (uint32), slots*dim float32,
+// JSON array of records (null for a free slot).
+func encodeTable(t *table) []byte {
+	recs := make([]*recordJSON, len(t.keys))
+	for id, k := range t.keys {
+		if k == "" {
+			continue
+		}
+		r := &recordJSON{K: k, M: t.metas[id]}
+		if t.hasDoc[id] {
+			d := t.docs[id]
+			r.D = &d
+		}
+		recs[id] = r
+	}
+	js, _ := json.Marshal(recs)
+	var b bytes.Buffer
+	b.Write(recordsMagic)
+	binary.Write(&b, binary.LittleEndian, uint64(len(t.keys)))
+	binary.Write(&b, binary.LittleEndian, uint32(t.dim))
+	b.Write(format.AsBytes(t.vecs))
+	b.Write(js)
+	return b.Bytes()
+}
+
+func decodeTable(b []byte, dim int) (*table, error) {
+	bad := func(why string) (*table, error) { return nil, fmt.Errorf("%w: snapshot records: %s", errs.Corrupt, why) }
+	if len(b) < 20 || !bytes.Equal(b[:8], recordsMagic) {
+		return bad("bad magic")
+	}
+	n := binary.LittleEndian.Uint64(b[8:16])
+	if d := binary.LittleEndian.Uint32(b[16:20]); int(d) != dim {
+		return bad(fmt.Sprintf("dim %d, store has %d", d, dim))
+	}
+	if n > uint64(len(b))/4 || 20+4*n*uint64(dim) > uint64(len(b)) {
+		return bad("vector block cut short")
+	}
+	t := newTable(dim)
+	t.vecs = make([]float32, n*uint64(dim))
+	for i := range t.vecs {
+		t.vecs[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[20+4*i:]))
+	}
+	var recs []*recordJSON
+	if err := decodeJSON(b[20+4*n*uint64(dim):], &recs); err != nil {
+		return bad(err.Error())
+	}
+	if uint64(len(recs)) != n {
+		return bad("record count does not match")
+	}
+	t.keys, t.docs, t.hasDoc, t.metas = make([]string, n), make([]string, n), make([]bool, n), make([]Meta, n)
+	for id, r := range recs {
+		if r == nil || r.K == "" {
+			t.free = append(t.free, int64(id))
+			continue
+		}
+		if _, dup := t.byKey[r.K]; dup {
+			return bad(fmt.Sprintf("key %q twice", r.K))
+		}
+		m, err := normalize(r.M, "snapshot")
+		if err != nil {
+			return bad(err.Error())
+		}
+		t.keys[id], t.metas[id] = r.K, m
+		if r.D != nil {
+			t.docs[id], t.hasDoc[id] = *r.D, true
+		}
+		t.byKey[r.K] = int64(id)
+		t.eq.add(int64(id), m)
+	}
+	// reuse the lowest free id first
+	for i, j := 0, len(t.free)-1; i < j; i, j = i+1, j-1 {
+		t.free[i], t.free[j] = t.free[j], t.free[i]
+	}
+	return t, nil
+}
+
+var (
+	zenc, _ = zstd.NewWriter(nil, zstd.WithEncoderCRC(true), zstd.WithEncoderLevel(zstd.SpeedFastest))
+	zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0))
+)
+
+// writeSealed compresses, seals and writes data to path, fsync'd.
+func writeSealed(path string, data []byte, seal *sealer, ad string) error {
+	blob := seal.seal(zenc.EncodeAll(data, nil), []byte(ad))
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errs.IO, err)
+	}
+	if _, err = f.Write(blob); err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("%w: writing %s: %v", errs.IO, path, err)
+	}
+	return nil
+}
+
+func readSealed(path string, seal *sealer, ad string) ([]byte, error) {
+	blob, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading %s: %v", errs.IO, path, err)
+	}
+	z, err := seal.open(blob, []byte(ad))
+	if err != nil {
+		return nil, fmt.Errorf("%w (%s)", err, filepath.Base(path))
+	}
+	data, err := zdec.DecodeAll(z, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", errs.Corrupt, path, err)
+	}
+	return data, nil
+}
+
+func snapName(seq uint64) string { return fmt.Sprintf("snap-%020d", seq) }
+
+// writeSnapshot writes the state at seq into a new snapshot directory.
+func (s *Store) writeSnapshot(seq uint64) (string, error) {
+	name := snapName(seq)
+	dir := filepath.Join(s.dir, name)
+	tmp := dir + ".tmp"
+	os.RemoveAll(tmp)
+	if err := os.Mkdir(tmp, 0o755); err != nil {
+		return "", fmt.Errorf("%w: %v", errs.IO, err)
+	}
+	var ib bytes.Buffer
+	if err := s.idx.Save(&ib); err != nil {
+		return "", err
+	}
+	if err := writeSealed(filepath.Join(tmp, "index.zst"), ib.Bytes(), s.seal, name+"/index"); err != nil {
+		return "", err
+	}
+	if err := writeSealed(filepath.Join(tmp, "records.zst"), encodeTable(s.tab), s.seal, name+"/records"); err != nil {
+		return "", err
+	}
+	if err := syncDir(tmp); err != nil {
+		return "", err
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return "", fmt.Errorf("%w: %v", errs.IO, err)
+	}
+	return name, syncDir(s.dir)
+}
+
+// readSnapshot loads a snapshot's index and table.
+func (s *Store) readSnapshot(name string) (index.Index, *table, error) {
+	dir := filepath.Join(s.dir, name)
+	ib, err := readSealed(filepath.Join(dir, "index.zst"), s.seal, name+"/index")
+	if err != nil {
+		return nil, nil, err
+	}
+	idx, err := index.Load(ib)
+	if err != nil {
+		return nil, nil, fmt.Errorf("snapshot %s: %w", name, err)
+	}
+	rb, err := readSealed(filepath.Join(dir, "records.zst"), s.seal, name+"/records")
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := decodeTable(rb, s.cfg.Dim)
+	if err != nil {
+		return nil, nil, err
+	}
+	if t.live() != idx.Len() {
+		return nil, nil, fmt.Errorf("%w: snapshot %s holds %d records and %d vectors", errs.Corrupt, name, t.live(), idx.Len())
+	}
+	return idx, t, nil
+}

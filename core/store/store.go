@@ -1,0 +1,471 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/oxvec/oxvec/core/errs"
+	"github.com/oxvec/oxvec/core/index"
+	"github.com/oxvec/oxvec/core/metric"
+)
+
+// Config is what a store is created with and keeps in its manifest.
+type Config struct {
+	Dim          int             `json:"dim"`
+	Metric       string          `json:"metric"`
+	MetricParams json.RawMessage `json:"metric_params,omitempty"`
+	// Index is the spec of the vector index without dim and metric, e.g.
+	// {"type":"hnsw","m":16}; default {"type":"flat"}.
+	Index json.RawMessage `json:"index,omitempty"`
+}
+
+// Options tune Open.
+type Options struct {
+	Create     *Config       // create the store if the directory has none
+	Durability Durability    // default Always
+	Interval   time.Duration // flush period for Interval; default 100 ms
+	ReadOnly   bool          // no lock, no writes, the WAL tail left as found
+	Key        []byte        // 32 bytes: encrypt (on create) / decrypt
+	// SnapshotEvery: WAL bytes after which a write also takes a snapshot;
+	// 0 means 64 MiB, negative never.
+	SnapshotEvery int64
+	// Until stops replay after this change (restore to a point in time).
+	Until *Until
+}
+
+// Until names a point of a store's history: after the change with sequence
+// number Seq, or after the last change made at or before Time (unix ns).
+type Until struct {
+	Seq  uint64
+	Time int64
+}
+
+func (u *Until) stops(seq uint64, t int64) bool {
+	if u == nil {
+		return false
+	}
+	if u.Seq > 0 {
+		return seq > u.Seq
+	}
+	return t > u.Time
+}
+
+type manifest struct {
+	Format      int    `json:"format"`
+	Config      Config `json:"config"`
+	Snapshot    string `json:"snapshot,omitempty"`
+	SnapshotSeq uint64 `json:"snapshot_seq"`
+	Encrypted   bool   `json:"encrypted,omitempty"`
+	KeyCheck    string `json:"key_check,omitempty"`
+}
+
+// Store is a durable collection. It is safe for concurrent use: reads share
+// a lock, writes take it exclusively (one writer at a time in a process),
+// and fsyncs are shared by concurrent writers.
+type Store struct {
+	dir  string
+	opts Options
+	cfg  Config
+	man  manifest
+	seal *sealer
+	m    *metric.Metric
+
+	mu      sync.RWMutex
+	tab     *table
+	idx     index.Index
+	wal     *wal
+	lock    *os.File
+	lastSeq uint64 // last change applied
+	walSize int64  // WAL bytes since the last snapshot
+	closed  bool
+}
+
+const manifestName = "MANIFEST"
+
+// Open opens (or, with opts.Create, creates) the store in dir.
+func Open(dir string, opts Options) (*Store, error) {
+	s := &Store{dir: dir, opts: opts}
+	if opts.Interval <= 0 {
+		s.opts.Interval = 100 * time.Millisecond
+	}
+	if opts.SnapshotEvery == 0 {
+		s.opts.SnapshotEvery = 64 << 20
+	}
+	if !opts.ReadOnly {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("%w: %v", errs.IO, err)
+		}
+		lock, err := lockDir(dir)
+		if err != nil {
+			return nil, err
+		}
+		s.lock = lock
+	}
+	if err := s.open(); err != nil {
+		if s.lock != nil {
+			s.lock.Close()
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) open() error {
+	raw, err := os.ReadFile(filepath.Join(s.dir, manifestName))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if s.opts.Create == nil {
+			return fmt.Errorf("%w: %s holds no store (give dim to create one)", errs.NotFound, s.dir)
+		}
+		if s.opts.ReadOnly {
+			return fmt.Errorf("%w: %s holds no store to open read-only", errs.NotFound, s.dir)
+		}
+		if err := s.create(*s.opts.Create); err != nil {
+			return err
+		}
+	case err != nil:
+		return fmt.Errorf("%w: %v", errs.IO, err)
+	default:
+		if err := json.Unmarshal(raw, &s.man); err != nil || s.man.Format != 1 {
+			return fmt.Errorf("%w: %s/MANIFEST is not a store manifest", errs.Corrupt, s.dir)
+		}
+		s.cfg = s.man.Config
+		if err := s.unlock(); err != nil {
+			return err
+		}
+	}
+	if err := s.bind(); err != nil {
+		return err
+	}
+	return s.recover()
+}
+
+// create writes the manifest of a new, empty store.
+func (s *Store) create(cfg Config) error {
+	if cfg.Metric == "" {
+		cfg.Metric = "l2"
+	}
+	if len(cfg.Index) == 0 {
+		cfg.Index = json.RawMessage(`{"type":"flat"}`)
+	}
+	s.cfg = cfg
+	s.man = manifest{Format: 1, Config: cfg}
+	if s.opts.Key != nil {
+		seal, err := newSealer(s.opts.Key)
+		if err != nil {
+			return err
+		}
+		s.seal = seal
+		s.man.Encrypted = true
+		s.man.KeyCheck = base64.StdEncoding.EncodeToString(seal.seal([]byte(keyCheck), []byte("manifest")))
+	}
+	if _, err := s.indexSpec(); err != nil { // reject a bad spec before writing anything
+		return err
+	}
+	return s.writeManifest()
+}
+
+// unlock checks the key against an encrypted store's manifest.
+func (s *Store) unlock() error {
+	if !s.man.Encrypted {
+		if s.opts.Key != nil {
+			return fmt.Errorf("%w: %s is not encrypted; open it without a key", errs.InvalidArgument, s.dir)
+		}
+		return nil
+	}
+	if s.opts.Key == nil {
+		return fmt.Errorf("%w: %s is encrypted: give its key (key_file= or key_env=)", errs.InvalidArgument, s.dir)
+	}
+	seal, err := newSealer(s.opts.Key)
+	if err != nil {
+		return err
+	}
+	blob, err := base64.StdEncoding.DecodeString(s.man.KeyCheck)
+	if err != nil {
+		return fmt.Errorf("%w: manifest key check", errs.Corrupt)
+	}
+	if got, err := seal.open(blob, []byte("manifest")); err != nil || string(got) != keyCheck {
+		return fmt.Errorf("%w: wrong key for %s", errs.InvalidArgument, s.dir)
+	}
+	s.seal = seal
+	return nil
+}
+
+// indexSpec is the JSON spec of the store's vector index.
+func (s *Store) indexSpec() ([]byte, error) {
+	spec := map[string]any{}
+	if err := json.Unmarshal(s.cfg.Index, &spec); err != nil {
+		return nil, fmt.Errorf("%w: index spec: %v", errs.InvalidArgument, err)
+	}
+	for _, k := range []string{"dim", "metric", "metric_params"} {
+		if _, ok := spec[k]; ok {
+			return nil, fmt.Errorf("%w: give %s to the store, not inside the index spec", errs.InvalidArgument, k)
+		}
+	}
+	if _, ok := spec["type"]; !ok {
+		spec["type"] = "flat"
+	}
+	spec["dim"], spec["metric"] = s.cfg.Dim, s.cfg.Metric
+	if len(s.cfg.MetricParams) > 0 {
+		spec["metric_params"] = s.cfg.MetricParams
+	}
+	b, _ := json.Marshal(spec)
+	probe, err := index.New(b)
+	if err != nil {
+		return nil, err
+	}
+	probe.Close()
+	return b, nil
+}
+
+// bind builds the metric used to validate vectors before they are logged.
+func (s *Store) bind() error {
+	kind, err := metric.Parse(s.cfg.Metric)
+	if err != nil {
+		return err
+	}
+	p, err := metric.DecodeParams(s.cfg.MetricParams)
+	if err != nil {
+		return err
+	}
+	s.m, err = metric.New(kind, s.cfg.Dim, p)
+	return err
+}
+
+func (s *Store) writeManifest() error {
+	b, _ := json.MarshalIndent(s.man, "", " ")
+	tmp := filepath.Join(s.dir, manifestName+".tmp")
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errs.IO, err)
+	}
+	if _, err = f.Write(b); err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, filepath.Join(s.dir, manifestName))
+	}
+	if err != nil {
+		return fmt.Errorf("%w: writing the manifest: %v", errs.IO, err)
+	}
+	return syncDir(s.dir)
+}
+
+// RecoveryError reports WAL damage that is not a torn tail.
+type RecoveryError struct {
+	Segment   string
+	Offset    int64
+	Reason    string
+	LastGood  uint64 // last sequence number applied
+	Remaining int    // segments after the damaged one
+}
+
+func (e *RecoveryError) Error() string {
+	return fmt.Sprintf("%v: the WAL is damaged in the middle: %s at byte %d of %s, and valid records follow. The store holds every change up to sequence %d; the changes from the damaged record on (%d later segment(s) besides this one) cannot be replayed. Nothing was changed on disk: restore from a backup (oxvec.restore), or copy the directory away and ask for help",
+		errs.Corrupt, e.Reason, e.Offset, e.Segment, e.LastGood, e.Remaining)
+}
+
+func (e *RecoveryError) Unwrap() error { return errs.Corrupt }
+
+// recover loads the snapshot and replays the WAL after it.
+func (s *Store) recover() error {
+	var err error
+	if s.man.Snapshot != "" {
+		s.idx, s.tab, err = s.readSnapshot(s.man.Snapshot)
+		if err != nil {
+			return err
+		}
+	} else {
+		spec, err := s.indexSpec()
+		if err != nil {
+			return err
+		}
+		if s.idx, err = index.New(spec); err != nil {
+			return err
+		}
+		s.tab = newTable(s.cfg.Dim)
+	}
+	s.lastSeq = s.man.SnapshotSeq
+	segs, err := segments(s.dir)
+	if err != nil {
+		return err
+	}
+	stopped := false
+	for i, start := range segs {
+		path := filepath.Join(s.dir, segmentName(start))
+		sc, err := readSegment(path, s.seal, start)
+		if err != nil {
+			return err
+		}
+		last := i == len(segs)-1
+		if sc.damage != "" && (!last || sc.later) {
+			return &RecoveryError{Segment: filepath.Base(path), Offset: sc.damageAt, Reason: sc.damage, LastGood: s.lastSeq, Remaining: len(segs) - 1 - i}
+		}
+		for _, rec := range sc.records {
+			if rec.seq <= s.lastSeq || stopped {
+				continue
+			}
+			if rec.seq != s.lastSeq+1 {
+				return fmt.Errorf("%w: the WAL jumps from sequence %d to %d (%s): a segment is missing", errs.Corrupt, s.lastSeq, rec.seq, filepath.Base(path))
+			}
+			c, err := decodeChange(rec.payload, s.cfg.Dim)
+			if err != nil {
+				return fmt.Errorf("%w (record %d of %s)", err, rec.seq, filepath.Base(path))
+			}
+			if s.opts.Until.stops(rec.seq, c.time) {
+				stopped = true
+				continue
+			}
+			if err := s.apply(context.Background(), c); err != nil {
+				return fmt.Errorf("replaying record %d of %s: %w", rec.seq, filepath.Base(path), err)
+			}
+			s.lastSeq = rec.seq
+			s.walSize += int64(walHeader + len(rec.payload))
+		}
+		if sc.damage != "" && !s.opts.ReadOnly {
+			// a torn tail: the crash cut the last record; nothing after it
+			if err := os.Truncate(path, sc.validEnd); err != nil {
+				return fmt.Errorf("%w: truncating the torn WAL tail: %v", errs.IO, err)
+			}
+		}
+	}
+	if s.opts.ReadOnly {
+		return nil
+	}
+	if s.opts.Until != nil {
+		// a restore: later history is dropped for good
+		for _, start := range segs {
+			os.Remove(filepath.Join(s.dir, segmentName(start)))
+		}
+	}
+	s.cleanup(segs)
+	if s.wal, err = openWAL(s.dir, s.lastSeq+1, s.seal, s.opts.Durability, s.opts.Interval); err != nil {
+		return err
+	}
+	if s.opts.Until != nil {
+		return s.snapshotLocked()
+	}
+	return nil
+}
+
+// cleanup removes what a crash may have left: empty and fully snapshotted
+// segments, unfinished snapshot directories, snapshots not in the manifest.
+func (s *Store) cleanup(segs []uint64) {
+	for i, start := range segs {
+		path := filepath.Join(s.dir, segmentName(start))
+		st, err := os.Stat(path)
+		if err != nil {
+			continue
+		}
+		covered := i+1 < len(segs) && segs[i+1] <= s.man.SnapshotSeq+1
+		if st.Size() == 0 || covered {
+			os.Remove(path)
+		}
+	}
+	ents, _ := os.ReadDir(s.dir)
+	for _, e := range ents {
+		n := e.Name()
+		if strings.HasPrefix(n, "snap-") && n != s.man.Snapshot {
+			os.RemoveAll(filepath.Join(s.dir, n))
+		}
+		if n == manifestName+".tmp" {
+			os.Remove(filepath.Join(s.dir, n))
+		}
+	}
+}
+
+// Snapshot writes the whole state to a new snapshot and drops the WAL it
+// covers. Writers wait while it runs; readers do not.
+func (s *Store) Snapshot() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.writable(); err != nil {
+		return err
+	}
+	return s.snapshotLocked()
+}
+
+func (s *Store) snapshotLocked() error {
+	seq := s.lastSeq
+	next, err := s.wal.rotate()
+	if err != nil {
+		return err
+	}
+	name, err := s.writeSnapshot(seq)
+	if err != nil {
+		return err
+	}
+	old := s.man.Snapshot
+	s.man.Snapshot, s.man.SnapshotSeq = name, seq
+	if err := s.writeManifest(); err != nil {
+		return err
+	}
+	// the manifest now points at the new snapshot: what it covers can go
+	segs, _ := segments(s.dir)
+	for _, start := range segs {
+		if start < next {
+			os.Remove(filepath.Join(s.dir, segmentName(start)))
+		}
+	}
+	if old != "" && old != name {
+		os.RemoveAll(filepath.Join(s.dir, old))
+	}
+	s.walSize = 0
+	return syncDir(s.dir)
+}
+
+func (s *Store) writable() error {
+	switch {
+	case s.closed:
+		return errs.Closed
+	case s.opts.ReadOnly:
+		return fmt.Errorf("%w: the store was opened read-only", errs.State)
+	}
+	return nil
+}
+
+// Close makes everything durable and releases the store.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	var err error
+	if s.wal != nil {
+		err = s.wal.close()
+	}
+	if s.idx != nil {
+		s.idx.Close()
+	}
+	if s.lock != nil {
+		s.lock.Close()
+	}
+	return err
+}
+
+// Dir is the store's directory.
+func (s *Store) Dir() string { return s.dir }
+
+// Config returns the store's configuration.
+func (s *Store) Config() Config { return s.cfg }
+
+// LastSeq is the sequence number of the last change applied.
+func (s *Store) LastSeq() uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.lastSeq
+}

@@ -1,0 +1,363 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/oxvec/oxvec/core/errs"
+)
+
+// A WAL record on disk:
+//
+//	[0:4)   payload length (uint32, little-endian)
+//	[4:8)   CRC-32C of bytes [8:16+length)
+//	[8:16)  sequence number (uint64)
+//	[16:)   payload (sealed with the sequence number as associated data
+//	        when the store is encrypted)
+const walHeader = 16
+
+// maxRecord bounds one record (and so one batch): 1 GiB.
+const maxRecord = 1 << 30
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Durability says when an acknowledged change is on stable storage.
+type Durability int
+
+const (
+	// Always: fsync'd before the call returns (group-committed).
+	Always Durability = iota
+	// Interval: fsync'd by a background flush at most Interval later; a
+	// crash can lose the changes of that window.
+	Interval
+	// Never: the operating system writes when it likes; a crash of the
+	// machine (not of the process) can lose recent changes.
+	Never
+)
+
+// ParseDurability reads "always", "interval" or "never".
+func ParseDurability(s string) (Durability, error) {
+	switch strings.ToLower(s) {
+	case "", "always":
+		return Always, nil
+	case "interval":
+		return Interval, nil
+	case "never":
+		return Never, nil
+	}
+	return 0, fmt.Errorf("%w: durability must be \"always\", \"interval\" or \"never\", got %q", errs.InvalidArgument, s)
+}
+
+func segmentName(start uint64) string { return fmt.Sprintf("wal-%020d.log", start) }
+
+// segments lists the WAL segments of dir by their first sequence number.
+func segments(dir string) ([]uint64, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errs.IO, err)
+	}
+	var out []uint64
+	for _, e := range ents {
+		n := e.Name()
+		if strings.HasPrefix(n, "wal-") && strings.HasSuffix(n, ".log") {
+			if v, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimPrefix(n, "wal-"), ".log"), 10, 64); err == nil {
+				out = append(out, v)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out, nil
+}
+
+// wal appends records to the current segment and makes them durable.
+type wal struct {
+	dir  string
+	seal *sealer
+	mode Durability
+
+	mu       sync.Mutex // appends and rotation
+	f        *os.File
+	start    uint64 // first sequence number of the current segment
+	next     uint64 // sequence number of the next record
+	appended uint64 // last sequence number written
+
+	syncMu sync.Mutex
+	synced atomic.Uint64 // last sequence number known durable
+
+	stop chan struct{}
+	done chan struct{}
+	err  atomic.Value // a background flush error, reported by the next commit
+}
+
+// openWAL starts appending at sequence number next, in a new segment (an
+// existing segment is never appended to: its tail may be torn).
+func openWAL(dir string, next uint64, seal *sealer, mode Durability, every time.Duration) (*wal, error) {
+	w := &wal{dir: dir, seal: seal, mode: mode, next: next, appended: next - 1}
+	w.synced.Store(next - 1)
+	if err := w.newSegment(); err != nil {
+		return nil, err
+	}
+	if mode == Interval {
+		w.stop, w.done = make(chan struct{}), make(chan struct{})
+		go w.flushEvery(every)
+	}
+	return w, nil
+}
+
+func (w *wal) newSegment() error {
+	path := filepath.Join(w.dir, segmentName(w.next))
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("%w: creating %s: %v", errs.IO, path, err)
+	}
+	if err := syncDir(w.dir); err != nil {
+		f.Close()
+		return err
+	}
+	w.f, w.start = f, w.next
+	return nil
+}
+
+// append writes one record and returns its sequence number. The record is
+// durable only after commit(seq).
+func (w *wal) append(payload []byte) (uint64, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.f == nil {
+		return 0, errs.Closed
+	}
+	seq := w.next
+	var seqb [8]byte
+	binary.LittleEndian.PutUint64(seqb[:], seq)
+	body := w.seal.seal(payload, seqb[:])
+	if len(body) > maxRecord {
+		return 0, fmt.Errorf("%w: a batch of %d bytes exceeds the %d-byte WAL record limit; split it", errs.InvalidArgument, len(body), maxRecord)
+	}
+	rec := make([]byte, walHeader+len(body))
+	binary.LittleEndian.PutUint32(rec[0:4], uint32(len(body)))
+	binary.LittleEndian.PutUint64(rec[8:16], seq)
+	copy(rec[16:], body)
+	binary.LittleEndian.PutUint32(rec[4:8], crc32.Checksum(rec[8:], castagnoli))
+	if _, err := w.f.Write(rec); err != nil {
+		// the file may now end in part of a record: later records would
+		// follow garbage, so this log is finished
+		w.f.Close()
+		w.f = nil
+		return 0, fmt.Errorf("%w: writing the WAL: %v", errs.IO, err)
+	}
+	w.next++
+	w.appended = seq
+	return seq, nil
+}
+
+// commit returns once record seq is as durable as the mode promises.
+func (w *wal) commit(seq uint64) error {
+	if e, _ := w.err.Load().(error); e != nil {
+		return e
+	}
+	if w.mode != Always {
+		return nil
+	}
+	return w.syncTo(seq)
+}
+
+// syncTo fsyncs up to seq. Concurrent committers share one fsync: whoever
+// gets syncMu first syncs everything appended so far.
+func (w *wal) syncTo(seq uint64) error {
+	if w.synced.Load() >= seq {
+		return nil
+	}
+	w.syncMu.Lock()
+	defer w.syncMu.Unlock()
+	if w.synced.Load() >= seq {
+		return nil
+	}
+	w.mu.Lock()
+	f, upto := w.f, w.appended
+	w.mu.Unlock()
+	if f == nil {
+		return fmt.Errorf("%w: the WAL is closed", errs.IO)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("%w: fsync of the WAL: %v", errs.IO, err)
+	}
+	w.synced.Store(upto)
+	return nil
+}
+
+func (w *wal) flushEvery(every time.Duration) {
+	defer close(w.done)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.stop:
+			return
+		case <-t.C:
+			w.mu.Lock()
+			upto := w.appended
+			w.mu.Unlock()
+			if err := w.syncTo(upto); err != nil {
+				w.err.Store(err)
+			}
+		}
+	}
+}
+
+// rotate makes everything appended durable and starts a new segment at the
+// next sequence number, which it returns.
+func (w *wal) rotate() (uint64, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.f == nil {
+		return 0, errs.Closed
+	}
+	if err := w.f.Sync(); err != nil {
+		return 0, fmt.Errorf("%w: fsync of the WAL: %v", errs.IO, err)
+	}
+	w.synced.Store(w.appended)
+	if err := w.f.Close(); err != nil {
+		return 0, fmt.Errorf("%w: %v", errs.IO, err)
+	}
+	w.f = nil
+	if err := w.newSegment(); err != nil {
+		return 0, err
+	}
+	return w.next, nil
+}
+
+func (w *wal) close() error {
+	if w.stop != nil {
+		close(w.stop)
+		<-w.done
+		w.stop = nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.f == nil {
+		return nil
+	}
+	err := w.f.Sync()
+	if cerr := w.f.Close(); err == nil {
+		err = cerr
+	}
+	w.f = nil
+	if err != nil {
+		return fmt.Errorf("%w: closing the WAL: %v", errs.IO, err)
+	}
+	return nil
+}
+
+// walRecord is one record read back.
+type walRecord struct {
+	seq     uint64
+	payload []byte
+}
+
+// segmentScan is what reading one segment found.
+type segmentScan struct {
+	records  []walRecord
+	validEnd int64 // offset after the last good record
+	size     int64
+	damage   string // why reading stopped before the end, or ""
+	damageAt int64
+	// later: whether a valid record follows the damage (then it is not a
+	// torn tail but damage in the middle)
+	later bool
+}
+
+// readSegment reads records until the end or the first bad one.
+func readSegment(path string, seal *sealer, firstSeq uint64) (*segmentScan, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading %s: %v", errs.IO, path, err)
+	}
+	sc := &segmentScan{size: int64(len(data))}
+	off := int64(0)
+	expect := firstSeq
+	for off < int64(len(data)) {
+		rec, n, why := decodeRecord(data[off:], expect)
+		if why != "" {
+			sc.damage, sc.damageAt = why, off
+			sc.later = validRecordAfter(data, off+1)
+			break
+		}
+		payload, err := seal.open(rec.payload, seqBytes(rec.seq))
+		if err != nil {
+			return nil, fmt.Errorf("%w (WAL record %d in %s)", err, rec.seq, filepath.Base(path))
+		}
+		rec.payload = payload
+		sc.records = append(sc.records, rec)
+		off += n
+		expect++
+	}
+	sc.validEnd = off
+	return sc, nil
+}
+
+func seqBytes(seq uint64) []byte {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], seq)
+	return b[:]
+}
+
+// decodeRecord checks one record at the start of b; why says what is wrong.
+func decodeRecord(b []byte, expect uint64) (walRecord, int64, string) {
+	if len(b) < walHeader {
+		return walRecord{}, 0, "header cut short"
+	}
+	n := int64(binary.LittleEndian.Uint32(b[0:4]))
+	if n > maxRecord || walHeader+n > int64(len(b)) {
+		return walRecord{}, 0, "record cut short"
+	}
+	if binary.LittleEndian.Uint32(b[4:8]) != crc32.Checksum(b[8:walHeader+n], castagnoli) {
+		return walRecord{}, 0, "checksum mismatch"
+	}
+	seq := binary.LittleEndian.Uint64(b[8:16])
+	if seq != expect {
+		return walRecord{}, 0, fmt.Sprintf("sequence %d where %d was expected", seq, expect)
+	}
+	return walRecord{seq: seq, payload: b[walHeader : walHeader+n]}, walHeader + n, ""
+}
+
+// validRecordAfter reports whether any offset after from starts a record
+// with a correct checksum: then the damage is not a torn tail.
+func validRecordAfter(data []byte, from int64) bool {
+	for off := from; off+walHeader <= int64(len(data)); off++ {
+		n := int64(binary.LittleEndian.Uint32(data[off : off+4]))
+		if n == 0 || n > maxRecord || off+walHeader+n > int64(len(data)) {
+			continue
+		}
+		if binary.LittleEndian.Uint32(data[off+4:off+8]) == crc32.Checksum(data[off+8:off+walHeader+n], castagnoli) {
+			return true
+		}
+	}
+	return false
+}
+
+// syncDir fsyncs a directory, making creations and renames in it durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errs.IO, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !isUnsupported(err) {
+		return fmt.Errorf("%w: fsync of %s: %v", errs.IO, dir, err)
+	}
+	return nil
+}
+
+func isUnsupported(err error) bool {
+	return strings.Contains(err.Error(), "invalid argument") || strings.Contains(err.Error(), "not supported")
+}
+
