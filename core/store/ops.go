@@ -148,7 +148,7 @@ func (s *Store) commit(ctx context.Context, c *change) error {
 		s.closed = true
 		return fmt.Errorf("%w: applying logged change %d failed (%v); the store is closed, reopen it", errs.Internal, seq, err)
 	}
-	s.lastSeq = seq
+	s.lastSeq, s.lastTime = seq, c.time
 	s.walSize += int64(walHeader + len(payload))
 	if err := s.wal.commit(seq); err != nil {
 		return err

@@ -54,7 +54,9 @@ func encodeTable(t *table) []byte {
 }
 
 func decodeTable(b []byte, dim int) (*table, error) {
-	bad := func(why string) (*table, error) { return nil, fmt.Errorf("%w: snapshot records: %s", errs.Corrupt, why) }
+	bad := func(why string) (*table, error) {
+		return nil, fmt.Errorf("%w: snapshot records: %s", errs.Corrupt, why)
+	}
 	if len(b) < 20 || !bytes.Equal(b[:8], recordsMagic) {
 		return bad("bad magic")
 	}

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	crand "crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -60,12 +62,16 @@ func (u *Until) stops(seq uint64, t int64) bool {
 }
 
 type manifest struct {
-	Format      int    `json:"format"`
+	Format int `json:"format"`
+	// ID is random, made at creation: it tells a store's backups apart.
+	ID          string `json:"id"`
 	Config      Config `json:"config"`
 	Snapshot    string `json:"snapshot,omitempty"`
 	SnapshotSeq uint64 `json:"snapshot_seq"`
-	Encrypted   bool   `json:"encrypted,omitempty"`
-	KeyCheck    string `json:"key_check,omitempty"`
+	// SnapshotTime is the time of the last change the snapshot holds.
+	SnapshotTime int64  `json:"snapshot_time,omitempty"`
+	Encrypted    bool   `json:"encrypted,omitempty"`
+	KeyCheck     string `json:"key_check,omitempty"`
 }
 
 // Store is a durable collection. It is safe for concurrent use: reads share
@@ -79,14 +85,15 @@ type Store struct {
 	seal *sealer
 	m    *metric.Metric
 
-	mu      sync.RWMutex
-	tab     *table
-	idx     index.Index
-	wal     *wal
-	lock    *os.File
-	lastSeq uint64 // last change applied
-	walSize int64  // WAL bytes since the last snapshot
-	closed  bool
+	mu       sync.RWMutex
+	tab      *table
+	idx      index.Index
+	wal      *wal
+	lock     *os.File
+	lastSeq  uint64 // last change applied
+	lastTime int64  // and its time (unix ns)
+	walSize  int64  // WAL bytes since the last snapshot
+	closed   bool
 }
 
 const manifestName = "MANIFEST"
@@ -158,7 +165,7 @@ func (s *Store) create(cfg Config) error {
 		cfg.Index = json.RawMessage(`{"type":"flat"}`)
 	}
 	s.cfg = cfg
-	s.man = manifest{Format: 1, Config: cfg}
+	s.man = manifest{Format: 1, Config: cfg, ID: newStoreID()}
 	if s.opts.Key != nil {
 		seal, err := newSealer(s.opts.Key)
 		if err != nil {
@@ -172,6 +179,12 @@ func (s *Store) create(cfg Config) error {
 		return err
 	}
 	return s.writeManifest()
+}
+
+func newStoreID() string {
+	var b [16]byte
+	crand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // unlock checks the key against an encrypted store's manifest.
@@ -297,7 +310,7 @@ func (s *Store) recover() error {
 		}
 		s.tab = newTable(s.cfg.Dim)
 	}
-	s.lastSeq = s.man.SnapshotSeq
+	s.lastSeq, s.lastTime = s.man.SnapshotSeq, s.man.SnapshotTime
 	segs, err := segments(s.dir)
 	if err != nil {
 		return err
@@ -331,7 +344,7 @@ func (s *Store) recover() error {
 			if err := s.apply(context.Background(), c); err != nil {
 				return fmt.Errorf("replaying record %d of %s: %w", rec.seq, filepath.Base(path), err)
 			}
-			s.lastSeq = rec.seq
+			s.lastSeq, s.lastTime = rec.seq, c.time
 			s.walSize += int64(walHeader + len(rec.payload))
 		}
 		if sc.damage != "" && !s.opts.ReadOnly {
@@ -399,6 +412,9 @@ func (s *Store) Snapshot() error {
 
 func (s *Store) snapshotLocked() error {
 	seq := s.lastSeq
+	if s.man.Snapshot != "" && seq == s.man.SnapshotSeq {
+		return nil // nothing changed since the last one
+	}
 	next, err := s.wal.rotate()
 	if err != nil {
 		return err
@@ -408,7 +424,7 @@ func (s *Store) snapshotLocked() error {
 		return err
 	}
 	old := s.man.Snapshot
-	s.man.Snapshot, s.man.SnapshotSeq = name, seq
+	s.man.Snapshot, s.man.SnapshotSeq, s.man.SnapshotTime = name, seq, s.lastTime
 	if err := s.writeManifest(); err != nil {
 		return err
 	}

@@ -360,4 +360,3 @@ func syncDir(dir string) error {
 func isUnsupported(err error) bool {
 	return strings.Contains(err.Error(), "invalid argument") || strings.Contains(err.Error(), "not supported")
 }
-
