@@ -95,6 +95,11 @@ typedef struct oxv_search_request {
     int64_t n_allow_mask;
 } oxv_search_request;
 
+/* Store write operations (oxv_store_write). */
+#define OXV_STORE_ADD 1    /* new ids only: an existing id is an error   */
+#define OXV_STORE_UPSERT 2 /* insert or replace whole records            */
+#define OXV_STORE_UPDATE 3 /* change given fields of existing records    */
+
 #ifndef OXV_NO_PROTOTYPES /* defined by the Go side, which implements them */
 
 /* ---- library ----------------------------------------------------------- */
@@ -172,6 +177,92 @@ int oxv_index_compact(oxv_handle h, oxv_error *err);
 
 /* Saves the index to path atomically (temporary file, fsync, rename). */
 int oxv_index_save(oxv_handle h, const char *path, oxv_error *err);
+
+/* ---- durable stores -------------------------------------------------- */
+
+/* A store is a directory holding records (string id, vector, optional
+ * document, optional metadata) that survive crashes: see docs/store.md.
+ * Ids, documents, metadata, filters and results travel as UTF-8 JSON;
+ * vectors as raw float32 rows. All JSON arguments may be NULL (defaults).
+ *
+ * oxv_store_open: options is
+ *   {"create": {"dim": 384, "metric": "cosine", "metric_params": {...},
+ *               "index": {"type": "hnsw", "m": 16}},   -- only to create
+ *    "durability": "always" | "interval" | "never", "interval_ms": 100,
+ *    "read_only": false, "key": "<64 hex or base64>" | "key_file": "..." |
+ *    "key_env": "<variable, as the environment was when the library loaded>",
+ *    "snapshot_every": <WAL bytes; 0 = 64 MiB, < 0 = never>}
+ * One process at a time may open a store for writing (OXV_E_STATE
+ * otherwise); any number may open it read-only. */
+int oxv_store_open(const char *path, const char *options, oxv_handle *out,
+                   oxv_error *err);
+
+/* Makes everything durable and releases the store and its handle. */
+int oxv_store_close(oxv_handle store, oxv_error *err);
+
+/* Writes a batch: records is {"ids": [...], "documents": [...] | null,
+ * "metadatas": [{...} | null, ...] | null}; vectors is n x dim float32
+ * (n = number of ids), NULL only for an update that keeps the vectors.
+ * The whole batch is validated first and logged as one WAL record: it is
+ * applied entirely or not at all. Returns after the change is durable as
+ * the store's durability mode says. */
+/* op: OXV_STORE_ADD, OXV_STORE_UPSERT or OXV_STORE_UPDATE. */
+int oxv_store_write(oxv_handle store, int op, const char *records,
+                    const float *vectors, int64_t n, int64_t dim,
+                    oxv_error *err);
+
+/* Deletes by {"ids": [...], "where": {...}, "where_document": {...}} (any
+ * of them; ids that do not exist are ignored). *deleted gets the count. */
+int oxv_store_delete(oxv_handle store, const char *query, int64_t *deleted,
+                     oxv_error *err);
+
+/* Reads records: query is {"ids": [...], "where": {...}, "where_document":
+ * {...}, "limit": n, "offset": n, "include": ["documents", "metadatas",
+ * "embeddings"]}. *result receives a result handle (see below). */
+int oxv_store_get(oxv_handle store, const char *query, oxv_handle *result,
+                  oxv_error *err);
+
+/* Finds the k nearest records of each of nq queries among those the filter
+ * matches: query is {"k": 10, "where": ..., "where_document": ..., "ef": n,
+ * "include": [...]}. The filter is applied inside the index search. */
+int oxv_store_search(oxv_handle store, const float *queries, int64_t nq,
+                     int64_t dim, const char *query,
+                     const volatile int32_t *cancel, oxv_handle *result,
+                     oxv_error *err);
+
+/* A result: its JSON ({"ids", "documents", "metadatas", "distances"}, one
+ * list per query for a search) is copied into buf as for oxv_index_info;
+ * *n_embeddings gets the number of embedding floats, which
+ * oxv_result_embeddings copies into out (exactly n of them). */
+int oxv_result_json(oxv_handle result, char *buf, size_t len, size_t *needed,
+                    int64_t *n_embeddings, oxv_error *err);
+int oxv_result_embeddings(oxv_handle result, float *out, int64_t n,
+                          oxv_error *err);
+int oxv_result_free(oxv_handle result, oxv_error *err);
+
+int oxv_store_count(oxv_handle store, int64_t *out, oxv_error *err);
+
+/* {"path", "dim", "metric", "index", "count", "last_seq", "encrypted",
+ * "read_only", "durability", "snapshot_seq", "id"}, sizes as for
+ * oxv_index_info. */
+int oxv_store_info(oxv_handle store, char *buf, size_t len, size_t *needed,
+                   oxv_error *err);
+
+/* Writes a snapshot and drops the WAL it covers. */
+int oxv_store_snapshot(oxv_handle store, oxv_error *err);
+
+/* Copies the store into dir (incremental: only files dir lacks, keeping the
+ * history for point-in-time restore). Writes {"copied", "kept",
+ * "last_seq"} into buf. */
+int oxv_store_backup(oxv_handle store, const char *dir, int32_t incremental,
+                     char *buf, size_t len, size_t *needed, oxv_error *err);
+
+/* Builds a new store at path (which must be empty or absent) from a backup,
+ * as of options {"until_seq": n} or {"until_time_ns": t} (neither: the
+ * latest), with "key", "key_file" or "key_env" for encrypted stores. Every file is
+ * checked against its SHA-256 first. */
+int oxv_store_restore(const char *backup, const char *path,
+                      const char *options, oxv_error *err);
 
 /* ---- distances ---------------------------------------------------------- */
 

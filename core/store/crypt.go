@@ -21,11 +21,25 @@ type sealer struct{ aead cipher.AEAD }
 // instead of as damage in the first record read.
 const keyCheck = "oxvec key check"
 
-// LoadKey reads a 32-byte key from a file (raw 32 bytes, or 64 hex or 44
-// base64 characters) or from an environment variable (hex or base64).
-func LoadKey(file, env string) ([]byte, error) {
+// LoadKey reads a 32-byte key given as text (64 hex or 44 base64
+// characters), from a file (raw 32 bytes, or text) or from an environment
+// variable (text). At most one source may be given. The environment is the
+// process's as the Go runtime saw it when the library loaded: a caller that
+// sets the variable later must read it itself and pass the text.
+func LoadKey(key, file, env string) ([]byte, error) {
+	given := 0
+	for _, x := range []string{key, file, env} {
+		if x != "" {
+			given++
+		}
+	}
+	if given > 1 {
+		return nil, fmt.Errorf("%w: give the key one way: key, key_file or key_env", errs.InvalidArgument)
+	}
 	var text []byte
 	switch {
+	case key != "":
+		text = []byte(key)
 	case file != "":
 		b, err := os.ReadFile(file)
 		if err != nil {

@@ -146,6 +146,9 @@ func (s *Store) open() error {
 			return fmt.Errorf("%w: %s/MANIFEST is not a store manifest", errs.Corrupt, s.dir)
 		}
 		s.cfg = s.man.Config
+		if err := s.matches(s.opts.Create); err != nil {
+			return err
+		}
 		if err := s.unlock(); err != nil {
 			return err
 		}
@@ -156,11 +159,51 @@ func (s *Store) open() error {
 	return s.recover()
 }
 
+// matches checks that an existing store is what the caller would have
+// created: same dim, metric and index type.
+func (s *Store) matches(want *Config) error {
+	if want == nil {
+		return nil
+	}
+	kind, err := metric.Parse(orL2(want.Metric))
+	if err != nil {
+		return err
+	}
+	var have, asked struct {
+		Type string `json:"type"`
+	}
+	json.Unmarshal(s.cfg.Index, &have)
+	if len(want.Index) > 0 {
+		json.Unmarshal(want.Index, &asked)
+	}
+	if want.Dim != s.cfg.Dim || kind.String() != s.cfg.Metric || (asked.Type != "" && asked.Type != have.Type) {
+		return fmt.Errorf("%w: %s holds a store of dim %d, metric %s and index %s, not dim %d, metric %s and index %s: open it without dim, metric and index",
+			errs.InvalidArgument, s.dir, s.cfg.Dim, s.cfg.Metric, have.Type, want.Dim, kind, orFlat(asked.Type))
+	}
+	return nil
+}
+
+func orL2(m string) string {
+	if m == "" {
+		return "l2"
+	}
+	return m
+}
+
+func orFlat(t string) string {
+	if t == "" {
+		return "flat"
+	}
+	return t
+}
+
 // create writes the manifest of a new, empty store.
 func (s *Store) create(cfg Config) error {
-	if cfg.Metric == "" {
-		cfg.Metric = "l2"
+	kind, err := metric.Parse(orL2(cfg.Metric))
+	if err != nil {
+		return err
 	}
+	cfg.Metric = kind.String() // canonical, so that reopening can compare
 	if len(cfg.Index) == 0 {
 		cfg.Index = json.RawMessage(`{"type":"flat"}`)
 	}

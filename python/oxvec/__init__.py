@@ -27,6 +27,7 @@ from ._errors import (
     UnsupportedError,
 )
 from ._index import HNSW, Flat, Index, load
+from ._store import VectorStore, restore
 from ._metrics import distance, fit_mahalanobis, knn, metrics, pairwise, set_simd_level, simd_level, simd_levels
 from ._runtime import (
     engine_version,
@@ -58,6 +59,7 @@ __all__ = [
     "StateError",
     "StorageError",
     "UnsupportedError",
+    "VectorStore",
     "distance",
     "engine_version",
     "fit_mahalanobis",
@@ -66,6 +68,7 @@ __all__ = [
     "load",
     "metrics",
     "pairwise",
+    "restore",
     "set_gc_percent",
     "set_memory_limit",
     "set_num_threads",

@@ -62,6 +62,11 @@ class oxv_search_request(C.Structure):
 # struct module layout of oxv_search_request, in field order
 OXV_SEARCH_REQUEST_FORMAT = "<IiiiQQqqqQQQQqQq"
 
+# store write operations (oxv_store_write)
+OXV_STORE_ADD = 1
+OXV_STORE_UPSERT = 2
+OXV_STORE_UPDATE = 3
+
 _p = C.c_void_p
 _i32 = C.c_int32
 _i64 = C.c_int64
@@ -86,6 +91,20 @@ PROTOTYPES = {
     "oxv_index_len": (_int, [oxv_handle, _p, _p]),
     "oxv_index_info": (_int, [oxv_handle, _p, C.c_size_t, _p, _p]),
     "oxv_index_save": (_int, [oxv_handle, C.c_char_p, _p]),
+    "oxv_store_open": (_int, [C.c_char_p, C.c_char_p, _p, _p]),
+    "oxv_store_close": (_int, [oxv_handle, _p]),
+    "oxv_store_write": (_int, [oxv_handle, _int, C.c_char_p, _p, _i64, _i64, _p]),
+    "oxv_store_delete": (_int, [oxv_handle, C.c_char_p, _p, _p]),
+    "oxv_store_get": (_int, [oxv_handle, C.c_char_p, _p, _p]),
+    "oxv_store_search": (_int, [oxv_handle, _p, _i64, _i64, C.c_char_p, _p, _p, _p]),
+    "oxv_result_json": (_int, [oxv_handle, _p, C.c_size_t, _p, _p, _p]),
+    "oxv_result_embeddings": (_int, [oxv_handle, _p, _i64, _p]),
+    "oxv_result_free": (_int, [oxv_handle, _p]),
+    "oxv_store_count": (_int, [oxv_handle, _p, _p]),
+    "oxv_store_info": (_int, [oxv_handle, _p, C.c_size_t, _p, _p]),
+    "oxv_store_snapshot": (_int, [oxv_handle, _p]),
+    "oxv_store_backup": (_int, [oxv_handle, C.c_char_p, _i32, _p, C.c_size_t, _p, _p]),
+    "oxv_store_restore": (_int, [C.c_char_p, C.c_char_p, C.c_char_p, _p]),
     "oxv_pairwise": (_int, [C.c_char_p, _p, _i64, _p, _i64, _i64, _p, _p, _p]),
     "oxv_knn": (_int, [C.c_char_p, _p, _i64, _p, _i64, _i64, _i64, _p, _p, _p, _p]),
     "oxv_fit_mahalanobis": (_int, [_p, _i64, _i64, C.c_double, _p, _p]),

@@ -1,0 +1,359 @@
+package main
+
+/*
+#define OXV_NO_PROTOTYPES
+#include "oxvec.h"
+*/
+import "C"
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"unsafe"
+
+	"github.com/oxvec/oxvec/core/errs"
+	"github.com/oxvec/oxvec/core/store"
+)
+
+// A result of a store read: JSON for ids, documents, metadata and
+// distances; the embeddings, if asked for, in a float buffer beside it.
+type storeResult struct {
+	js   []byte
+	vecs []float32
+}
+
+func lookupStore(h C.oxv_handle) (*store.Store, error) {
+	v, err := value(h)
+	if err != nil {
+		return nil, err
+	}
+	s, ok := v.(*store.Store)
+	if !ok {
+		return nil, fmt.Errorf("%w: handle %d is a %T, not a store", errHandle, uint64(h), v)
+	}
+	return s, nil
+}
+
+// text reads an optional JSON argument.
+func text(p *C.char) []byte {
+	if p == nil {
+		return nil
+	}
+	return []byte(C.GoString(p))
+}
+
+//export oxv_store_open
+func oxv_store_open(path, options *C.char, out *C.oxv_handle, e *C.oxv_error) (rc C.int) {
+	defer recoverInto(&rc, e)
+	inFlight.Add(1)
+	defer inFlight.Add(-1)
+	if path == nil || out == nil {
+		return fail(e, fmt.Errorf("%w: path and out must not be NULL", errs.InvalidArgument))
+	}
+	opts, err := store.DecodeOpen(text(options))
+	if err != nil {
+		return fail(e, err)
+	}
+	s, err := store.Open(cstring(path), opts)
+	if err != nil {
+		return fail(e, err)
+	}
+	*out = newHandle(s)
+	return C.OXV_OK
+}
+
+//export oxv_store_close
+func oxv_store_close(h C.oxv_handle, e *C.oxv_error) (rc C.int) {
+	defer recoverInto(&rc, e)
+	if _, err := lookupStore(h); err != nil {
+		return fail(e, err)
+	}
+	v, err := deleteHandle(h)
+	if err != nil {
+		return fail(e, err)
+	}
+	if err := v.(*store.Store).Close(); err != nil {
+		return fail(e, err)
+	}
+	return C.OXV_OK
+}
+
+//export oxv_store_write
+func oxv_store_write(h C.oxv_handle, op C.int, records *C.char, vectors *C.float, n, d C.int64_t, e *C.oxv_error) (rc C.int) {
+	defer recoverInto(&rc, e)
+	inFlight.Add(1)
+	defer inFlight.Add(-1)
+	s, err := lookupStore(h)
+	if err != nil {
+		return fail(e, err)
+	}
+	if records == nil {
+		return fail(e, fmt.Errorf("%w: records must not be NULL", errs.InvalidArgument))
+	}
+	b, err := store.DecodeRecords(text(records))
+	if err != nil {
+		return fail(e, err)
+	}
+	if vectors != nil {
+		if int64(n) != int64(len(b.Keys)) {
+			return fail(e, fmt.Errorf("%w: %d vectors for %d ids", errs.InvalidArgument, int64(n), len(b.Keys)))
+		}
+		if int(d) != s.Config().Dim {
+			return fail(e, fmt.Errorf("%w: vectors have %d columns, the store has dim %d", errs.Dimension, int64(d), s.Config().Dim))
+		}
+		if !plausible(unsafe.Pointer(vectors)) {
+			return fail(e, fmt.Errorf("%w: vectors is not a valid address", errs.InvalidArgument))
+		}
+		if err := checkMemory(2 * int64(n) * int64(d) * 4); err != nil {
+			return fail(e, err)
+		}
+		b.Vectors = floats(vectors, int64(n)*int64(d)) // copied by the store before the call returns
+	}
+	ctx := context.Background()
+	switch op {
+	case C.OXV_STORE_ADD:
+		err = s.Add(ctx, b)
+	case C.OXV_STORE_UPSERT:
+		err = s.Upsert(ctx, b)
+	case C.OXV_STORE_UPDATE:
+		err = s.Update(ctx, b)
+	default:
+		err = fmt.Errorf("%w: unknown write operation %d", errs.InvalidArgument, int(op))
+	}
+	if err != nil {
+		return fail(e, err)
+	}
+	return C.OXV_OK
+}
+
+//export oxv_store_delete
+func oxv_store_delete(h C.oxv_handle, query *C.char, deleted *C.int64_t, e *C.oxv_error) (rc C.int) {
+	defer recoverInto(&rc, e)
+	inFlight.Add(1)
+	defer inFlight.Add(-1)
+	s, err := lookupStore(h)
+	if err != nil {
+		return fail(e, err)
+	}
+	q, _, err := store.DecodeQuery(text(query))
+	if err != nil {
+		return fail(e, err)
+	}
+	if q.IDs == nil && q.Where == nil && q.WhereDocument == nil {
+		return fail(e, fmt.Errorf("%w: delete needs ids, where or where_document (to delete everything, pass where={})", errs.InvalidArgument))
+	}
+	c, err := s.Delete(context.Background(), q.IDs, q.Where, q.WhereDocument)
+	if err != nil {
+		return fail(e, err)
+	}
+	if deleted != nil {
+		*deleted = C.int64_t(c)
+	}
+	return C.OXV_OK
+}
+
+func newResult(v any, vecs []float32, out *C.oxv_handle) error {
+	js, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("%w: encoding the result: %v", errs.Internal, err)
+	}
+	*out = newHandle(&storeResult{js: js, vecs: vecs})
+	return nil
+}
+
+//export oxv_store_get
+func oxv_store_get(h C.oxv_handle, query *C.char, out *C.oxv_handle, e *C.oxv_error) (rc C.int) {
+	defer recoverInto(&rc, e)
+	inFlight.Add(1)
+	defer inFlight.Add(-1)
+	s, err := lookupStore(h)
+	if err != nil {
+		return fail(e, err)
+	}
+	if out == nil {
+		return fail(e, fmt.Errorf("%w: out must not be NULL", errs.InvalidArgument))
+	}
+	q, inc, err := store.DecodeQuery(text(query))
+	if err != nil {
+		return fail(e, err)
+	}
+	rows, err := s.Get(q.IDs, q.Where, q.WhereDocument, q.Limit, q.Offset, inc)
+	if err != nil {
+		return fail(e, err)
+	}
+	if err := newResult(rows, rows.Vectors, out); err != nil {
+		return fail(e, err)
+	}
+	return C.OXV_OK
+}
+
+//export oxv_store_search
+func oxv_store_search(h C.oxv_handle, queries *C.float, nq, d C.int64_t, query *C.char, cancel *C.int32_t, out *C.oxv_handle, e *C.oxv_error) (rc C.int) {
+	defer recoverInto(&rc, e)
+	inFlight.Add(1)
+	defer inFlight.Add(-1)
+	s, err := lookupStore(h)
+	if err != nil {
+		return fail(e, err)
+	}
+	if out == nil || (nq > 0 && queries == nil) {
+		return fail(e, fmt.Errorf("%w: queries and out must not be NULL", errs.InvalidArgument))
+	}
+	if int(d) != s.Config().Dim {
+		return fail(e, fmt.Errorf("%w: queries have %d columns, the store has dim %d", errs.Dimension, int64(d), s.Config().Dim))
+	}
+	if err := checkCount(nq, "query"); err != nil {
+		return fail(e, err)
+	}
+	if !plausible(unsafe.Pointer(queries)) || !plausible(unsafe.Pointer(cancel)) {
+		return fail(e, fmt.Errorf("%w: a pointer argument is not a valid address", errs.InvalidArgument))
+	}
+	q, inc, err := store.DecodeQuery(text(query))
+	if err != nil {
+		return fail(e, err)
+	}
+	if q.IDs != nil || q.Limit != 0 || q.Offset != 0 {
+		return fail(e, fmt.Errorf("%w: a search takes k, where, where_document, ef and include (not ids, limit or offset)", errs.InvalidArgument))
+	}
+	hits, err := s.Search(contextFor(cancel), floats(queries, int64(nq)*int64(d)), q.K, q.Where, q.WhereDocument, q.Ef, inc)
+	if err != nil {
+		return fail(e, err)
+	}
+	var vecs []float32
+	for _, v := range hits.Vectors {
+		vecs = append(vecs, v...)
+	}
+	if err := newResult(hits, vecs, out); err != nil {
+		return fail(e, err)
+	}
+	return C.OXV_OK
+}
+
+func lookupResult(h C.oxv_handle) (*storeResult, error) {
+	v, err := value(h)
+	if err != nil {
+		return nil, err
+	}
+	r, ok := v.(*storeResult)
+	if !ok {
+		return nil, fmt.Errorf("%w: handle %d is a %T, not a result", errHandle, uint64(h), v)
+	}
+	return r, nil
+}
+
+//export oxv_result_json
+func oxv_result_json(h C.oxv_handle, buf *C.char, n C.size_t, needed *C.size_t, nvec *C.int64_t, e *C.oxv_error) (rc C.int) {
+	defer recoverInto(&rc, e)
+	r, err := lookupResult(h)
+	if err != nil {
+		return fail(e, err)
+	}
+	if nvec != nil {
+		*nvec = C.int64_t(len(r.vecs))
+	}
+	return writeText(r.js, buf, n, needed)
+}
+
+//export oxv_result_embeddings
+func oxv_result_embeddings(h C.oxv_handle, out *C.float, n C.int64_t, e *C.oxv_error) (rc C.int) {
+	defer recoverInto(&rc, e)
+	r, err := lookupResult(h)
+	if err != nil {
+		return fail(e, err)
+	}
+	if int64(n) != int64(len(r.vecs)) || (n > 0 && out == nil) || !plausible(unsafe.Pointer(out)) {
+		return fail(e, fmt.Errorf("%w: the result holds %d embedding values; out must have room for exactly that many", errs.InvalidArgument, len(r.vecs)))
+	}
+	copy(floats(out, int64(n)), r.vecs)
+	return C.OXV_OK
+}
+
+//export oxv_result_free
+func oxv_result_free(h C.oxv_handle, e *C.oxv_error) (rc C.int) {
+	defer recoverInto(&rc, e)
+	if _, err := lookupResult(h); err != nil {
+		return fail(e, err)
+	}
+	if _, err := deleteHandle(h); err != nil {
+		return fail(e, err)
+	}
+	return C.OXV_OK
+}
+
+//export oxv_store_count
+func oxv_store_count(h C.oxv_handle, out *C.int64_t, e *C.oxv_error) (rc C.int) {
+	defer recoverInto(&rc, e)
+	s, err := lookupStore(h)
+	if err != nil {
+		return fail(e, err)
+	}
+	if out != nil {
+		*out = C.int64_t(s.Count())
+	}
+	return C.OXV_OK
+}
+
+//export oxv_store_info
+func oxv_store_info(h C.oxv_handle, buf *C.char, n C.size_t, needed *C.size_t, e *C.oxv_error) (rc C.int) {
+	defer recoverInto(&rc, e)
+	s, err := lookupStore(h)
+	if err != nil {
+		return fail(e, err)
+	}
+	js, _ := json.Marshal(s.Info())
+	return writeText(js, buf, n, needed)
+}
+
+//export oxv_store_snapshot
+func oxv_store_snapshot(h C.oxv_handle, e *C.oxv_error) (rc C.int) {
+	defer recoverInto(&rc, e)
+	inFlight.Add(1)
+	defer inFlight.Add(-1)
+	s, err := lookupStore(h)
+	if err != nil {
+		return fail(e, err)
+	}
+	if err := s.Snapshot(); err != nil {
+		return fail(e, err)
+	}
+	return C.OXV_OK
+}
+
+//export oxv_store_backup
+func oxv_store_backup(h C.oxv_handle, dir *C.char, incremental C.int32_t, buf *C.char, n C.size_t, needed *C.size_t, e *C.oxv_error) (rc C.int) {
+	defer recoverInto(&rc, e)
+	inFlight.Add(1)
+	defer inFlight.Add(-1)
+	s, err := lookupStore(h)
+	if err != nil {
+		return fail(e, err)
+	}
+	if dir == nil {
+		return fail(e, fmt.Errorf("%w: dir must not be NULL", errs.InvalidArgument))
+	}
+	info, err := s.Backup(cstring(dir), incremental != 0)
+	if err != nil {
+		return fail(e, err)
+	}
+	js, _ := json.Marshal(map[string]any{"copied": info.Copied, "kept": info.Kept, "last_seq": info.LastSeq})
+	return writeText(js, buf, n, needed)
+}
+
+//export oxv_store_restore
+func oxv_store_restore(backup, path, options *C.char, e *C.oxv_error) (rc C.int) {
+	defer recoverInto(&rc, e)
+	inFlight.Add(1)
+	defer inFlight.Add(-1)
+	if backup == nil || path == nil {
+		return fail(e, fmt.Errorf("%w: backup and path must not be NULL", errs.InvalidArgument))
+	}
+	until, key, err := store.DecodeRestore(text(options))
+	if err != nil {
+		return fail(e, err)
+	}
+	if err := store.Restore(cstring(backup), cstring(path), until, key); err != nil {
+		return fail(e, err)
+	}
+	return C.OXV_OK
+}
