@@ -14,7 +14,7 @@ LIB := python/oxvec/liboxvec.so
 GO_SOURCES := $(shell find core capi kernels -name '*.go' -not -name '*_test.go' 2>/dev/null) capi/oxvec.h go.mod $(wildcard go.sum)
 export PYTHONPATH := $(CURDIR)/python
 
-.PHONY: wordnet bench-data st-venv bench-embed all demo test lib venv bench-venv go-vet go-test capi-test py-test fuzz bench kernels check-kernels clean
+.PHONY: wordnet bench-data st-venv bench-embed all demo test lib venv bench-venv go-vet go-test capi-test py-test fuzz crash-soak bench kernels check-kernels clean
 
 all: lib
 
@@ -81,6 +81,12 @@ FUZZTIME ?= 10s
 fuzz:
 	$(GO) test ./core/format -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 	$(GO) test ./core/flat -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME)
+	$(GO) test ./core/store -run '^$$' -fuzz FuzzWAL -fuzztime $(FUZZTIME)
+	$(GO) test ./core/store -run '^$$' -fuzz FuzzSnapshot -fuzztime $(FUZZTIME)
+
+# the crash harness with 1,000 kills (make test runs 60 in Go and 12 in Python)
+crash-soak:
+	OXVEC_CRASH_KILLS=1000 $(GO) test -count=1 -timeout 2h -v -run 'TestCrash_' ./go_tests
 
 # --- benchmarks --------------------------------------------------------------
 bench: bench-venv lib bench-data bench-embed

@@ -329,6 +329,31 @@ def test_backup_and_point_in_time_restore(tmp_path):
         oxvec.restore(tmp_path / "bk", tmp_path / "bad", until=1.5)
 
 
+def test_damaged_files_give_clear_errors_not_silent_loss(tmp_path):
+    path = tmp_path / "s"
+    ids, x, _, _ = records(30)
+    with oxvec.VectorStore(path, dim=DIM, snapshot_every=-1) as s:
+        s.add(ids[:10], x[:10])
+        s.snapshot()
+        for i in range(10, 30, 5):
+            s.add(ids[i:i + 5], x[i:i + 5])
+    seg = sorted(path.glob("wal-*.log"))[-1]
+    data = bytearray(seg.read_bytes())
+    data[40] ^= 0xFF  # inside the first of four records
+    seg.write_bytes(bytes(data))
+    with pytest.raises(oxvec.CorruptFileError, match="damaged in the middle") as e:
+        oxvec.VectorStore(path)
+    assert "restore from a backup" in str(e.value) and seg.read_bytes() == bytes(data)  # nothing changed on disk
+    data[40] ^= 0xFF
+    seg.write_bytes(bytes(data[:-7]))  # a torn tail: the last record cut by a crash
+    with oxvec.VectorStore(path) as s:
+        assert len(s) == 25
+    snap = next(path.glob("snap-*/records.zst"))
+    snap.write_bytes(snap.read_bytes()[:-1] + b"?")
+    with pytest.raises(oxvec.CorruptFileError, match="records.zst"):
+        oxvec.VectorStore(path)
+
+
 def test_pandas_round_trip(store, tmp_path):
     pd = pytest.importorskip("pandas")
     df = store.to_pandas()

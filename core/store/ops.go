@@ -34,7 +34,12 @@ func (s *Store) Update(ctx context.Context, b Batch) error { return s.write(ctx,
 // or whereDoc is given, every record they match; it returns how many went.
 func (s *Store) Delete(ctx context.Context, keys []string, where, whereDoc any) (int, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	unlocked := false
+	defer func() {
+		if !unlocked {
+			s.mu.Unlock()
+		}
+	}()
 	if err := s.writable(); err != nil {
 		return 0, err
 	}
@@ -61,7 +66,13 @@ func (s *Store) Delete(ctx context.Context, keys []string, where, whereDoc any) 
 	if len(doomed) == 0 {
 		return 0, nil
 	}
-	return len(doomed), s.commit(ctx, &change{op: opDelete, keys: doomed})
+	seq, err := s.logAndApply(ctx, &change{op: opDelete, keys: doomed})
+	s.mu.Unlock()
+	unlocked = true
+	if err != nil {
+		return 0, err
+	}
+	return len(doomed), s.durable(seq)
 }
 
 func (s *Store) write(ctx context.Context, op opKind, b Batch) error {
@@ -72,21 +83,31 @@ func (s *Store) write(ctx context.Context, op opKind, b Batch) error {
 	if len(c.keys) == 0 {
 		return nil
 	}
+	seq, err := s.checkLogApply(ctx, op, c)
+	if err != nil {
+		return err
+	}
+	return s.durable(seq)
+}
+
+// checkLogApply checks a change against the current records, logs it and
+// applies it, under the write lock.
+func (s *Store) checkLogApply(ctx context.Context, op opKind, c *change) (uint64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.writable(); err != nil {
-		return err
+		return 0, err
 	}
-	for _, k := range c.keys { // checks against the current records
+	for _, k := range c.keys {
 		_, exists := s.tab.byKey[k]
 		if op == opAdd && exists {
-			return fmt.Errorf("%w: id %q already exists; use upsert to replace it", errs.DuplicateID, k)
+			return 0, fmt.Errorf("%w: id %q already exists; use upsert to replace it", errs.DuplicateID, k)
 		}
 		if op == opUpdate && !exists {
-			return fmt.Errorf("%w: id %q does not exist; use upsert to create it", errs.NotFound, k)
+			return 0, fmt.Errorf("%w: id %q does not exist; use upsert to create it", errs.NotFound, k)
 		}
 	}
-	return s.commit(ctx, c)
+	return s.logAndApply(ctx, c)
 }
 
 // validate checks a batch completely before anything is logged, so that
@@ -133,30 +154,50 @@ func (s *Store) validate(op opKind, b Batch) (*change, error) {
 	return &change{op: op, keys: append([]string(nil), b.Keys...), vecs: vecs, docs: b.Docs, metas: b.Metas}, nil
 }
 
-// commit logs a validated change, applies it and makes it durable. The
-// caller holds mu exclusively.
-func (s *Store) commit(ctx context.Context, c *change) error {
+// logAndApply appends a validated change to the WAL and applies it. The
+// caller holds mu exclusively; it then releases mu and waits in durable, so
+// that writers arriving meanwhile share the fsync (group commit). Readers
+// may see the change before it is durable.
+func (s *Store) logAndApply(ctx context.Context, c *change) (uint64, error) {
 	c.time = time.Now().UnixNano()
 	payload := c.encode(s.cfg.Dim)
 	seq, err := s.wal.append(payload)
 	if err != nil {
-		return err
+		return 0, err
 	}
+	crashPoint("commit:appended")
 	if err := s.apply(ctx, c); err != nil {
 		// validation makes this unreachable; if it happens the log and the
 		// memory disagree, and only a reopen (replay) can tell which is right
-		s.closed = true
-		return fmt.Errorf("%w: applying logged change %d failed (%v); the store is closed, reopen it", errs.Internal, seq, err)
+		s.failed = err
+		return 0, fmt.Errorf("%w: applying logged change %d failed (%v); the store takes no more writes: close and reopen it", errs.Internal, seq, err)
 	}
 	s.lastSeq, s.lastTime = seq, c.time
 	s.walSize += int64(walHeader + len(payload))
+	return seq, nil
+}
+
+// durable waits until change seq is as durable as the mode promises, then
+// takes a snapshot if the WAL has grown enough. Called without mu.
+func (s *Store) durable(seq uint64) error {
 	if err := s.wal.commit(seq); err != nil {
-		return err
+		// the change is applied in memory but may not be on disk: the
+		// store cannot tell what a reopen will find, so it stops here
+		s.mu.Lock()
+		s.failed = err
+		s.mu.Unlock()
+		return fmt.Errorf("%w; the store takes no more writes: close and reopen it to see what is durable", err)
 	}
-	if s.opts.SnapshotEvery > 0 && s.walSize >= s.opts.SnapshotEvery {
-		return s.snapshotLocked()
+	crashPoint("commit:durable")
+	if s.opts.SnapshotEvery <= 0 {
+		return nil
 	}
-	return nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.walSize < s.opts.SnapshotEvery {
+		return nil
+	}
+	return s.snapshotLocked()
 }
 
 // apply changes the index and the table; used live and by replay.

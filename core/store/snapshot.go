@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"math"
 	"os"
 	"path/filepath"
@@ -111,9 +112,23 @@ var (
 	zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0))
 )
 
+// A sealed file is a 16-byte header - magic "OXZ1", CRC-32C of the rest,
+// and the uncompressed size (uint64) - then the zstd frame, itself sealed
+// with AES-256-GCM when the store is encrypted. The CRC is checked before
+// anything is decompressed, so a damaged file is reported as such instead
+// of making the decoder allocate what a corrupt frame header claims.
+var sealedMagic = []byte("OXZ1")
+
+const sealedHeader = 16
+
 // writeSealed compresses, seals and writes data to path, fsync'd.
 func writeSealed(path string, data []byte, seal *sealer, ad string) error {
-	blob := seal.seal(zenc.EncodeAll(data, nil), []byte(ad))
+	body := seal.seal(zenc.EncodeAll(data, nil), []byte(ad))
+	blob := make([]byte, sealedHeader, sealedHeader+len(body))
+	copy(blob, sealedMagic)
+	binary.LittleEndian.PutUint32(blob[4:8], crc32.Checksum(body, castagnoli))
+	binary.LittleEndian.PutUint64(blob[8:16], uint64(len(data)))
+	blob = append(blob, body...)
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errs.IO, err)
@@ -135,13 +150,28 @@ func readSealed(path string, seal *sealer, ad string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: reading %s: %v", errs.IO, path, err)
 	}
-	z, err := seal.open(blob, []byte(ad))
+	return openSealed(blob, seal, ad, path)
+}
+
+func openSealed(blob []byte, seal *sealer, ad, path string) ([]byte, error) {
+	if len(blob) < sealedHeader || !bytes.Equal(blob[:4], sealedMagic) {
+		return nil, fmt.Errorf("%w: %s is not an oxvec snapshot file", errs.Corrupt, path)
+	}
+	body := blob[sealedHeader:]
+	if binary.LittleEndian.Uint32(blob[4:8]) != crc32.Checksum(body, castagnoli) {
+		return nil, fmt.Errorf("%w: %s is damaged (checksum mismatch)", errs.Corrupt, path)
+	}
+	size := binary.LittleEndian.Uint64(blob[8:16])
+	z, err := seal.open(body, []byte(ad))
 	if err != nil {
 		return nil, fmt.Errorf("%w (%s)", err, filepath.Base(path))
 	}
-	data, err := zdec.DecodeAll(z, nil)
+	data, err := zdec.DecodeAll(z, make([]byte, 0, min(size, 1<<30)))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", errs.Corrupt, path, err)
+	}
+	if uint64(len(data)) != size {
+		return nil, fmt.Errorf("%w: %s holds %d bytes, its header says %d", errs.Corrupt, path, len(data), size)
 	}
 	return data, nil
 }

@@ -37,8 +37,9 @@ type Options struct {
 	Interval   time.Duration // flush period for Interval; default 100 ms
 	ReadOnly   bool          // no lock, no writes, the WAL tail left as found
 	Key        []byte        // 32 bytes: encrypt (on create) / decrypt
-	// SnapshotEvery: WAL bytes after which a write also takes a snapshot;
-	// 0 means 64 MiB, negative never.
+	// SnapshotEvery: WAL bytes after which a write also takes a snapshot
+	// (and above 1 MiB of which Close takes one); 0 means 64 MiB, negative
+	// never (only Snapshot calls).
 	SnapshotEvery int64
 	// Until stops replay after this change (restore to a point in time).
 	Until *Until
@@ -94,6 +95,7 @@ type Store struct {
 	lastTime int64  // and its time (unix ns)
 	walSize  int64  // WAL bytes since the last snapshot
 	closed   bool
+	failed   error // a write that failed half-way: no more writes
 }
 
 const manifestName = "MANIFEST"
@@ -462,15 +464,19 @@ func (s *Store) snapshotLocked() error {
 	if err != nil {
 		return err
 	}
+	crashPoint("snapshot:rotated")
 	name, err := s.writeSnapshot(seq)
 	if err != nil {
 		return err
 	}
-	old := s.man.Snapshot
+	crashPoint("snapshot:written")
+	old, prev := s.man.Snapshot, s.man
 	s.man.Snapshot, s.man.SnapshotSeq, s.man.SnapshotTime = name, seq, s.lastTime
 	if err := s.writeManifest(); err != nil {
+		s.man = prev // the old manifest is still the one on disk
 		return err
 	}
+	crashPoint("snapshot:swapped")
 	// the manifest now points at the new snapshot: what it covers can go
 	segs, _ := segments(s.dir)
 	for _, start := range segs {
@@ -491,9 +497,16 @@ func (s *Store) writable() error {
 		return errs.Closed
 	case s.opts.ReadOnly:
 		return fmt.Errorf("%w: the store was opened read-only", errs.State)
+	case s.failed != nil:
+		return fmt.Errorf("%w: an earlier write failed (%v); close and reopen the store", errs.State, s.failed)
 	}
 	return nil
 }
+
+// closeSnapshotAbove: Close takes a snapshot when more WAL than this is not
+// in one yet, so that the next open loads instead of replaying (a replay
+// re-inserts every vector into the index; a load reads it back).
+const closeSnapshotAbove = 1 << 20
 
 // Close makes everything durable and releases the store.
 func (s *Store) Close() error {
@@ -502,10 +515,15 @@ func (s *Store) Close() error {
 	if s.closed {
 		return nil
 	}
-	s.closed = true
 	var err error
+	if s.wal != nil && s.failed == nil && s.opts.SnapshotEvery >= 0 && s.walSize > closeSnapshotAbove {
+		err = s.snapshotLocked() // the WAL stays if this fails: nothing is lost
+	}
+	s.closed = true
 	if s.wal != nil {
-		err = s.wal.close()
+		if cerr := s.wal.close(); err == nil {
+			err = cerr
+		}
 	}
 	if s.idx != nil {
 		s.idx.Close()

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/oxvec/oxvec/core/errs"
@@ -269,5 +270,31 @@ func TestStore_OneWriterAndReadOnlyReaders(t *testing.T) {
 	}
 	if err := r.Add(bg, batch(1, 50, rng)); !errors.Is(err, errs.State) {
 		t.Fatalf("write to a read-only store: %v", err)
+	}
+}
+
+func TestStore_ConcurrentWritersShareFsyncs(t *testing.T) {
+	s := create(t, t.TempDir(), Options{})
+	defer s.Close()
+	const writers, each = 8, 40
+	var wg sync.WaitGroup
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			rng := rand.New(rand.NewSource(int64(w)))
+			for i := 0; i < each; i++ {
+				if err := s.Add(bg, batch(1, w*1000+i, rng)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	syncs := s.wal.syncs.Load()
+	t.Logf("%d durable writes, %d fsyncs", writers*each, syncs)
+	if s.Count() != writers*each || syncs >= writers*each {
+		t.Fatalf("%d records, %d fsyncs for %d writes: no fsync was shared", s.Count(), syncs, writers*each)
 	}
 }

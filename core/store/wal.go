@@ -92,6 +92,7 @@ type wal struct {
 
 	syncMu sync.Mutex
 	synced atomic.Uint64 // last sequence number known durable
+	syncs  atomic.Int64  // fsyncs done by committers (tests see group commit)
 
 	stop chan struct{}
 	done chan struct{}
@@ -190,6 +191,7 @@ func (w *wal) syncTo(seq uint64) error {
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("%w: fsync of the WAL: %v", errs.IO, err)
 	}
+	w.syncs.Add(1)
 	w.synced.Store(upto)
 	return nil
 }
@@ -216,6 +218,8 @@ func (w *wal) flushEvery(every time.Duration) {
 // rotate makes everything appended durable and starts a new segment at the
 // next sequence number, which it returns.
 func (w *wal) rotate() (uint64, error) {
+	w.syncMu.Lock() // lock order: syncMu, then mu (as in syncTo)
+	defer w.syncMu.Unlock()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.f == nil {
@@ -241,12 +245,17 @@ func (w *wal) close() error {
 		<-w.done
 		w.stop = nil
 	}
+	w.syncMu.Lock()
+	defer w.syncMu.Unlock()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.f == nil {
 		return nil
 	}
 	err := w.f.Sync()
+	if err == nil {
+		w.synced.Store(w.appended) // committers still waiting are done
+	}
 	if cerr := w.f.Close(); err == nil {
 		err = cerr
 	}
@@ -281,6 +290,11 @@ func readSegment(path string, seal *sealer, firstSeq uint64) (*segmentScan, erro
 	if err != nil {
 		return nil, fmt.Errorf("%w: reading %s: %v", errs.IO, path, err)
 	}
+	return scanSegment(data, seal, firstSeq, filepath.Base(path))
+}
+
+// scanSegment reads the records of a segment's bytes.
+func scanSegment(data []byte, seal *sealer, firstSeq uint64, name string) (*segmentScan, error) {
 	sc := &segmentScan{size: int64(len(data))}
 	off := int64(0)
 	expect := firstSeq
@@ -293,7 +307,7 @@ func readSegment(path string, seal *sealer, firstSeq uint64) (*segmentScan, erro
 		}
 		payload, err := seal.open(rec.payload, seqBytes(rec.seq))
 		if err != nil {
-			return nil, fmt.Errorf("%w (WAL record %d in %s)", err, rec.seq, filepath.Base(path))
+			return nil, fmt.Errorf("%w (WAL record %d in %s)", err, rec.seq, name)
 		}
 		rec.payload = payload
 		sc.records = append(sc.records, rec)
