@@ -563,3 +563,38 @@ func TestHNSW_Int8ScaleFollowsTheData(t *testing.T) {
 		t.Fatalf("after compact, nearest is %d", ids[0])
 	}
 }
+
+// A plain load keeps the arrays in the load buffer; growing past them must
+// reallocate, not write into the sections that follow.
+func TestHNSW_LoadedIndexGrowsWithoutOverwritingItsBuffer(t *testing.T) {
+	const d = 8
+	base, extra := baseAndQueries(21, 500, 700, d)
+	h := build(t, metric.L2, d, base, Params{})
+	var buf bytes.Buffer
+	if err := h.Save(&buf); err != nil {
+		t.Fatal(err)
+	}
+	g, err := index.Load(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]int64, 700)
+	for i := range ids {
+		ids[i] = int64(10000 + i)
+	}
+	if err := g.Add(bg, extra, ids, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, dist := search(t, g, base, 1, &index.SearchParams{Ef: 64})
+	for i := range 500 {
+		if got[i] != int64(i) || dist[i] != 0 {
+			t.Fatalf("old vector %d: nearest %d at %g after growth", i, got[i], dist[i])
+		}
+	}
+	got, _ = search(t, g, extra, 1, &index.SearchParams{Ef: 64})
+	for i := range 700 {
+		if got[i] != ids[i] {
+			t.Fatalf("new vector %d: nearest %d", i, got[i])
+		}
+	}
+}
