@@ -222,9 +222,13 @@ int oxv_store_delete(oxv_handle store, const char *query, int64_t *deleted,
 int oxv_store_get(oxv_handle store, const char *query, oxv_handle *result,
                   oxv_error *err);
 
-/* Finds the k nearest records of each of nq queries among those the filter
- * matches: query is {"k": 10, "where": ..., "where_document": ..., "ef": n,
- * "include": [...]}. The filter is applied inside the index search. */
+/* Ranks the records the filter matches for each query: query is {"k": 10,
+ * "where": ..., "where_document": ..., "ef": n, "include": [...]} plus, for
+ * keyword and hybrid search, "mode": "keyword" | "hybrid", "texts": [one
+ * per query] and the ranking options of docs/capi.md ("fusion", "rrf_k",
+ * "weights", "alpha", "normalize", "k1", "b", "candidates"). A keyword
+ * search passes queries = NULL and nq = 0. The filter is applied inside
+ * both searches. */
 int oxv_store_search(oxv_handle store, const float *queries, int64_t nq,
                      int64_t dim, const char *query,
                      const volatile int32_t *cancel, oxv_handle *result,
@@ -294,6 +298,14 @@ int oxv_fit_mahalanobis(const float *x, int64_t n, int64_t d,
 /* The metric catalogue as a JSON array of {name, aliases, is_metric, class,
  * domain}; sizes as for oxv_index_info. */
 int oxv_metrics(char *buf, size_t len, size_t *needed, oxv_error *err);
+
+/* ---- text ----------------------------------------------------------------- */
+
+/* The BM25 index terms of a NUL-terminated UTF-8 text, as a JSON array of
+ * strings (words lowercased, accents folded, English stop words dropped,
+ * Snowball English stems); sizes as for oxv_index_info. */
+int oxv_text_terms(const char *text, char *buf, size_t len, size_t *needed,
+                   oxv_error *err);
 
 /* ---- SIMD kernels -------------------------------------------------------- */
 

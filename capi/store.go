@@ -200,9 +200,6 @@ func oxv_store_search(h C.oxv_handle, queries *C.float, nq, d C.int64_t, query *
 	if out == nil || (nq > 0 && queries == nil) {
 		return fail(e, fmt.Errorf("%w: queries and out must not be NULL", errs.InvalidArgument))
 	}
-	if int(d) != s.Config().Dim {
-		return fail(e, fmt.Errorf("%w: queries have %d columns, the store has dim %d", errs.Dimension, int64(d), s.Config().Dim))
-	}
 	if err := checkCount(nq, "query"); err != nil {
 		return fail(e, err)
 	}
@@ -214,9 +211,19 @@ func oxv_store_search(h C.oxv_handle, queries *C.float, nq, d C.int64_t, query *
 		return fail(e, err)
 	}
 	if q.IDs != nil || q.Limit != 0 || q.Offset != 0 {
-		return fail(e, fmt.Errorf("%w: a search takes k, where, where_document, ef and include (not ids, limit or offset)", errs.InvalidArgument))
+		return fail(e, fmt.Errorf("%w: a search takes k, where, where_document, ef, include, texts and ranking options (not ids, limit or offset)", errs.InvalidArgument))
 	}
-	hits, err := s.Search(contextFor(cancel), floats(queries, int64(nq)*int64(d)), q.K, q.Where, q.WhereDocument, q.Ef, inc)
+	req := store.SearchRequest{Texts: q.Texts, K: q.K, Where: q.Where, WhereDoc: q.WhereDocument, Ef: q.Ef, Include: inc, Rank: q.Ranking}
+	if queries != nil { // keyword searches pass none
+		if int(d) != s.Config().Dim {
+			return fail(e, fmt.Errorf("%w: queries have %d columns, the store has dim %d", errs.Dimension, int64(d), s.Config().Dim))
+		}
+		req.Vectors = floats(queries, int64(nq)*int64(d))
+		if req.Vectors == nil {
+			req.Vectors = []float32{}
+		}
+	}
+	hits, err := s.Search(contextFor(cancel), req)
 	if err != nil {
 		return fail(e, err)
 	}

@@ -386,13 +386,28 @@ func observe(t *testing.T, s *store.Store, b int, kill int) batchState {
 	}
 	// the index finds each record of the batch at distance 0 (a filter this
 	// small is answered by an exact scan of the admitted records)
-	hits, err := s.Search(context.Background(), rows.Vectors, 1, map[string]any{"batch": int64(b)}, nil, 0, store.Include{})
+	hits, err := s.Search(context.Background(), store.SearchRequest{Vectors: rows.Vectors, K: 1, Where: map[string]any{"batch": int64(b)}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for j := range keys {
-		if len(hits.Keys[j]) != 1 || hits.Keys[j][0] != keys[j] || hits.Dists[j][0] != 0 {
+		if len(hits.Keys[j]) != 1 || hits.Keys[j][0] != keys[j] || *hits.Dists[j][0] != 0 {
 			t.Fatalf("kill %d: batch %d record %d is in the records but not in the index", kill, b, j)
+		}
+	}
+	// and the keyword index finds each document by its words
+	texts := make([]string, len(keys))
+	for j := range keys {
+		texts[j] = fmt.Sprintf("batch %d record %d", b, j)
+	}
+	kw, err := s.Search(context.Background(), store.SearchRequest{Texts: texts, K: 1, Where: map[string]any{"batch": int64(b)},
+		Rank: store.Ranking{Mode: "keyword"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j := range keys {
+		if len(kw.Keys[j]) != 1 || kw.Keys[j][0] != keys[j] {
+			t.Fatalf("kill %d: batch %d record %d is in the records but not in the keyword index (got %v)", kill, b, j, kw.Keys[j])
 		}
 	}
 	switch nTouched {

@@ -218,7 +218,13 @@ def test_get_pages_and_peek(store):
     (lambda s: s.get(filter={"i": {"$gt": True}}), oxvec.InvalidArgumentError, "number or a string"),
     (lambda s: s.get(include=["vectors"]), oxvec.InvalidArgumentError, "include"),
     (lambda s: s.search(np.zeros(DIM), k=0), oxvec.InvalidArgumentError, "k"),
-    (lambda s: s.search("text"), TypeError, "embedder"),
+    (lambda s: s.search("text", mode="vector"), TypeError, "embedder"),
+    (lambda s: s.search("text", mode="semantic"), ValueError, "mode"),
+    (lambda s: s.search(np.zeros(DIM), mode="keyword"), TypeError, "texts"),
+    (lambda s: s.search(np.zeros(DIM), mode="hybrid"), TypeError, "texts"),
+    (lambda s: s.search(np.zeros((2, DIM)), mode="hybrid", text=["one"]), ValueError, "one text per query"),
+    (lambda s: s.search("text", fusion="max"), oxvec.InvalidArgumentError, "fusion"),
+    (lambda s: s.search("text", k1=-1.0), oxvec.InvalidArgumentError, "k1"),
     (lambda s: s.get(filter={"a": 1}, where={"a": 1}), TypeError, "not both"),
 ])
 def test_bad_input_raises_clear_errors_and_changes_nothing(store, call, error, text):

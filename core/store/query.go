@@ -6,6 +6,7 @@ import (
 
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
+	"github.com/oxvec/oxvec/core/text"
 )
 
 // Include says which fields a read returns beside ids (and distances).
@@ -98,25 +99,49 @@ func (s *Store) Get(keys []string, where, whereDoc any, limit, offset int, inc I
 	return s.rowsOf(ids, inc), nil
 }
 
-// Hits is the result of Search: per query, its records nearest first
-// (fewer than k when fewer match).
+// Hits is the result of Search: per query, its records best first (fewer
+// than k when fewer match). Distances come from the vector side and are
+// null for a hybrid result the vector side did not return; keyword scores
+// (BM25) likewise; scores are what the ranking sorted on (vector mode:
+// absent, keyword mode: BM25, hybrid: the fused score).
 type Hits struct {
-	Keys    [][]string  `json:"ids"`
-	Dists   [][]float32 `json:"distances"`
-	Docs    [][]*string `json:"documents,omitempty"`
-	Metas   [][]Meta    `json:"metadatas,omitempty"`
-	Vectors [][]float32 `json:"-"`
+	Keys     [][]string   `json:"ids"`
+	Dists    [][]*float32 `json:"distances"`
+	Keyword  [][]*float32 `json:"keyword_scores,omitempty"`
+	Scores   [][]float64  `json:"scores,omitempty"`
+	Docs     [][]*string  `json:"documents,omitempty"`
+	Metas    [][]Meta     `json:"metadatas,omitempty"`
+	Vectors  [][]float32  `json:"-"`
+	rankMode string
 }
 
-// Search finds the k nearest records of each query (len(queries)/dim of
-// them) among those where and whereDoc match; the filter is applied inside
-// the index search, so k results come back whenever k records match.
-func (s *Store) Search(ctx context.Context, queries []float32, k int, where, whereDoc any, ef int, inc Include) (*Hits, error) {
-	d := s.cfg.Dim
-	nq, err := index.Rows(queries, d, "queries")
+// SearchRequest is one batch of queries: vectors (len/dim of them) for the
+// vector and hybrid modes, texts (one per query) for keyword and hybrid.
+type SearchRequest struct {
+	Vectors  []float32
+	Texts    []string
+	K        int
+	Where    any
+	WhereDoc any
+	Ef       int
+	Include  Include
+	Rank     Ranking
+}
+
+// Search ranks the records where and whereDoc match for each query. The
+// filter is applied inside both searches (an allow-list), so k results come
+// back whenever k matching records exist (keyword mode: k matching records
+// sharing a term with the query).
+func (s *Store) Search(ctx context.Context, req SearchRequest) (*Hits, error) {
+	r, err := req.Rank.withDefaults()
 	if err != nil {
 		return nil, err
 	}
+	nq, err := s.queryCount(req, r.Mode)
+	if err != nil {
+		return nil, err
+	}
+	k := req.K
 	if err := index.CheckK(k); err != nil {
 		return nil, err
 	}
@@ -125,44 +150,126 @@ func (s *Store) Search(ctx context.Context, queries []float32, k int, where, whe
 	if s.closed {
 		return nil, errs.Closed
 	}
-	p := &index.SearchParams{Ef: ef}
-	if where != nil || whereDoc != nil {
-		ids, err := s.matchingLocked(where, whereDoc)
-		if err != nil {
+	var allowed []int64
+	filtered := req.Where != nil || req.WhereDoc != nil
+	if filtered {
+		if allowed, err = s.matchingLocked(req.Where, req.WhereDoc); err != nil {
 			return nil, err
 		}
-		p.Filter = &index.Filter{IDs: ids}
 	}
-	outIDs := make([]int64, nq*k)
-	outDist := make([]float32, nq*k)
-	if err := s.idx.Search(ctx, queries, k, p, outIDs, outDist); err != nil {
-		return nil, err
+	per := k // results taken from each side
+	if r.Mode == "hybrid" {
+		per = max(k, 100)
+		if r.Candidates > 0 {
+			per = max(k, r.Candidates)
+		}
 	}
-	h := &Hits{}
+	var vids []int64
+	var vdist []float32
+	if r.Mode != "keyword" {
+		p := &index.SearchParams{Ef: max(req.Ef, 0)}
+		if filtered {
+			p.Filter = &index.Filter{IDs: allowed}
+		}
+		vids, vdist = make([]int64, nq*per), make([]float32, nq*per)
+		if err := s.idx.Search(ctx, req.Vectors, per, p, vids, vdist); err != nil {
+			return nil, err
+		}
+	}
+	var allow text.Allow
+	if filtered {
+		allow = text.NewAllow(allowed, len(s.tab.keys))
+	}
+	bm := text.Params{K1: r.K1, B: r.B}
+	h := &Hits{rankMode: r.Mode}
 	for q := 0; q < nq; q++ {
+		if err := ctx.Err(); err != nil {
+			return nil, errs.Canceled
+		}
 		var ids []int64
 		var dist []float32
-		for j := 0; j < k; j++ {
-			if id := outIDs[q*k+j]; id >= 0 {
-				ids = append(ids, id)
-				dist = append(dist, outDist[q*k+j])
+		if vids != nil {
+			for j := q * per; j < (q+1)*per && vids[j] >= 0; j++ {
+				ids, dist = append(ids, vids[j]), append(dist, vdist[j])
 			}
 		}
-		r := s.rowsOf(ids, inc)
-		h.Keys = append(h.Keys, r.Keys)
-		if dist == nil {
-			dist = []float32{}
+		var res []scored
+		switch r.Mode {
+		case "vector":
+			for i, id := range ids {
+				res = append(res, scored{id: id, dist: dist[i], hasDist: true})
+			}
+		case "keyword":
+			for _, t := range s.tab.kw.Search(req.Texts[q], k, bm, allow) {
+				res = append(res, scored{id: t.ID, score: float64(t.Score), bm25: t.Score, hasKeyword: true})
+			}
+		default:
+			res = fuse(ids, dist, s.tab.kw.Search(req.Texts[q], per, bm, allow), r, k)
 		}
-		h.Dists = append(h.Dists, dist)
-		if inc.Documents {
-			h.Docs = append(h.Docs, r.Docs)
-		}
-		if inc.Metadatas {
-			h.Metas = append(h.Metas, r.Metas)
-		}
-		if inc.Embeddings {
-			h.Vectors = append(h.Vectors, r.Vectors)
-		}
+		h.add(s, res, req.Include)
 	}
 	return h, nil
+}
+
+// queryCount checks that the request carries what its mode needs.
+func (s *Store) queryCount(req SearchRequest, mode string) (int, error) {
+	nv, nt := 0, len(req.Texts)
+	if req.Vectors != nil || mode != "keyword" {
+		var err error
+		if nv, err = index.Rows(req.Vectors, s.cfg.Dim, "queries"); err != nil {
+			return 0, err
+		}
+	}
+	switch {
+	case mode == "vector" && req.Texts != nil:
+		return 0, fmt.Errorf("%w: a vector search takes query vectors, not texts (use mode \"keyword\" or \"hybrid\")", errs.InvalidArgument)
+	case mode == "keyword" && req.Vectors != nil:
+		return 0, fmt.Errorf("%w: a keyword search takes query texts, not vectors", errs.InvalidArgument)
+	case mode == "keyword":
+		return nt, nil
+	case mode == "hybrid" && nv != nt:
+		return 0, fmt.Errorf("%w: a hybrid search needs one text per query vector (%d vectors, %d texts)", errs.InvalidArgument, nv, nt)
+	}
+	return nv, nil
+}
+
+// add appends one query's results.
+func (h *Hits) add(s *Store, res []scored, inc Include) {
+	ids := make([]int64, len(res))
+	dist := make([]*float32, len(res))
+	var kw []*float32
+	var sc []float64
+	for i, c := range res {
+		ids[i] = c.id
+		if c.hasDist {
+			dist[i] = &c.dist
+		}
+		if h.rankMode != "vector" {
+			if c.hasKeyword {
+				kw = append(kw, &c.bm25)
+			} else {
+				kw = append(kw, nil)
+			}
+			sc = append(sc, c.score)
+		}
+	}
+	r := s.rowsOf(ids, inc)
+	h.Keys = append(h.Keys, r.Keys)
+	h.Dists = append(h.Dists, dist)
+	if h.rankMode != "vector" {
+		if kw == nil {
+			kw, sc = []*float32{}, []float64{}
+		}
+		h.Keyword = append(h.Keyword, kw)
+		h.Scores = append(h.Scores, sc)
+	}
+	if inc.Documents {
+		h.Docs = append(h.Docs, r.Docs)
+	}
+	if inc.Metadatas {
+		h.Metas = append(h.Metas, r.Metas)
+	}
+	if inc.Embeddings {
+		h.Vectors = append(h.Vectors, r.Vectors)
+	}
 }

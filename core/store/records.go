@@ -1,5 +1,7 @@
 package store
 
+import "github.com/oxvec/oxvec/core/text"
+
 // table holds every record's key, document, metadata and the vector as the
 // caller gave it, by internal id (the id the vector index knows). Freed ids
 // are reused, lowest first after a reload.
@@ -13,10 +15,11 @@ type table struct {
 	byKey  map[string]int64
 	free   []int64
 	eq     eqIndex
+	kw     *text.Index // BM25 over the documents, by the same ids
 }
 
 func newTable(dim int) *table {
-	return &table{dim: dim, byKey: map[string]int64{}, eq: eqIndex{}}
+	return &table{dim: dim, byKey: map[string]int64{}, eq: eqIndex{}, kw: text.New()}
 }
 
 func (t *table) live() int { return len(t.byKey) }
@@ -48,9 +51,13 @@ func (t *table) set(id int64, key string, vec []float32, doc *string, meta Meta,
 		copy(t.vec(id), vec)
 	}
 	if doc != nil || !keep {
+		if t.hasDoc[id] {
+			t.kw.Remove(id, t.docs[id])
+		}
 		t.docs[id], t.hasDoc[id] = "", false
 		if doc != nil {
 			t.docs[id], t.hasDoc[id] = *doc, true
+			t.kw.Add(id, *doc) // ids are below 2^32 and free here: cannot fail
 		}
 	}
 	if meta != nil || !keep {
@@ -63,6 +70,9 @@ func (t *table) set(id int64, key string, vec []float32, doc *string, meta Meta,
 func (t *table) drop(id int64) {
 	delete(t.byKey, t.keys[id])
 	t.eq.remove(id, t.metas[id])
+	if t.hasDoc[id] {
+		t.kw.Remove(id, t.docs[id])
+	}
 	t.keys[id], t.docs[id], t.hasDoc[id], t.metas[id] = "", "", false, nil
 	clear(t.vec(id))
 	t.free = append(t.free, id)

@@ -100,6 +100,8 @@ type Query struct {
 	K             int      `json:"k"`
 	Ef            int      `json:"ef"`
 	Include       []string `json:"include"`
+	Texts         []string `json:"texts"`
+	Ranking
 }
 
 // DecodeQuery reads a query; include defaults to documents and metadatas.

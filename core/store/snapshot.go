@@ -103,7 +103,22 @@ func decodeTable(b []byte, dim int) (*table, error) {
 			t.docs[id], t.hasDoc[id] = *r.D, true
 		}
 		t.byKey[r.K] = int64(id)
-		t.eq.add(int64(id), m)
+	}
+	// the two derived indexes build independently
+	err = parallel.For(context.Background(), 2, 1, func(part, _ int) error {
+		for id, k := range t.keys {
+			switch {
+			case k == "":
+			case part == 0:
+				t.eq.add(int64(id), t.metas[id])
+			case t.hasDoc[id]:
+				t.kw.Add(int64(id), t.docs[id])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	// reuse the lowest free id first
 	for i, j := 0, len(t.free)-1; i < j; i, j = i+1, j-1 {

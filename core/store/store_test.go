@@ -124,7 +124,7 @@ func TestStore_FiltersInsideSearch(t *testing.T) {
 		if err != nil || len(r.Keys) != c.count {
 			t.Fatalf("%s: %d records (%v), want %d", name, len(r.Keys), err, c.count)
 		}
-		h, err := s.Search(bg, make([]float32, 4), 20, c.where, nil, 0, Include{Metadatas: true})
+		h, err := s.Search(bg, SearchRequest{Vectors: make([]float32, 4), K: 20, Where: c.where, Include: Include{Metadatas: true}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -28,6 +28,7 @@ from ._errors import (
 )
 from ._index import HNSW, Flat, Index, load
 from ._store import VectorStore, restore
+from ._text import analyze
 from ._metrics import distance, fit_mahalanobis, knn, metrics, pairwise, set_simd_level, simd_level, simd_levels
 from ._runtime import (
     engine_version,
@@ -60,6 +61,7 @@ __all__ = [
     "StorageError",
     "UnsupportedError",
     "VectorStore",
+    "analyze",
     "distance",
     "engine_version",
     "fit_mahalanobis",

@@ -21,6 +21,7 @@ slab alive; a slab holds 16 Ki results.
 from __future__ import annotations
 
 import ctypes
+import json
 import struct
 import threading
 
@@ -123,3 +124,16 @@ def run_cancellable(fn, long: bool):
     if "error" in box:
         raise box["error"]
     return box.get("value")
+
+
+def json_out(fn, *args, size: int = 1024):
+    """The JSON an engine call writes into a caller buffer: fn(*args, buf,
+    len, &needed, err), retried once with the size the engine asks for."""
+    st = state
+    while True:
+        buf = ctypes.create_string_buffer(size)
+        needed = ctypes.c_size_t()
+        check(fn(*args, ctypes.addressof(buf), size, ctypes.addressof(needed), st.err_addr), st)
+        if needed.value <= size:
+            return json.loads(buf.value)
+        size = needed.value

@@ -109,6 +109,7 @@ PROTOTYPES = {
     "oxv_knn": (_int, [C.c_char_p, _p, _i64, _p, _i64, _i64, _i64, _p, _p, _p, _p]),
     "oxv_fit_mahalanobis": (_int, [_p, _i64, _i64, C.c_double, _p, _p]),
     "oxv_metrics": (_int, [_p, C.c_size_t, _p, _p]),
+    "oxv_text_terms": (_int, [C.c_char_p, _p, C.c_size_t, _p, _p]),
     "oxv_set_simd_level": (_int, [C.c_char_p, _p]),
     "oxv_simd_level": (_int, [_p, _p, C.c_size_t]),
     "oxv_debug_panic": (_int, [_i32, _p]),

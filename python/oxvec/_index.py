@@ -11,7 +11,7 @@ import numpy as np
 
 from . import _capi
 from . import _convert as cv
-from ._call import _REQUEST, _REQUEST_SIZE, check, outputs, run_cancellable, search, state
+from ._call import _REQUEST, _REQUEST_SIZE, check, json_out, outputs, run_cancellable, search, state
 from ._metrics import metric_spec
 from ._resource import Resource
 
@@ -250,15 +250,7 @@ def _search_long(h, q_addr, nq, dim, k, ids_addr, dist_addr, ef, nprobe, filt, l
 
 
 def _info(handle: int) -> dict:
-    st = state
-    size = 512
-    while True:
-        buf = ctypes.create_string_buffer(size)
-        needed = ctypes.c_size_t()
-        check(_capi.oxv_index_info(handle, addressof(buf), size, addressof(needed), st.err_addr), st)
-        if needed.value <= size:
-            return json.loads(buf.value)
-        size = needed.value
+    return json_out(_capi.oxv_index_info, handle, size=512)
 
 
 class Flat(Index):

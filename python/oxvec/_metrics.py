@@ -11,7 +11,7 @@ import numpy as np
 
 from . import _capi
 from . import _convert as cv
-from ._call import check, run_cancellable, state
+from ._call import check, json_out, run_cancellable, state
 
 _LONG_CALL_WORK = 50_000_000
 
@@ -168,15 +168,7 @@ def fit_mahalanobis(data, shrinkage: float = 0.0) -> np.ndarray:
 
 def metrics() -> list[dict]:
     """The metric catalogue: name, aliases, is_metric, class, domain."""
-    st = state
-    size = 8192
-    while True:
-        buf = ctypes.create_string_buffer(size)
-        needed = ctypes.c_size_t()
-        check(_capi.oxv_metrics(addressof(buf), size, addressof(needed), st.err_addr), st)
-        if needed.value <= size:
-            return json.loads(buf.value)
-        size = needed.value
+    return json_out(_capi.oxv_metrics, size=8192)
 
 
 def simd_level() -> str:

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import _capi
 from . import _convert as cv
-from ._call import check, run_cancellable, state
+from ._call import check, json_out, run_cancellable, state
 from ._errors import InvalidArgumentError
 from ._resource import Resource
 
@@ -175,16 +175,7 @@ class VectorStore(Resource):
     def info(self) -> dict:
         """path, dim, metric, index, count, last_seq (the number of the last
         change, for :func:`oxvec.restore`), encrypted, read_only, durability."""
-        h = self._live()
-        st = state
-        size = 1024
-        while True:
-            buf = ctypes.create_string_buffer(size)
-            needed = ctypes.c_size_t()
-            check(_capi.oxv_store_info(h, addressof(buf), size, addressof(needed), st.err_addr), st)
-            if needed.value <= size:
-                return json.loads(buf.value)
-            size = needed.value
+        return json_out(_capi.oxv_store_info, self._live())
 
     @property
     def last_seq(self) -> int:
@@ -326,17 +317,27 @@ class VectorStore(Resource):
         """The first ``limit`` records, with their embeddings."""
         return self.get(limit=limit, include=("documents", "metadatas", "embeddings"))
 
-    def search(self, queries, k: int = 10, *, filter=None, where=None, where_document=None,
-               include: Sequence[str] = ("documents", "metadatas"), ef: int | None = None) -> dict:
-        """The k nearest records of each query among those the filters match.
+    def search(self, queries, k: int = 10, *, mode: str | None = None, text=None, filter=None, where=None,
+               where_document=None, include: Sequence[str] = ("documents", "metadatas"), ef: int | None = None,
+               fusion: str = "rrf", alpha: float = 0.5, rrf_k: float = 60, weights=(1.0, 1.0),
+               normalize: str = "minmax", k1: float = 1.2, b: float = 0.75, candidates: int | None = None) -> dict:
+        """The k best records of each query among those the filters match.
 
         Parameters
         ----------
         queries : array_like (nq, dim) or (dim,), or str / list of str
-            Query vectors, or texts when the store has an embedder.
+            Query vectors, or query texts. Texts are embedded with the
+            store's embedder for the vector side and analysed for BM25 on
+            the keyword side.
         k : int
-            Results per query. The filter is applied inside the index search,
-            so k come back whenever k records match.
+            Results per query. Filters are applied inside the searches, so
+            k come back whenever k records match (keyword mode: k matching
+            records that share a word with the query).
+        mode : "vector", "keyword" or "hybrid", optional
+            Default: "vector" for vectors; for texts "hybrid" when the store
+            has an embedder, "keyword" otherwise.
+        text : str or list of str, optional
+            The texts of a hybrid search given vectors (one per vector).
         filter : dict, optional
             Metadata filter (Chroma's ``where``): ``{"genre": "jazz"}``,
             ``{"year": {"$gte": 2000}}``, ``$ne $gt $gte $lt $lte $in $nin
@@ -344,25 +345,62 @@ class VectorStore(Resource):
         where_document : dict, optional
             ``{"$contains": "text"}``, ``{"$not_contains": ...}``, $and, $or.
         include : sequence of str
-            Fields beside ids and distances: "documents", "metadatas",
-            "embeddings".
+            Fields beside ids, distances and scores: "documents",
+            "metadatas", "embeddings".
         ef : int, optional
             Candidate list size of an HNSW-backed store.
+        fusion : "rrf" or "convex"
+            Hybrid: reciprocal rank fusion, sum of weight / (rrf_k + rank)
+            over the two sides; or alpha * vector + (1 - alpha) * keyword
+            over scores normalised per side ("minmax" or "zscore").
+        alpha, rrf_k, weights, normalize
+            Fusion parameters (weights: vector side, keyword side).
+        k1, b : float
+            BM25 parameters.
+        candidates : int, optional
+            Hybrid: results taken from each side before fusing (default
+            max(k, 100)).
 
         Returns
         -------
         dict with one entry per query in each field: "ids" (lists of str),
-        "distances" (float32 arrays), and the included fields ("embeddings":
-        (k_i, dim) arrays).
+        "distances" (float32 arrays; NaN where the vector side did not
+        return the record) and the included fields ("embeddings": (k_i, dim)
+        arrays). Keyword and hybrid searches add "scores" (float64 arrays,
+        higher is better: BM25 or the fused score) and "keyword_scores"
+        (float32 BM25 scores, NaN where the keyword side did not return it).
         """
         h = self._live()
-        if isinstance(queries, str) or (isinstance(queries, (list, tuple)) and queries and isinstance(queries[0], str)):
+        texts = _texts(queries)
+        if mode is None:
+            mode = "vector" if texts is None else ("hybrid" if self.embedder is not None else "keyword")
+        if mode not in ("vector", "keyword", "hybrid"):
+            raise ValueError(f"mode must be 'vector', 'keyword' or 'hybrid', not {mode!r}")
+        if text is not None:
+            if texts is not None or mode != "hybrid":
+                raise TypeError("text= gives the texts of a hybrid search whose queries are vectors")
+            texts = _texts(text if not isinstance(text, str) else [text])
+            if texts is None:
+                raise TypeError("text= takes a str or a list of str")
+        vectors = None
+        if mode == "keyword":
+            if texts is None:
+                raise TypeError("a keyword search takes query texts (str or list of str), not vectors")
+        elif texts is not None and text is None:
             if self.embedder is None:
-                raise TypeError("text queries need a store opened with embedder=; pass vectors otherwise")
-            queries = self.embedder([queries] if isinstance(queries, str) else list(queries))
-        a, nq, _ = cv.vectors(queries, self._dim, "queries")
-        k = cv.k_value(k)
-        q: dict[str, Any] = {"k": k, "include": _include(include)}
+                raise TypeError(f"a {mode} search of texts needs a store opened with embedder=; "
+                                "pass query vectors (and text= for hybrid) otherwise")
+            vectors = self.embedder(texts)
+        elif mode == "hybrid" and texts is None:
+            raise TypeError("a hybrid search needs texts: pass str queries, or vectors and text=")
+        else:
+            vectors = queries
+        q: dict[str, Any] = {"k": cv.k_value(k), "include": _include(include)}
+        if mode != "vector":
+            q.update(mode=mode, texts=texts, fusion=fusion, alpha=float(alpha), rrf_k=float(rrf_k),
+                     weights=[float(w) for w in weights], normalize=normalize, k1=float(k1), b=float(b))
+            if candidates is not None:
+                q["candidates"] = _count(candidates, "candidates")
         w = _where(filter, where)
         if w is not None:
             q["where"] = w
@@ -370,8 +408,14 @@ class VectorStore(Resource):
             q["where_document"] = where_document
         if ef is not None:
             q["ef"] = _count(ef, "ef")
+        if vectors is not None:
+            a, nq, _ = cv.vectors(vectors, self._dim, "queries")
+            q_addr = cv.address(a) if nq else 0
+            if mode == "hybrid" and nq != len(texts):
+                raise ValueError(f"a hybrid search needs one text per query vector ({nq} vectors, {len(texts)} texts)")
+        else:
+            a, nq, q_addr = None, 0, 0
         payload = _dumps(q)
-        q_addr = cv.address(a) if nq else 0
 
         def call(cancel: int) -> int:
             st = state
@@ -379,11 +423,14 @@ class VectorStore(Resource):
             check(_capi.oxv_store_search(h, q_addr, nq, self._dim, payload, cancel, addressof(r), st.err_addr), st)
             return r.value
 
-        rh = run_cancellable(call, nq * self._dim * max(self.count(), 1) > _LONG_CALL_WORK)
+        rh = run_cancellable(call, max(nq, len(texts or ())) * self._dim * max(self.count(), 1) > _LONG_CALL_WORK)
         del a
         out, emb = _read_result(rh)
         out["ids"] = out.get("ids") or []
-        out["distances"] = [np.asarray(d, np.float32) for d in out.get("distances") or []]
+        out["distances"] = [_floats(d, np.float32) for d in out.get("distances") or []]
+        if mode != "vector":
+            out["scores"] = [np.asarray(d, np.float64) for d in out.get("scores") or []]
+            out["keyword_scores"] = [_floats(d, np.float32) for d in out.get("keyword_scores") or []]
         for f in ("documents", "metadatas"):
             if f in q["include"]:
                 out[f] = out.get(f) or [[] for _ in out["ids"]]
@@ -401,7 +448,7 @@ class VectorStore(Resource):
         """Chroma's name and arguments for :meth:`search`."""
         if (query_embeddings is None) == (query_texts is None):
             raise TypeError("give query_embeddings or query_texts")
-        return self.search(query_embeddings if query_embeddings is not None else query_texts, n_results,
+        return self.search(query_embeddings if query_embeddings is not None else query_texts, n_results, mode="vector",
                            where=where, where_document=where_document, include=[f for f in include if f != "distances"])
 
     # --- maintenance --------------------------------------------------------
@@ -530,6 +577,20 @@ def _count(v, what: str) -> int:
     if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
         raise InvalidArgumentError(f"{what} must be an int >= 0, got {v!r}")
     return int(v)
+
+
+def _texts(q):
+    """q as a list of str when it is text (a str or a non-empty list of str), else None."""
+    if isinstance(q, str):
+        return [q]
+    if isinstance(q, (list, tuple)) and q and all(isinstance(t, str) for t in q):
+        return list(q)
+    return None
+
+
+def _floats(xs, dtype) -> np.ndarray:
+    """A JSON list of numbers and nulls as an array with NaN for null."""
+    return np.array([np.nan if x is None else x for x in xs], dtype)
 
 
 def _empty_rows(include, dim: int) -> dict:

@@ -1,0 +1,22 @@
+"""The analyzer behind keyword search, for inspecting what BM25 sees."""
+
+from __future__ import annotations
+
+from . import _capi
+from ._call import json_out
+
+
+def analyze(text: str) -> list[str]:
+    """The BM25 index terms of ``text``, as a VectorStore's keyword search
+    sees them: words (runs of letters and digits; '.', '_' and ':' split
+    identifiers such as ``gzip.open``), lowercased, accents folded, English
+    stop words dropped, Snowball English stems.
+
+    >>> analyze("How do I read gzip-compressed files?")
+    ['how', 'do', 'i', 'read', 'gzip', 'compress', 'file']
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"analyze takes a str, not {type(text).__name__}")
+    if "\0" in text:
+        raise ValueError("text contains a NUL character")
+    return json_out(_capi.oxv_text_terms, text.encode("utf-8", "replace"), size=max(256, 4 * len(text)))
