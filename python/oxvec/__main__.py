@@ -9,17 +9,17 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m oxvec", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="build an exact index on clustered data and measure it")
-    demo.add_argument("--n", type=int, default=100_000, help="vectors in the index")
-    demo.add_argument("--dim", type=int, default=128)
-    demo.add_argument("--queries", type=int, default=1_000)
-    demo.add_argument("--k", type=int, default=10)
+    demo = sub.add_parser("demo", help="search the standard library's docstrings by keyword, meaning and both")
+    demo.add_argument("--query", action="append", help="a question to ask (repeatable; default: a built-in list)")
+    demo.add_argument("--modules", help="comma-separated modules to index (default: the whole standard library)")
+    demo.add_argument("--store", help="where to keep the store (default: a cache directory)")
+    demo.add_argument("--rebuild", action="store_true", help="embed and index afresh even when a cached store matches")
     sub.add_parser("info", help="print versions and the engine's settings")
     args = parser.parse_args(argv)
     if args.command == "demo":
         from ._demo import run
 
-        return run(args.n, args.dim, args.queries, args.k)
+        return run(args.query, args.modules.split(",") if args.modules else None, args.rebuild, args.store)
     from . import __version__, engine_version, get_num_threads
 
     print(f"oxvec {__version__}, engine {engine_version()}, threads {get_num_threads()}")
