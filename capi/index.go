@@ -124,6 +124,34 @@ func oxv_index_add(h C.oxv_handle, x *C.float, n, d C.int64_t, ids, outIDs *C.in
 	return C.OXV_OK
 }
 
+//export oxv_index_train
+func oxv_index_train(h C.oxv_handle, x *C.float, n, d C.int64_t, cancel *C.int32_t, e *C.oxv_error) (rc C.int) {
+	defer recoverInto(&rc, e)
+	inFlight.Add(1)
+	defer inFlight.Add(-1)
+	idx, err := lookupIndex(h)
+	if err != nil {
+		return fail(e, err)
+	}
+	if err := checkDim(idx, d, "training vectors"); err != nil {
+		return fail(e, err)
+	}
+	if err := checkCount(n, "vector"); err != nil {
+		return fail(e, err)
+	}
+	if (n > 0 && x == nil) || !plausible(unsafe.Pointer(x)) || !plausible(unsafe.Pointer(cancel)) {
+		return fail(e, fmt.Errorf("%w: a pointer argument is not a valid address", errs.InvalidArgument))
+	}
+	tr, ok := idx.(index.Trainer)
+	if !ok {
+		return C.OXV_OK // nothing to learn: like faiss, training such an index does nothing
+	}
+	if err := tr.Train(contextFor(cancel), floats(x, int64(n*d))); err != nil {
+		return fail(e, err)
+	}
+	return C.OXV_OK
+}
+
 // checkMemory refuses an allocation of about `bytes` that would take the Go
 // heap past a memory limit the caller set. Without a limit the operating
 // system decides, as for any other library.
@@ -284,7 +312,14 @@ func oxv_index_info(h C.oxv_handle, buf *C.char, n C.size_t, needed *C.size_t, e
 	if err != nil {
 		return fail(e, err)
 	}
-	js, err := json.Marshal(idx.Info())
+	info := struct {
+		index.Info
+		Trained bool `json:"trained"`
+	}{Info: idx.Info(), Trained: true}
+	if tr, ok := idx.(index.Trainer); ok {
+		info.Trained = tr.Trained()
+	}
+	js, err := json.Marshal(info)
 	if err != nil {
 		return fail(e, fmt.Errorf("%w: %v", errs.Internal, err))
 	}

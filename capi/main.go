@@ -17,6 +17,7 @@ import "C"
 import (
 	_ "github.com/oxvec/oxvec/core/flat"
 	_ "github.com/oxvec/oxvec/core/hnsw"
+	_ "github.com/oxvec/oxvec/core/ivf"
 )
 
 // Version is the engine version reported by oxv_version.

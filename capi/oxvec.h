@@ -146,6 +146,12 @@ int oxv_index_load(const char *path, const char *options_json, oxv_handle *out,
 /* Releases an index. Calls running on it finish first. */
 int oxv_index_free(oxv_handle h, oxv_error *err);
 
+/* Trains an index type that learns from data (ivf_flat: k-means on x);
+ * for types that need no training it does nothing. Adding to or searching
+ * an untrained index fails with OXV_E_STATE. Info reports "trained". */
+int oxv_index_train(oxv_handle h, const float *x, int64_t n, int64_t d,
+                    const volatile int32_t *cancel, oxv_error *err);
+
 /* Adds n vectors x[n][d]. ids (n values, may be NULL) are the caller's ids;
  * with ids == NULL the index assigns fresh ids and writes them to out_ids
  * (n values, may be NULL). The batch is added entirely or not at all. */

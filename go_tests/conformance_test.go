@@ -15,6 +15,7 @@ import (
 	// every index type under test registers itself
 	_ "github.com/oxvec/oxvec/core/flat"
 	_ "github.com/oxvec/oxvec/core/hnsw"
+	_ "github.com/oxvec/oxvec/core/ivf"
 )
 
 // typeCase is one index type as the conformance suite builds it.
@@ -28,6 +29,24 @@ var cases = map[string]typeCase{
 	"hnsw": {spec: func(d int, m string) string {
 		return fmt.Sprintf(`{"type":"hnsw","dim":%d,"metric":%q,"m":16,"ef_construction":100,"ef_search":64}`, d, m)
 	}, minRecall: 0.95},
+	"ivf_flat": {spec: func(d int, m string) string {
+		return fmt.Sprintf(`{"type":"ivf_flat","dim":%d,"metric":%q,"nlist":16,"nprobe":8}`, d, m)
+	}, minRecall: 0.9},
+}
+
+// newIndex builds a case's index, trained on train when the type learns.
+func newIndex(t *testing.T, c typeCase, d int, train []float32) index.Index {
+	t.Helper()
+	idx, err := index.New([]byte(c.spec(d, "l2")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr, ok := idx.(index.Trainer); ok {
+		if err := tr.Train(bg, train); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return idx
 }
 
 var bg = context.Background()
@@ -90,10 +109,7 @@ func TestConformance(t *testing.T) {
 	want := truth(base, queries, d, k)
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			idx, err := index.New([]byte(c.spec(d, "l2")))
-			if err != nil {
-				t.Fatal(err)
-			}
+			idx := newIndex(t, c, d, base)
 			defer idx.Close()
 
 			ids, dist := search(t, idx, queries[:d], 3)
@@ -174,10 +190,7 @@ func TestConformance_ConcurrentUse(t *testing.T) {
 	const d = 16
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			idx, err := index.New([]byte(c.spec(d, "l2")))
-			if err != nil {
-				t.Fatal(err)
-			}
+			idx := newIndex(t, c, d, data(3, 500, d))
 			defer idx.Close()
 			idx.Add(bg, data(3, 500, d), nil, nil)
 			var wg sync.WaitGroup

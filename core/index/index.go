@@ -66,3 +66,11 @@ type Info struct {
 type Compacter interface {
 	Compact() error
 }
+
+// Trainer is implemented by index types that learn from data before they
+// can hold vectors (IVF, PQ, ...). Add and Search on an untrained index
+// return errs.State.
+type Trainer interface {
+	Train(ctx context.Context, vectors []float32) error
+	Trained() bool
+}

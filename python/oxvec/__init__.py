@@ -26,7 +26,7 @@ from ._errors import (
     StorageError,
     UnsupportedError,
 )
-from ._index import HNSW, Flat, Index, load
+from ._index import HNSW, Flat, Index, IVFFlat, load
 from ._store import VectorStore, restore
 from ._text import analyze
 from ._metrics import distance, fit_mahalanobis, knn, metrics, pairwise, set_simd_level, simd_level, simd_levels
@@ -49,6 +49,7 @@ __all__ = [
     "Error",
     "Flat",
     "HNSW",
+    "IVFFlat",
     "ForkError",
     "Index",
     "InternalError",

@@ -127,6 +127,25 @@ class Index(Resource):
         self._count_hint += n
         return out
 
+    def train(self, x) -> None:
+        """Learn from representative vectors (types that need it: IVF). For
+        types that need no training this does nothing, as in faiss."""
+        h = self._live()
+        a, n, _ = cv.vectors(x, self._dim, "training vectors")
+        x_addr = cv.address(a) if n else 0
+
+        def call(cancel: int) -> None:
+            st = state
+            check(_capi.oxv_index_train(h, x_addr, n, self._dim, cancel, st.err_addr), st)
+
+        run_cancellable(call, n * self._dim * 1000 > _LONG_CALL_WORK)
+        del a
+
+    @property
+    def is_trained(self) -> bool:
+        """False until :meth:`train` ran on a type that learns (faiss's name)."""
+        return bool(self.info().get("trained", True))
+
     def search(self, queries, k: int = 10, *, filter=None):
         """Find the k nearest neighbours of each query.
 
@@ -351,6 +370,54 @@ class HNSW(Index):
 
     def _add_work(self, n: int) -> int:
         return n * self._dim * 4000  # each insert walks the graph like a search
+
+
+class IVFFlat(Index):
+    """Inverted-file index with exact vectors (faiss's IndexIVFFlat):
+    k-means splits space into ``nlist`` cells, each vector is stored in its
+    nearest cell, and a search scans the ``nprobe`` cells nearest the query.
+
+    Train first (``train(x)``, at least ``nlist`` vectors; 30-250 per list
+    is typical), then add. Memory: 4*dim + 8 bytes per vector plus the
+    centroids.
+
+    Parameters
+    ----------
+    dim : int
+    metric : str
+        l2-family metrics (l2, euclidean, seuclidean, ...) or the dot family
+        (ip, cosine, angular, correlation, ...): cells are ranked by l2 or
+        by inner product respectively.
+    nlist : int
+        Number of cells. Default 100.
+    nprobe : int
+        Cells a search scans by default (``search(..., nprobe=)`` overrides
+        it). Default 1, as in faiss.
+    seed : int
+        Seed of k-means.
+    """
+
+    type_name = "ivf_flat"
+
+    def __init__(self, dim: int, metric: str = "l2", nlist: int = 100, nprobe: int = 1, seed: int = 1,
+                 **metric_params) -> None:
+        spec = {"type": "ivf_flat", "dim": int(dim), "metric": metric, "nlist": int(nlist), "nprobe": int(nprobe),
+                "seed": int(seed)}
+        if metric_params:
+            spec["metric_params"] = json.loads(metric_spec(metric, metric_params))["metric_params"]
+        super().__init__(spec)
+
+    def search(self, queries, k: int = 10, *, nprobe: int | None = None, filter=None):
+        """Find the k nearest neighbours of each query among the vectors of
+        the ``nprobe`` nearest cells (default: the index's nprobe).
+
+        Returns (ids, distances), as :meth:`Index.search`."""
+        if nprobe is not None and (isinstance(nprobe, bool) or not isinstance(nprobe, (int, np.integer)) or nprobe < 1):
+            raise cv.InvalidArgumentError(f"nprobe must be an int >= 1, got {nprobe!r}")
+        return self._search(queries, k, 0, int(nprobe or 0), filter)
+
+    def _search_cost(self) -> int:
+        return max(1, len(self)) * self._dim // 10
 
 
 def load(path, mmap: bool = False, verify: bool | None = None) -> Index:

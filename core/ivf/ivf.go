@@ -1,0 +1,198 @@
+// Package ivf is the inverted-file index with exact vectors (IVF-Flat):
+// k-means splits space into nlist cells; a vector is stored in the list of
+// its nearest centroid; a search scans only the nprobe lists whose
+// centroids are nearest the query.
+//
+// Storage per list: ids []int64 and vectors []float32 (row-major,
+// prepared by the metric), so bulk data stays in flat pointer-free slices;
+// 4*dim + 8 bytes per vector plus the map from id to slot.
+package ivf
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/oxvec/oxvec/core/errs"
+	"github.com/oxvec/oxvec/core/flat"
+	"github.com/oxvec/oxvec/core/index"
+	"github.com/oxvec/oxvec/core/kmeans"
+	"github.com/oxvec/oxvec/core/metric"
+)
+
+// TypeName is the name of this index type in specs and files.
+const TypeName = "ivf_flat"
+
+// Spec is {"type":"ivf_flat","dim":D,"metric":M,"nlist":100,"nprobe":1,"seed":1}.
+type Spec struct {
+	index.Common
+	NList  int    `json:"nlist"`
+	NProbe int    `json:"nprobe"`
+	Seed   uint64 `json:"seed"`
+}
+
+// IVF is safe for concurrent use: searches share a read lock; train, add
+// and remove take the write lock.
+type IVF struct {
+	mu        sync.RWMutex
+	dim       int
+	metric    *metric.Metric
+	coarse    *metric.Metric // ranks centroids: l2 for l2-family metrics, inner product for the dot family
+	nlist     int
+	nprobe    int
+	seed      uint64
+	centroids []float32   // nlist*dim; nil until trained
+	quant     index.Index // exact index of the centroids (ids = list numbers)
+	lists     []list
+	where     map[int64]slot
+	nextID    int64
+	closed    bool
+}
+
+type list struct {
+	ids   []int64
+	vecs  []float32
+	norms []float32 // l2-family metrics: |x|^2 per vector
+}
+
+type slot struct{ list, pos int32 }
+
+// New returns an untrained IVF-Flat index.
+func New(dim int, m *metric.Metric, nlist, nprobe int, seed uint64) (*IVF, error) {
+	if m.Class() != metric.ClassL2 && m.Class() != metric.ClassDot {
+		return nil, fmt.Errorf("%w: ivf_flat ranks by euclidean or inner-product-based metrics (l2, cosine, ip, ...), not %s; use flat", errs.Unsupported, m.Kind)
+	}
+	if nlist < 1 || nlist > 1<<20 {
+		return nil, fmt.Errorf("%w: nlist must be between 1 and %d, got %d", errs.InvalidArgument, 1<<20, nlist)
+	}
+	if nprobe == 0 {
+		nprobe = 1
+	}
+	if nprobe < 1 {
+		return nil, fmt.Errorf("%w: nprobe must be >= 1, got %d", errs.InvalidArgument, nprobe)
+	}
+	if seed == 0 {
+		seed = 1
+	}
+	ck := metric.L2
+	if m.Class() == metric.ClassDot {
+		ck = metric.IP
+	}
+	coarse, err := metric.New(ck, dim, metric.Params{})
+	if err != nil {
+		return nil, err
+	}
+	return &IVF{dim: dim, metric: m, coarse: coarse, nlist: nlist, nprobe: nprobe, seed: seed, where: map[int64]slot{}}, nil
+}
+
+func init() {
+	index.Register(TypeName, index.Factory{
+		New: func(spec []byte) (index.Index, error) {
+			s := Spec{NList: 100, NProbe: 1}
+			if err := index.DecodeSpec(spec, &s); err != nil {
+				return nil, err
+			}
+			m, err := s.Check()
+			if err != nil {
+				return nil, err
+			}
+			return New(s.Dim, m, s.NList, s.NProbe, s.Seed)
+		},
+		Load: load,
+	})
+}
+
+// Dim implements index.Index.
+func (x *IVF) Dim() int { return x.dim }
+
+// Metric implements index.Index.
+func (x *IVF) Metric() metric.Kind { return x.metric.Kind }
+
+// Len implements index.Index.
+func (x *IVF) Len() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return len(x.where)
+}
+
+// Trained implements index.Trainer.
+func (x *IVF) Trained() bool {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.centroids != nil
+}
+
+// Train implements index.Trainer: k-means on the prepared training vectors
+// (at most 256 per list are sampled). Training again is an error once
+// vectors were added: their lists would no longer match.
+func (x *IVF) Train(ctx context.Context, vectors []float32) error {
+	if _, err := index.Rows(vectors, x.dim, "training vectors"); err != nil {
+		return err
+	}
+	if err := index.CheckFinite(vectors, x.dim, "training vectors"); err != nil {
+		return err
+	}
+	prepared, err := x.metric.PrepareCopy(vectors, "training vectors")
+	if err != nil {
+		return err
+	}
+	if n := len(prepared) / x.dim; n < x.nlist {
+		return fmt.Errorf("%w: training nlist=%d lists needs at least %d vectors (39 per list or more is better), got %d", errs.InvalidArgument, x.nlist, x.nlist, n)
+	}
+	res, err := kmeans.Train(ctx, prepared, x.dim, kmeans.Params{K: x.nlist, Seed: x.seed})
+	if err != nil {
+		return err
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.closed {
+		return errs.Closed
+	}
+	if len(x.where) > 0 {
+		return fmt.Errorf("%w: the index holds vectors; train a new index instead", errs.State)
+	}
+	return x.setCentroids(res.Centroids)
+}
+
+// setCentroids installs trained centroids and the exact index over them;
+// the caller holds mu exclusively (or owns x).
+func (x *IVF) setCentroids(c []float32) error {
+	q, err := flat.New(x.dim, x.coarse)
+	if err != nil {
+		return err
+	}
+	if err := q.Add(context.Background(), c, nil, nil); err != nil {
+		return err
+	}
+	x.centroids, x.quant = c, q
+	x.lists = make([]list, x.nlist)
+	return nil
+}
+
+// Info implements index.Index.
+func (x *IVF) Info() index.Info {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return index.Info{Type: TypeName, Dim: x.dim, Metric: x.metric.Kind.String(), Len: len(x.where), MemoryBytes: x.memoryLocked()}
+}
+
+func (x *IVF) memoryLocked() int64 {
+	b := int64(cap(x.centroids)) * 4
+	for _, l := range x.lists {
+		b += int64(cap(l.ids))*8 + int64(cap(l.vecs))*4 + int64(cap(l.norms))*4
+	}
+	return b + int64(len(x.where))*24 // map entry: key, slot, overhead (approximate)
+}
+
+// Close implements index.Index.
+func (x *IVF) Close() error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.closed = true
+	x.lists, x.centroids, x.where = nil, nil, nil
+	return nil
+}
+
+func (x *IVF) notTrained(what string) error {
+	return fmt.Errorf("%w: %s an untrained ivf_flat index: call train with at least nlist=%d vectors first", errs.State, what, x.nlist)
+}

@@ -1,0 +1,159 @@
+package ivf
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/oxvec/oxvec/core/errs"
+	"github.com/oxvec/oxvec/core/format"
+	"github.com/oxvec/oxvec/core/index"
+	"github.com/oxvec/oxvec/core/metric"
+	"github.com/oxvec/oxvec/kernels"
+)
+
+const layoutVersion = 1
+
+type meta struct {
+	Layout int `json:"layout"`
+	Dim    int `json:"dim"`
+	metric.Stored
+	NList   int    `json:"nlist"`
+	NProbe  int    `json:"nprobe"`
+	Seed    uint64 `json:"seed"`
+	NextID  int64  `json:"next_id"`
+	Trained bool   `json:"trained"`
+}
+
+// Save implements index.Index. Sections: "meta" (JSON), "centroids"
+// (nlist*dim float32), "sizes" (nlist int64), "ids" and "vectors" (the
+// lists one after the other). Norms are recomputed on load.
+func (x *IVF) Save(w io.Writer) error {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if x.closed {
+		return errs.Closed
+	}
+	fw, err := format.NewWriter(w, TypeName)
+	if err != nil {
+		return err
+	}
+	stored := x.metric.Store(fw)
+	m, _ := json.Marshal(meta{Layout: layoutVersion, Dim: x.dim, Stored: stored, NList: x.nlist, NProbe: x.nprobe,
+		Seed: x.seed, NextID: x.nextID, Trained: x.centroids != nil})
+	fw.Bytes("meta", m)
+	sizes := make([]int64, len(x.lists))
+	var ids []int64
+	var vecs []float32
+	for i, l := range x.lists {
+		sizes[i] = int64(len(l.ids))
+		ids = append(ids, l.ids...)
+		vecs = append(vecs, l.vecs...)
+	}
+	fw.Bytes("centroids", format.AsBytes(x.centroids))
+	fw.Bytes("sizes", format.AsBytes(sizes))
+	fw.Bytes("ids", format.AsBytes(ids))
+	fw.Bytes("vectors", format.AsBytes(vecs))
+	return fw.Close()
+}
+
+func load(file *format.File) (index.Index, error) {
+	bad := func(f string, a ...any) (index.Index, error) {
+		return nil, fmt.Errorf("%w: ivf_flat: "+f, append([]any{errs.Corrupt}, a...)...)
+	}
+	raw, err := file.Section("meta", true)
+	if err != nil {
+		return nil, err
+	}
+	var m meta
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return bad("meta section: %v", err)
+	}
+	if m.Layout != layoutVersion {
+		return nil, fmt.Errorf("%w: ivf_flat layout version %d, this build reads %d", errs.Unsupported, m.Layout, layoutVersion)
+	}
+	if m.Dim < 1 || m.Dim > index.MaxDim {
+		return bad("dim %d", m.Dim)
+	}
+	bound, err := metric.Restore(file, m.Stored, m.Dim)
+	if err != nil {
+		return nil, err
+	}
+	x, err := New(m.Dim, bound, m.NList, m.NProbe, m.Seed)
+	if err != nil {
+		return bad("%v", err)
+	}
+	x.nextID = m.NextID
+	sec := func(name string) ([]byte, error) { return file.Section(name, true) }
+	rc, err := sec("centroids")
+	if err != nil {
+		return nil, err
+	}
+	rs, err := sec("sizes")
+	if err != nil {
+		return nil, err
+	}
+	ri, err := sec("ids")
+	if err != nil {
+		return nil, err
+	}
+	rv, err := sec("vectors")
+	if err != nil {
+		return nil, err
+	}
+	cents, err1 := format.View[float32](rc)
+	sizes, err2 := format.View[int64](rs)
+	ids, err3 := format.View[int64](ri)
+	vecs, err4 := format.View[float32](rv)
+	for _, e := range []error{err1, err2, err3, err4} {
+		if e != nil {
+			return nil, e
+		}
+	}
+	if !m.Trained {
+		if len(cents)+len(sizes)+len(ids)+len(vecs) != 0 {
+			return bad("untrained index with data")
+		}
+		return x, nil
+	}
+	if len(cents) != m.NList*m.Dim || len(sizes) != m.NList || len(vecs) != len(ids)*m.Dim {
+		return bad("sections do not match nlist %d, dim %d", m.NList, m.Dim)
+	}
+	if err := index.CheckFinite(cents, m.Dim, "centroids"); err != nil {
+		return bad("%v", err)
+	}
+	if err := index.CheckFinite(vecs, m.Dim, "stored vectors"); err != nil {
+		return bad("%v", err)
+	}
+	if err := x.setCentroids(append([]float32(nil), cents...)); err != nil {
+		return nil, err
+	}
+	at := int64(0)
+	l2 := bound.Class() == metric.ClassL2
+	for c, n := range sizes {
+		if n < 0 || at+n > int64(len(ids)) {
+			return bad("list sizes exceed the stored ids")
+		}
+		l := &x.lists[c]
+		l.ids = append([]int64(nil), ids[at:at+n]...)
+		l.vecs = append([]float32(nil), vecs[at*int64(m.Dim):(at+n)*int64(m.Dim)]...)
+		for i, id := range l.ids {
+			if id < 0 || id >= m.NextID {
+				return bad("id %d outside [0, next_id=%d)", id, m.NextID)
+			}
+			if _, dup := x.where[id]; dup {
+				return bad("id %d stored twice", id)
+			}
+			x.where[id] = slot{int32(c), int32(i)}
+			if l2 {
+				v := l.vecs[i*m.Dim : (i+1)*m.Dim]
+				l.norms = append(l.norms, kernels.Dot(v, v))
+			}
+		}
+		at += n
+	}
+	if at != int64(len(ids)) {
+		return bad("list sizes cover %d of %d ids", at, len(ids))
+	}
+	return x, nil
+}

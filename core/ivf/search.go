@@ -1,0 +1,130 @@
+package ivf
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/oxvec/oxvec/core/errs"
+	"github.com/oxvec/oxvec/core/index"
+	"github.com/oxvec/oxvec/core/metric"
+	"github.com/oxvec/oxvec/core/parallel"
+	"github.com/oxvec/oxvec/kernels"
+)
+
+// Search implements index.Index. Each query probes its nprobe nearest
+// lists (p.NProbe overrides the index's default) and ranks their vectors
+// with one DotRows call per list: l2-family metrics by |x|^2 - 2<q,x>
+// (|x|^2 stored per vector), the dot family by -<q,x>.
+func (x *IVF) Search(ctx context.Context, queries []float32, k int, p *index.SearchParams, outIDs []int64, outDist []float32) error {
+	nq, err := index.Rows(queries, x.dim, "queries")
+	if err != nil {
+		return err
+	}
+	if err := index.CheckK(k); err != nil {
+		return err
+	}
+	if len(outIDs) < nq*k || len(outDist) < nq*k {
+		return fmt.Errorf("%w: outputs hold fewer than nq*k = %d results", errs.InvalidArgument, nq*k)
+	}
+	if err := index.CheckFinite(queries, x.dim, "queries"); err != nil {
+		return err
+	}
+	prepared, err := x.metric.PrepareCopy(queries, "queries")
+	if err != nil {
+		return err
+	}
+	nprobe := x.nprobe
+	var allow func(int64) bool
+	if p != nil {
+		if p.NProbe > 0 {
+			nprobe = p.NProbe
+		}
+		allow = allowOf(p.Filter)
+	}
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if x.closed {
+		return errs.Closed
+	}
+	if x.centroids == nil {
+		return x.notTrained("searching")
+	}
+	nprobe = min(nprobe, x.nlist)
+	probes := make([]int64, nq*nprobe)
+	if err := x.quant.Search(ctx, prepared, nprobe, nil, probes, make([]float32, nq*nprobe)); err != nil {
+		return err
+	}
+	d := x.dim
+	l2 := x.metric.Class() == metric.ClassL2
+	ks := kernels.Current()
+	return parallel.For(ctx, nq, 1, func(lo, hi int) error {
+		var h index.TopK
+		var buf []float32
+		for q := lo; q < hi; q++ {
+			if err := parallel.Check(ctx); err != nil {
+				return err
+			}
+			row := prepared[q*d : (q+1)*d]
+			dist, ids := outDist[q*k:(q+1)*k], outIDs[q*k:(q+1)*k]
+			h.Reset(dist, ids)
+			for _, c := range probes[q*nprobe : (q+1)*nprobe] {
+				if c < 0 {
+					continue
+				}
+				l := &x.lists[c]
+				n := len(l.ids)
+				if n == 0 {
+					continue
+				}
+				if cap(buf) < n {
+					buf = make([]float32, n)
+				}
+				out := buf[:n]
+				ks.DotRows(row, l.vecs, d, out)
+				bound := h.Bound()
+				for i, dot := range out {
+					v := -dot
+					if l2 {
+						v = l.norms[i] - 2*dot
+					}
+					if v > bound || (allow != nil && !allow(l.ids[i])) {
+						continue
+					}
+					h.Push(v, l.ids[i])
+					bound = h.Bound()
+				}
+			}
+			h.Finish()
+			var qq float32
+			if l2 {
+				qq = ks.Dot(row, row)
+			}
+			for i, id := range ids {
+				if id < 0 {
+					break
+				}
+				if l2 {
+					dist[i] = float32(x.metric.FromL2(float64(dist[i] + qq)))
+				} else {
+					dist[i] = float32(x.metric.FromDot(float64(-dist[i])))
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// allowOf turns a filter into a membership test (nil: everything).
+func allowOf(f *index.Filter) func(int64) bool {
+	if f == nil {
+		return nil
+	}
+	if f.Mask != nil {
+		return f.Allows
+	}
+	set := make(map[int64]struct{}, len(f.IDs))
+	for _, id := range f.IDs {
+		set[id] = struct{}{}
+	}
+	return func(id int64) bool { _, ok := set[id]; return ok }
+}

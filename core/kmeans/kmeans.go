@@ -1,0 +1,233 @@
+// Package kmeans clusters float32 vectors under squared euclidean distance:
+// k-means++ seeding, parallel Lloyd iterations, sampling of large training
+// sets, repair of empty clusters, reproducible from a seed. Every index type
+// that partitions or quantizes space (IVF lists, PQ codebooks) trains here.
+package kmeans
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/oxvec/oxvec/core/errs"
+	"github.com/oxvec/oxvec/core/flat"
+	"github.com/oxvec/oxvec/core/metric"
+	"github.com/oxvec/oxvec/core/parallel"
+)
+
+// Params configure a run; zero values take the defaults.
+type Params struct {
+	K              int    // clusters (required)
+	Iters          int    // Lloyd iterations, default 20
+	Seed           uint64 // default 1
+	MaxPerCentroid int    // training points sampled per cluster, default 256 (FAISS's default)
+	MinPerCentroid int    // fewer points than K*MinPerCentroid is an error, default 1
+}
+
+// Result holds the centroids (K*dim, row-major) and, per training point
+// used, its cluster.
+type Result struct {
+	Centroids []float32
+	Sizes     []int // points per cluster in the last assignment
+}
+
+// Train clusters the rows of x (n*dim).
+func Train(ctx context.Context, x []float32, dim int, p Params) (*Result, error) {
+	if p.Iters == 0 {
+		p.Iters = 20
+	}
+	if p.Seed == 0 {
+		p.Seed = 1
+	}
+	if p.MaxPerCentroid == 0 {
+		p.MaxPerCentroid = 256
+	}
+	if p.MinPerCentroid == 0 {
+		p.MinPerCentroid = 1
+	}
+	n := len(x) / dim
+	if p.K < 1 {
+		return nil, fmt.Errorf("%w: k-means needs k >= 1", errs.InvalidArgument)
+	}
+	if need := p.K * p.MinPerCentroid; n < need {
+		return nil, fmt.Errorf("%w: training needs at least %d vectors for %d clusters, got %d", errs.InvalidArgument, need, p.K, n)
+	}
+	rng := rand.New(rand.NewPCG(p.Seed, 0x6b6d65616e73))
+	if limit := p.K * p.MaxPerCentroid; n > limit {
+		x, n = sample(x, dim, n, limit, rng), limit
+	}
+	c := seed(x, dim, n, p.K, rng)
+	assign := make([]int64, n)
+	dist := make([]float32, n)
+	sizes := make([]int, p.K)
+	m, err := metric.New(metric.L2, dim, metric.Params{})
+	if err != nil {
+		return nil, err
+	}
+	for it := 0; it < p.Iters; it++ {
+		if err := flat.KNN(ctx, m, c, x, 1, assign, dist); err != nil {
+			return nil, err
+		}
+		if err := update(ctx, x, dim, assign, c, sizes); err != nil {
+			return nil, err
+		}
+		repair(x, dim, assign, c, sizes, rng)
+	}
+	if err := flat.KNN(ctx, m, c, x, 1, assign, dist); err != nil {
+		return nil, err
+	}
+	clear(sizes)
+	for _, a := range assign {
+		sizes[a]++
+	}
+	return &Result{Centroids: c, Sizes: sizes}, nil
+}
+
+// sample picks limit distinct rows uniformly (partial Fisher-Yates).
+func sample(x []float32, dim, n, limit int, rng *rand.Rand) []float32 {
+	perm := rng.Perm(n)[:limit]
+	out := make([]float32, limit*dim)
+	for i, r := range perm {
+		copy(out[i*dim:(i+1)*dim], x[r*dim:(r+1)*dim])
+	}
+	return out
+}
+
+// seed is k-means++ on at most 32*k of the points: each next centre is drawn
+// with probability proportional to its squared distance to the nearest
+// centre so far. Seeding on a subsample keeps it O(32 k^2 d), which for
+// k = 4096 is seconds rather than the minutes of the full sample.
+func seed(x []float32, dim, n, k int, rng *rand.Rand) []float32 {
+	m := min(n, 32*k)
+	pts := x
+	if m < n {
+		pts = sample(x, dim, n, m, rng)
+	}
+	c := make([]float32, 0, k*dim)
+	first := rng.IntN(m)
+	c = append(c, pts[first*dim:(first+1)*dim]...)
+	d2 := make([]float64, m)
+	for i := range d2 {
+		d2[i] = sq(pts[i*dim:(i+1)*dim], c[:dim])
+	}
+	for len(c) < k*dim {
+		total := 0.0
+		for _, v := range d2 {
+			total += v
+		}
+		pick := rng.IntN(m) // all points coincide with centres: any will do
+		if total > 0 {
+			r := rng.Float64() * total
+			for i, v := range d2 {
+				if r -= v; r <= 0 {
+					pick = i
+					break
+				}
+			}
+		}
+		start := len(c)
+		c = append(c, pts[pick*dim:(pick+1)*dim]...)
+		nc := c[start:]
+		parallel.For(context.Background(), m, 4096, func(lo, hi int) error {
+			for i := lo; i < hi; i++ {
+				d2[i] = math.Min(d2[i], sq(pts[i*dim:(i+1)*dim], nc))
+			}
+			return nil
+		})
+	}
+	return c
+}
+
+func sq(a, b []float32) float64 {
+	s := 0.0
+	for i := range a {
+		d := float64(a[i]) - float64(b[i])
+		s += d * d
+	}
+	return s
+}
+
+// update sets each centroid to the mean of its points (float64 sums, one
+// accumulator per worker chunk).
+func update(ctx context.Context, x []float32, dim int, assign []int64, c []float32, sizes []int) error {
+	k := len(sizes)
+	n := len(assign)
+	chunks := max(1, min(parallel.Workers(), n/1024))
+	per := (n + chunks - 1) / chunks
+	sums := make([][]float64, chunks)
+	counts := make([][]int, chunks)
+	err := parallel.For(ctx, chunks, 1, func(lo, hi int) error {
+		for ch := lo; ch < hi; ch++ {
+			s, cnt := make([]float64, k*dim), make([]int, k)
+			for i := ch * per; i < min(n, (ch+1)*per); i++ {
+				a := int(assign[i])
+				cnt[a]++
+				row, acc := x[i*dim:(i+1)*dim], s[a*dim:(a+1)*dim]
+				for j, v := range row {
+					acc[j] += float64(v)
+				}
+			}
+			sums[ch], counts[ch] = s, cnt
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	clear(sizes)
+	for ch := range sums {
+		for a := range k {
+			sizes[a] += counts[ch][a]
+		}
+	}
+	for a := range k {
+		if sizes[a] == 0 {
+			continue // keeps its old position until repaired
+		}
+		for j := range dim {
+			t := 0.0
+			for ch := range sums {
+				t += sums[ch][a*dim+j]
+			}
+			c[a*dim+j] = float32(t / float64(sizes[a]))
+		}
+	}
+	return nil
+}
+
+// repair moves each empty cluster next to the largest one, splitting it:
+// the largest centroid and the empty one become its mean nudged in
+// opposite directions (what FAISS does), and the points are shared out in
+// the next assignment.
+func repair(x []float32, dim int, assign []int64, c []float32, sizes []int, rng *rand.Rand) {
+	for e := range sizes {
+		if sizes[e] != 0 {
+			continue
+		}
+		big := 0
+		for i, s := range sizes {
+			if s > sizes[big] {
+				big = i
+			}
+		}
+		if sizes[big] < 2 {
+			return
+		}
+		src, dst := c[big*dim:(big+1)*dim], c[e*dim:(e+1)*dim]
+		copy(dst, src)
+		const eps = 1.0 / 1024
+		for j := range dim {
+			sign := float32(1)
+			if rng.IntN(2) == 0 {
+				sign = -1
+			}
+			dst[j] = src[j] * (1 + sign*eps)
+			src[j] = src[j] * (1 - sign*eps)
+			if src[j] == dst[j] { // zero coordinate: nudge absolutely
+				dst[j] += sign * eps
+			}
+		}
+		sizes[e], sizes[big] = sizes[big]/2, sizes[big]-sizes[big]/2
+	}
+}

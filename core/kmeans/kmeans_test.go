@@ -1,0 +1,116 @@
+package kmeans
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// blobs returns n points around k well separated centres, and each point's centre.
+func blobs(n, k, dim int, seed uint64) ([]float32, []int) {
+	r := rand.New(rand.NewPCG(seed, 1))
+	centres := make([]float32, k*dim)
+	for i := range centres {
+		centres[i] = float32(r.NormFloat64() * 10)
+	}
+	x, lab := make([]float32, n*dim), make([]int, n)
+	for i := range n {
+		lab[i] = r.IntN(k)
+		for j := range dim {
+			x[i*dim+j] = centres[lab[i]*dim+j] + float32(r.NormFloat64()*0.1)
+		}
+	}
+	return x, lab
+}
+
+func nearest(c []float32, dim int, p []float32) int {
+	best, bd := -1, math.Inf(1)
+	for i := 0; i < len(c)/dim; i++ {
+		if d := sq(p, c[i*dim:(i+1)*dim]); d < bd {
+			best, bd = i, d
+		}
+	}
+	return best
+}
+
+func TestTrain_FindsSeparatedClusters(t *testing.T) {
+	const n, k, dim = 4000, 16, 8
+	x, lab := blobs(n, k, dim, 3)
+	res, err := Train(context.Background(), x, dim, Params{K: k})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// every true cluster maps to exactly one centroid
+	m := map[int]int{}
+	for i := range n {
+		c := nearest(res.Centroids, dim, x[i*dim:(i+1)*dim])
+		if prev, ok := m[lab[i]]; ok && prev != c {
+			t.Fatalf("cluster %d split between centroids %d and %d", lab[i], prev, c)
+		}
+		m[lab[i]] = c
+	}
+	if len(m) != k {
+		t.Fatalf("%d clusters found", len(m))
+	}
+	total := 0
+	for _, s := range res.Sizes {
+		if s == 0 {
+			t.Fatal("empty cluster left")
+		}
+		total += s
+	}
+	if total != n {
+		t.Fatalf("sizes sum to %d", total)
+	}
+}
+
+func TestTrain_IsReproducibleFromTheSeed(t *testing.T) {
+	x, _ := blobs(3000, 10, 6, 5)
+	a, _ := Train(context.Background(), x, 6, Params{K: 10, Seed: 7})
+	b, _ := Train(context.Background(), x, 6, Params{K: 10, Seed: 7})
+	for i := range a.Centroids {
+		if a.Centroids[i] != b.Centroids[i] {
+			t.Fatal("same seed, different centroids")
+		}
+	}
+}
+
+func TestTrain_RepairsEmptyClustersAndRejectsTooFewPoints(t *testing.T) {
+	// 64 points on only 4 distinct positions, 8 clusters: seeding must pick
+	// duplicates, whose clusters empty and get split back in
+	x := make([]float32, 64*2)
+	for i := range 64 {
+		x[2*i], x[2*i+1] = float32(i%4), float32(i%4*3)
+	}
+	res, err := Train(context.Background(), x, 2, Params{K: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Centroids) != 16 {
+		t.Fatal("wrong centroid count")
+	}
+	for _, v := range res.Centroids {
+		if math.IsNaN(float64(v)) {
+			t.Fatal("NaN centroid")
+		}
+	}
+	if _, err := Train(context.Background(), x[:10], 2, Params{K: 8}); err == nil {
+		t.Fatal("5 points for 8 clusters accepted")
+	}
+}
+
+func TestTrain_SamplesLargeInputs(t *testing.T) {
+	x, _ := blobs(20000, 4, 4, 9)
+	res, err := Train(context.Background(), x, 4, Params{K: 4, MaxPerCentroid: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, s := range res.Sizes {
+		total += s
+	}
+	if total != 400 {
+		t.Fatalf("trained on %d points, want the 400 sampled", total)
+	}
+}

@@ -1,0 +1,70 @@
+"""IVFFlat: training, nprobe, exactness at nprobe = nlist, errors, persistence."""
+
+import numpy as np
+import pytest
+
+import oxvec
+from conftest import brute_force
+
+
+@pytest.fixture
+def data(rng):
+    centres = rng.standard_normal((30, 24)).astype(np.float32)
+    x = centres[rng.integers(0, 30, 4000)] + 0.3 * rng.standard_normal((4000, 24)).astype(np.float32)
+    q = centres[rng.integers(0, 30, 50)] + 0.3 * rng.standard_normal((50, 24)).astype(np.float32)
+    return x, q
+
+
+def recall(found, truth):
+    return np.mean([len(set(f) & set(t)) / len(t) for f, t in zip(found, truth)])
+
+
+@pytest.mark.parametrize("metric", ["l2", "cosine", "ip"])
+def test_all_cells_is_exact_and_recall_grows_with_nprobe(data, metric):
+    x, q = data
+    ix = oxvec.IVFFlat(24, metric, nlist=40)
+    assert not ix.is_trained
+    ix.train(x)
+    assert ix.is_trained
+    ix.add(x)
+    want, want_d = brute_force(x, q, 10, metric)
+    got, got_d = ix.search(q, k=10, nprobe=40)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_allclose(got_d, want_d, rtol=1e-4, atol=1e-4)
+    r = [recall(ix.search(q, k=10, nprobe=p)[0], want) for p in (1, 4, 16)]
+    assert r == sorted(r) and r[-1] >= 0.95
+
+
+def test_untrained_and_too_few_training_vectors_are_clear_errors(data):
+    x, q = data
+    ix = oxvec.IVFFlat(24, nlist=100)
+    with pytest.raises(oxvec.StateError, match="train"):
+        ix.add(x)
+    with pytest.raises(oxvec.StateError, match="train"):
+        ix.search(q)
+    with pytest.raises(oxvec.InvalidArgumentError, match="at least 100"):
+        ix.train(x[:50])
+    with pytest.raises(oxvec.InvalidArgumentError, match="nprobe"):
+        ix.search(q, nprobe=0)
+    with pytest.raises(oxvec.UnsupportedError):
+        oxvec.IVFFlat(24, "manhattan")
+    flat = oxvec.Flat(24)
+    flat.train(x)  # nothing to learn: a no-op, as in faiss
+    assert flat.is_trained
+
+
+def test_save_load_remove_and_filter(tmp_path, data):
+    x, q = data
+    ix = oxvec.IVFFlat(24, nlist=20, nprobe=20)
+    ix.train(x)
+    ids = ix.add(x)
+    assert ix.remove(ids[:100]) == 100 and len(ix) == 3900
+    ix.save(tmp_path / "i.oxv")
+    again = oxvec.load(tmp_path / "i.oxv")
+    assert isinstance(again, oxvec.IVFFlat) and len(again) == 3900
+    a, b = ix.search(q, k=5), again.search(q, k=5)
+    np.testing.assert_array_equal(a[0], b[0])
+    assert not set(a[0].ravel()) & set(ids[:100])
+    allowed = ids[1000:1100]
+    found, _ = ix.search(q, k=5, filter=allowed)
+    assert set(found.ravel()) <= set(allowed)
