@@ -1,0 +1,163 @@
+"""Inverted-file search: oxvec.IVFFlat against faiss IndexIVFFlat with the
+same nlist, the same k-means iterations (20) and training sample (at most
+256 vectors per list), the same nprobe sweep, same run, same threads.
+
+    python benchmarks/bench_ivf.py [--reps 3] [--datasets bigann,wordnet]
+
+Per dataset: train and add time (all threads), recall@10 and batch QPS over
+nprobe at 1 thread and all threads, QPS at recall 0.90 / 0.95 / 0.99
+interpolated on each curve, and bytes per vector. Cosine data is given to
+faiss L2-normalised with an inner-product quantizer, its usual recipe.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+
+import harness as H
+import oxvec
+from bench_hnsw import qps_at, wordnet
+
+K, ITERS = 10, 20
+NPROBES = [1, 2, 4, 8, 16, 32, 64, 128]
+TARGETS = [0.90, 0.95, 0.99]
+
+
+class System:
+    def __init__(self, name: str, dim: int, metric: str, nlist: int):
+        self.name, self.dim, self.metric, self.nlist = name, dim, metric, nlist
+
+    def prep(self, x):
+        if self.name == "faiss" and self.metric == "cosine":
+            return x / np.linalg.norm(x, axis=1, keepdims=True)
+        return x
+
+    def threads(self, n: int) -> None:
+        if self.name == "oxvec":
+            oxvec.set_num_threads(n)
+        else:
+            import faiss
+
+            faiss.omp_set_num_threads(n)
+
+    def train(self, x) -> None:
+        if self.name == "oxvec":
+            self.index = oxvec.IVFFlat(self.dim, self.metric, nlist=self.nlist)
+            self.index.train(x)
+        else:
+            import faiss
+
+            if self.metric == "l2":
+                self.quant = faiss.IndexFlatL2(self.dim)
+                self.index = faiss.IndexIVFFlat(self.quant, self.dim, self.nlist)
+            else:
+                self.quant = faiss.IndexFlatIP(self.dim)
+                self.index = faiss.IndexIVFFlat(self.quant, self.dim, self.nlist, faiss.METRIC_INNER_PRODUCT)
+            self.index.cp.niter = ITERS
+            self.index.train(self.prep(x))
+
+    def add(self, x) -> None:
+        self.index.add(self.prep(x))
+
+    def search(self, q, nprobe: int):
+        if self.name == "oxvec":
+            return self.index.search(q, K, nprobe=nprobe)[0]
+        self.index.nprobe = nprobe
+        return self.index.search(self.prep(q), K)[1]
+
+    def bytes_per_vector(self, n: int) -> float:
+        if self.name == "oxvec":
+            return (self.index.memory_bytes - self.nlist * self.dim * 4) / n
+        import faiss
+
+        inv = self.index.invlists
+        return sum(inv.list_size(i) * (inv.code_size + 8) for i in range(self.nlist)) / n
+
+
+def run(data: dict, reps: int, nlist: int) -> dict:
+    base, queries, gt = data["base"].astype(np.float32), data["queries"].astype(np.float32), data["gt_ids"]
+    n, dim = base.shape
+    allthreads = os.cpu_count()
+    systems = [System(nm, dim, data["metric"], nlist) for nm in ("oxvec", "faiss")]
+    out = {"dataset": data["name"], "n": n, "dim": dim, "metric": data["metric"], "nlist": nlist, "systems": {}}
+    for s in systems:
+        s.threads(allthreads)
+        t = time.perf_counter()
+        s.train(base)
+        train = time.perf_counter() - t
+        t = time.perf_counter()
+        s.add(base)
+        add = time.perf_counter() - t
+        print(f"  {s.name}: trained in {train:.2f} s, added in {add:.2f} s", flush=True)
+        out["systems"][s.name] = {"train_s": train, "add_s": add, "bytes_per_vector": s.bytes_per_vector(n), "curves": {}}
+    for threads in (1, allthreads):
+        for s in systems:
+            s.threads(threads)
+        curves = {s.name: [] for s in systems}
+        for p in NPROBES:
+            if p > nlist:
+                continue
+            rec = {s.name: H.recall_at(s.search(queries, p), gt, K) for s in systems}
+            t = H.interleaved({s.name: (lambda s=s: s.search(queries, p)) for s in systems}, reps=reps)
+            for s in systems:
+                curves[s.name].append({"nprobe": p, "recall": rec[s.name], "qps": len(queries) / t[s.name]["median_s"]})
+        for s in systems:
+            out["systems"][s.name]["curves"][threads] = curves[s.name]
+    return out
+
+
+def tables(results: list[dict], m: dict) -> str:
+    parts = ["## Inverted file (IVF-Flat) - `benchmarks/bench_ivf.py`",
+             f"oxvec.IVFFlat against faiss IndexIVFFlat: same nlist, k-means {ITERS} iterations on at most 256 vectors per list, "
+             f"k = {K}, nprobe swept over {NPROBES}; batch of all queries; QPS at a recall interpolated on each curve; "
+             "ratio = oxvec / faiss in the same run. Bytes per vector: list storage (vector + id), centroids excluded."]
+    for r in results:
+        sysd = r["systems"]
+        parts.append(f"### {r['dataset']} ({r['n']:,} x {r['dim']}, {r['metric']}, nlist {r['nlist']})")
+        rows = [[nm, f"{v['train_s']:.2f}", f"{v['add_s']:.2f}", f"{v['bytes_per_vector']:.0f}"] for nm, v in sysd.items()]
+        parts.append(H.markdown_table(["system", "train s", "add s", "bytes/vector"], rows))
+        for threads in sysd["oxvec"]["curves"]:
+            head = ["nprobe"] + [f"{nm} recall / QPS" for nm in sysd]
+            rows = []
+            for i, pt in enumerate(sysd["oxvec"]["curves"][threads]):
+                rows.append([pt["nprobe"]] + [f"{sysd[nm]['curves'][threads][i]['recall']:.3f} / {H.fmt_rate(sysd[nm]['curves'][threads][i]['qps'])}" for nm in sysd])
+            parts.append(f"{threads} thread(s):\n\n" + H.markdown_table(head, rows))
+            rows = []
+            for tgt in TARGETS:
+                q = {nm: qps_at([(p["recall"], p["qps"]) for p in sysd[nm]["curves"][threads]], tgt) for nm in sysd}
+                ratio = f"{q['oxvec'] / q['faiss']:.2f}x" if q["oxvec"] and q["faiss"] else "-"
+                rows.append([f"{tgt:.2f}"] + [H.fmt_rate(q[nm]) if q[nm] else "-" for nm in sysd] + [ratio])
+            parts.append(H.markdown_table(["recall@10", "oxvec QPS", "faiss QPS", "oxvec / faiss"], rows))
+    parts.append(H.machine_line(m))
+    return "\n\n".join(parts)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--datasets", default="bigann,wordnet")
+    args = ap.parse_args()
+    import faiss
+
+    results = []
+    for name in args.datasets.split(","):
+        data = H.bigann_10k() if name == "bigann" else wordnet()
+        if data is None:
+            print(f"skipping {name}: run make bench-data")
+            continue
+        nlist = 100 if name == "bigann" else 1024
+        print(f"{data['name']}: nlist {nlist}", flush=True)
+        results.append(run(data, args.reps, nlist))
+    m = H.machine({"faiss": faiss.__version__})
+    H.save_json("ivf", {"machine": m, "results": results})
+    body = tables(results, m)
+    H.update_results_md("ivf", body)
+    print(body)
+
+
+if __name__ == "__main__":
+    main()
