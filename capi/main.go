@@ -15,6 +15,7 @@ import "C"
 
 // Every index type the library offers; each registers itself in init.
 import (
+	_ "github.com/oxvec/oxvec/core/binary"
 	_ "github.com/oxvec/oxvec/core/flat"
 	_ "github.com/oxvec/oxvec/core/hnsw"
 	_ "github.com/oxvec/oxvec/core/ivf"

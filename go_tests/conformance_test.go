@@ -13,6 +13,7 @@ import (
 	"github.com/oxvec/oxvec/core/index"
 
 	// every index type under test registers itself
+	_ "github.com/oxvec/oxvec/core/binary"
 	_ "github.com/oxvec/oxvec/core/flat"
 	_ "github.com/oxvec/oxvec/core/hnsw"
 	_ "github.com/oxvec/oxvec/core/ivf"
@@ -29,6 +30,9 @@ var cases = map[string]typeCase{
 	"hnsw": {spec: func(d int, m string) string {
 		return fmt.Sprintf(`{"type":"hnsw","dim":%d,"metric":%q,"m":16,"ef_construction":100,"ef_search":64}`, d, m)
 	}, minRecall: 0.95},
+	"binary": {spec: func(d int, m string) string {
+		return fmt.Sprintf(`{"type":"binary","dim":%d,"metric":%q,"rerank":100}`, d, m)
+	}, minRecall: 0.9},
 	"ivf_flat": {spec: func(d int, m string) string {
 		return fmt.Sprintf(`{"type":"ivf_flat","dim":%d,"metric":%q,"nlist":16,"nprobe":8}`, d, m)
 	}, minRecall: 0.9},

@@ -68,3 +68,22 @@ def test_save_load_remove_and_filter(tmp_path, data):
     allowed = ids[1000:1100]
     found, _ = ix.search(q, k=5, filter=allowed)
     assert set(found.ravel()) <= set(allowed)
+
+
+def test_binary_reranks_exactly_and_rerank_zero_gives_hamming(data):
+    x, q = data
+    bq = oxvec.Binary(24, "cosine", rerank=len(x) // 10)  # everything re-ranked: exact
+    with pytest.raises(oxvec.StateError, match="train"):
+        bq.add(x)
+    bq.train(x)
+    bq.add(x)
+    want, want_d = brute_force(x, q, 10, "cosine")
+    got, got_d = bq.search(q, k=10)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_allclose(got_d, want_d, rtol=1e-4, atol=1e-4)
+    h = oxvec.Binary(24, rerank=0)
+    h.train(x)
+    h.add(x)
+    _, d = h.search(q, k=5)
+    assert np.all(d == np.round(d)) and np.all((d >= 0) & (d <= 24))  # bit counts
+    assert h.memory_bytes < bq.memory_bytes / 2  # no float vectors kept

@@ -26,3 +26,19 @@ func (f *Filter) Allows(id int64) bool {
 	}
 	return false
 }
+
+// Test returns a membership test for f, built once per search: nil for a
+// nil filter (everything allowed), a set lookup for an id list.
+func (f *Filter) Test() func(int64) bool {
+	if f == nil {
+		return nil
+	}
+	if f.Mask != nil {
+		return f.Allows
+	}
+	set := make(map[int64]struct{}, len(f.IDs))
+	for _, id := range f.IDs {
+		set[id] = struct{}{}
+	}
+	return func(id int64) bool { _, ok := set[id]; return ok }
+}

@@ -39,7 +39,7 @@ func (x *IVF) Search(ctx context.Context, queries []float32, k int, p *index.Sea
 		if p.NProbe > 0 {
 			nprobe = p.NProbe
 		}
-		allow = allowOf(p.Filter)
+		allow = p.Filter.Test()
 	}
 	x.mu.RLock()
 	defer x.mu.RUnlock()
@@ -112,19 +112,4 @@ func (x *IVF) Search(ctx context.Context, queries []float32, k int, p *index.Sea
 		}
 		return nil
 	})
-}
-
-// allowOf turns a filter into a membership test (nil: everything).
-func allowOf(f *index.Filter) func(int64) bool {
-	if f == nil {
-		return nil
-	}
-	if f.Mask != nil {
-		return f.Allows
-	}
-	set := make(map[int64]struct{}, len(f.IDs))
-	for _, id := range f.IDs {
-		set[id] = struct{}{}
-	}
-	return func(id int64) bool { _, ok := set[id]; return ok }
 }

@@ -26,7 +26,7 @@ from ._errors import (
     StorageError,
     UnsupportedError,
 )
-from ._index import HNSW, Flat, Index, IVFFlat, load
+from ._index import HNSW, Binary, Flat, Index, IVFFlat, load
 from ._store import VectorStore, restore
 from ._text import analyze
 from ._metrics import distance, fit_mahalanobis, knn, metrics, pairwise, set_simd_level, simd_level, simd_levels
@@ -41,6 +41,7 @@ from ._runtime import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "Binary",
     "CanceledError",
     "ClosedError",
     "CorruptFileError",

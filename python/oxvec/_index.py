@@ -420,6 +420,37 @@ class IVFFlat(Index):
         return max(1, len(self)) * self._dim // 10
 
 
+class Binary(Index):
+    """Binary quantization: one bit per dimension (above or below the
+    training mean of that dimension), searched by hamming distance with
+    popcount; the ``rerank * k`` best candidates are then ranked exactly on
+    the stored float32 vectors.
+
+    Train first (the per-dimension means; any representative sample).
+    Memory per vector: dim/8 bytes of code (in 8-byte words) + 8 for the id,
+    plus 4*dim when rerank > 0. With ``rerank=0`` no vectors are kept and
+    distances are hamming counts. Works best on high-dimensional embeddings
+    (hundreds of dimensions); recall against exact search is in
+    benchmarks/RESULTS.md.
+
+    Parameters
+    ----------
+    dim : int
+    metric : str
+        For re-ranking: the l2 family or the dot family (cosine, ip, ...).
+    rerank : int
+        Candidates re-ranked per result (default 10).
+    """
+
+    type_name = "binary"
+
+    def __init__(self, dim: int, metric: str = "l2", rerank: int = 10, **metric_params) -> None:
+        spec = {"type": "binary", "dim": int(dim), "metric": metric, "rerank": int(rerank)}
+        if metric_params:
+            spec["metric_params"] = json.loads(metric_spec(metric, metric_params))["metric_params"]
+        super().__init__(spec)
+
+
 def load(path, mmap: bool = False, verify: bool | None = None) -> Index:
     """Load an index saved with :meth:`Index.save`; returns the right class.
 

@@ -1,0 +1,358 @@
+// Package binary is binary quantization: one bit per dimension (the sign
+// of the vector minus a trained per-dimension threshold, the training
+// mean), searched by hamming distance with popcount, the best rerank*k
+// candidates then ranked exactly on the stored float32 vectors.
+//
+// Memory per vector: dim/8 bytes of code (rounded up to 8-byte words) and
+// an 8-byte id; plus 4*dim bytes of vector when rerank > 0. With rerank =
+// 0 no vectors are kept and distances are the hamming counts.
+package binary
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/bits"
+	"sync"
+
+	"github.com/oxvec/oxvec/core/errs"
+	"github.com/oxvec/oxvec/core/index"
+	"github.com/oxvec/oxvec/core/metric"
+	"github.com/oxvec/oxvec/core/parallel"
+	"github.com/oxvec/oxvec/kernels"
+)
+
+// TypeName is the name of this index type in specs and files.
+const TypeName = "binary"
+
+// Spec is {"type":"binary","dim":D,"metric":M,"rerank":10}.
+type Spec struct {
+	index.Common
+	Rerank *int `json:"rerank"`
+}
+
+// Binary is safe for concurrent use (searches share a read lock).
+type Binary struct {
+	mu        sync.RWMutex
+	dim       int
+	words     int // uint64 words per code
+	metric    *metric.Metric
+	rerank    int
+	threshold []float32 // per dimension; nil until trained
+	codes     []uint64  // n*words
+	vecs      []float32 // n*dim, prepared; only when rerank > 0
+	ids       []int64
+	rows      map[int64]int32
+	nextID    int64
+	closed    bool
+}
+
+// New returns an untrained binary index.
+func New(dim int, m *metric.Metric, rerank int) (*Binary, error) {
+	if m.Class() != metric.ClassL2 && m.Class() != metric.ClassDot {
+		return nil, fmt.Errorf("%w: binary re-ranks by euclidean or inner-product-based metrics (l2, cosine, ip, ...), not %s", errs.Unsupported, m.Kind)
+	}
+	if rerank < 0 || rerank > 1000 {
+		return nil, fmt.Errorf("%w: rerank must be between 0 and 1000, got %d", errs.InvalidArgument, rerank)
+	}
+	return &Binary{dim: dim, words: (dim + 63) / 64, metric: m, rerank: rerank, rows: map[int64]int32{}}, nil
+}
+
+func init() {
+	index.Register(TypeName, index.Factory{
+		New: func(spec []byte) (index.Index, error) {
+			var s Spec
+			if err := index.DecodeSpec(spec, &s); err != nil {
+				return nil, err
+			}
+			m, err := s.Check()
+			if err != nil {
+				return nil, err
+			}
+			r := 10
+			if s.Rerank != nil {
+				r = *s.Rerank
+			}
+			return New(s.Dim, m, r)
+		},
+		Load: load,
+	})
+}
+
+// Dim implements index.Index.
+func (b *Binary) Dim() int { return b.dim }
+
+// Metric implements index.Index.
+func (b *Binary) Metric() metric.Kind { return b.metric.Kind }
+
+// Len implements index.Index.
+func (b *Binary) Len() int {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return len(b.ids)
+}
+
+// Trained implements index.Trainer.
+func (b *Binary) Trained() bool {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.threshold != nil
+}
+
+// Train implements index.Trainer: the thresholds are the per-dimension
+// means of the prepared training vectors, so each bit splits the data.
+func (b *Binary) Train(ctx context.Context, vectors []float32) error {
+	n, err := index.Rows(vectors, b.dim, "training vectors")
+	if err != nil {
+		return err
+	}
+	if n < 1 {
+		return fmt.Errorf("%w: training needs at least 1 vector", errs.InvalidArgument)
+	}
+	if err := index.CheckFinite(vectors, b.dim, "training vectors"); err != nil {
+		return err
+	}
+	p, err := b.metric.PrepareCopy(vectors, "training vectors")
+	if err != nil {
+		return err
+	}
+	sum := make([]float64, b.dim)
+	for i := range n {
+		for j, v := range p[i*b.dim : (i+1)*b.dim] {
+			sum[j] += float64(v)
+		}
+	}
+	t := make([]float32, b.dim)
+	for j := range t {
+		t[j] = float32(sum[j] / float64(n))
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.ids) > 0 {
+		return fmt.Errorf("%w: the index holds vectors; train a new index instead", errs.State)
+	}
+	b.threshold = t
+	return nil
+}
+
+// encode writes the code of prepared vector v into dst (words long).
+func (b *Binary) encode(v []float32, dst []uint64) {
+	clear(dst)
+	for j, x := range v {
+		if x > b.threshold[j] {
+			dst[j>>6] |= 1 << (j & 63)
+		}
+	}
+}
+
+func (b *Binary) notTrained(what string) error {
+	return fmt.Errorf("%w: %s an untrained binary index: call train first (the thresholds are the training vectors' means)", errs.State, what)
+}
+
+// Add implements index.Index.
+func (b *Binary) Add(ctx context.Context, vectors []float32, ids []int64, assigned []int64) error {
+	n, err := index.Rows(vectors, b.dim, "vectors")
+	if err != nil {
+		return err
+	}
+	if err := index.CheckFinite(vectors, b.dim, "vectors"); err != nil {
+		return err
+	}
+	if ids != nil {
+		if err := index.CheckIDs(ids, n); err != nil {
+			return err
+		}
+	} else if assigned != nil && len(assigned) < n {
+		return fmt.Errorf("%w: room for %d assigned ids, need %d", errs.InvalidArgument, len(assigned), n)
+	}
+	p, err := b.metric.PrepareCopy(vectors, "vectors")
+	if err != nil {
+		return err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return errs.Closed
+	}
+	if b.threshold == nil {
+		return b.notTrained("adding to")
+	}
+	if len(b.ids)+n > math.MaxInt32 {
+		return fmt.Errorf("%w: a binary index holds at most %d vectors", errs.InvalidArgument, math.MaxInt32)
+	}
+	if ids == nil {
+		ids = make([]int64, n)
+		for i := range ids {
+			ids[i] = b.nextID + int64(i)
+		}
+		if assigned != nil {
+			copy(assigned, ids)
+		}
+	} else {
+		for _, id := range ids {
+			if _, dup := b.rows[id]; dup {
+				return fmt.Errorf("%w: id %d is already in the index; remove it first to replace its vector", errs.DuplicateID, id)
+			}
+		}
+	}
+	base := len(b.ids)
+	b.codes = append(b.codes, make([]uint64, n*b.words)...)
+	for i := range n {
+		b.encode(p[i*b.dim:(i+1)*b.dim], b.codes[(base+i)*b.words:(base+i+1)*b.words])
+	}
+	if b.rerank > 0 {
+		b.vecs = append(b.vecs, p...)
+	}
+	b.ids = append(b.ids, ids...)
+	for i, id := range ids {
+		b.rows[id] = int32(base + i)
+		if id >= b.nextID {
+			b.nextID = id + 1
+		}
+	}
+	return nil
+}
+
+// Remove implements index.Index: the last row moves into the hole.
+func (b *Binary) Remove(ctx context.Context, ids []int64) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return 0, errs.Closed
+	}
+	removed := 0
+	for _, id := range ids {
+		r, ok := b.rows[id]
+		if !ok {
+			continue
+		}
+		last := len(b.ids) - 1
+		if int(r) != last {
+			moved := b.ids[last]
+			b.ids[r] = moved
+			copy(b.codes[int(r)*b.words:(int(r)+1)*b.words], b.codes[last*b.words:(last+1)*b.words])
+			if b.vecs != nil {
+				copy(b.vecs[int(r)*b.dim:(int(r)+1)*b.dim], b.vecs[last*b.dim:(last+1)*b.dim])
+			}
+			b.rows[moved] = r
+		}
+		b.ids, b.codes = b.ids[:last], b.codes[:last*b.words]
+		if b.vecs != nil {
+			b.vecs = b.vecs[:last*b.dim]
+		}
+		delete(b.rows, id)
+		removed++
+	}
+	return removed, nil
+}
+
+// Search implements index.Index: hamming scan for rerank*k candidates
+// (k when rerank is 0), then exact distances on the stored vectors.
+func (b *Binary) Search(ctx context.Context, queries []float32, k int, p *index.SearchParams, outIDs []int64, outDist []float32) error {
+	nq, err := index.Rows(queries, b.dim, "queries")
+	if err != nil {
+		return err
+	}
+	if err := index.CheckK(k); err != nil {
+		return err
+	}
+	if len(outIDs) < nq*k || len(outDist) < nq*k {
+		return fmt.Errorf("%w: outputs hold fewer than nq*k = %d results", errs.InvalidArgument, nq*k)
+	}
+	if err := index.CheckFinite(queries, b.dim, "queries"); err != nil {
+		return err
+	}
+	pq, err := b.metric.PrepareCopy(queries, "queries")
+	if err != nil {
+		return err
+	}
+	var allow func(int64) bool
+	if p != nil {
+		allow = p.Filter.Test()
+	}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.closed {
+		return errs.Closed
+	}
+	if b.threshold == nil {
+		return b.notTrained("searching")
+	}
+	cand := k
+	if b.rerank > 0 {
+		cand = k * b.rerank
+	}
+	w, d, n := b.words, b.dim, len(b.ids)
+	ks := kernels.Current()
+	l2 := b.metric.Class() == metric.ClassL2
+	return parallel.For(ctx, nq, 4, func(lo, hi int) error {
+		code := make([]uint64, w)
+		cd, ci := make([]float32, cand), make([]int64, cand)
+		var h index.TopK
+		for q := lo; q < hi; q++ {
+			if err := parallel.Check(ctx); err != nil {
+				return err
+			}
+			row := pq[q*d : (q+1)*d]
+			b.encode(row, code)
+			h.Reset(cd, ci)
+			bound := h.Bound()
+			for r := 0; r < n; r++ {
+				c := b.codes[r*w : (r+1)*w]
+				dist := 0
+				for j, x := range c {
+					dist += bits.OnesCount64(x ^ code[j])
+				}
+				if v := float32(dist); v <= bound && (allow == nil || allow(b.ids[r])) {
+					h.Push(v, int64(r)) // rows, not ids: the vectors are found by row
+					bound = h.Bound()
+				}
+			}
+			h.Finish()
+			dist, ids := outDist[q*k:(q+1)*k], outIDs[q*k:(q+1)*k]
+			if b.rerank == 0 {
+				for i := range k {
+					ids[i], dist[i] = -1, float32(math.Inf(1))
+					if ci[i] >= 0 {
+						ids[i], dist[i] = b.ids[ci[i]], cd[i]
+					}
+				}
+				continue
+			}
+			var top index.TopK
+			top.Reset(dist, ids)
+			for _, r := range ci {
+				if r < 0 {
+					break
+				}
+				v := b.vecs[r*int64(d) : (r+1)*int64(d)]
+				var x float64
+				if l2 {
+					x = b.metric.FromL2(float64(ks.L2Sq(row, v)))
+				} else {
+					x = b.metric.FromDot(float64(ks.Dot(row, v)))
+				}
+				top.Push(float32(x), b.ids[r])
+			}
+			top.Finish()
+		}
+		return nil
+	})
+}
+
+// Info implements index.Index.
+func (b *Binary) Info() index.Info {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	mem := int64(cap(b.codes))*8 + int64(cap(b.vecs))*4 + int64(cap(b.ids))*8 + int64(len(b.rows))*24 + int64(len(b.threshold))*4
+	return index.Info{Type: TypeName, Dim: b.dim, Metric: b.metric.Kind.String(), Len: len(b.ids), MemoryBytes: mem}
+}
+
+// Close implements index.Index.
+func (b *Binary) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.closed = true
+	b.codes, b.vecs, b.ids, b.rows = nil, nil, nil, nil
+	return nil
+}

@@ -1,0 +1,123 @@
+package binary
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/oxvec/oxvec/core/errs"
+	"github.com/oxvec/oxvec/core/format"
+	"github.com/oxvec/oxvec/core/index"
+	"github.com/oxvec/oxvec/core/metric"
+)
+
+const layoutVersion = 1
+
+type meta struct {
+	Layout int `json:"layout"`
+	Dim    int `json:"dim"`
+	metric.Stored
+	Rerank  int   `json:"rerank"`
+	Count   int   `json:"count"`
+	NextID  int64 `json:"next_id"`
+	Trained bool  `json:"trained"`
+}
+
+// Save implements index.Index. Sections: "meta", "threshold" (dim
+// float32), "codes" (count*words uint64), "ids", and "vectors" (count*dim
+// float32, empty when rerank is 0).
+func (b *Binary) Save(w io.Writer) error {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.closed {
+		return errs.Closed
+	}
+	fw, err := format.NewWriter(w, TypeName)
+	if err != nil {
+		return err
+	}
+	stored := b.metric.Store(fw)
+	m, _ := json.Marshal(meta{Layout: layoutVersion, Dim: b.dim, Stored: stored, Rerank: b.rerank, Count: len(b.ids),
+		NextID: b.nextID, Trained: b.threshold != nil})
+	fw.Bytes("meta", m)
+	fw.Bytes("threshold", format.AsBytes(b.threshold))
+	fw.Bytes("codes", format.AsBytes(b.codes))
+	fw.Bytes("ids", format.AsBytes(b.ids))
+	fw.Bytes("vectors", format.AsBytes(b.vecs))
+	return fw.Close()
+}
+
+func load(file *format.File) (index.Index, error) {
+	bad := func(f string, a ...any) (index.Index, error) {
+		return nil, fmt.Errorf("%w: binary: "+f, append([]any{errs.Corrupt}, a...)...)
+	}
+	raw, err := file.Section("meta", true)
+	if err != nil {
+		return nil, err
+	}
+	var m meta
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return bad("meta section: %v", err)
+	}
+	if m.Layout != layoutVersion {
+		return nil, fmt.Errorf("%w: binary layout version %d, this build reads %d", errs.Unsupported, m.Layout, layoutVersion)
+	}
+	if m.Dim < 1 || m.Dim > index.MaxDim || m.Count < 0 {
+		return bad("dim %d, count %d", m.Dim, m.Count)
+	}
+	bound, err := metric.Restore(file, m.Stored, m.Dim)
+	if err != nil {
+		return nil, err
+	}
+	b, err := New(m.Dim, bound, m.Rerank)
+	if err != nil {
+		return bad("%v", err)
+	}
+	var secs [4][]byte
+	for i, name := range []string{"threshold", "codes", "ids", "vectors"} {
+		if secs[i], err = file.Section(name, true); err != nil {
+			return nil, err
+		}
+	}
+	th, e1 := format.View[float32](secs[0])
+	codes, e2 := format.View[uint64](secs[1])
+	ids, e3 := format.View[int64](secs[2])
+	vecs, e4 := format.View[float32](secs[3])
+	for _, e := range []error{e1, e2, e3, e4} {
+		if e != nil {
+			return nil, e
+		}
+	}
+	wantVecs := 0
+	if m.Rerank > 0 {
+		wantVecs = m.Count * m.Dim
+	}
+	if m.Trained != (len(th) == m.Dim) || (!m.Trained && len(th) != 0) || len(codes) != m.Count*b.words || len(ids) != m.Count || len(vecs) != wantVecs {
+		return bad("sections do not match %d vectors of dim %d", m.Count, m.Dim)
+	}
+	if err := index.CheckFinite(vecs, m.Dim, "stored vectors"); err != nil {
+		return bad("%v", err)
+	}
+	if err := index.CheckFinite(th, m.Dim, "thresholds"); err != nil {
+		return bad("%v", err)
+	}
+	if m.Trained {
+		b.threshold = append([]float32(nil), th...)
+	}
+	b.codes = append([]uint64(nil), codes...)
+	b.ids = append([]int64(nil), ids...)
+	if wantVecs > 0 {
+		b.vecs = append([]float32(nil), vecs...)
+	}
+	b.nextID = m.NextID
+	for r, id := range b.ids {
+		if id < 0 || id >= m.NextID {
+			return bad("id %d outside [0, next_id=%d)", id, m.NextID)
+		}
+		if _, dup := b.rows[id]; dup {
+			return bad("id %d stored twice", id)
+		}
+		b.rows[id] = int32(r)
+	}
+	return b, nil
+}
