@@ -12,7 +12,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"math/bits"
 	"sync"
 
 	"github.com/oxvec/oxvec/core/errs"
@@ -288,6 +287,7 @@ func (b *Binary) Search(ctx context.Context, queries []float32, k int, p *index.
 	return parallel.For(ctx, nq, 4, func(lo, hi int) error {
 		code := make([]uint64, w)
 		cd, ci := make([]float32, cand), make([]int64, cand)
+		ham := make([]uint16, n)
 		var h index.TopK
 		for q := lo; q < hi; q++ {
 			if err := parallel.Check(ctx); err != nil {
@@ -295,15 +295,13 @@ func (b *Binary) Search(ctx context.Context, queries []float32, k int, p *index.
 			}
 			row := pq[q*d : (q+1)*d]
 			b.encode(row, code)
+			hamming(code, b.codes, w, ham)
+			// one pass, pushing only what beats the current bound: after the
+			// first rows almost nothing does, so the loop is a compare per row
 			h.Reset(cd, ci)
 			bound := h.Bound()
-			for r := 0; r < n; r++ {
-				c := b.codes[r*w : (r+1)*w]
-				dist := 0
-				for j, x := range c {
-					dist += bits.OnesCount64(x ^ code[j])
-				}
-				if v := float32(dist); v <= bound && (allow == nil || allow(b.ids[r])) {
+			for r, hd := range ham {
+				if v := float32(hd); v <= bound && (allow == nil || allow(b.ids[r])) {
 					h.Push(v, int64(r)) // rows, not ids: the vectors are found by row
 					bound = h.Bound()
 				}
