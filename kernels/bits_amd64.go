@@ -13,3 +13,28 @@ func hammingAVX512(a []uint64, b []uint64) int
 //
 //go:noescape
 func hammingAVX2(a []uint64, b []uint64) int
+
+// hammingRowsPOPCNT sets out[r] = sum(popcount(q[i]^codes[r*w+i])) over i < w, for r < len(out). Requires w >= 1, len(q) >= w and len(codes) >= w*len(out).
+//
+//go:noescape
+func hammingRowsPOPCNT(q []uint64, codes []uint64, w int, out []uint16)
+
+// hammingRows2POPCNT sets out[r] = sum(popcount(q[i]^codes[r*2+i])) over i < 2, for r < len(out). Requires len(q) >= 2 and len(codes) >= 2*len(out).
+//
+//go:noescape
+func hammingRows2POPCNT(q []uint64, codes []uint64, out []uint16)
+
+// hammingRows4POPCNT sets out[r] = sum(popcount(q[i]^codes[r*4+i])) over i < 4, for r < len(out). Requires len(q) >= 4 and len(codes) >= 4*len(out).
+//
+//go:noescape
+func hammingRows4POPCNT(q []uint64, codes []uint64, out []uint16)
+
+// hammingRows6POPCNT sets out[r] = sum(popcount(q[i]^codes[r*6+i])) over i < 6, for r < len(out). Requires len(q) >= 6 and len(codes) >= 6*len(out).
+//
+//go:noescape
+func hammingRows6POPCNT(q []uint64, codes []uint64, out []uint16)
+
+// hammingRows8POPCNT sets out[r] = sum(popcount(q[i]^codes[r*8+i])) over i < 8, for r < len(out). Requires len(q) >= 8 and len(codes) >= 8*len(out).
+//
+//go:noescape
+func hammingRows8POPCNT(q []uint64, codes []uint64, out []uint16)

@@ -138,3 +138,211 @@ GLOBL popcountlut<>(SB), RODATA|NOPTR, $16
 
 DATA lownibble<>+0(SB)/1, $0x0f
 GLOBL lownibble<>(SB), RODATA|NOPTR, $1
+
+// func hammingRowsPOPCNT(q []uint64, codes []uint64, w int, out []uint16)
+// Requires: POPCNT
+TEXT ·hammingRowsPOPCNT(SB), NOSPLIT, $0-80
+	MOVQ q_base+0(FP), AX
+	MOVQ codes_base+24(FP), CX
+	MOVQ w+48(FP), DX
+	MOVQ out_base+56(FP), BX
+	MOVQ out_len+64(FP), SI
+
+hammingRowsPOPCNT_row:
+	TESTQ SI, SI
+	JZ    hammingRowsPOPCNT_done
+	XORQ  DI, DI
+	XORQ  R8, R8
+
+hammingRowsPOPCNT_word:
+	MOVQ    (CX)(R8*8), R9
+	XORQ    (AX)(R8*8), R9
+	POPCNTQ R9, R9
+	ADDQ    R9, DI
+	INCQ    R8
+	CMPQ    R8, DX
+	JL      hammingRowsPOPCNT_word
+	MOVW    DI, (BX)
+	LEAQ    (CX)(DX*8), CX
+	ADDQ    $0x02, BX
+	DECQ    SI
+	JMP     hammingRowsPOPCNT_row
+
+hammingRowsPOPCNT_done:
+	RET
+
+// func hammingRows2POPCNT(q []uint64, codes []uint64, out []uint16)
+// Requires: POPCNT
+TEXT ·hammingRows2POPCNT(SB), NOSPLIT, $0-72
+	MOVQ q_base+0(FP), AX
+	MOVQ codes_base+24(FP), CX
+	MOVQ out_base+48(FP), DX
+	MOVQ out_len+56(FP), BX
+	MOVQ (AX), SI
+	MOVQ 8(AX), AX
+
+hammingRows2POPCNT_row:
+	TESTQ   BX, BX
+	JZ      hammingRows2POPCNT_done
+	MOVQ    (CX), DI
+	XORQ    SI, DI
+	MOVQ    8(CX), R8
+	XORQ    AX, R8
+	POPCNTQ DI, DI
+	POPCNTQ R8, R8
+	ADDQ    R8, DI
+	MOVW    DI, (DX)
+	ADDQ    $0x00000010, CX
+	ADDQ    $0x02, DX
+	DECQ    BX
+	JMP     hammingRows2POPCNT_row
+
+hammingRows2POPCNT_done:
+	RET
+
+// func hammingRows4POPCNT(q []uint64, codes []uint64, out []uint16)
+// Requires: POPCNT
+TEXT ·hammingRows4POPCNT(SB), NOSPLIT, $0-72
+	MOVQ q_base+0(FP), AX
+	MOVQ codes_base+24(FP), CX
+	MOVQ out_base+48(FP), DX
+	MOVQ out_len+56(FP), BX
+	MOVQ (AX), SI
+	MOVQ 8(AX), DI
+	MOVQ 16(AX), R8
+	MOVQ 24(AX), AX
+
+hammingRows4POPCNT_row:
+	TESTQ   BX, BX
+	JZ      hammingRows4POPCNT_done
+	MOVQ    (CX), R11
+	XORQ    SI, R11
+	MOVQ    8(CX), R12
+	XORQ    DI, R12
+	POPCNTQ R11, R9
+	POPCNTQ R12, R10
+	MOVQ    16(CX), R11
+	XORQ    R8, R11
+	MOVQ    24(CX), R12
+	XORQ    AX, R12
+	POPCNTQ R11, R11
+	ADDQ    R11, R9
+	POPCNTQ R12, R12
+	ADDQ    R12, R10
+	ADDQ    R10, R9
+	MOVW    R9, (DX)
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x02, DX
+	DECQ    BX
+	JMP     hammingRows4POPCNT_row
+
+hammingRows4POPCNT_done:
+	RET
+
+// func hammingRows6POPCNT(q []uint64, codes []uint64, out []uint16)
+// Requires: POPCNT
+TEXT ·hammingRows6POPCNT(SB), NOSPLIT, $0-72
+	MOVQ q_base+0(FP), AX
+	MOVQ codes_base+24(FP), CX
+	MOVQ out_base+48(FP), DX
+	MOVQ out_len+56(FP), BX
+	MOVQ (AX), SI
+	MOVQ 8(AX), DI
+	MOVQ 16(AX), R8
+	MOVQ 24(AX), R9
+	MOVQ 32(AX), R10
+	MOVQ 40(AX), AX
+
+hammingRows6POPCNT_row:
+	TESTQ   BX, BX
+	JZ      hammingRows6POPCNT_done
+	MOVQ    (CX), R13
+	XORQ    SI, R13
+	MOVQ    8(CX), R14
+	XORQ    DI, R14
+	POPCNTQ R13, R11
+	POPCNTQ R14, R12
+	MOVQ    16(CX), R13
+	XORQ    R8, R13
+	MOVQ    24(CX), R14
+	XORQ    R9, R14
+	POPCNTQ R13, R13
+	ADDQ    R13, R11
+	POPCNTQ R14, R14
+	ADDQ    R14, R12
+	MOVQ    32(CX), R13
+	XORQ    R10, R13
+	MOVQ    40(CX), R14
+	XORQ    AX, R14
+	POPCNTQ R13, R13
+	ADDQ    R13, R11
+	POPCNTQ R14, R14
+	ADDQ    R14, R12
+	ADDQ    R12, R11
+	MOVW    R11, (DX)
+	ADDQ    $0x00000030, CX
+	ADDQ    $0x02, DX
+	DECQ    BX
+	JMP     hammingRows6POPCNT_row
+
+hammingRows6POPCNT_done:
+	RET
+
+// func hammingRows8POPCNT(q []uint64, codes []uint64, out []uint16)
+// Requires: POPCNT
+TEXT ·hammingRows8POPCNT(SB), NOSPLIT, $8-72
+	MOVQ q_base+0(FP), AX
+	MOVQ codes_base+24(FP), CX
+	MOVQ out_base+48(FP), DX
+	MOVQ out_len+56(FP), BX
+	MOVQ (AX), SI
+	MOVQ 8(AX), DI
+	MOVQ 16(AX), R8
+	MOVQ 24(AX), R9
+	MOVQ 32(AX), R10
+	MOVQ 40(AX), R11
+	MOVQ 48(AX), R12
+	MOVQ 56(AX), AX
+
+hammingRows8POPCNT_row:
+	TESTQ   BX, BX
+	JZ      hammingRows8POPCNT_done
+	MOVQ    (CX), R15
+	XORQ    SI, R15
+	MOVQ    8(CX), BP
+	XORQ    DI, BP
+	POPCNTQ R15, R13
+	POPCNTQ BP, R14
+	MOVQ    16(CX), R15
+	XORQ    R8, R15
+	MOVQ    24(CX), BP
+	XORQ    R9, BP
+	POPCNTQ R15, R15
+	ADDQ    R15, R13
+	POPCNTQ BP, BP
+	ADDQ    BP, R14
+	MOVQ    32(CX), R15
+	XORQ    R10, R15
+	MOVQ    40(CX), BP
+	XORQ    R11, BP
+	POPCNTQ R15, R15
+	ADDQ    R15, R13
+	POPCNTQ BP, BP
+	ADDQ    BP, R14
+	MOVQ    48(CX), R15
+	XORQ    R12, R15
+	MOVQ    56(CX), BP
+	XORQ    AX, BP
+	POPCNTQ R15, R15
+	ADDQ    R15, R13
+	POPCNTQ BP, BP
+	ADDQ    BP, R14
+	ADDQ    R14, R13
+	MOVW    R13, (DX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x02, DX
+	DECQ    BX
+	JMP     hammingRows8POPCNT_row
+
+hammingRows8POPCNT_done:
+	RET

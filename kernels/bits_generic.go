@@ -11,3 +11,17 @@ func hammingGeneric(a, b []uint64) int {
 	}
 	return n
 }
+
+// hammingRowsGeneric sets out[r] = Hamming(q[:w], row r of codes) for
+// r < len(out), rows of w words.
+func hammingRowsGeneric(q, codes []uint64, w int, out []uint16) {
+	q = q[:w]
+	for r := range out {
+		c := codes[r*w : r*w+w]
+		n := 0
+		for i, x := range q {
+			n += bits.OnesCount64(x ^ c[i])
+		}
+		out[r] = uint16(n)
+	}
+}

@@ -10,10 +10,10 @@ func detect() (sets [AVX512 + 1]*Set) {
 	if c.Supports(cpuid.AVX2, cpuid.FMA3) {
 		s := Set{
 			Level: AVX2, Dot: dotAVX2, L2Sq: l2SqAVX2, L1: l1AVX2, RankTile: rankTileAVX2, DotRows: dotRowsAVX2, L2SqGather: l2SqGatherAVX2, DotGather: dotGatherAVX2, L2U8Gather: l2U8GatherAVX2,
-			DotI8: dotI8AVX2, L2U8: l2U8AVX2, Hamming: hammingGeneric,
+			DotI8: dotI8AVX2, L2U8: l2U8AVX2, Hamming: hammingGeneric, HammingRows: hammingRowsGeneric,
 		}
 		if c.Supports(cpuid.POPCNT) {
-			s.Hamming = hammingAVX2
+			s.Hamming, s.HammingRows = hammingAVX2, hammingRowsAsm
 		}
 		sets[AVX2] = &s
 		if c.Supports(cpuid.AVX512F, cpuid.AVX512BW, cpuid.AVX512DQ, cpuid.AVX512VL, cpuid.BMI2) {
@@ -30,4 +30,20 @@ func detect() (sets [AVX512 + 1]*Set) {
 		}
 	}
 	return sets
+}
+
+// hammingRowsAsm picks the unrolled scan for the common code sizes.
+func hammingRowsAsm(q, codes []uint64, w int, out []uint16) {
+	switch w {
+	case 2:
+		hammingRows2POPCNT(q, codes, out)
+	case 4:
+		hammingRows4POPCNT(q, codes, out)
+	case 6:
+		hammingRows6POPCNT(q, codes, out)
+	case 8:
+		hammingRows8POPCNT(q, codes, out)
+	default:
+		hammingRowsPOPCNT(q, codes, w, out)
+	}
 }

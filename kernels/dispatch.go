@@ -76,21 +76,25 @@ type Set struct {
 	L2U8 func(a, b []uint8) uint32
 	// Hamming returns the number of differing bits of a and b.
 	Hamming func(a, b []uint64) int
+	// HammingRows sets out[r] = Hamming(q[:w], codes row r) for r <
+	// len(out), rows of w >= 1 words (at most 65535 bits).
+	HammingRows func(q, codes []uint64, w int, out []uint16)
 }
 
 var generic = Set{
-	Level:      Generic,
-	Dot:        dotGeneric,
-	L2Sq:       l2SqGeneric,
-	L1:         l1Generic,
-	RankTile:   rankTileGeneric,
-	DotRows:    dotRowsGeneric,
-	L2SqGather: l2SqGatherGeneric,
-	DotGather:  dotGatherGeneric,
-	L2U8Gather: l2U8GatherGeneric,
-	DotI8:      dotI8Generic,
-	L2U8:       l2U8Generic,
-	Hamming:    hammingGeneric,
+	Level:       Generic,
+	Dot:         dotGeneric,
+	L2Sq:        l2SqGeneric,
+	L1:          l1Generic,
+	RankTile:    rankTileGeneric,
+	DotRows:     dotRowsGeneric,
+	L2SqGather:  l2SqGatherGeneric,
+	DotGather:   dotGatherGeneric,
+	L2U8Gather:  l2U8GatherGeneric,
+	DotI8:       dotI8Generic,
+	L2U8:        l2U8Generic,
+	Hamming:     hammingGeneric,
+	HammingRows: hammingRowsGeneric,
 }
 
 // sets[l] is the kernel set of level l, nil where this CPU or build lacks

@@ -263,6 +263,33 @@ func TestHamming_IsExact(t *testing.T) {
 	})
 }
 
+func TestHammingRows_IsExact(t *testing.T) {
+	forEachLevel(t, func(t *testing.T, s *Set) {
+		rng := rand.New(rand.NewSource(5))
+		for _, w := range []int{1, 2, 3, 4, 6, 8, 12, 17} {
+			const rows = 37
+			q, codes := make([]uint64, w), make([]uint64, rows*w+1)
+			for i := range q {
+				q[i] = rng.Uint64()
+			}
+			for i := range codes {
+				codes[i] = rng.Uint64()
+			}
+			out := make([]uint16, rows+1)
+			out[rows] = 7777 // guard: must stay
+			s.HammingRows(q, codes[:rows*w], w, out[:rows])
+			for r := range rows {
+				if want := hammingGeneric(q, codes[r*w:(r+1)*w]); int(out[r]) != want {
+					t.Fatalf("w=%d row %d: %d want %d", w, r, out[r], want)
+				}
+			}
+			if out[rows] != 7777 {
+				t.Fatal("wrote past out")
+			}
+		}
+	})
+}
+
 func TestSetLevel_RefusesWhatTheCPULacks(t *testing.T) {
 	if err := SetLevel(Level(7)); err == nil {
 		t.Fatal("level 7 accepted")

@@ -284,7 +284,7 @@ func (b *Binary) Search(ctx context.Context, queries []float32, k int, p *index.
 	w, d, n := b.words, b.dim, len(b.ids)
 	ks := kernels.Current()
 	l2 := b.metric.Class() == metric.ClassL2
-	return parallel.For(ctx, nq, 4, func(lo, hi int) error {
+	return parallel.For(ctx, nq, 16, func(lo, hi int) error {
 		code := make([]uint64, w)
 		cd, ci := make([]float32, cand), make([]int64, cand)
 		ham := make([]uint16, n)
@@ -295,15 +295,17 @@ func (b *Binary) Search(ctx context.Context, queries []float32, k int, p *index.
 			}
 			row := pq[q*d : (q+1)*d]
 			b.encode(row, code)
-			hamming(code, b.codes, w, ham)
+			ks.HammingRows(code, b.codes, w, ham)
 			// one pass, pushing only what beats the current bound: after the
 			// first rows almost nothing does, so the loop is a compare per row
 			h.Reset(cd, ci)
-			bound := h.Bound()
+			lim := uint16(math.MaxUint16)
 			for r, hd := range ham {
-				if v := float32(hd); v <= bound && (allow == nil || allow(b.ids[r])) {
-					h.Push(v, int64(r)) // rows, not ids: the vectors are found by row
-					bound = h.Bound()
+				if hd <= lim && (allow == nil || allow(b.ids[r])) {
+					h.Push(float32(hd), int64(r)) // rows, not ids: the vectors are found by row
+					if h.Len() == cand {
+						lim = uint16(h.Bound())
+					}
 				}
 			}
 			h.Finish()
