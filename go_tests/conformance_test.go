@@ -17,6 +17,7 @@ import (
 	_ "github.com/oxvec/oxvec/core/flat"
 	_ "github.com/oxvec/oxvec/core/hnsw"
 	_ "github.com/oxvec/oxvec/core/ivf"
+	_ "github.com/oxvec/oxvec/core/sq"
 )
 
 // typeCase is one index type as the conformance suite builds it.
@@ -32,6 +33,9 @@ var cases = map[string]typeCase{
 	}, minRecall: 0.95},
 	"binary": {spec: func(d int, m string) string {
 		return fmt.Sprintf(`{"type":"binary","dim":%d,"metric":%q,"rerank":100}`, d, m)
+	}, minRecall: 0.9},
+	"sq": {spec: func(d int, m string) string {
+		return fmt.Sprintf(`{"type":"sq","dim":%d,"metric":%q,"bits":8}`, d, m)
 	}, minRecall: 0.9},
 	"ivf_flat": {spec: func(d int, m string) string {
 		return fmt.Sprintf(`{"type":"ivf_flat","dim":%d,"metric":%q,"nlist":16,"nprobe":8}`, d, m)

@@ -74,6 +74,9 @@ type Set struct {
 	DotI8 func(a, b []int8) int32
 	// L2U8 returns sum((int(a[i])-int(b[i]))^2) over i < len(a).
 	L2U8 func(a, b []uint8) uint32
+	// DotU8F32 returns sum(w[i]*float32(c[i])) over i < len(w): the scan
+	// of scalar-quantized codes.
+	DotU8F32 func(w []float32, c []uint8) float32
 	// Hamming returns the number of differing bits of a and b.
 	Hamming func(a, b []uint64) int
 	// HammingRows sets out[r] = Hamming(q[:w], codes row r) for r <
@@ -95,6 +98,7 @@ var generic = Set{
 	L2U8:        l2U8Generic,
 	Hamming:     hammingGeneric,
 	HammingRows: hammingRowsGeneric,
+	DotU8F32:    dotU8F32Generic,
 }
 
 // sets[l] is the kernel set of level l, nil where this CPU or build lacks

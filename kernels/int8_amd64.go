@@ -23,3 +23,13 @@ func l2U8AVX512(a []uint8, b []uint8) uint32
 //
 //go:noescape
 func l2U8AVX2(a []uint8, b []uint8) uint32
+
+// dotU8F32AVX512 returns sum(w[i]*float32(c[i])) over i < len(w), using AVX-512. Requires len(c) >= len(w).
+//
+//go:noescape
+func dotU8F32AVX512(w []float32, c []uint8) float32
+
+// dotU8F32AVX2 returns sum(w[i]*float32(c[i])) over i < len(w), using AVX2 and FMA. Requires len(c) >= len(w).
+//
+//go:noescape
+func dotU8F32AVX2(w []float32, c []uint8) float32

@@ -205,3 +205,107 @@ l2U8AVX2_tailloop:
 l2U8AVX2_done:
 	MOVL BX, ret+48(FP)
 	RET
+
+// func dotU8F32AVX512(w []float32, c []uint8) float32
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2, SSE
+TEXT ·dotU8F32AVX512(SB), NOSPLIT, $0-52
+	MOVQ   w_base+0(FP), AX
+	MOVQ   c_base+24(FP), CX
+	MOVQ   w_len+8(FP), DX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+
+dotU8F32AVX512_loop:
+	CMPQ        DX, $0x00000020
+	JL          dotU8F32AVX512_single
+	VPMOVZXBD   (CX), Z2
+	VCVTDQ2PS   Z2, Z2
+	VFMADD231PS (AX), Z2, Z0
+	VPMOVZXBD   16(CX), Z3
+	VCVTDQ2PS   Z3, Z3
+	VFMADD231PS 64(AX), Z3, Z1
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000080, AX
+	SUBQ        $0x00000020, DX
+	JMP         dotU8F32AVX512_loop
+
+dotU8F32AVX512_single:
+	VADDPS      Z1, Z0, Z0
+	CMPQ        DX, $0x00000010
+	JL          dotU8F32AVX512_tail
+	VPMOVZXBD   (CX), Z2
+	VCVTDQ2PS   Z2, Z2
+	VFMADD231PS (AX), Z2, Z0
+	ADDQ        $0x00000010, CX
+	ADDQ        $0x00000040, AX
+	SUBQ        $0x00000010, DX
+
+dotU8F32AVX512_tail:
+	TESTQ       DX, DX
+	JZ          dotU8F32AVX512_reduce
+	MOVQ        $-1, BX
+	BZHIQ       DX, BX, BX
+	KMOVW       BX, K1
+	VPMOVZXBD.Z (CX), K1, Z2
+	VCVTDQ2PS   Z2, Z2
+	VMOVUPS.Z   (AX), K1, Z3
+	VFMADD231PS Z3, Z2, Z0
+
+dotU8F32AVX512_reduce:
+	VEXTRACTF32X8 $0x01, Z0, Y1
+	VADDPS        Y1, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	MOVSS         X0, ret+48(FP)
+	RET
+
+// func dotU8F32AVX2(w []float32, c []uint8) float32
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·dotU8F32AVX2(SB), NOSPLIT, $0-52
+	MOVQ   w_base+0(FP), AX
+	MOVQ   c_base+24(FP), CX
+	MOVQ   w_len+8(FP), DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+dotU8F32AVX2_loop:
+	CMPQ        DX, $0x00000010
+	JL          dotU8F32AVX2_scalar
+	VPMOVZXBD   (CX), Y2
+	VCVTDQ2PS   Y2, Y2
+	VFMADD231PS (AX), Y2, Y0
+	VPMOVZXBD   8(CX), Y2
+	VCVTDQ2PS   Y2, Y2
+	VFMADD231PS 32(AX), Y2, Y1
+	ADDQ        $0x00000010, CX
+	ADDQ        $0x00000040, AX
+	SUBQ        $0x00000010, DX
+	JMP         dotU8F32AVX2_loop
+
+dotU8F32AVX2_scalar:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+
+dotU8F32AVX2_tailloop:
+	TESTQ       DX, DX
+	JZ          dotU8F32AVX2_done
+	MOVBLZX     (CX), BX
+	VCVTSI2SSL  BX, X3, X3
+	VFMADD231SS (AX), X3, X0
+	INCQ        CX
+	ADDQ        $0x04, AX
+	DECQ        DX
+	JMP         dotU8F32AVX2_tailloop
+
+dotU8F32AVX2_done:
+	MOVSS X0, ret+48(FP)
+	RET

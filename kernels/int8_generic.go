@@ -29,3 +29,13 @@ func l2U8GatherGeneric(q, base []uint8, stride int, rows []uint32, out []uint32)
 		out[i] = l2U8Generic(q, base[int(r)*stride:int(r+1)*stride])
 	}
 }
+
+// dotU8F32Generic returns sum(w[i]*float32(c[i])) over i < len(w).
+func dotU8F32Generic(w []float32, c []uint8) float32 {
+	c = c[:len(w)]
+	var s float32
+	for i, x := range w {
+		s += x * float32(c[i])
+	}
+	return s
+}

@@ -263,6 +263,25 @@ func TestHamming_IsExact(t *testing.T) {
 	})
 }
 
+func TestDotU8F32_MatchesFloat64(t *testing.T) {
+	forEachLevel(t, func(t *testing.T, s *Set) {
+		rng := rand.New(rand.NewSource(6))
+		for _, d := range []int{0, 1, 7, 8, 15, 16, 17, 31, 32, 33, 100, 384, 1000} {
+			w, c := make([]float32, d+1), make([]uint8, d+1)
+			want := 0.0
+			for i := 0; i < d; i++ {
+				w[i], c[i] = float32(rng.NormFloat64()), uint8(rng.Intn(256))
+				want += float64(w[i]) * float64(c[i])
+			}
+			w[d], c[d] = float32(math.NaN()), 255 // guard: reading it would poison the sum
+			got := float64(s.DotU8F32(w[:d], c))
+			if math.Abs(got-want) > 1e-4*(1+math.Abs(want))*float64(1+d/64) {
+				t.Fatalf("d=%d: %g want %g", d, got, want)
+			}
+		}
+	})
+}
+
 func TestHammingRows_IsExact(t *testing.T) {
 	forEachLevel(t, func(t *testing.T, s *Set) {
 		rng := rand.New(rand.NewSource(5))

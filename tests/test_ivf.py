@@ -87,3 +87,23 @@ def test_binary_reranks_exactly_and_rerank_zero_gives_hamming(data):
     _, d = h.search(q, k=5)
     assert np.all(d == np.round(d)) and np.all((d >= 0) & (d <= 24))  # bit counts
     assert h.memory_bytes < bq.memory_bytes / 2  # no float vectors kept
+
+
+@pytest.mark.parametrize("bits,rng_kind", [(8, "per_dim"), (8, "uniform"), (4, "per_dim")])
+def test_scalar_quantizer_ranks_like_its_decoded_vectors(data, bits, rng_kind):
+    x, q = data
+    sq = oxvec.ScalarQuantizer(24, "l2", bits=bits, range=rng_kind)
+    with pytest.raises(oxvec.StateError, match="train"):
+        sq.search(q)
+    sq.train(x)
+    sq.add(x)
+    # decode as faiss's codec does: (code + 0.5) / levels over [min, max]
+    levels = 255 if bits == 8 else 15
+    lo, hi = (x.min(0), x.max(0)) if rng_kind == "per_dim" else (np.full(24, x.min()), np.full(24, x.max()))
+    codes = np.clip(((x - lo) / (hi - lo)), 0, 1) * levels
+    decoded = (np.floor(codes.astype(np.float32)) + 0.5) / levels * (hi - lo) + lo
+    want, want_d = brute_force(decoded, q, 10, "l2")
+    got, got_d = sq.search(q, k=10)
+    assert recall(got, want) >= 0.98
+    assert recall(got, brute_force(x, q, 10, "l2")[0]) >= (0.9 if bits == 8 else 0.6)
+    assert sq.memory_bytes < x.nbytes  # codes, ids and bookkeeping: less than the floats even at dim 24

@@ -451,6 +451,34 @@ class Binary(Index):
         super().__init__(spec)
 
 
+class ScalarQuantizer(Index):
+    """Scalar quantization (faiss's IndexScalarQuantizer): each dimension
+    in 8 or 4 bits over a trained range, searched exhaustively with the
+    query kept in float32 (asymmetric distances).
+
+    Train first (each dimension's min and max, or one range for all with
+    ``range="uniform"``). Memory per vector: dim bytes (8-bit) or dim/2
+    (4-bit), plus the id, plus 4 bytes for l2-family metrics. Distances are
+    those to the decoded vectors.
+
+    Parameters
+    ----------
+    dim : int
+    metric : str
+        The l2 family or the dot family (cosine, ip, ...).
+    bits : {8, 4}
+    range : {"per_dim", "uniform"}
+    """
+
+    type_name = "sq"
+
+    def __init__(self, dim: int, metric: str = "l2", bits: int = 8, range: str = "per_dim", **metric_params) -> None:
+        spec = {"type": "sq", "dim": int(dim), "metric": metric, "bits": int(bits), "range": range}
+        if metric_params:
+            spec["metric_params"] = json.loads(metric_spec(metric, metric_params))["metric_params"]
+        super().__init__(spec)
+
+
 def load(path, mmap: bool = False, verify: bool | None = None) -> Index:
     """Load an index saved with :meth:`Index.save`; returns the right class.
 

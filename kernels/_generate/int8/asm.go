@@ -21,6 +21,8 @@ func main() {
 	dotI8AVX2()
 	l2U8AVX512()
 	l2U8AVX2()
+	dotU8F32AVX512()
+	dotU8F32AVX2()
 	Generate()
 }
 
@@ -212,5 +214,105 @@ func l2U8AVX2() {
 	JMP(LabelRef(name + "_tailloop"))
 	Label(name + "_done")
 	Store(total, ReturnIndex(0))
+	RET()
+}
+
+// dotU8F32 is the scan of scalar-quantized codes: float32 weights (one per
+// dimension, made from the query) times uint8 codes, widened to int32,
+// converted, and fused-multiply-added.
+func dotU8F32AVX512() {
+	const name = "dotU8F32AVX512"
+	TEXT(name, NOSPLIT, "func(w []float32, c []uint8) float32")
+	Pragma("noescape")
+	Doc(name + " returns sum(w[i]*float32(c[i])) over i < len(w), using AVX-512. Requires len(c) >= len(w).")
+	pw := Mem{Base: Load(Param("w").Base(), GP64())}
+	pc := Mem{Base: Load(Param("c").Base(), GP64())}
+	n := Load(Param("w").Len(), GP64())
+	acc0, acc1, x0, x1 := ZMM(), ZMM(), ZMM(), ZMM()
+	VXORPS(acc0, acc0, acc0)
+	VXORPS(acc1, acc1, acc1)
+
+	Label(name + "_loop")
+	CMPQ(n, U32(32))
+	JL(LabelRef(name + "_single"))
+	VPMOVZXBD(pc, x0)
+	VCVTDQ2PS(x0, x0)
+	VFMADD231PS(pw, x0, acc0)
+	VPMOVZXBD(pc.Offset(16), x1)
+	VCVTDQ2PS(x1, x1)
+	VFMADD231PS(pw.Offset(64), x1, acc1)
+	ADDQ(U32(32), pc.Base)
+	ADDQ(U32(128), pw.Base)
+	SUBQ(U32(32), n)
+	JMP(LabelRef(name + "_loop"))
+
+	Label(name + "_single")
+	VADDPS(acc1, acc0, acc0)
+	CMPQ(n, U32(16))
+	JL(LabelRef(name + "_tail"))
+	VPMOVZXBD(pc, x0)
+	VCVTDQ2PS(x0, x0)
+	VFMADD231PS(pw, x0, acc0)
+	ADDQ(U32(16), pc.Base)
+	ADDQ(U32(64), pw.Base)
+	SUBQ(U32(16), n)
+
+	Label(name + "_tail")
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_reduce"))
+	k := K()
+	asm.TailMask(n, k, 16)
+	VPMOVZXBD_Z(pc, k, x0)
+	VCVTDQ2PS(x0, x0)
+	VMOVUPS_Z(pw, k, x1)
+	VFMADD231PS(x1, x0, acc0)
+
+	Label(name + "_reduce")
+	Store(asm.ReduceZ(acc0), ReturnIndex(0))
+	RET()
+}
+
+func dotU8F32AVX2() {
+	const name = "dotU8F32AVX2"
+	TEXT(name, NOSPLIT, "func(w []float32, c []uint8) float32")
+	Pragma("noescape")
+	Doc(name + " returns sum(w[i]*float32(c[i])) over i < len(w), using AVX2 and FMA. Requires len(c) >= len(w).")
+	pw := Mem{Base: Load(Param("w").Base(), GP64())}
+	pc := Mem{Base: Load(Param("c").Base(), GP64())}
+	n := Load(Param("w").Len(), GP64())
+	acc0, acc1, x0, x1 := YMM(), YMM(), YMM(), YMM()
+	VXORPS(acc0, acc0, acc0)
+	VXORPS(acc1, acc1, acc1)
+
+	Label(name + "_loop")
+	CMPQ(n, U32(16))
+	JL(LabelRef(name + "_scalar"))
+	VPMOVZXBD(pc, x0)
+	VCVTDQ2PS(x0, x0)
+	VFMADD231PS(pw, x0, acc0)
+	VPMOVZXBD(pc.Offset(8), x1)
+	VCVTDQ2PS(x1, x1)
+	VFMADD231PS(pw.Offset(32), x1, acc1)
+	ADDQ(U32(16), pc.Base)
+	ADDQ(U32(64), pw.Base)
+	SUBQ(U32(16), n)
+	JMP(LabelRef(name + "_loop"))
+
+	Label(name + "_scalar")
+	VADDPS(acc1, acc0, acc0)
+	sum := asm.ReduceY(acc0)
+	b, f := GP32(), XMM()
+	Label(name + "_tailloop")
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_done"))
+	MOVBLZX(pc, b)
+	VCVTSI2SSL(b, f, f)
+	VFMADD231SS(pw, f, sum)
+	INCQ(pc.Base)
+	ADDQ(U8(4), pw.Base)
+	DECQ(n)
+	JMP(LabelRef(name + "_tailloop"))
+	Label(name + "_done")
+	Store(sum, ReturnIndex(0))
 	RET()
 }

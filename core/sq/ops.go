@@ -1,0 +1,220 @@
+package sq
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/oxvec/oxvec/core/errs"
+	"github.com/oxvec/oxvec/core/index"
+	"github.com/oxvec/oxvec/core/metric"
+	"github.com/oxvec/oxvec/core/parallel"
+	"github.com/oxvec/oxvec/kernels"
+)
+
+// Add implements index.Index.
+func (s *SQ) Add(ctx context.Context, vectors []float32, ids []int64, assigned []int64) error {
+	n, err := index.Rows(vectors, s.dim, "vectors")
+	if err != nil {
+		return err
+	}
+	if err := index.CheckFinite(vectors, s.dim, "vectors"); err != nil {
+		return err
+	}
+	if ids != nil {
+		if err := index.CheckIDs(ids, n); err != nil {
+			return err
+		}
+	} else if assigned != nil && len(assigned) < n {
+		return fmt.Errorf("%w: room for %d assigned ids, need %d", errs.InvalidArgument, len(assigned), n)
+	}
+	p, err := s.metric.PrepareCopy(vectors, "vectors")
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errs.Closed
+	}
+	if s.a == nil {
+		return s.notTrained("adding to")
+	}
+	if len(s.ids)+n > math.MaxInt32 {
+		return fmt.Errorf("%w: an sq index holds at most %d vectors", errs.InvalidArgument, math.MaxInt32)
+	}
+	if ids == nil {
+		ids = make([]int64, n)
+		for i := range ids {
+			ids[i] = s.nextID + int64(i)
+		}
+		if assigned != nil {
+			copy(assigned, ids)
+		}
+	} else {
+		for _, id := range ids {
+			if _, dup := s.rows[id]; dup {
+				return fmt.Errorf("%w: id %d is already in the index; remove it first to replace its vector", errs.DuplicateID, id)
+			}
+		}
+	}
+	base := len(s.ids)
+	s.codes = append(s.codes, make([]uint8, n*s.codeSize)...)
+	scratch := make([]uint8, s.dim)
+	for i := range n {
+		c := s.codes[(base+i)*s.codeSize : (base+i+1)*s.codeSize]
+		s.encode(p[i*s.dim:(i+1)*s.dim], c)
+		if s.metric.Class() == metric.ClassL2 {
+			s.sq = append(s.sq, s.normTerm(s.unpack(c, scratch)))
+		}
+	}
+	s.ids = append(s.ids, ids...)
+	for i, id := range ids {
+		s.rows[id] = int32(base + i)
+		if id >= s.nextID {
+			s.nextID = id + 1
+		}
+	}
+	return nil
+}
+
+// normTerm is sum(a[j]^2 c[j]^2), the code's own part of |q - x|^2.
+func (s *SQ) normTerm(c []uint8) float32 {
+	var t float64
+	for j, v := range c {
+		x := float64(s.a[j]) * float64(v)
+		t += x * x
+	}
+	return float32(t)
+}
+
+// Remove implements index.Index: the last row moves into the hole.
+func (s *SQ) Remove(ctx context.Context, ids []int64) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return 0, errs.Closed
+	}
+	removed := 0
+	for _, id := range ids {
+		r, ok := s.rows[id]
+		if !ok {
+			continue
+		}
+		last := len(s.ids) - 1
+		if int(r) != last {
+			moved := s.ids[last]
+			s.ids[r] = moved
+			copy(s.codes[int(r)*s.codeSize:(int(r)+1)*s.codeSize], s.codes[last*s.codeSize:(last+1)*s.codeSize])
+			if s.sq != nil {
+				s.sq[r] = s.sq[last]
+			}
+			s.rows[moved] = r
+		}
+		s.ids, s.codes = s.ids[:last], s.codes[:last*s.codeSize]
+		if s.sq != nil {
+			s.sq = s.sq[:last]
+		}
+		delete(s.rows, id)
+		removed++
+	}
+	return removed, nil
+}
+
+// Search implements index.Index: every code is scored with one DotU8F32
+// call, and the k results get their distances computed directly from
+// their decoded values.
+func (s *SQ) Search(ctx context.Context, queries []float32, k int, p *index.SearchParams, outIDs []int64, outDist []float32) error {
+	nq, err := index.Rows(queries, s.dim, "queries")
+	if err != nil {
+		return err
+	}
+	if err := index.CheckK(k); err != nil {
+		return err
+	}
+	if len(outIDs) < nq*k || len(outDist) < nq*k {
+		return fmt.Errorf("%w: outputs hold fewer than nq*k = %d results", errs.InvalidArgument, nq*k)
+	}
+	if err := index.CheckFinite(queries, s.dim, "queries"); err != nil {
+		return err
+	}
+	pq, err := s.metric.PrepareCopy(queries, "queries")
+	if err != nil {
+		return err
+	}
+	var allow func(int64) bool
+	if p != nil {
+		allow = p.Filter.Test()
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return errs.Closed
+	}
+	if s.a == nil {
+		return s.notTrained("searching")
+	}
+	d, cs, n := s.dim, s.codeSize, len(s.ids)
+	l2 := s.metric.Class() == metric.ClassL2
+	ks := kernels.Current()
+	return parallel.For(ctx, nq, 4, func(lo, hi int) error {
+		w := make([]float32, d)
+		scratch := make([]uint8, d)
+		var h index.TopK
+		for q := lo; q < hi; q++ {
+			if err := parallel.Check(ctx); err != nil {
+				return err
+			}
+			row := pq[q*d : (q+1)*d]
+			// l2: |q-x|^2 = |q-b|^2 - 2<a(q-b), c> + sum(a^2 c^2); dot: <q,x> = <q,b> + <a q, c>
+			for j, x := range row {
+				if l2 {
+					w[j] = s.a[j] * (x - s.b[j])
+				} else {
+					w[j] = s.a[j] * x
+				}
+			}
+			dist, ids := outDist[q*k:(q+1)*k], outIDs[q*k:(q+1)*k]
+			h.Reset(dist, ids)
+			bound := h.Bound()
+			for r := 0; r < n; r++ {
+				c := s.unpack(s.codes[r*cs:(r+1)*cs], scratch)
+				v := -ks.DotU8F32(w, c)
+				if l2 {
+					v = s.sq[r] + 2*v
+				}
+				if v <= bound && (allow == nil || allow(s.ids[r])) {
+					h.Push(v, int64(r))
+					bound = h.Bound()
+				}
+			}
+			h.Finish()
+			for i, r := range ids {
+				if r < 0 {
+					break
+				}
+				ids[i] = s.ids[r]
+				dist[i] = s.exact(row, s.unpack(s.codes[r*int64(cs):(r+1)*int64(cs)], scratch))
+			}
+			index.SortResults(dist, ids)
+		}
+		return nil
+	})
+}
+
+// exact is the metric's distance from prepared query q to a decoded code.
+func (s *SQ) exact(q []float32, c []uint8) float32 {
+	var acc float64
+	for j, x := range q {
+		y := float64(s.b[j]) + float64(s.a[j])*float64(c[j])
+		if s.metric.Class() == metric.ClassL2 {
+			acc += (float64(x) - y) * (float64(x) - y)
+		} else {
+			acc += float64(x) * y
+		}
+	}
+	if s.metric.Class() == metric.ClassL2 {
+		return float32(s.metric.FromL2(acc))
+	}
+	return float32(s.metric.FromDot(acc))
+}

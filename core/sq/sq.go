@@ -1,0 +1,226 @@
+// Package sq is scalar quantization: each dimension of a vector is stored
+// in 8 or 4 bits over a trained range (per dimension, or one range for all),
+// as faiss's IndexScalarQuantizer QT_8bit / QT_4bit (and _uniform) do, with
+// the same codec: code = int(levels * (x - min) / (max - min)) clamped,
+// decoded to the middle of its step.
+//
+// Search is asymmetric: the query stays float32. A decoded value is
+// b[j] + a[j]*c[j], so the distance to a code is a dot product of per-query
+// float weights with the uint8 codes (the DotU8F32 kernel) plus a stored
+// per-vector term; the k results get their distances recomputed directly.
+//
+// Memory per vector: dim (8-bit) or ceil(dim/2) (4-bit) bytes of code, an
+// 8-byte id, and for the l2 family a 4-byte term.
+package sq
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sync"
+
+	"github.com/oxvec/oxvec/core/errs"
+	"github.com/oxvec/oxvec/core/index"
+	"github.com/oxvec/oxvec/core/metric"
+)
+
+// TypeName is the name of this index type in specs and files.
+const TypeName = "sq"
+
+// Spec is {"type":"sq","dim":D,"metric":M,"bits":8,"range":"per_dim"}.
+type Spec struct {
+	index.Common
+	Bits  int    `json:"bits"`
+	Range string `json:"range"`
+}
+
+// SQ is safe for concurrent use (searches share a read lock).
+type SQ struct {
+	mu       sync.RWMutex
+	dim      int
+	metric   *metric.Metric
+	bits     int
+	uniform  bool
+	levels   float32 // 255 or 15
+	codeSize int
+	a, b     []float32 // decode: x = b + a*c; nil until trained
+	vmin     []float32
+	vdiff    []float32
+	codes    []uint8
+	sq       []float32 // l2 family: sum(a^2 c^2) per vector
+	ids      []int64
+	rows     map[int64]int32
+	nextID   int64
+	closed   bool
+}
+
+// New returns an untrained scalar quantizer index.
+func New(dim int, m *metric.Metric, bits int, rng string) (*SQ, error) {
+	if m.Class() != metric.ClassL2 && m.Class() != metric.ClassDot {
+		return nil, fmt.Errorf("%w: sq ranks by euclidean or inner-product-based metrics (l2, cosine, ip, ...), not %s", errs.Unsupported, m.Kind)
+	}
+	s := &SQ{dim: dim, metric: m, bits: bits, rows: map[int64]int32{}}
+	switch bits {
+	case 8:
+		s.levels, s.codeSize = 255, dim
+	case 4:
+		s.levels, s.codeSize = 15, (dim+1)/2
+	default:
+		return nil, fmt.Errorf("%w: bits must be 8 or 4, got %d", errs.InvalidArgument, bits)
+	}
+	switch rng {
+	case "", "per_dim":
+	case "uniform":
+		s.uniform = true
+	default:
+		return nil, fmt.Errorf("%w: range must be \"per_dim\" or \"uniform\", got %q", errs.InvalidArgument, rng)
+	}
+	return s, nil
+}
+
+func init() {
+	index.Register(TypeName, index.Factory{
+		New: func(spec []byte) (index.Index, error) {
+			s := Spec{Bits: 8}
+			if err := index.DecodeSpec(spec, &s); err != nil {
+				return nil, err
+			}
+			m, err := s.Check()
+			if err != nil {
+				return nil, err
+			}
+			return New(s.Dim, m, s.Bits, s.Range)
+		},
+		Load: load,
+	})
+}
+
+// Dim implements index.Index.
+func (s *SQ) Dim() int { return s.dim }
+
+// Metric implements index.Index.
+func (s *SQ) Metric() metric.Kind { return s.metric.Kind }
+
+// Len implements index.Index.
+func (s *SQ) Len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.ids)
+}
+
+// Trained implements index.Trainer.
+func (s *SQ) Trained() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.a != nil
+}
+
+// Train implements index.Trainer: the range of each dimension (or of all
+// values, uniform) over the prepared training vectors.
+func (s *SQ) Train(ctx context.Context, vectors []float32) error {
+	n, err := index.Rows(vectors, s.dim, "training vectors")
+	if err != nil {
+		return err
+	}
+	if n < 1 {
+		return fmt.Errorf("%w: training needs at least 1 vector", errs.InvalidArgument)
+	}
+	if err := index.CheckFinite(vectors, s.dim, "training vectors"); err != nil {
+		return err
+	}
+	p, err := s.metric.PrepareCopy(vectors, "training vectors")
+	if err != nil {
+		return err
+	}
+	lo, hi := make([]float32, s.dim), make([]float32, s.dim)
+	for j := range lo {
+		lo[j], hi[j] = float32(math.Inf(1)), float32(math.Inf(-1))
+	}
+	for i := range n {
+		for j, v := range p[i*s.dim : (i+1)*s.dim] {
+			lo[j], hi[j] = min(lo[j], v), max(hi[j], v)
+		}
+	}
+	if s.uniform {
+		l, h := lo[0], hi[0]
+		for j := range lo {
+			l, h = min(l, lo[j]), max(h, hi[j])
+		}
+		for j := range lo {
+			lo[j], hi[j] = l, h
+		}
+	}
+	diff := make([]float32, s.dim)
+	for j := range diff {
+		diff[j] = hi[j] - lo[j]
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.ids) > 0 {
+		return fmt.Errorf("%w: the index holds vectors; train a new index instead", errs.State)
+	}
+	s.setRange(lo, diff)
+	return nil
+}
+
+// setRange installs a trained range and the decode coefficients.
+func (s *SQ) setRange(vmin, vdiff []float32) {
+	s.vmin, s.vdiff = vmin, vdiff
+	s.a, s.b = make([]float32, s.dim), make([]float32, s.dim)
+	for j := range s.a {
+		s.a[j] = vdiff[j] / s.levels
+		s.b[j] = vmin[j] + 0.5*s.a[j]
+	}
+}
+
+// encode writes the code of prepared vector v into dst (codeSize bytes).
+func (s *SQ) encode(v []float32, dst []uint8) {
+	if s.bits == 4 {
+		clear(dst)
+	}
+	for j, x := range v {
+		var t float32
+		if s.vdiff[j] > 0 {
+			t = (x - s.vmin[j]) / s.vdiff[j]
+		}
+		t = min(max(t, 0), 1)
+		c := uint8(int(s.levels * t))
+		if s.bits == 8 {
+			dst[j] = c
+		} else {
+			dst[j>>1] |= c << ((j & 1) << 2)
+		}
+	}
+}
+
+// unpack writes one code's per-dimension levels into out (dim bytes).
+func (s *SQ) unpack(code []uint8, out []uint8) []uint8 {
+	if s.bits == 8 {
+		return code
+	}
+	for j := range out {
+		out[j] = (code[j>>1] >> ((j & 1) << 2)) & 0xf
+	}
+	return out
+}
+
+func (s *SQ) notTrained(what string) error {
+	return fmt.Errorf("%w: %s an untrained sq index: call train first (it learns each dimension's range)", errs.State, what)
+}
+
+// Info implements index.Index.
+func (s *SQ) Info() index.Info {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	mem := int64(cap(s.codes)) + int64(cap(s.sq))*4 + int64(cap(s.ids))*8 + int64(len(s.rows))*24 + int64(len(s.a))*16
+	return index.Info{Type: TypeName, Dim: s.dim, Metric: s.metric.Kind.String(), Len: len(s.ids), MemoryBytes: mem}
+}
+
+// Close implements index.Index.
+func (s *SQ) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	s.codes, s.sq, s.ids, s.rows = nil, nil, nil, nil
+	return nil
+}
