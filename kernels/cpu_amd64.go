@@ -10,7 +10,7 @@ func detect() (sets [AVX512 + 1]*Set) {
 	if c.Supports(cpuid.AVX2, cpuid.FMA3) {
 		s := Set{
 			Level: AVX2, Dot: dotAVX2, L2Sq: l2SqAVX2, L1: l1AVX2, RankTile: rankTileAVX2, DotRows: dotRowsAVX2, L2SqGather: l2SqGatherAVX2, DotGather: dotGatherAVX2, L2U8Gather: l2U8GatherAVX2,
-			DotI8: dotI8AVX2, L2U8: l2U8AVX2, Hamming: hammingGeneric, HammingRows: hammingRowsGeneric, DotU8F32: dotU8F32AVX2,
+			DotI8: dotI8AVX2, L2U8: l2U8AVX2, Hamming: hammingGeneric, HammingRows: hammingRowsGeneric, DotU8F32: dotU8F32AVX2, DotU4F32: dotU4F32AVX2,
 		}
 		if c.Supports(cpuid.POPCNT) {
 			s.Hamming, s.HammingRows = hammingAVX2, hammingRowsAsm
@@ -20,7 +20,7 @@ func detect() (sets [AVX512 + 1]*Set) {
 			z := s
 			z.Level, z.Dot, z.L2Sq, z.L1, z.RankTile, z.DotRows, z.L2U8 = AVX512, dotAVX512, l2SqAVX512, l1AVX512, rankTileAVX512, dotRowsAVX512, l2U8AVX512
 			z.L2SqGather, z.DotGather, z.L2U8Gather = l2SqGatherAVX512, dotGatherAVX512, l2U8GatherAVX512
-			z.DotU8F32 = dotU8F32AVX512
+			z.DotU8F32, z.DotU4F32 = dotU8F32AVX512, dotU4F32AVX512
 			if c.Supports(cpuid.AVX512VNNI) {
 				z.DotI8 = dotI8VNNI
 			}

@@ -77,6 +77,9 @@ type Set struct {
 	// DotU8F32 returns sum(w[i]*float32(c[i])) over i < len(w): the scan
 	// of scalar-quantized codes.
 	DotU8F32 func(w []float32, c []uint8) float32
+	// DotU4F32 returns sum(lo[i]*float32(c[i]&15) + hi[i]*float32(c[i]>>4))
+	// over i < len(lo): the scan of 4-bit codes stored as two halves.
+	DotU4F32 func(lo, hi []float32, c []uint8) float32
 	// Hamming returns the number of differing bits of a and b.
 	Hamming func(a, b []uint64) int
 	// HammingRows sets out[r] = Hamming(q[:w], codes row r) for r <
@@ -99,6 +102,7 @@ var generic = Set{
 	Hamming:     hammingGeneric,
 	HammingRows: hammingRowsGeneric,
 	DotU8F32:    dotU8F32Generic,
+	DotU4F32:    dotU4F32Generic,
 }
 
 // sets[l] is the kernel set of level l, nil where this CPU or build lacks

@@ -33,3 +33,13 @@ func dotU8F32AVX512(w []float32, c []uint8) float32
 //
 //go:noescape
 func dotU8F32AVX2(w []float32, c []uint8) float32
+
+// dotU4F32AVX512 returns sum(lo[i]*float32(c[i]&15) + hi[i]*float32(c[i]>>4)) over i < len(lo), using AVX-512. Requires len(hi), len(c) >= len(lo).
+//
+//go:noescape
+func dotU4F32AVX512(lo []float32, hi []float32, c []uint8) float32
+
+// dotU4F32AVX2 returns sum(lo[i]*float32(c[i]&15) + hi[i]*float32(c[i]>>4)) over i < len(lo), using AVX2 and FMA. Requires len(hi), len(c) >= len(lo).
+//
+//go:noescape
+func dotU4F32AVX2(lo []float32, hi []float32, c []uint8) float32

@@ -309,3 +309,119 @@ dotU8F32AVX2_tailloop:
 dotU8F32AVX2_done:
 	MOVSS X0, ret+48(FP)
 	RET
+
+DATA nibblemask<>+0(SB)/4, $0x0000000f
+GLOBL nibblemask<>(SB), RODATA|NOPTR, $4
+
+// func dotU4F32AVX512(lo []float32, hi []float32, c []uint8) float32
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2, SSE
+TEXT ·dotU4F32AVX512(SB), NOSPLIT, $0-76
+	MOVQ         lo_base+0(FP), AX
+	MOVQ         hi_base+24(FP), CX
+	MOVQ         c_base+48(FP), DX
+	MOVQ         lo_len+8(FP), BX
+	VXORPS       Z0, Z0, Z0
+	VXORPS       Z1, Z1, Z1
+	VPBROADCASTD nibblemask<>+0(SB), Z2
+
+dotU4F32AVX512_loop:
+	CMPQ        BX, $0x00000010
+	JL          dotU4F32AVX512_tail
+	VPMOVZXBD   (DX), Z3
+	VPANDD      Z2, Z3, Z4
+	VPSRLD      $0x04, Z3, Z3
+	VCVTDQ2PS   Z4, Z4
+	VCVTDQ2PS   Z3, Z3
+	VFMADD231PS (AX), Z4, Z0
+	VFMADD231PS (CX), Z3, Z1
+	ADDQ        $0x00000010, DX
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	SUBQ        $0x00000010, BX
+	JMP         dotU4F32AVX512_loop
+
+dotU4F32AVX512_tail:
+	TESTQ       BX, BX
+	JZ          dotU4F32AVX512_reduce
+	MOVQ        $-1, SI
+	BZHIQ       BX, SI, SI
+	KMOVW       SI, K1
+	VPMOVZXBD.Z (DX), K1, Z3
+	VPANDD      Z2, Z3, Z4
+	VPSRLD      $0x04, Z3, Z3
+	VCVTDQ2PS   Z4, Z4
+	VCVTDQ2PS   Z3, Z3
+	VMOVUPS.Z   (AX), K1, Z2
+	VMOVUPS.Z   (CX), K1, Z5
+	VFMADD231PS Z2, Z4, Z0
+	VFMADD231PS Z5, Z3, Z1
+
+dotU4F32AVX512_reduce:
+	VADDPS        Z1, Z0, Z0
+	VEXTRACTF32X8 $0x01, Z0, Y1
+	VADDPS        Y1, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	MOVSS         X0, ret+72(FP)
+	RET
+
+// func dotU4F32AVX2(lo []float32, hi []float32, c []uint8) float32
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·dotU4F32AVX2(SB), NOSPLIT, $0-76
+	MOVQ         lo_base+0(FP), AX
+	MOVQ         hi_base+24(FP), CX
+	MOVQ         c_base+48(FP), DX
+	MOVQ         lo_len+8(FP), BX
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VPBROADCASTD nibblemask<>+0(SB), Y2
+
+dotU4F32AVX2_loop:
+	CMPQ        BX, $0x00000008
+	JL          dotU4F32AVX2_scalar
+	VPMOVZXBD   (DX), Y3
+	VPAND       Y2, Y3, Y4
+	VPSRLD      $0x04, Y3, Y3
+	VCVTDQ2PS   Y4, Y4
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS (AX), Y4, Y0
+	VFMADD231PS (CX), Y3, Y1
+	ADDQ        $0x00000008, DX
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	SUBQ        $0x00000008, BX
+	JMP         dotU4F32AVX2_loop
+
+dotU4F32AVX2_scalar:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+
+dotU4F32AVX2_tailloop:
+	TESTQ       BX, BX
+	JZ          dotU4F32AVX2_done
+	MOVBLZX     (DX), SI
+	MOVL        SI, DI
+	ANDL        $0x0f, DI
+	VCVTSI2SSL  DI, X5, X5
+	VFMADD231SS (AX), X5, X0
+	SHRL        $0x04, SI
+	VCVTSI2SSL  SI, X5, X5
+	VFMADD231SS (CX), X5, X0
+	INCQ        DX
+	ADDQ        $0x04, AX
+	ADDQ        $0x04, CX
+	DECQ        BX
+	JMP         dotU4F32AVX2_tailloop
+
+dotU4F32AVX2_done:
+	MOVSS X0, ret+72(FP)
+	RET

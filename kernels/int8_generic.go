@@ -39,3 +39,13 @@ func dotU8F32Generic(w []float32, c []uint8) float32 {
 	}
 	return s
 }
+
+// dotU4F32Generic returns sum(lo[i]*float32(c[i]&15) + hi[i]*float32(c[i]>>4)) over i < len(lo).
+func dotU4F32Generic(lo, hi []float32, c []uint8) float32 {
+	hi, c = hi[:len(lo)], c[:len(lo)]
+	var s float32
+	for i, x := range lo {
+		s += x*float32(c[i]&15) + hi[i]*float32(c[i]>>4)
+	}
+	return s
+}

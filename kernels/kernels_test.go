@@ -282,6 +282,25 @@ func TestDotU8F32_MatchesFloat64(t *testing.T) {
 	})
 }
 
+func TestDotU4F32_MatchesFloat64(t *testing.T) {
+	forEachLevel(t, func(t *testing.T, s *Set) {
+		rng := rand.New(rand.NewSource(7))
+		for _, h := range []int{0, 1, 7, 8, 9, 15, 16, 17, 33, 192, 500} {
+			lo, hi, c := make([]float32, h+1), make([]float32, h+1), make([]uint8, h+1)
+			want := 0.0
+			for i := 0; i < h; i++ {
+				lo[i], hi[i], c[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64()), uint8(rng.Intn(256))
+				want += float64(lo[i])*float64(c[i]&15) + float64(hi[i])*float64(c[i]>>4)
+			}
+			lo[h], hi[h], c[h] = float32(math.NaN()), float32(math.NaN()), 255 // guards
+			got := float64(s.DotU4F32(lo[:h], hi, c))
+			if math.Abs(got-want) > 1e-4*(1+math.Abs(want))*float64(1+h/64) {
+				t.Fatalf("h=%d: %g want %g", h, got, want)
+			}
+		}
+	})
+}
+
 func TestHammingRows_IsExact(t *testing.T) {
 	forEachLevel(t, func(t *testing.T, s *Set) {
 		rng := rand.New(rand.NewSource(5))

@@ -158,7 +158,7 @@ func (s *SQ) Search(ctx context.Context, queries []float32, k int, p *index.Sear
 	l2 := s.metric.Class() == metric.ClassL2
 	ks := kernels.Current()
 	return parallel.For(ctx, nq, 4, func(lo, hi int) error {
-		w := make([]float32, d)
+		w := make([]float32, 2*cs) // 4 bits: weights of the low then the high nibbles (zero-padded)
 		scratch := make([]uint8, d)
 		var h index.TopK
 		for q := lo; q < hi; q++ {
@@ -178,8 +178,13 @@ func (s *SQ) Search(ctx context.Context, queries []float32, k int, p *index.Sear
 			h.Reset(dist, ids)
 			bound := h.Bound()
 			for r := 0; r < n; r++ {
-				c := s.unpack(s.codes[r*cs:(r+1)*cs], scratch)
-				v := -ks.DotU8F32(w, c)
+				c := s.codes[r*cs : (r+1)*cs]
+				var v float32
+				if s.bits == 8 {
+					v = -ks.DotU8F32(w[:d], c)
+				} else {
+					v = -ks.DotU4F32(w[:cs], w[cs:], c)
+				}
 				if l2 {
 					v = s.sq[r] + 2*v
 				}

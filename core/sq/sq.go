@@ -9,6 +9,10 @@
 // float weights with the uint8 codes (the DotU8F32 kernel) plus a stored
 // per-vector term; the k results get their distances recomputed directly.
 //
+// 4-bit codes hold dimension i in the low nibble of byte i and dimension
+// h+i in its high nibble (h = ceil(dim/2)), so the scan kernel widens both
+// halves without shuffles; faiss packs neighbouring dimensions instead.
+//
 // Memory per vector: dim (8-bit) or ceil(dim/2) (4-bit) bytes of code, an
 // 8-byte id, and for the l2 family a 4-byte term.
 package sq
@@ -185,10 +189,13 @@ func (s *SQ) encode(v []float32, dst []uint8) {
 		}
 		t = min(max(t, 0), 1)
 		c := uint8(int(s.levels * t))
-		if s.bits == 8 {
+		switch {
+		case s.bits == 8:
 			dst[j] = c
-		} else {
-			dst[j>>1] |= c << ((j & 1) << 2)
+		case j < s.codeSize: // 4 bits: dimension j in the low nibble of byte j,
+			dst[j] |= c
+		default: // dimension h+i in the high nibble of byte i (h = code size)
+			dst[j-s.codeSize] |= c << 4
 		}
 	}
 }
@@ -198,8 +205,13 @@ func (s *SQ) unpack(code []uint8, out []uint8) []uint8 {
 	if s.bits == 8 {
 		return code
 	}
+	h := s.codeSize
 	for j := range out {
-		out[j] = (code[j>>1] >> ((j & 1) << 2)) & 0xf
+		if j < h {
+			out[j] = code[j] & 15
+		} else {
+			out[j] = code[j-h] >> 4
+		}
 	}
 	return out
 }

@@ -23,6 +23,9 @@ func main() {
 	l2U8AVX2()
 	dotU8F32AVX512()
 	dotU8F32AVX2()
+	nib := ConstData("nibblemask", U32(15))
+	dotU4F32AVX512(nib)
+	dotU4F32AVX2(nib)
 	Generate()
 }
 
@@ -310,6 +313,116 @@ func dotU8F32AVX2() {
 	VFMADD231SS(pw, f, sum)
 	INCQ(pc.Base)
 	ADDQ(U8(4), pw.Base)
+	DECQ(n)
+	JMP(LabelRef(name + "_tailloop"))
+	Label(name + "_done")
+	Store(sum, ReturnIndex(0))
+	RET()
+}
+
+// dotU4F32 is the scan of 4-bit codes laid out in halves: byte i holds
+// dimension i in its low nibble and dimension i+h in its high nibble, so
+// both halves widen with the same shuffle-free instructions.
+func dotU4F32AVX512(nib Mem) {
+	const name = "dotU4F32AVX512"
+	TEXT(name, NOSPLIT, "func(lo, hi []float32, c []uint8) float32")
+	Pragma("noescape")
+	Doc(name + " returns sum(lo[i]*float32(c[i]&15) + hi[i]*float32(c[i]>>4)) over i < len(lo), using AVX-512. Requires len(hi), len(c) >= len(lo).")
+	pl := Mem{Base: Load(Param("lo").Base(), GP64())}
+	ph := Mem{Base: Load(Param("hi").Base(), GP64())}
+	pc := Mem{Base: Load(Param("c").Base(), GP64())}
+	n := Load(Param("lo").Len(), GP64())
+	acc0, acc1, mask, x, a, b := ZMM(), ZMM(), ZMM(), ZMM(), ZMM(), ZMM()
+	VXORPS(acc0, acc0, acc0)
+	VXORPS(acc1, acc1, acc1)
+	VPBROADCASTD(nib, mask)
+
+	Label(name + "_loop")
+	CMPQ(n, U32(16))
+	JL(LabelRef(name + "_tail"))
+	VPMOVZXBD(pc, x)
+	VPANDD(mask, x, a)
+	VPSRLD(U8(4), x, b)
+	VCVTDQ2PS(a, a)
+	VCVTDQ2PS(b, b)
+	VFMADD231PS(pl, a, acc0)
+	VFMADD231PS(ph, b, acc1)
+	ADDQ(U32(16), pc.Base)
+	ADDQ(U32(64), pl.Base)
+	ADDQ(U32(64), ph.Base)
+	SUBQ(U32(16), n)
+	JMP(LabelRef(name + "_loop"))
+
+	Label(name + "_tail")
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_reduce"))
+	k := K()
+	asm.TailMask(n, k, 16)
+	VPMOVZXBD_Z(pc, k, x)
+	VPANDD(mask, x, a)
+	VPSRLD(U8(4), x, b)
+	VCVTDQ2PS(a, a)
+	VCVTDQ2PS(b, b)
+	wl, wh := ZMM(), ZMM()
+	VMOVUPS_Z(pl, k, wl)
+	VMOVUPS_Z(ph, k, wh)
+	VFMADD231PS(wl, a, acc0)
+	VFMADD231PS(wh, b, acc1)
+
+	Label(name + "_reduce")
+	VADDPS(acc1, acc0, acc0)
+	Store(asm.ReduceZ(acc0), ReturnIndex(0))
+	RET()
+}
+
+func dotU4F32AVX2(nib Mem) {
+	const name = "dotU4F32AVX2"
+	TEXT(name, NOSPLIT, "func(lo, hi []float32, c []uint8) float32")
+	Pragma("noescape")
+	Doc(name + " returns sum(lo[i]*float32(c[i]&15) + hi[i]*float32(c[i]>>4)) over i < len(lo), using AVX2 and FMA. Requires len(hi), len(c) >= len(lo).")
+	pl := Mem{Base: Load(Param("lo").Base(), GP64())}
+	ph := Mem{Base: Load(Param("hi").Base(), GP64())}
+	pc := Mem{Base: Load(Param("c").Base(), GP64())}
+	n := Load(Param("lo").Len(), GP64())
+	acc0, acc1, mask, x, a, b := YMM(), YMM(), YMM(), YMM(), YMM(), YMM()
+	VXORPS(acc0, acc0, acc0)
+	VXORPS(acc1, acc1, acc1)
+	VPBROADCASTD(nib, mask)
+
+	Label(name + "_loop")
+	CMPQ(n, U32(8))
+	JL(LabelRef(name + "_scalar"))
+	VPMOVZXBD(pc, x)
+	VPAND(mask, x, a)
+	VPSRLD(U8(4), x, b)
+	VCVTDQ2PS(a, a)
+	VCVTDQ2PS(b, b)
+	VFMADD231PS(pl, a, acc0)
+	VFMADD231PS(ph, b, acc1)
+	ADDQ(U32(8), pc.Base)
+	ADDQ(U32(32), pl.Base)
+	ADDQ(U32(32), ph.Base)
+	SUBQ(U32(8), n)
+	JMP(LabelRef(name + "_loop"))
+
+	Label(name + "_scalar")
+	VADDPS(acc1, acc0, acc0)
+	sum := asm.ReduceY(acc0)
+	v, t, f := GP32(), GP32(), XMM()
+	Label(name + "_tailloop")
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_done"))
+	MOVBLZX(pc, v)
+	MOVL(v, t)
+	ANDL(U8(15), t)
+	VCVTSI2SSL(t, f, f)
+	VFMADD231SS(pl, f, sum)
+	SHRL(U8(4), v)
+	VCVTSI2SSL(v, f, f)
+	VFMADD231SS(ph, f, sum)
+	INCQ(pc.Base)
+	ADDQ(U8(4), pl.Base)
+	ADDQ(U8(4), ph.Base)
 	DECQ(n)
 	JMP(LabelRef(name + "_tailloop"))
 	Label(name + "_done")
