@@ -40,9 +40,7 @@ type Binary struct {
 	threshold []float32 // per dimension; nil until trained
 	codes     []uint64  // n*words
 	vecs      []float32 // n*dim, prepared; only when rerank > 0
-	ids       []int64
-	rows      map[int64]int32
-	nextID    int64
+	ids       index.IDs
 	closed    bool
 }
 
@@ -54,7 +52,7 @@ func New(dim int, m *metric.Metric, rerank int) (*Binary, error) {
 	if rerank < 0 || rerank > 1000 {
 		return nil, fmt.Errorf("%w: rerank must be between 0 and 1000, got %d", errs.InvalidArgument, rerank)
 	}
-	return &Binary{dim: dim, words: (dim + 63) / 64, metric: m, rerank: rerank, rows: map[int64]int32{}}, nil
+	return &Binary{dim: dim, words: (dim + 63) / 64, metric: m, rerank: rerank, ids: index.NewIDs()}, nil
 }
 
 func init() {
@@ -88,7 +86,7 @@ func (b *Binary) Metric() metric.Kind { return b.metric.Kind }
 func (b *Binary) Len() int {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	return len(b.ids)
+	return b.ids.Len()
 }
 
 // Trained implements index.Trainer.
@@ -127,7 +125,7 @@ func (b *Binary) Train(ctx context.Context, vectors []float32) error {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if len(b.ids) > 0 {
+	if b.ids.Len() > 0 {
 		return fmt.Errorf("%w: the index holds vectors; train a new index instead", errs.State)
 	}
 	b.threshold = t
@@ -176,25 +174,10 @@ func (b *Binary) Add(ctx context.Context, vectors []float32, ids []int64, assign
 	if b.threshold == nil {
 		return b.notTrained("adding to")
 	}
-	if len(b.ids)+n > math.MaxInt32 {
-		return fmt.Errorf("%w: a binary index holds at most %d vectors", errs.InvalidArgument, math.MaxInt32)
+	if ids, err = b.ids.Assign(ids, n, assigned); err != nil {
+		return err
 	}
-	if ids == nil {
-		ids = make([]int64, n)
-		for i := range ids {
-			ids[i] = b.nextID + int64(i)
-		}
-		if assigned != nil {
-			copy(assigned, ids)
-		}
-	} else {
-		for _, id := range ids {
-			if _, dup := b.rows[id]; dup {
-				return fmt.Errorf("%w: id %d is already in the index; remove it first to replace its vector", errs.DuplicateID, id)
-			}
-		}
-	}
-	base := len(b.ids)
+	base := b.ids.Len()
 	b.codes = append(b.codes, make([]uint64, n*b.words)...)
 	for i := range n {
 		b.encode(p[i*b.dim:(i+1)*b.dim], b.codes[(base+i)*b.words:(base+i+1)*b.words])
@@ -202,13 +185,7 @@ func (b *Binary) Add(ctx context.Context, vectors []float32, ids []int64, assign
 	if b.rerank > 0 {
 		b.vecs = append(b.vecs, p...)
 	}
-	b.ids = append(b.ids, ids...)
-	for i, id := range ids {
-		b.rows[id] = int32(base + i)
-		if id >= b.nextID {
-			b.nextID = id + 1
-		}
-	}
+	b.ids.Append(ids)
 	return nil
 }
 
@@ -221,25 +198,20 @@ func (b *Binary) Remove(ctx context.Context, ids []int64) (int, error) {
 	}
 	removed := 0
 	for _, id := range ids {
-		r, ok := b.rows[id]
+		r, last, ok := b.ids.Remove(id)
 		if !ok {
 			continue
 		}
-		last := len(b.ids) - 1
-		if int(r) != last {
-			moved := b.ids[last]
-			b.ids[r] = moved
-			copy(b.codes[int(r)*b.words:(int(r)+1)*b.words], b.codes[last*b.words:(last+1)*b.words])
+		if r != last {
+			copy(b.codes[r*b.words:(r+1)*b.words], b.codes[last*b.words:(last+1)*b.words])
 			if b.vecs != nil {
-				copy(b.vecs[int(r)*b.dim:(int(r)+1)*b.dim], b.vecs[last*b.dim:(last+1)*b.dim])
+				copy(b.vecs[r*b.dim:(r+1)*b.dim], b.vecs[last*b.dim:(last+1)*b.dim])
 			}
-			b.rows[moved] = r
 		}
-		b.ids, b.codes = b.ids[:last], b.codes[:last*b.words]
+		b.codes = b.codes[:last*b.words]
 		if b.vecs != nil {
 			b.vecs = b.vecs[:last*b.dim]
 		}
-		delete(b.rows, id)
 		removed++
 	}
 	return removed, nil
@@ -281,7 +253,7 @@ func (b *Binary) Search(ctx context.Context, queries []float32, k int, p *index.
 	if b.rerank > 0 {
 		cand = k * b.rerank
 	}
-	w, d, n := b.words, b.dim, len(b.ids)
+	w, d, n := b.words, b.dim, b.ids.Len()
 	ks := kernels.Current()
 	l2 := b.metric.Class() == metric.ClassL2
 	return parallel.For(ctx, nq, 16, func(lo, hi int) error {
@@ -301,7 +273,7 @@ func (b *Binary) Search(ctx context.Context, queries []float32, k int, p *index.
 			h.Reset(cd, ci)
 			lim := uint16(math.MaxUint16)
 			for r, hd := range ham {
-				if hd <= lim && (allow == nil || allow(b.ids[r])) {
+				if hd <= lim && (allow == nil || allow(b.ids.List[r])) {
 					h.Push(float32(hd), int64(r)) // rows, not ids: the vectors are found by row
 					if h.Len() == cand {
 						lim = uint16(h.Bound())
@@ -314,7 +286,7 @@ func (b *Binary) Search(ctx context.Context, queries []float32, k int, p *index.
 				for i := range k {
 					ids[i], dist[i] = -1, float32(math.Inf(1))
 					if ci[i] >= 0 {
-						ids[i], dist[i] = b.ids[ci[i]], cd[i]
+						ids[i], dist[i] = b.ids.List[ci[i]], cd[i]
 					}
 				}
 				continue
@@ -332,7 +304,7 @@ func (b *Binary) Search(ctx context.Context, queries []float32, k int, p *index.
 				} else {
 					x = b.metric.FromDot(float64(ks.Dot(row, v)))
 				}
-				top.Push(float32(x), b.ids[r])
+				top.Push(float32(x), b.ids.List[r])
 			}
 			top.Finish()
 		}
@@ -344,8 +316,8 @@ func (b *Binary) Search(ctx context.Context, queries []float32, k int, p *index.
 func (b *Binary) Info() index.Info {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	mem := int64(cap(b.codes))*8 + int64(cap(b.vecs))*4 + int64(cap(b.ids))*8 + int64(len(b.rows))*24 + int64(len(b.threshold))*4
-	return index.Info{Type: TypeName, Dim: b.dim, Metric: b.metric.Kind.String(), Len: len(b.ids), MemoryBytes: mem}
+	mem := int64(cap(b.codes))*8 + int64(cap(b.vecs))*4 + b.ids.MemoryBytes() + int64(len(b.threshold))*4
+	return index.Info{Type: TypeName, Dim: b.dim, Metric: b.metric.Kind.String(), Len: b.ids.Len(), MemoryBytes: mem}
 }
 
 // Close implements index.Index.
@@ -353,6 +325,6 @@ func (b *Binary) Close() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.closed = true
-	b.codes, b.vecs, b.ids, b.rows = nil, nil, nil, nil
+	b.codes, b.vecs, b.ids = nil, nil, index.NewIDs()
 	return nil
 }

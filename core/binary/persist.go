@@ -37,12 +37,12 @@ func (b *Binary) Save(w io.Writer) error {
 		return err
 	}
 	stored := b.metric.Store(fw)
-	m, _ := json.Marshal(meta{Layout: layoutVersion, Dim: b.dim, Stored: stored, Rerank: b.rerank, Count: len(b.ids),
-		NextID: b.nextID, Trained: b.threshold != nil})
+	m, _ := json.Marshal(meta{Layout: layoutVersion, Dim: b.dim, Stored: stored, Rerank: b.rerank, Count: b.ids.Len(),
+		NextID: b.ids.Next, Trained: b.threshold != nil})
 	fw.Bytes("meta", m)
 	fw.Bytes("threshold", format.AsBytes(b.threshold))
 	fw.Bytes("codes", format.AsBytes(b.codes))
-	fw.Bytes("ids", format.AsBytes(b.ids))
+	fw.Bytes("ids", format.AsBytes(b.ids.List))
 	fw.Bytes("vectors", format.AsBytes(b.vecs))
 	return fw.Close()
 }
@@ -105,19 +105,11 @@ func load(file *format.File) (index.Index, error) {
 		b.threshold = append([]float32(nil), th...)
 	}
 	b.codes = append([]uint64(nil), codes...)
-	b.ids = append([]int64(nil), ids...)
 	if wantVecs > 0 {
 		b.vecs = append([]float32(nil), vecs...)
 	}
-	b.nextID = m.NextID
-	for r, id := range b.ids {
-		if id < 0 || id >= m.NextID {
-			return bad("id %d outside [0, next_id=%d)", id, m.NextID)
-		}
-		if _, dup := b.rows[id]; dup {
-			return bad("id %d stored twice", id)
-		}
-		b.rows[id] = int32(r)
+	if err := b.ids.Restore(ids, m.NextID); err != nil {
+		return nil, fmt.Errorf("binary: %w", err)
 	}
 	return b, nil
 }

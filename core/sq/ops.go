@@ -3,7 +3,6 @@ package sq
 import (
 	"context"
 	"fmt"
-	"math"
 
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
@@ -40,25 +39,10 @@ func (s *SQ) Add(ctx context.Context, vectors []float32, ids []int64, assigned [
 	if s.a == nil {
 		return s.notTrained("adding to")
 	}
-	if len(s.ids)+n > math.MaxInt32 {
-		return fmt.Errorf("%w: an sq index holds at most %d vectors", errs.InvalidArgument, math.MaxInt32)
+	if ids, err = s.ids.Assign(ids, n, assigned); err != nil {
+		return err
 	}
-	if ids == nil {
-		ids = make([]int64, n)
-		for i := range ids {
-			ids[i] = s.nextID + int64(i)
-		}
-		if assigned != nil {
-			copy(assigned, ids)
-		}
-	} else {
-		for _, id := range ids {
-			if _, dup := s.rows[id]; dup {
-				return fmt.Errorf("%w: id %d is already in the index; remove it first to replace its vector", errs.DuplicateID, id)
-			}
-		}
-	}
-	base := len(s.ids)
+	base := s.ids.Len()
 	s.codes = append(s.codes, make([]uint8, n*s.codeSize)...)
 	scratch := make([]uint8, s.dim)
 	for i := range n {
@@ -68,13 +52,7 @@ func (s *SQ) Add(ctx context.Context, vectors []float32, ids []int64, assigned [
 			s.sq = append(s.sq, s.normTerm(s.unpack(c, scratch)))
 		}
 	}
-	s.ids = append(s.ids, ids...)
-	for i, id := range ids {
-		s.rows[id] = int32(base + i)
-		if id >= s.nextID {
-			s.nextID = id + 1
-		}
-	}
+	s.ids.Append(ids)
 	return nil
 }
 
@@ -97,25 +75,20 @@ func (s *SQ) Remove(ctx context.Context, ids []int64) (int, error) {
 	}
 	removed := 0
 	for _, id := range ids {
-		r, ok := s.rows[id]
+		r, last, ok := s.ids.Remove(id)
 		if !ok {
 			continue
 		}
-		last := len(s.ids) - 1
-		if int(r) != last {
-			moved := s.ids[last]
-			s.ids[r] = moved
-			copy(s.codes[int(r)*s.codeSize:(int(r)+1)*s.codeSize], s.codes[last*s.codeSize:(last+1)*s.codeSize])
+		if r != last {
+			copy(s.codes[r*s.codeSize:(r+1)*s.codeSize], s.codes[last*s.codeSize:(last+1)*s.codeSize])
 			if s.sq != nil {
 				s.sq[r] = s.sq[last]
 			}
-			s.rows[moved] = r
 		}
-		s.ids, s.codes = s.ids[:last], s.codes[:last*s.codeSize]
+		s.codes = s.codes[:last*s.codeSize]
 		if s.sq != nil {
 			s.sq = s.sq[:last]
 		}
-		delete(s.rows, id)
 		removed++
 	}
 	return removed, nil
@@ -154,7 +127,7 @@ func (s *SQ) Search(ctx context.Context, queries []float32, k int, p *index.Sear
 	if s.a == nil {
 		return s.notTrained("searching")
 	}
-	d, cs, n := s.dim, s.codeSize, len(s.ids)
+	d, cs, n := s.dim, s.codeSize, s.ids.Len()
 	l2 := s.metric.Class() == metric.ClassL2
 	ks := kernels.Current()
 	return parallel.For(ctx, nq, 4, func(lo, hi int) error {
@@ -188,7 +161,7 @@ func (s *SQ) Search(ctx context.Context, queries []float32, k int, p *index.Sear
 				if l2 {
 					v = s.sq[r] + 2*v
 				}
-				if v <= bound && (allow == nil || allow(s.ids[r])) {
+				if v <= bound && (allow == nil || allow(s.ids.List[r])) {
 					h.Push(v, int64(r))
 					bound = h.Bound()
 				}
@@ -198,7 +171,7 @@ func (s *SQ) Search(ctx context.Context, queries []float32, k int, p *index.Sear
 				if r < 0 {
 					break
 				}
-				ids[i] = s.ids[r]
+				ids[i] = s.ids.List[r]
 				dist[i] = s.exact(row, s.unpack(s.codes[r*int64(cs):(r+1)*int64(cs)], scratch))
 			}
 			index.SortResults(dist, ids)

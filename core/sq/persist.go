@@ -41,13 +41,13 @@ func (s *SQ) Save(w io.Writer) error {
 	if s.uniform {
 		rng = "uniform"
 	}
-	m, _ := json.Marshal(meta{Layout: layoutVersion, Dim: s.dim, Stored: stored, Bits: s.bits, Range: rng, Count: len(s.ids),
-		NextID: s.nextID, Trained: s.a != nil})
+	m, _ := json.Marshal(meta{Layout: layoutVersion, Dim: s.dim, Stored: stored, Bits: s.bits, Range: rng, Count: s.ids.Len(),
+		NextID: s.ids.Next, Trained: s.a != nil})
 	fw.Bytes("meta", m)
 	fw.Bytes("vmin", format.AsBytes(s.vmin))
 	fw.Bytes("vdiff", format.AsBytes(s.vdiff))
 	fw.Bytes("codes", s.codes)
-	fw.Bytes("ids", format.AsBytes(s.ids))
+	fw.Bytes("ids", format.AsBytes(s.ids.List))
 	return fw.Close()
 }
 
@@ -108,18 +108,12 @@ func load(file *format.File) (index.Index, error) {
 		s.setRange(append([]float32(nil), vmin...), append([]float32(nil), vdiff...))
 	}
 	s.codes = append([]uint8(nil), secs[2]...)
-	s.ids = append([]int64(nil), ids...)
-	s.nextID = m.NextID
-	scratch := make([]uint8, m.Dim)
-	for r, id := range s.ids {
-		if id < 0 || id >= m.NextID {
-			return bad("id %d outside [0, next_id=%d)", id, m.NextID)
-		}
-		if _, dup := s.rows[id]; dup {
-			return bad("id %d stored twice", id)
-		}
-		s.rows[id] = int32(r)
-		if bound.Class() == metric.ClassL2 {
+	if err := s.ids.Restore(ids, m.NextID); err != nil {
+		return nil, fmt.Errorf("sq: %w", err)
+	}
+	if bound.Class() == metric.ClassL2 {
+		scratch := make([]uint8, m.Dim)
+		for r := range s.ids.List {
 			s.sq = append(s.sq, s.normTerm(s.unpack(s.codes[r*s.codeSize:(r+1)*s.codeSize], scratch)))
 		}
 	}

@@ -52,9 +52,7 @@ type SQ struct {
 	vdiff    []float32
 	codes    []uint8
 	sq       []float32 // l2 family: sum(a^2 c^2) per vector
-	ids      []int64
-	rows     map[int64]int32
-	nextID   int64
+	ids      index.IDs
 	closed   bool
 }
 
@@ -63,7 +61,7 @@ func New(dim int, m *metric.Metric, bits int, rng string) (*SQ, error) {
 	if m.Class() != metric.ClassL2 && m.Class() != metric.ClassDot {
 		return nil, fmt.Errorf("%w: sq ranks by euclidean or inner-product-based metrics (l2, cosine, ip, ...), not %s", errs.Unsupported, m.Kind)
 	}
-	s := &SQ{dim: dim, metric: m, bits: bits, rows: map[int64]int32{}}
+	s := &SQ{dim: dim, metric: m, bits: bits, ids: index.NewIDs()}
 	switch bits {
 	case 8:
 		s.levels, s.codeSize = 255, dim
@@ -109,7 +107,7 @@ func (s *SQ) Metric() metric.Kind { return s.metric.Kind }
 func (s *SQ) Len() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return len(s.ids)
+	return s.ids.Len()
 }
 
 // Trained implements index.Trainer.
@@ -160,7 +158,7 @@ func (s *SQ) Train(ctx context.Context, vectors []float32) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.ids) > 0 {
+	if s.ids.Len() > 0 {
 		return fmt.Errorf("%w: the index holds vectors; train a new index instead", errs.State)
 	}
 	s.setRange(lo, diff)
@@ -224,8 +222,8 @@ func (s *SQ) notTrained(what string) error {
 func (s *SQ) Info() index.Info {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	mem := int64(cap(s.codes)) + int64(cap(s.sq))*4 + int64(cap(s.ids))*8 + int64(len(s.rows))*24 + int64(len(s.a))*16
-	return index.Info{Type: TypeName, Dim: s.dim, Metric: s.metric.Kind.String(), Len: len(s.ids), MemoryBytes: mem}
+	mem := int64(cap(s.codes)) + int64(cap(s.sq))*4 + s.ids.MemoryBytes() + int64(len(s.a))*16
+	return index.Info{Type: TypeName, Dim: s.dim, Metric: s.metric.Kind.String(), Len: s.ids.Len(), MemoryBytes: mem}
 }
 
 // Close implements index.Index.
@@ -233,6 +231,6 @@ func (s *SQ) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
-	s.codes, s.sq, s.ids, s.rows = nil, nil, nil, nil
+	s.codes, s.sq, s.ids = nil, nil, index.NewIDs()
 	return nil
 }
