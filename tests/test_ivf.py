@@ -107,3 +107,18 @@ def test_scalar_quantizer_ranks_like_its_decoded_vectors(data, bits, rng_kind):
     assert recall(got, want) >= 0.98
     assert recall(got, brute_force(x, q, 10, "l2")[0]) >= (0.9 if bits == 8 else 0.6)
     assert sq.memory_bytes < x.nbytes  # codes, ids and bookkeeping: less than the floats even at dim 24
+
+
+@pytest.mark.parametrize("nbits", [8, 4])
+def test_pq_ranks_by_reconstruction_and_names_its_minimum(data, nbits):
+    x, q = data
+    pq = oxvec.PQ(24, "l2", m=6, nbits=nbits)
+    with pytest.raises(oxvec.InvalidArgumentError, match=f"at least {2 ** nbits}"):
+        pq.train(x[: 2 ** nbits - 1])
+    pq.train(x)
+    pq.add(x)
+    found, dist = pq.search(q, k=10)
+    assert np.all(np.diff(dist, axis=1) >= 0)
+    assert recall(found, brute_force(x, q, 10, "l2")[0]) >= (0.35 if nbits == 8 else 0.15)  # chance: 0.0025
+    with pytest.raises(oxvec.InvalidArgumentError, match="divide"):
+        oxvec.PQ(24, m=5)

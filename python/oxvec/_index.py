@@ -479,6 +479,36 @@ class ScalarQuantizer(Index):
         super().__init__(spec)
 
 
+class PQ(Index):
+    """Product quantization (faiss's IndexPQ): each vector is cut into ``m``
+    sub-vectors, each stored as the number of its nearest of 2**nbits
+    centroids learnt by k-means in that sub-space; searched exhaustively
+    with asymmetric distances (query in float32, one table per query).
+
+    Train first (at least 2**nbits vectors; about 40 times that is better).
+    Memory per vector: m*nbits/8 bytes of code plus the id. Distances are
+    those to the reconstructed vectors.
+
+    Parameters
+    ----------
+    dim : int
+    metric : str
+        The l2 family or the dot family (cosine, ip, ...).
+    m : int
+        Sub-quantizers; must divide dim.
+    nbits : {8, 4}
+    seed : int
+    """
+
+    type_name = "pq"
+
+    def __init__(self, dim: int, metric: str = "l2", m: int = 8, nbits: int = 8, seed: int = 1, **metric_params) -> None:
+        spec = {"type": "pq", "dim": int(dim), "metric": metric, "m": int(m), "nbits": int(nbits), "seed": int(seed)}
+        if metric_params:
+            spec["metric_params"] = json.loads(metric_spec(metric, metric_params))["metric_params"]
+        super().__init__(spec)
+
+
 def load(path, mmap: bool = False, verify: bool | None = None) -> Index:
     """Load an index saved with :meth:`Index.save`; returns the right class.
 

@@ -1,0 +1,105 @@
+package pq
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/oxvec/oxvec/core/errs"
+	"github.com/oxvec/oxvec/core/format"
+	"github.com/oxvec/oxvec/core/index"
+	"github.com/oxvec/oxvec/core/metric"
+)
+
+const layoutVersion = 1
+
+type meta struct {
+	Layout int `json:"layout"`
+	Dim    int `json:"dim"`
+	metric.Stored
+	M       int    `json:"m"`
+	NBits   int    `json:"nbits"`
+	Seed    uint64 `json:"seed"`
+	Count   int    `json:"count"`
+	NextID  int64  `json:"next_id"`
+	Trained bool   `json:"trained"`
+}
+
+// Save implements index.Index. Sections: "meta", "centroids" (m*ksub*dsub
+// float32), "codes" (count*code size bytes), "ids".
+func (p *PQ) Save(w io.Writer) error {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.closed {
+		return errs.Closed
+	}
+	fw, err := format.NewWriter(w, TypeName)
+	if err != nil {
+		return err
+	}
+	stored := p.metric.Store(fw)
+	m, _ := json.Marshal(meta{Layout: layoutVersion, Dim: p.dim, Stored: stored, M: p.m, NBits: p.nbits, Seed: p.seed,
+		Count: p.ids.Len(), NextID: p.ids.Next, Trained: p.centroids != nil})
+	fw.Bytes("meta", m)
+	fw.Bytes("centroids", format.AsBytes(p.centroids))
+	fw.Bytes("codes", p.codes)
+	fw.Bytes("ids", format.AsBytes(p.ids.List))
+	return fw.Close()
+}
+
+func load(file *format.File) (index.Index, error) {
+	bad := func(f string, a ...any) (index.Index, error) {
+		return nil, fmt.Errorf("%w: pq: "+f, append([]any{errs.Corrupt}, a...)...)
+	}
+	raw, err := file.Section("meta", true)
+	if err != nil {
+		return nil, err
+	}
+	var m meta
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return bad("meta section: %v", err)
+	}
+	if m.Layout != layoutVersion {
+		return nil, fmt.Errorf("%w: pq layout version %d, this build reads %d", errs.Unsupported, m.Layout, layoutVersion)
+	}
+	if m.Dim < 1 || m.Dim > index.MaxDim || m.Count < 0 {
+		return bad("dim %d, count %d", m.Dim, m.Count)
+	}
+	bound, err := metric.Restore(file, m.Stored, m.Dim)
+	if err != nil {
+		return nil, err
+	}
+	p, err := New(m.Dim, bound, m.M, m.NBits, m.Seed)
+	if err != nil {
+		return bad("%v", err)
+	}
+	var secs [3][]byte
+	for i, name := range []string{"centroids", "codes", "ids"} {
+		if secs[i], err = file.Section(name, true); err != nil {
+			return nil, err
+		}
+	}
+	cents, e1 := format.View[float32](secs[0])
+	ids, e2 := format.View[int64](secs[2])
+	if e1 != nil || e2 != nil {
+		return bad("sections not aligned")
+	}
+	want := 0
+	if m.Trained {
+		want = p.m * p.ksub * p.dsub
+	}
+	if len(cents) != want || len(secs[1]) != m.Count*p.codeSize || len(ids) != m.Count || (!m.Trained && m.Count > 0) {
+		return bad("sections do not match %d vectors of dim %d", m.Count, m.Dim)
+	}
+	if err := index.CheckFinite(cents, max(p.dsub, 1), "centroids"); err != nil {
+		return bad("%v", err)
+	}
+	if m.Trained {
+		p.centroids = append([]float32(nil), cents...)
+	}
+	p.codes = append([]uint8(nil), secs[1]...)
+	if err := p.ids.Restore(ids, m.NextID); err != nil {
+		return nil, fmt.Errorf("pq: %w", err)
+	}
+	return p, nil
+}
