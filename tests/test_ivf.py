@@ -119,6 +119,6 @@ def test_pq_ranks_by_reconstruction_and_names_its_minimum(data, nbits):
     pq.add(x)
     found, dist = pq.search(q, k=10)
     assert np.all(np.diff(dist, axis=1) >= 0)
-    assert recall(found, brute_force(x, q, 10, "l2")[0]) >= (0.35 if nbits == 8 else 0.15)  # chance: 0.0025
+    assert recall(found, brute_force(x, q, 10, "l2")[0]) >= (0.35 if nbits == 8 else 0.05)  # chance: 0.0025 (3 bytes per vector at 4 bits)
     with pytest.raises(oxvec.InvalidArgumentError, match="divide"):
         oxvec.PQ(24, m=5)
