@@ -26,36 +26,42 @@ K = 10
 CONFIGS = [("8bit", 8, "per_dim", "QT_8bit"), ("8bit_uniform", 8, "uniform", "QT_8bit_uniform"), ("4bit", 4, "per_dim", "QT_4bit")]
 
 
-def run(data: dict, reps: int) -> dict:
+def faiss_data(data: dict):
+    """base and queries as faiss gets them (L2-normalised for cosine)."""
+    base, queries = data["base"].astype(np.float32), data["queries"].astype(np.float32)
+    if data["metric"] == "cosine":
+        return base / np.linalg.norm(base, axis=1, keepdims=True), queries / np.linalg.norm(queries, axis=1, keepdims=True)
+    return base, queries
+
+
+def compare(data: dict, reps: int, configs) -> dict:
+    """Train, add, recall and QPS of each (name, make oxvec index, make faiss
+    index) config, the two libraries timed interleaved."""
     import faiss
 
     base, queries, gt = data["base"].astype(np.float32), data["queries"].astype(np.float32), data["gt_ids"]
     metric = data["metric"]
     n, dim = base.shape
-    fb, fq = base, queries
-    if metric == "cosine":
-        fb = base / np.linalg.norm(base, axis=1, keepdims=True)
-        fq = queries / np.linalg.norm(queries, axis=1, keepdims=True)
+    fb, fq = faiss_data(data)
     out = {"dataset": data["name"], "n": n, "dim": dim, "metric": metric, "configs": {}}
-    for name, bits, rng, qt in CONFIGS:
+    for name, make_ox, make_faiss in configs:
         res = {}
         oxvec.set_num_threads(os.cpu_count())
         faiss.omp_set_num_threads(os.cpu_count())
         t = time.perf_counter()
-        ox = oxvec.ScalarQuantizer(dim, metric, bits=bits, range=rng)
+        ox = make_ox(dim, metric)
         ox.train(base)
         tr = time.perf_counter() - t
         t = time.perf_counter()
         ox.add(base)
         res["oxvec"] = {"train_s": tr, "add_s": time.perf_counter() - t, "bytes_per_vector": ox.memory_bytes / n}
         t = time.perf_counter()
-        fi = faiss.IndexScalarQuantizer(dim, getattr(faiss.ScalarQuantizer, qt),
-                                        faiss.METRIC_L2 if metric == "l2" else faiss.METRIC_INNER_PRODUCT)
+        fi = make_faiss(dim, faiss.METRIC_L2 if metric == "l2" else faiss.METRIC_INNER_PRODUCT)
         fi.train(fb)
         tr = time.perf_counter() - t
         t = time.perf_counter()
         fi.add(fb)
-        res["faiss"] = {"train_s": tr, "add_s": time.perf_counter() - t, "bytes_per_vector": float(fi.code_size)}
+        res["faiss"] = {"train_s": tr, "add_s": time.perf_counter() - t, "bytes_per_vector": float(fi.sa_code_size())}
         for threads in (1, os.cpu_count()):
             oxvec.set_num_threads(threads)
             faiss.omp_set_num_threads(threads)
@@ -69,11 +75,16 @@ def run(data: dict, reps: int) -> dict:
     return out
 
 
-def tables(results, m) -> str:
-    parts = ["## Scalar quantization - `benchmarks/bench_sq.py`",
-             "oxvec.ScalarQuantizer against faiss IndexScalarQuantizer, same codec and ranges, exhaustive search, k = 10, "
-             "batch of all queries. Bytes per vector: oxvec's memory_bytes / n (codes, the 8-byte id faiss does not keep, "
-             "a 4-byte term for l2, the id map); faiss: code size."]
+def sq_configs():
+    import faiss
+
+    return [(name, lambda d, m, b=bits, r=rng: oxvec.ScalarQuantizer(d, m, bits=b, range=r),
+             lambda d, fm, q=qt: faiss.IndexScalarQuantizer(d, getattr(faiss.ScalarQuantizer, q), fm))
+            for name, bits, rng, qt in CONFIGS]
+
+
+def tables(results, m, title: str, intro: str) -> str:
+    parts = [title, intro]
     for r in results:
         parts.append(f"### {r['dataset']} ({r['n']:,} x {r['dim']}, {r['metric']})")
         rows = []
@@ -85,7 +96,7 @@ def tables(results, m) -> str:
                 row += [f"{H.fmt_rate(o[f'qps_{t}'])} / {H.fmt_rate(f[f'qps_{t}'])} ({o[f'qps_{t}'] / f[f'qps_{t}']:.2f}x)"]
             row += [f"{o['train_s'] + o['add_s']:.2f} / {f['train_s'] + f['add_s']:.2f}", f"{o['bytes_per_vector']:.0f} / {f['bytes_per_vector']:.0f}"]
             rows.append(row)
-        head = ["quantizer", "oxvec recall@10", "faiss recall@10"] + [f"QPS {t} thread(s), oxvec / faiss" for t in threads] + \
+        head = ["config", "oxvec recall@10", "faiss recall@10"] + [f"QPS {t} thread(s), oxvec / faiss" for t in threads] + \
             ["train+add s, oxvec / faiss", "bytes/vector, oxvec / faiss"]
         parts.append(H.markdown_table(head, rows))
     parts.append(H.machine_line(m))
@@ -106,10 +117,13 @@ def main() -> None:
             print(f"skipping {name}: run make bench-data")
             continue
         print(data["name"], flush=True)
-        results.append(run(data, args.reps))
+        results.append(compare(data, args.reps, sq_configs()))
     m = H.machine({"faiss": faiss.__version__})
     H.save_json("sq", {"machine": m, "results": results})
-    body = tables(results, m)
+    body = tables(results, m, "## Scalar quantization - `benchmarks/bench_sq.py`",
+                  "oxvec.ScalarQuantizer against faiss IndexScalarQuantizer, same codec and ranges, exhaustive search, k = 10, "
+                  "batch of all queries. Bytes per vector: oxvec's memory_bytes / n (codes, the 8-byte id faiss does not keep, "
+                  "a 4-byte term for l2, the id map); faiss: code size.")
     H.update_results_md("sq", body)
     print(body)
 

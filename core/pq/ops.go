@@ -111,45 +111,52 @@ func (p *PQ) Remove(ctx context.Context, ids []int64) (int, error) {
 	return removed, nil
 }
 
-// table fills lut (m*ksub) with the query's distance (l2 family: squared
-// l2; dot family: inner product) to every centroid of every sub-space.
-func (p *PQ) table(q []float32, lut []float32, l2 bool, ks *kernels.Set) {
+// table fills lut (m rows of ksub entries, ksub <= 256) with the query's
+// distance (l2 family: squared l2; dot family: inner product) to every
+// centroid of every sub-space.
+func (p *PQ) table(q []float32, lut [][256]float32, l2 bool, ks *kernels.Set) {
 	for j := range p.m {
 		qs := q[j*p.dsub : (j+1)*p.dsub]
-		base := p.centroids[j*p.ksub*p.dsub:]
-		for c := range p.ksub {
-			v := base[c*p.dsub : (c+1)*p.dsub]
-			if l2 {
-				lut[j*p.ksub+c] = ks.L2Sq(qs, v)
-			} else {
-				lut[j*p.ksub+c] = ks.Dot(qs, v)
+		row := lut[j][:p.ksub]
+		// one DotRows call per sub-space: |q-c|^2 = |q|^2 - 2<q,c> + |c|^2
+		ks.DotRows(qs, p.centroids[j*p.ksub*p.dsub:(j+1)*p.ksub*p.dsub], p.dsub, row)
+		if l2 {
+			qq := ks.Dot(qs, qs)
+			norms := p.cnorms[j*p.ksub : (j+1)*p.ksub]
+			for c, dot := range row {
+				row[c] = max(0, qq-2*dot+norms[c])
 			}
 		}
 	}
 }
 
-// adc sums the table entries of one code; four accumulators keep the
-// additions independent.
-func (p *PQ) adc(lut []float32, c []uint8) float32 {
+// adc8 sums one 8-bit code's table entries. Rows of [256]float32 indexed
+// by a byte need no bounds check; four accumulators keep the additions
+// independent.
+func adc8(lut [][256]float32, c []uint8) float32 {
+	lut = lut[:len(c)]
 	var a0, a1, a2, a3 float32
-	if p.nbits == 8 {
-		j := 0
-		for ; j+4 <= len(c); j += 4 {
-			a0 += lut[j<<8|int(c[j])]
-			a1 += lut[(j+1)<<8|int(c[j+1])]
-			a2 += lut[(j+2)<<8|int(c[j+2])]
-			a3 += lut[(j+3)<<8|int(c[j+3])]
-		}
-		for ; j < len(c); j++ {
-			a0 += lut[j<<8|int(c[j])]
-		}
-		return (a0 + a1) + (a2 + a3)
+	j := 0
+	for ; j+4 <= len(c); j += 4 {
+		a0 += lut[j][c[j]]
+		a1 += lut[j+1][c[j+1]]
+		a2 += lut[j+2][c[j+2]]
+		a3 += lut[j+3][c[j+3]]
 	}
+	for ; j < len(c); j++ {
+		a0 += lut[j][c[j]]
+	}
+	return (a0 + a1) + (a2 + a3)
+}
+
+// adc4 sums one 4-bit code's table entries (sub-quantizer 2i in the low
+// nibble of byte i, 2i+1 in the high one; an odd m leaves a zero row).
+func adc4(lut [][256]float32, c []uint8) float32 {
+	lut = lut[:2*len(c)]
+	var a0, a1 float32
 	for i, b := range c {
-		a0 += lut[(2*i)<<4|int(b&15)]
-		if 2*i+1 < p.m {
-			a1 += lut[(2*i+1)<<4|int(b>>4)]
-		}
+		a0 += lut[2*i][b&15]
+		a1 += lut[2*i+1][b>>4]
 	}
 	return a0 + a1
 }
@@ -189,7 +196,7 @@ func (p *PQ) Search(ctx context.Context, queries []float32, k int, sp *index.Sea
 	ks := kernels.Current()
 	n, cs, d := p.ids.Len(), p.codeSize, p.dim
 	return parallel.For(ctx, nq, 4, func(lo, hi int) error {
-		lut := make([]float32, p.m*p.ksub)
+		lut := make([][256]float32, 2*p.codeSize) // zero rows beyond m stay zero
 		var h index.TopK
 		for q := lo; q < hi; q++ {
 			if err := parallel.Check(ctx); err != nil {
@@ -200,7 +207,12 @@ func (p *PQ) Search(ctx context.Context, queries []float32, k int, sp *index.Sea
 			h.Reset(dist, ids)
 			bound := h.Bound()
 			for r := 0; r < n; r++ {
-				v := p.adc(lut, p.codes[r*cs:(r+1)*cs])
+				var v float32
+				if p.nbits == 8 {
+					v = adc8(lut, p.codes[r*cs:(r+1)*cs])
+				} else {
+					v = adc4(lut, p.codes[r*cs:(r+1)*cs])
+				}
 				if !l2 {
 					v = -v
 				}

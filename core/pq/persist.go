@@ -95,7 +95,7 @@ func load(file *format.File) (index.Index, error) {
 		return bad("%v", err)
 	}
 	if m.Trained {
-		p.centroids = append([]float32(nil), cents...)
+		p.setCentroids(append([]float32(nil), cents...))
 	}
 	p.codes = append([]uint8(nil), secs[1]...)
 	if err := p.ids.Restore(ids, m.NextID); err != nil {

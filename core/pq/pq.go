@@ -42,6 +42,7 @@ type PQ struct {
 	codeSize  int
 	seed      uint64
 	centroids []float32 // m * ksub * dsub; nil until trained
+	cnorms    []float32 // |centroid|^2, m * ksub
 	codes     []uint8   // n * codeSize
 	ids       index.IDs
 	closed    bool
@@ -143,8 +144,22 @@ func (p *PQ) Train(ctx context.Context, vectors []float32) error {
 	if p.ids.Len() > 0 {
 		return fmt.Errorf("%w: the index holds vectors; train a new index instead", errs.State)
 	}
-	p.centroids = cents
+	p.setCentroids(cents)
 	return nil
+}
+
+// setCentroids installs trained centroids and their squared norms.
+func (p *PQ) setCentroids(c []float32) {
+	p.centroids = c
+	p.cnorms = make([]float32, p.m*p.ksub)
+	for i := range p.cnorms {
+		v := c[i*p.dsub : (i+1)*p.dsub]
+		var s float32
+		for _, x := range v {
+			s += x * x
+		}
+		p.cnorms[i] = s
+	}
 }
 
 func (p *PQ) notTrained(what string) error {
