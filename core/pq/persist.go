@@ -38,10 +38,10 @@ func (p *PQ) Save(w io.Writer) error {
 		return err
 	}
 	stored := p.metric.Store(fw)
-	m, _ := json.Marshal(meta{Layout: layoutVersion, Dim: p.dim, Stored: stored, M: p.m, NBits: p.nbits, Seed: p.seed,
-		Count: p.ids.Len(), NextID: p.ids.Next, Trained: p.centroids != nil})
+	m, _ := json.Marshal(meta{Layout: layoutVersion, Dim: p.dim, Stored: stored, M: p.cb.M, NBits: p.cb.NBits, Seed: p.seed,
+		Count: p.ids.Len(), NextID: p.ids.Next, Trained: p.cb.Trained()})
 	fw.Bytes("meta", m)
-	fw.Bytes("centroids", format.AsBytes(p.centroids))
+	fw.Bytes("centroids", format.AsBytes(p.cb.Centroids))
 	fw.Bytes("codes", p.codes)
 	fw.Bytes("ids", format.AsBytes(p.ids.List))
 	return fw.Close()
@@ -86,16 +86,16 @@ func load(file *format.File) (index.Index, error) {
 	}
 	want := 0
 	if m.Trained {
-		want = p.m * p.ksub * p.dsub
+		want = p.cb.M * p.cb.KSub * p.cb.DSub
 	}
-	if len(cents) != want || len(secs[1]) != m.Count*p.codeSize || len(ids) != m.Count || (!m.Trained && m.Count > 0) {
+	if len(cents) != want || len(secs[1]) != m.Count*p.cb.CodeSize || len(ids) != m.Count || (!m.Trained && m.Count > 0) {
 		return bad("sections do not match %d vectors of dim %d", m.Count, m.Dim)
 	}
-	if err := index.CheckFinite(cents, max(p.dsub, 1), "centroids"); err != nil {
+	if err := index.CheckFinite(cents, p.cb.DSub, "centroids"); err != nil {
 		return bad("%v", err)
 	}
 	if m.Trained {
-		p.setCentroids(append([]float32(nil), cents...))
+		p.cb.SetCentroids(append([]float32(nil), cents...))
 	}
 	p.codes = append([]uint8(nil), secs[1]...)
 	if err := p.ids.Restore(ids, m.NextID); err != nil {

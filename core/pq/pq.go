@@ -15,9 +15,7 @@ import (
 
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
-	"github.com/oxvec/oxvec/core/kmeans"
 	"github.com/oxvec/oxvec/core/metric"
-	"github.com/oxvec/oxvec/core/parallel"
 )
 
 // TypeName is the name of this index type in specs and files.
@@ -33,19 +31,14 @@ type Spec struct {
 
 // PQ is safe for concurrent use (searches share a read lock).
 type PQ struct {
-	mu        sync.RWMutex
-	dim       int
-	metric    *metric.Metric
-	m, nbits  int
-	ksub      int // 2^nbits centroids per sub-space
-	dsub      int // dim / m
-	codeSize  int
-	seed      uint64
-	centroids []float32 // m * ksub * dsub; nil until trained
-	cnorms    []float32 // |centroid|^2, m * ksub
-	codes     []uint8   // n * codeSize
-	ids       index.IDs
-	closed    bool
+	mu     sync.RWMutex
+	dim    int
+	metric *metric.Metric
+	cb     *Codebook
+	seed   uint64
+	codes  []uint8 // n * code size
+	ids    index.IDs
+	closed bool
 }
 
 // New returns an untrained product quantizer index.
@@ -53,17 +46,14 @@ func New(dim int, mt *metric.Metric, m, nbits int, seed uint64) (*PQ, error) {
 	if mt.Class() != metric.ClassL2 && mt.Class() != metric.ClassDot {
 		return nil, fmt.Errorf("%w: pq ranks by euclidean or inner-product-based metrics (l2, cosine, ip, ...), not %s", errs.Unsupported, mt.Kind)
 	}
-	if m < 1 || dim%m != 0 {
-		return nil, fmt.Errorf("%w: m must divide dim (%d); got m = %d", errs.InvalidArgument, dim, m)
-	}
-	if nbits != 8 && nbits != 4 {
-		return nil, fmt.Errorf("%w: nbits must be 8 or 4, got %d", errs.InvalidArgument, nbits)
+	cb, err := NewCodebook(dim, m, nbits)
+	if err != nil {
+		return nil, err
 	}
 	if seed == 0 {
 		seed = 1
 	}
-	return &PQ{dim: dim, metric: mt, m: m, nbits: nbits, ksub: 1 << nbits, dsub: dim / m, codeSize: (m*nbits + 7) / 8,
-		seed: seed, ids: index.NewIDs()}, nil
+	return &PQ{dim: dim, metric: mt, cb: cb, seed: seed, ids: index.NewIDs()}, nil
 }
 
 func init() {
@@ -100,7 +90,7 @@ func (p *PQ) Len() int {
 func (p *PQ) Trained() bool {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	return p.centroids != nil
+	return p.cb.Trained()
 }
 
 // Train implements index.Trainer: k-means with 2^nbits centroids in each
@@ -111,9 +101,6 @@ func (p *PQ) Train(ctx context.Context, vectors []float32) error {
 	if err != nil {
 		return err
 	}
-	if n < p.ksub {
-		return fmt.Errorf("%w: training pq with nbits=%d needs at least %d vectors (about %d or more is better), got %d", errs.InvalidArgument, p.nbits, p.ksub, 39*p.ksub, n)
-	}
 	if err := index.CheckFinite(vectors, p.dim, "training vectors"); err != nil {
 		return err
 	}
@@ -121,22 +108,8 @@ func (p *PQ) Train(ctx context.Context, vectors []float32) error {
 	if err != nil {
 		return err
 	}
-	cents := make([]float32, p.m*p.ksub*p.dsub)
-	err = parallel.For(ctx, p.m, 1, func(lo, hi int) error {
-		sub := make([]float32, n*p.dsub)
-		for j := lo; j < hi; j++ {
-			for i := range n {
-				copy(sub[i*p.dsub:(i+1)*p.dsub], x[i*p.dim+j*p.dsub:i*p.dim+(j+1)*p.dsub])
-			}
-			res, err := kmeans.Train(ctx, sub, p.dsub, kmeans.Params{K: p.ksub, Seed: p.seed + uint64(j)})
-			if err != nil {
-				return err
-			}
-			copy(cents[j*p.ksub*p.dsub:], res.Centroids)
-		}
-		return nil
-	})
-	if err != nil {
+	cb, _ := NewCodebook(p.dim, p.cb.M, p.cb.NBits)
+	if err := cb.Train(ctx, x, n, p.seed); err != nil {
 		return err
 	}
 	p.mu.Lock()
@@ -144,33 +117,19 @@ func (p *PQ) Train(ctx context.Context, vectors []float32) error {
 	if p.ids.Len() > 0 {
 		return fmt.Errorf("%w: the index holds vectors; train a new index instead", errs.State)
 	}
-	p.setCentroids(cents)
+	p.cb = cb
 	return nil
 }
 
-// setCentroids installs trained centroids and their squared norms.
-func (p *PQ) setCentroids(c []float32) {
-	p.centroids = c
-	p.cnorms = make([]float32, p.m*p.ksub)
-	for i := range p.cnorms {
-		v := c[i*p.dsub : (i+1)*p.dsub]
-		var s float32
-		for _, x := range v {
-			s += x * x
-		}
-		p.cnorms[i] = s
-	}
-}
-
 func (p *PQ) notTrained(what string) error {
-	return fmt.Errorf("%w: %s an untrained pq index: call train with at least %d vectors first", errs.State, what, p.ksub)
+	return fmt.Errorf("%w: %s an untrained pq index: call train with at least %d vectors first", errs.State, what, p.cb.KSub)
 }
 
 // Info implements index.Index.
 func (p *PQ) Info() index.Info {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	mem := int64(cap(p.codes)) + p.ids.MemoryBytes() + int64(len(p.centroids))*4
+	mem := int64(cap(p.codes)) + p.ids.MemoryBytes() + int64(len(p.cb.Centroids))*4
 	return index.Info{Type: TypeName, Dim: p.dim, Metric: p.metric.Kind.String(), Len: p.ids.Len(), MemoryBytes: mem}
 }
 

@@ -48,16 +48,7 @@ func TestPQ_ADCIsTheDistanceToTheReconstruction(t *testing.T) {
 			// the reconstruction of every stored vector, searched exactly
 			rec := make([]float32, n*d)
 			for r := range n {
-				c := p.codes[r*p.codeSize : (r+1)*p.codeSize]
-				for j := range p.m {
-					var cj int
-					if nbits == 8 {
-						cj = int(c[j])
-					} else {
-						cj = int(c[j/2]>>((j&1)*4)) & 15
-					}
-					copy(rec[r*d+j*p.dsub:], p.centroids[(j*p.ksub+cj)*p.dsub:(j*p.ksub+cj+1)*p.dsub])
-				}
+				p.cb.Decode(p.codes[r*p.cb.CodeSize:(r+1)*p.cb.CodeSize], rec[r*d:(r+1)*d])
 			}
 			ref, _ := flat.Of(d, kind)
 			ref.Add(bg, rec, nil, nil)

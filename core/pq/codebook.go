@@ -1,0 +1,189 @@
+package pq
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/oxvec/oxvec/core/errs"
+	"github.com/oxvec/oxvec/core/flat"
+	"github.com/oxvec/oxvec/core/kmeans"
+	"github.com/oxvec/oxvec/core/metric"
+	"github.com/oxvec/oxvec/core/parallel"
+	"github.com/oxvec/oxvec/kernels"
+)
+
+// Codebook is a product quantizer: m sub-spaces of dim/m values, each with
+// 2^nbits centroids. The PQ index and IVF-PQ (on residuals) both use it.
+type Codebook struct {
+	Dim, M, NBits int
+	KSub, DSub    int // centroids per sub-space, values per sub-vector
+	CodeSize      int // bytes per code: m for 8 bits, ceil(m/2) for 4
+	Centroids     []float32
+	cnorms        []float32 // |centroid|^2
+}
+
+// NewCodebook checks the shape; the codebook is untrained.
+func NewCodebook(dim, m, nbits int) (*Codebook, error) {
+	if m < 1 || dim%m != 0 {
+		return nil, fmt.Errorf("%w: m must divide dim (%d); got m = %d", errs.InvalidArgument, dim, m)
+	}
+	if nbits != 8 && nbits != 4 {
+		return nil, fmt.Errorf("%w: nbits must be 8 or 4, got %d", errs.InvalidArgument, nbits)
+	}
+	return &Codebook{Dim: dim, M: m, NBits: nbits, KSub: 1 << nbits, DSub: dim / m, CodeSize: (m*nbits + 7) / 8}, nil
+}
+
+// Trained reports whether the centroids are set.
+func (c *Codebook) Trained() bool { return c.Centroids != nil }
+
+// Train runs k-means in every sub-space of x (n rows), at most 256 points
+// per centroid sampled, sub-space j seeded with seed+j.
+func (c *Codebook) Train(ctx context.Context, x []float32, n int, seed uint64) error {
+	if n < c.KSub {
+		return fmt.Errorf("%w: training pq with nbits=%d needs at least %d vectors (about %d or more is better), got %d", errs.InvalidArgument, c.NBits, c.KSub, 39*c.KSub, n)
+	}
+	cents := make([]float32, c.M*c.KSub*c.DSub)
+	err := parallel.For(ctx, c.M, 1, func(lo, hi int) error {
+		sub := make([]float32, n*c.DSub)
+		for j := lo; j < hi; j++ {
+			c.gather(x, n, j, sub)
+			res, err := kmeans.Train(ctx, sub, c.DSub, kmeans.Params{K: c.KSub, Seed: seed + uint64(j)})
+			if err != nil {
+				return err
+			}
+			copy(cents[j*c.KSub*c.DSub:], res.Centroids)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	c.SetCentroids(cents)
+	return nil
+}
+
+// gather copies sub-vector j of every row of x into sub.
+func (c *Codebook) gather(x []float32, n, j int, sub []float32) {
+	for i := range n {
+		copy(sub[i*c.DSub:(i+1)*c.DSub], x[i*c.Dim+j*c.DSub:i*c.Dim+(j+1)*c.DSub])
+	}
+}
+
+// SetCentroids installs centroids (trained or loaded) and their norms.
+func (c *Codebook) SetCentroids(cents []float32) {
+	c.Centroids = cents
+	c.cnorms = make([]float32, c.M*c.KSub)
+	for i := range c.cnorms {
+		var s float32
+		for _, v := range cents[i*c.DSub : (i+1)*c.DSub] {
+			s += v * v
+		}
+		c.cnorms[i] = s
+	}
+}
+
+// Encode returns the codes of x (n rows): per sub-space the nearest
+// centroid by l2, found with the flat index's blocked search. Sub-quantizer
+// 2i of a 4-bit code is the low nibble of byte i, 2i+1 the high one.
+func (c *Codebook) Encode(ctx context.Context, x []float32, n int) ([]uint8, error) {
+	l2, err := metric.New(metric.L2, c.DSub, metric.Params{})
+	if err != nil {
+		return nil, err
+	}
+	codes := make([]uint8, n*c.CodeSize)
+	grain := 1
+	if c.NBits == 4 {
+		grain = 2 // both nibbles of a byte are written by one worker
+	}
+	err = parallel.For(ctx, c.M, grain, func(lo, hi int) error {
+		sub := make([]float32, n*c.DSub)
+		near, dist := make([]int64, n), make([]float32, n)
+		for j := lo; j < hi; j++ {
+			c.gather(x, n, j, sub)
+			if err := flat.KNN(ctx, l2, c.Centroids[j*c.KSub*c.DSub:(j+1)*c.KSub*c.DSub], sub, 1, near, dist); err != nil {
+				return err
+			}
+			for i, k := range near {
+				if c.NBits == 8 {
+					codes[i*c.CodeSize+j] = uint8(k)
+				} else {
+					codes[i*c.CodeSize+j/2] |= uint8(k) << ((j & 1) * 4)
+				}
+			}
+		}
+		return nil
+	})
+	return codes, err
+}
+
+// NewTables returns room for one query's distance tables.
+func (c *Codebook) NewTables() [][256]float32 { return make([][256]float32, 2*c.CodeSize) }
+
+// Tables fills lut with the distances from q's sub-vectors to every
+// centroid: squared l2 (l2 true) or inner products; one DotRows call per
+// sub-space (|q-c|^2 = |q|^2 - 2<q,c> + |c|^2).
+func (c *Codebook) Tables(q []float32, lut [][256]float32, l2 bool, ks *kernels.Set) {
+	for j := range c.M {
+		qs := q[j*c.DSub : (j+1)*c.DSub]
+		row := lut[j][:c.KSub]
+		ks.DotRows(qs, c.Centroids[j*c.KSub*c.DSub:(j+1)*c.KSub*c.DSub], c.DSub, row)
+		if l2 {
+			qq := ks.Dot(qs, qs)
+			norms := c.cnorms[j*c.KSub : (j+1)*c.KSub]
+			for k, dot := range row {
+				row[k] = max(0, qq-2*dot+norms[k])
+			}
+		}
+	}
+}
+
+// Distance sums one code's table entries.
+func (c *Codebook) Distance(lut [][256]float32, code []uint8) float32 {
+	if c.NBits == 8 {
+		return adc8(lut, code)
+	}
+	return adc4(lut, code)
+}
+
+// Decode writes the reconstruction of code into out (Dim values).
+func (c *Codebook) Decode(code []uint8, out []float32) {
+	for j := range c.M {
+		var k int
+		if c.NBits == 8 {
+			k = int(code[j])
+		} else {
+			k = int(code[j/2]>>((j&1)*4)) & 15
+		}
+		copy(out[j*c.DSub:(j+1)*c.DSub], c.Centroids[(j*c.KSub+k)*c.DSub:(j*c.KSub+k+1)*c.DSub])
+	}
+}
+
+// adc8 sums one 8-bit code's table entries. Rows of [256]float32 indexed
+// by a byte need no bounds check; four accumulators keep the additions
+// independent.
+func adc8(lut [][256]float32, c []uint8) float32 {
+	lut = lut[:len(c)]
+	var a0, a1, a2, a3 float32
+	j := 0
+	for ; j+4 <= len(c); j += 4 {
+		a0 += lut[j][c[j]]
+		a1 += lut[j+1][c[j+1]]
+		a2 += lut[j+2][c[j+2]]
+		a3 += lut[j+3][c[j+3]]
+	}
+	for ; j < len(c); j++ {
+		a0 += lut[j][c[j]]
+	}
+	return (a0 + a1) + (a2 + a3)
+}
+
+// adc4 sums one 4-bit code's table entries (an odd m leaves a zero row).
+func adc4(lut [][256]float32, c []uint8) float32 {
+	lut = lut[:2*len(c)]
+	var a0, a1 float32
+	for i, b := range c {
+		a0 += lut[2*i][b&15]
+		a1 += lut[2*i+1][b>>4]
+	}
+	return a0 + a1
+}
