@@ -19,6 +19,7 @@ import (
 	_ "github.com/oxvec/oxvec/core/flat"
 	_ "github.com/oxvec/oxvec/core/hnsw"
 	_ "github.com/oxvec/oxvec/core/ivf"
+	_ "github.com/oxvec/oxvec/core/ivfpq"
 	_ "github.com/oxvec/oxvec/core/pq"
 	_ "github.com/oxvec/oxvec/core/sq"
 )

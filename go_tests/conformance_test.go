@@ -17,6 +17,7 @@ import (
 	_ "github.com/oxvec/oxvec/core/flat"
 	_ "github.com/oxvec/oxvec/core/hnsw"
 	_ "github.com/oxvec/oxvec/core/ivf"
+	_ "github.com/oxvec/oxvec/core/ivfpq"
 	_ "github.com/oxvec/oxvec/core/pq"
 	_ "github.com/oxvec/oxvec/core/sq"
 )
@@ -35,6 +36,9 @@ var cases = map[string]typeCase{
 	"binary": {spec: func(d int, m string) string {
 		return fmt.Sprintf(`{"type":"binary","dim":%d,"metric":%q,"rerank":100}`, d, m)
 	}, minRecall: 0.9},
+	"ivf_pq": {spec: func(d int, m string) string {
+		return fmt.Sprintf(`{"type":"ivf_pq","dim":%d,"metric":%q,"nlist":16,"nprobe":8,"m":%d,"nbits":8,"refine":10}`, d, m, d/2)
+	}, minRecall: 0.8},
 	"pq": {spec: func(d int, m string) string {
 		return fmt.Sprintf(`{"type":"pq","dim":%d,"metric":%q,"m":%d,"nbits":8}`, d, m, d/2)
 	}, minRecall: 0.5},

@@ -122,3 +122,21 @@ def test_pq_ranks_by_reconstruction_and_names_its_minimum(data, nbits):
     assert recall(found, brute_force(x, q, 10, "l2")[0]) >= (0.35 if nbits == 8 else 0.05)  # chance: 0.0025 (3 bytes per vector at 4 bits)
     with pytest.raises(oxvec.InvalidArgumentError, match="divide"):
         oxvec.PQ(24, m=5)
+
+
+def test_ivfpq_with_full_refine_is_exact_and_without_is_approximate(data):
+    x, q = data
+    ix = oxvec.IVFPQ(24, "l2", nlist=16, m=6, refine=len(x) // 10)
+    with pytest.raises(oxvec.StateError, match="train"):
+        ix.add(x)
+    ix.train(x)
+    ix.add(x)
+    want, want_d = brute_force(x, q, 10, "l2")
+    got, got_d = ix.search(q, k=10, nprobe=16)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_allclose(got_d, want_d, rtol=1e-4, atol=1e-4)
+    plain = oxvec.IVFPQ(24, "l2", nlist=16, nprobe=4, m=6)
+    plain.train(x)
+    plain.add(x)
+    r = recall(plain.search(q, k=10)[0], want)
+    assert 0.2 <= r < 1

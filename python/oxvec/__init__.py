@@ -26,7 +26,7 @@ from ._errors import (
     StorageError,
     UnsupportedError,
 )
-from ._index import HNSW, PQ, Binary, Flat, Index, IVFFlat, ScalarQuantizer, load
+from ._index import HNSW, IVFPQ, PQ, Binary, Flat, Index, IVFFlat, ScalarQuantizer, load
 from ._store import VectorStore, restore
 from ._text import analyze
 from ._metrics import distance, fit_mahalanobis, knn, metrics, pairwise, set_simd_level, simd_level, simd_levels
@@ -51,6 +51,7 @@ __all__ = [
     "Flat",
     "HNSW",
     "IVFFlat",
+    "IVFPQ",
     "ForkError",
     "Index",
     "InternalError",

@@ -509,6 +509,49 @@ class PQ(Index):
         super().__init__(spec)
 
 
+class IVFPQ(Index):
+    """Inverted file with product-quantized residuals (faiss's IndexIVFPQ):
+    ``nlist`` k-means cells, and in each the vector minus its cell's
+    centroid stored as an ``m``-part PQ code. A search scans the codes of
+    the ``nprobe`` nearest cells with asymmetric distances; ``refine=r``
+    keeps the float32 vectors too and ranks the best r*k candidates
+    exactly (faiss's IndexRefineFlat).
+
+    Train first (at least max(nlist, 2**nbits) vectors). Memory per vector:
+    m*nbits/8 bytes of code, the id, plus 4*dim with refine.
+
+    Parameters
+    ----------
+    dim : int
+    metric : str
+        The l2 family or the dot family (cosine, ip, ...).
+    nlist, nprobe : int
+    m : int
+        Sub-quantizers; must divide dim.
+    nbits : {8, 4}
+    refine : int
+        0 (default): distances are the ADC estimates.
+    seed : int
+    """
+
+    type_name = "ivf_pq"
+
+    def __init__(self, dim: int, metric: str = "l2", nlist: int = 100, nprobe: int = 1, m: int = 8, nbits: int = 8,
+                 refine: int = 0, seed: int = 1, **metric_params) -> None:
+        spec = {"type": "ivf_pq", "dim": int(dim), "metric": metric, "nlist": int(nlist), "nprobe": int(nprobe),
+                "m": int(m), "nbits": int(nbits), "refine": int(refine), "seed": int(seed)}
+        if metric_params:
+            spec["metric_params"] = json.loads(metric_spec(metric, metric_params))["metric_params"]
+        super().__init__(spec)
+
+    def search(self, queries, k: int = 10, *, nprobe: int | None = None, filter=None):
+        """As :meth:`IVFFlat.search`."""
+        return IVFFlat.search(self, queries, k, nprobe=nprobe, filter=filter)
+
+    def _search_cost(self) -> int:
+        return max(1, len(self)) * self._dim // 40
+
+
 def load(path, mmap: bool = False, verify: bool | None = None) -> Index:
     """Load an index saved with :meth:`Index.save`; returns the right class.
 

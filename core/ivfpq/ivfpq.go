@@ -1,0 +1,225 @@
+// Package ivfpq is the inverted file with product-quantized residuals
+// (faiss's IndexIVFPQ): k-means cells as in ivf_flat, and in each cell the
+// vector minus its cell's centroid encoded by one shared PQ codebook. A
+// search probes the nprobe nearest cells and ranks their codes by ADC;
+// with refine > 0 the best refine*k candidates are ranked again exactly on
+// stored float32 vectors (faiss's IndexRefineFlat around IVFPQ).
+//
+// Memory per vector: the PQ code (m*nbits/8 bytes), the id (8) and its
+// map entry, plus 4*dim when refine > 0.
+package ivfpq
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/oxvec/oxvec/core/errs"
+	"github.com/oxvec/oxvec/core/flat"
+	"github.com/oxvec/oxvec/core/index"
+	"github.com/oxvec/oxvec/core/kmeans"
+	"github.com/oxvec/oxvec/core/metric"
+	"github.com/oxvec/oxvec/core/pq"
+)
+
+// TypeName is the name of this index type in specs and files.
+const TypeName = "ivf_pq"
+
+// Spec is {"type":"ivf_pq","dim":D,"metric":M,"nlist":100,"nprobe":1,"m":8,"nbits":8,"refine":0,"seed":1}.
+type Spec struct {
+	index.Common
+	NList  int    `json:"nlist"`
+	NProbe int    `json:"nprobe"`
+	M      int    `json:"m"`
+	NBits  int    `json:"nbits"`
+	Refine int    `json:"refine"`
+	Seed   uint64 `json:"seed"`
+}
+
+// IVFPQ is safe for concurrent use: searches share a read lock.
+type IVFPQ struct {
+	mu        sync.RWMutex
+	dim       int
+	metric    *metric.Metric
+	coarse    *metric.Metric
+	nlist     int
+	nprobe    int
+	refine    int
+	seed      uint64
+	cb        *pq.Codebook
+	centroids []float32   // nlist*dim; nil until trained
+	quant     index.Index // exact index of the centroids
+	lists     []list
+	where     map[int64]slot
+	nextID    int64
+	closed    bool
+}
+
+type list struct {
+	ids   []int64
+	codes []uint8
+	vecs  []float32 // refine > 0 only
+}
+
+type slot struct{ list, pos int32 }
+
+// New returns an untrained IVF-PQ index.
+func New(dim int, m *metric.Metric, nlist, nprobe, pm, nbits, refine int, seed uint64) (*IVFPQ, error) {
+	if m.Class() != metric.ClassL2 && m.Class() != metric.ClassDot {
+		return nil, fmt.Errorf("%w: ivf_pq ranks by euclidean or inner-product-based metrics (l2, cosine, ip, ...), not %s", errs.Unsupported, m.Kind)
+	}
+	if nlist < 1 || nlist > 1<<20 {
+		return nil, fmt.Errorf("%w: nlist must be between 1 and %d, got %d", errs.InvalidArgument, 1<<20, nlist)
+	}
+	if nprobe == 0 {
+		nprobe = 1
+	}
+	if nprobe < 1 || refine < 0 || refine > 1000 {
+		return nil, fmt.Errorf("%w: nprobe must be >= 1 and refine in [0, 1000]", errs.InvalidArgument)
+	}
+	cb, err := pq.NewCodebook(dim, pm, nbits)
+	if err != nil {
+		return nil, err
+	}
+	if seed == 0 {
+		seed = 1
+	}
+	ck := metric.L2
+	if m.Class() == metric.ClassDot {
+		ck = metric.IP
+	}
+	coarse, err := metric.New(ck, dim, metric.Params{})
+	if err != nil {
+		return nil, err
+	}
+	return &IVFPQ{dim: dim, metric: m, coarse: coarse, nlist: nlist, nprobe: nprobe, refine: refine, seed: seed, cb: cb,
+		where: map[int64]slot{}}, nil
+}
+
+func init() {
+	index.Register(TypeName, index.Factory{
+		New: func(spec []byte) (index.Index, error) {
+			s := Spec{NList: 100, NProbe: 1, M: 8, NBits: 8}
+			if err := index.DecodeSpec(spec, &s); err != nil {
+				return nil, err
+			}
+			m, err := s.Check()
+			if err != nil {
+				return nil, err
+			}
+			return New(s.Dim, m, s.NList, s.NProbe, s.M, s.NBits, s.Refine, s.Seed)
+		},
+		Load: load,
+	})
+}
+
+// Dim implements index.Index.
+func (x *IVFPQ) Dim() int { return x.dim }
+
+// Metric implements index.Index.
+func (x *IVFPQ) Metric() metric.Kind { return x.metric.Kind }
+
+// Len implements index.Index.
+func (x *IVFPQ) Len() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return len(x.where)
+}
+
+// Trained implements index.Trainer.
+func (x *IVFPQ) Trained() bool {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.centroids != nil
+}
+
+// Train implements index.Trainer: k-means for the cells, then the PQ
+// codebook on the residuals of the training vectors.
+func (x *IVFPQ) Train(ctx context.Context, vectors []float32) error {
+	n, err := index.Rows(vectors, x.dim, "training vectors")
+	if err != nil {
+		return err
+	}
+	if need := max(x.nlist, x.cb.KSub); n < need {
+		return fmt.Errorf("%w: training nlist=%d lists and %d-bit codes needs at least %d vectors, got %d", errs.InvalidArgument, x.nlist, x.cb.NBits, need, n)
+	}
+	if err := index.CheckFinite(vectors, x.dim, "training vectors"); err != nil {
+		return err
+	}
+	p, err := x.metric.PrepareCopy(vectors, "training vectors")
+	if err != nil {
+		return err
+	}
+	res, err := kmeans.Train(ctx, p, x.dim, kmeans.Params{K: x.nlist, Seed: x.seed})
+	if err != nil {
+		return err
+	}
+	quant, err := x.quantizer(res.Centroids)
+	if err != nil {
+		return err
+	}
+	cell := make([]int64, n)
+	if err := quant.Search(ctx, p, 1, nil, cell, make([]float32, n)); err != nil {
+		return err
+	}
+	r := append([]float32(nil), p...) // p may be the caller's buffer
+	residuals(r, res.Centroids, cell, x.dim)
+	cb, _ := pq.NewCodebook(x.dim, x.cb.M, x.cb.NBits)
+	if err := cb.Train(ctx, r, n, x.seed+1000); err != nil {
+		return err
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.closed {
+		return errs.Closed
+	}
+	if len(x.where) > 0 {
+		return fmt.Errorf("%w: the index holds vectors; train a new index instead", errs.State)
+	}
+	x.cb, x.centroids, x.quant = cb, res.Centroids, quant
+	x.lists = make([]list, x.nlist)
+	return nil
+}
+
+// quantizer is the exact index of the cell centroids.
+func (x *IVFPQ) quantizer(c []float32) (index.Index, error) {
+	q, err := flat.New(x.dim, x.coarse)
+	if err != nil {
+		return nil, err
+	}
+	return q, q.Add(context.Background(), c, nil, nil)
+}
+
+// residuals subtracts from each row of v the centroid of its cell.
+func residuals(v, centroids []float32, cell []int64, dim int) {
+	for i, c := range cell {
+		row, cen := v[i*dim:(i+1)*dim], centroids[int(c)*dim:(int(c)+1)*dim]
+		for j := range row {
+			row[j] -= cen[j]
+		}
+	}
+}
+
+// Info implements index.Index.
+func (x *IVFPQ) Info() index.Info {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	b := int64(cap(x.centroids))*4 + int64(len(x.cb.Centroids))*4 + int64(len(x.where))*24
+	for _, l := range x.lists {
+		b += int64(cap(l.ids))*8 + int64(cap(l.codes)) + int64(cap(l.vecs))*4
+	}
+	return index.Info{Type: TypeName, Dim: x.dim, Metric: x.metric.Kind.String(), Len: len(x.where), MemoryBytes: b}
+}
+
+// Close implements index.Index.
+func (x *IVFPQ) Close() error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.closed = true
+	x.lists, x.where = nil, nil
+	return nil
+}
+
+func (x *IVFPQ) notTrained(what string) error {
+	return fmt.Errorf("%w: %s an untrained ivf_pq index: call train with at least %d vectors first", errs.State, what, max(x.nlist, x.cb.KSub))
+}

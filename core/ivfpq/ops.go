@@ -1,0 +1,264 @@
+package ivfpq
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/oxvec/oxvec/core/errs"
+	"github.com/oxvec/oxvec/core/index"
+	"github.com/oxvec/oxvec/core/metric"
+	"github.com/oxvec/oxvec/core/parallel"
+	"github.com/oxvec/oxvec/kernels"
+)
+
+// Add implements index.Index: each vector joins its nearest cell, its
+// residual encoded.
+func (x *IVFPQ) Add(ctx context.Context, vectors []float32, ids []int64, assigned []int64) error {
+	n, err := index.Rows(vectors, x.dim, "vectors")
+	if err != nil {
+		return err
+	}
+	if err := index.CheckFinite(vectors, x.dim, "vectors"); err != nil {
+		return err
+	}
+	if ids != nil {
+		if err := index.CheckIDs(ids, n); err != nil {
+			return err
+		}
+	} else if assigned != nil && len(assigned) < n {
+		return fmt.Errorf("%w: room for %d assigned ids, need %d", errs.InvalidArgument, len(assigned), n)
+	}
+	p, err := x.metric.PrepareCopy(vectors, "vectors")
+	if err != nil {
+		return err
+	}
+	x.mu.RLock()
+	quant, centroids, cb := x.quant, x.centroids, x.cb
+	x.mu.RUnlock()
+	if quant == nil {
+		return x.notTrained("adding to")
+	}
+	// outside the lock: a trained index's cells and codebook never change
+	cell := make([]int64, n)
+	if err := quant.Search(ctx, p, 1, nil, cell, make([]float32, n)); err != nil {
+		return err
+	}
+	// p may be the caller's buffer (metrics that change nothing): the
+	// residuals go to a copy, the vectors kept for refining are copied into
+	// the lists below
+	r := append([]float32(nil), p...)
+	residuals(r, centroids, cell, x.dim)
+	codes, err := cb.Encode(ctx, r, n)
+	if err != nil {
+		return err
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.closed {
+		return errs.Closed
+	}
+	if len(x.where)+n > math.MaxInt32 {
+		return fmt.Errorf("%w: an ivf_pq index holds at most %d vectors", errs.InvalidArgument, math.MaxInt32)
+	}
+	if ids == nil {
+		ids = make([]int64, n)
+		for i := range ids {
+			ids[i] = x.nextID + int64(i)
+		}
+		if assigned != nil {
+			copy(assigned, ids)
+		}
+	} else {
+		for _, id := range ids {
+			if _, dup := x.where[id]; dup {
+				return fmt.Errorf("%w: id %d is already in the index; remove it first to replace its vector", errs.DuplicateID, id)
+			}
+		}
+	}
+	cs := cb.CodeSize
+	for i, id := range ids {
+		l := &x.lists[cell[i]]
+		x.where[id] = slot{int32(cell[i]), int32(len(l.ids))}
+		l.ids = append(l.ids, id)
+		l.codes = append(l.codes, codes[i*cs:(i+1)*cs]...)
+		if x.refine > 0 {
+			l.vecs = append(l.vecs, p[i*x.dim:(i+1)*x.dim]...)
+		}
+		if id >= x.nextID {
+			x.nextID = id + 1
+		}
+	}
+	return nil
+}
+
+// Remove implements index.Index: the last entry of a list takes the
+// removed one's place.
+func (x *IVFPQ) Remove(ctx context.Context, ids []int64) (int, error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.closed {
+		return 0, errs.Closed
+	}
+	cs, d, removed := x.cb.CodeSize, x.dim, 0
+	for _, id := range ids {
+		s, ok := x.where[id]
+		if !ok {
+			continue
+		}
+		l := &x.lists[s.list]
+		last, p := len(l.ids)-1, int(s.pos)
+		if p != last {
+			moved := l.ids[last]
+			l.ids[p] = moved
+			copy(l.codes[p*cs:(p+1)*cs], l.codes[last*cs:(last+1)*cs])
+			if l.vecs != nil {
+				copy(l.vecs[p*d:(p+1)*d], l.vecs[last*d:(last+1)*d])
+			}
+			x.where[moved] = s
+		}
+		l.ids, l.codes = l.ids[:last], l.codes[:last*cs]
+		if l.vecs != nil {
+			l.vecs = l.vecs[:last*d]
+		}
+		delete(x.where, id)
+		removed++
+	}
+	return removed, nil
+}
+
+// Search implements index.Index. l2 family: per probed cell, tables from
+// the query's residual to that cell; dot family: one table from the query
+// plus the cell's <q, centroid>. Distances are ADC estimates, or exact
+// ones after refining.
+func (x *IVFPQ) Search(ctx context.Context, queries []float32, k int, sp *index.SearchParams, outIDs []int64, outDist []float32) error {
+	nq, err := index.Rows(queries, x.dim, "queries")
+	if err != nil {
+		return err
+	}
+	if err := index.CheckK(k); err != nil {
+		return err
+	}
+	if len(outIDs) < nq*k || len(outDist) < nq*k {
+		return fmt.Errorf("%w: outputs hold fewer than nq*k = %d results", errs.InvalidArgument, nq*k)
+	}
+	if err := index.CheckFinite(queries, x.dim, "queries"); err != nil {
+		return err
+	}
+	pq, err := x.metric.PrepareCopy(queries, "queries")
+	if err != nil {
+		return err
+	}
+	nprobe := x.nprobe
+	var allow func(int64) bool
+	if sp != nil {
+		if sp.NProbe > 0 {
+			nprobe = sp.NProbe
+		}
+		allow = sp.Filter.Test()
+	}
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if x.closed {
+		return errs.Closed
+	}
+	if x.centroids == nil {
+		return x.notTrained("searching")
+	}
+	nprobe = min(nprobe, x.nlist)
+	probes, pdist := make([]int64, nq*nprobe), make([]float32, nq*nprobe)
+	if err := x.quant.Search(ctx, pq, nprobe, nil, probes, pdist); err != nil {
+		return err
+	}
+	d, cb := x.dim, x.cb
+	cs := cb.CodeSize
+	l2 := x.metric.Class() == metric.ClassL2
+	cand := k
+	if x.refine > 0 {
+		cand = k * x.refine
+	}
+	ks := kernels.Current()
+	return parallel.For(ctx, nq, 1, func(lo, hi int) error {
+		lut := cb.NewTables()
+		res := make([]float32, d)
+		cd, ci := make([]float32, cand), make([]int64, cand)
+		var h index.TopK
+		for q := lo; q < hi; q++ {
+			if err := parallel.Check(ctx); err != nil {
+				return err
+			}
+			row := pq[q*d : (q+1)*d]
+			h.Reset(cd, ci)
+			if !l2 {
+				cb.Tables(row, lut, false, ks)
+			}
+			for pi, c := range probes[q*nprobe : (q+1)*nprobe] {
+				if c < 0 {
+					continue
+				}
+				l := &x.lists[c]
+				if len(l.ids) == 0 {
+					continue
+				}
+				var base float32
+				if l2 {
+					cen := x.centroids[int(c)*d : (int(c)+1)*d]
+					for j := range res {
+						res[j] = row[j] - cen[j]
+					}
+					cb.Tables(res, lut, true, ks)
+				} else {
+					base = -(1 - pdist[q*nprobe+pi]) // -<q, centroid>: the coarse metric is ip (1 - dot)
+				}
+				bound := h.Bound()
+				for i, id := range l.ids {
+					v := cb.Distance(lut, l.codes[i*cs:(i+1)*cs])
+					if !l2 {
+						v = base - v
+					}
+					if v <= bound && (allow == nil || allow(id)) {
+						h.Push(v, id)
+						bound = h.Bound()
+					}
+				}
+			}
+			h.Finish()
+			dist, ids := outDist[q*k:(q+1)*k], outIDs[q*k:(q+1)*k]
+			if x.refine == 0 {
+				for i := range k {
+					ids[i], dist[i] = ci[i], cd[i]
+					if ci[i] >= 0 {
+						dist[i] = x.finish(cd[i], l2)
+					}
+				}
+				continue
+			}
+			var top index.TopK
+			top.Reset(dist, ids)
+			for _, id := range ci {
+				if id < 0 {
+					break
+				}
+				s := x.where[id]
+				v := x.lists[s.list].vecs[int(s.pos)*d : int(s.pos+1)*d]
+				var e float64
+				if l2 {
+					e = x.metric.FromL2(float64(ks.L2Sq(row, v)))
+				} else {
+					e = x.metric.FromDot(float64(ks.Dot(row, v)))
+				}
+				top.Push(float32(e), id)
+			}
+			top.Finish()
+		}
+		return nil
+	})
+}
+
+// finish turns a ranking value into the metric's distance.
+func (x *IVFPQ) finish(v float32, l2 bool) float32 {
+	if l2 {
+		return float32(x.metric.FromL2(float64(v)))
+	}
+	return float32(x.metric.FromDot(float64(-v)))
+}
