@@ -1,8 +1,11 @@
-"""Inverted-file search: oxvec.IVFFlat against faiss IndexIVFFlat with the
-same nlist, the same k-means iterations (20) and training sample (at most
-256 vectors per list), the same nprobe sweep, same run, same threads.
+"""Inverted-file search against faiss with the same nlist, k-means
+iterations (20) and training sample (at most 256 vectors per list), the
+same nprobe sweep, same run, same threads:
+  - flat: oxvec.IVFFlat vs IndexIVFFlat;
+  - pq: oxvec.IVFPQ vs IndexIVFPQ (m = 16 on 128-d, 48 on 384-d, 8 bits);
+  - pq_refine: the same with refine = 10 vs IndexRefineFlat(IVFPQ, k_factor 10).
 
-    python benchmarks/bench_ivf.py [--reps 3] [--datasets bigann,wordnet]
+    python benchmarks/bench_ivf.py [--reps 3] [--datasets bigann,wordnet] [--kinds flat,pq,pq_refine]
 
 Per dataset: train and add time (all threads), recall@10 and batch QPS over
 nprobe at 1 thread and all threads, QPS at recall 0.90 / 0.95 / 0.99
@@ -27,9 +30,13 @@ NPROBES = [1, 2, 4, 8, 16, 32, 64, 128]
 TARGETS = [0.90, 0.95, 0.99]
 
 
+REFINE = 10
+
+
 class System:
-    def __init__(self, name: str, dim: int, metric: str, nlist: int):
-        self.name, self.dim, self.metric, self.nlist = name, dim, metric, nlist
+    def __init__(self, name: str, dim: int, metric: str, nlist: int, kind: str):
+        self.name, self.dim, self.metric, self.nlist, self.kind = name, dim, metric, nlist, kind
+        self.m = 16 if dim == 128 else 48
 
     def prep(self, x):
         if self.name == "faiss" and self.metric == "cosine":
@@ -46,18 +53,27 @@ class System:
 
     def train(self, x) -> None:
         if self.name == "oxvec":
-            self.index = oxvec.IVFFlat(self.dim, self.metric, nlist=self.nlist)
+            if self.kind == "flat":
+                self.index = oxvec.IVFFlat(self.dim, self.metric, nlist=self.nlist)
+            else:
+                self.index = oxvec.IVFPQ(self.dim, self.metric, nlist=self.nlist, m=self.m,
+                                         refine=REFINE if self.kind == "pq_refine" else 0)
             self.index.train(x)
         else:
             import faiss
 
-            if self.metric == "l2":
-                self.quant = faiss.IndexFlatL2(self.dim)
-                self.index = faiss.IndexIVFFlat(self.quant, self.dim, self.nlist)
+            fm = faiss.METRIC_L2 if self.metric == "l2" else faiss.METRIC_INNER_PRODUCT
+            self.quant = faiss.IndexFlatL2(self.dim) if self.metric == "l2" else faiss.IndexFlatIP(self.dim)
+            if self.kind == "flat":
+                self.ivf = faiss.IndexIVFFlat(self.quant, self.dim, self.nlist, fm)
             else:
-                self.quant = faiss.IndexFlatIP(self.dim)
-                self.index = faiss.IndexIVFFlat(self.quant, self.dim, self.nlist, faiss.METRIC_INNER_PRODUCT)
-            self.index.cp.niter = ITERS
+                self.ivf = faiss.IndexIVFPQ(self.quant, self.dim, self.nlist, self.m, 8, fm)
+                self.ivf.pq.cp.niter = ITERS
+            self.ivf.cp.niter = ITERS
+            self.index = self.ivf
+            if self.kind == "pq_refine":
+                self.index = faiss.IndexRefineFlat(self.ivf)
+                self.index.k_factor = REFINE
             self.index.train(self.prep(x))
 
     def add(self, x) -> None:
@@ -66,24 +82,24 @@ class System:
     def search(self, q, nprobe: int):
         if self.name == "oxvec":
             return self.index.search(q, K, nprobe=nprobe)[0]
-        self.index.nprobe = nprobe
+        self.ivf.nprobe = nprobe
         return self.index.search(self.prep(q), K)[1]
 
     def bytes_per_vector(self, n: int) -> float:
         if self.name == "oxvec":
             return (self.index.memory_bytes - self.nlist * self.dim * 4) / n
-        import faiss
+        inv = self.ivf.invlists
+        refine = 4 * self.dim if self.kind == "pq_refine" else 0
+        return sum(inv.list_size(i) * (inv.code_size + 8) for i in range(self.nlist)) / n + refine
 
-        inv = self.index.invlists
-        return sum(inv.list_size(i) * (inv.code_size + 8) for i in range(self.nlist)) / n
 
-
-def run(data: dict, reps: int, nlist: int) -> dict:
+def run(data: dict, reps: int, nlist: int, kind: str) -> dict:
     base, queries, gt = data["base"].astype(np.float32), data["queries"].astype(np.float32), data["gt_ids"]
     n, dim = base.shape
     allthreads = os.cpu_count()
-    systems = [System(nm, dim, data["metric"], nlist) for nm in ("oxvec", "faiss")]
-    out = {"dataset": data["name"], "n": n, "dim": dim, "metric": data["metric"], "nlist": nlist, "systems": {}}
+    systems = [System(nm, dim, data["metric"], nlist, kind) for nm in ("oxvec", "faiss")]
+    out = {"dataset": data["name"], "n": n, "dim": dim, "metric": data["metric"], "nlist": nlist, "kind": kind,
+           "m": systems[0].m, "systems": {}}
     for s in systems:
         s.threads(allthreads)
         t = time.perf_counter()
@@ -111,13 +127,16 @@ def run(data: dict, reps: int, nlist: int) -> dict:
 
 
 def tables(results: list[dict], m: dict) -> str:
-    parts = ["## Inverted file (IVF-Flat) - `benchmarks/bench_ivf.py`",
-             f"oxvec.IVFFlat against faiss IndexIVFFlat: same nlist, k-means {ITERS} iterations on at most 256 vectors per list, "
-             f"k = {K}, nprobe swept over {NPROBES}; batch of all queries; QPS at a recall interpolated on each curve; "
-             "ratio = oxvec / faiss in the same run. Bytes per vector: list storage (vector + id), centroids excluded."]
+    parts = ["## Inverted file (IVF-Flat, IVF-PQ) - `benchmarks/bench_ivf.py`",
+             f"flat: oxvec.IVFFlat vs faiss IndexIVFFlat; pq: oxvec.IVFPQ vs IndexIVFPQ (8-bit codes); pq_refine: refine = {REFINE} "
+             f"vs IndexRefineFlat(IndexIVFPQ) with k_factor {REFINE}. Same nlist, k-means {ITERS} iterations on at most 256 vectors "
+             f"per list, k = {K}, nprobe swept over {NPROBES}; batch of all queries; QPS at a recall interpolated on each curve; "
+             "ratio = oxvec / faiss in the same run. Bytes per vector: list storage (codes or vectors, id; oxvec also its id map "
+             "and list slack), plus 4*dim of refine vectors; centroids excluded."]
     for r in results:
         sysd = r["systems"]
-        parts.append(f"### {r['dataset']} ({r['n']:,} x {r['dim']}, {r['metric']}, nlist {r['nlist']})")
+        what = "IVF-Flat" if r["kind"] == "flat" else f"IVF-PQ m={r['m']}" + (f", refine {REFINE}" if r["kind"] == "pq_refine" else "")
+        parts.append(f"### {what}: {r['dataset']} ({r['n']:,} x {r['dim']}, {r['metric']}, nlist {r['nlist']})")
         rows = [[nm, f"{v['train_s']:.2f}", f"{v['add_s']:.2f}", f"{v['bytes_per_vector']:.0f}"] for nm, v in sysd.items()]
         parts.append(H.markdown_table(["system", "train s", "add s", "bytes/vector"], rows))
         for threads in sysd["oxvec"]["curves"]:
@@ -140,6 +159,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--datasets", default="bigann,wordnet")
+    ap.add_argument("--kinds", default="flat,pq,pq_refine")
     args = ap.parse_args()
     import faiss
 
@@ -150,8 +170,9 @@ def main() -> None:
             print(f"skipping {name}: run make bench-data")
             continue
         nlist = 100 if name == "bigann" else 1024
-        print(f"{data['name']}: nlist {nlist}", flush=True)
-        results.append(run(data, args.reps, nlist))
+        for kind in args.kinds.split(","):
+            print(f"{data['name']}: {kind}, nlist {nlist}", flush=True)
+            results.append(run(data, args.reps, nlist, kind))
     m = H.machine({"faiss": faiss.__version__})
     H.save_json("ivf", {"machine": m, "results": results})
     body = tables(results, m)

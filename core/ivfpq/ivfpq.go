@@ -19,7 +19,9 @@ import (
 	"github.com/oxvec/oxvec/core/index"
 	"github.com/oxvec/oxvec/core/kmeans"
 	"github.com/oxvec/oxvec/core/metric"
+	"github.com/oxvec/oxvec/core/parallel"
 	"github.com/oxvec/oxvec/core/pq"
+	"github.com/oxvec/oxvec/kernels"
 )
 
 // TypeName is the name of this index type in specs and files.
@@ -47,8 +49,9 @@ type IVFPQ struct {
 	refine    int
 	seed      uint64
 	cb        *pq.Codebook
-	centroids []float32   // nlist*dim; nil until trained
-	quant     index.Index // exact index of the centroids
+	centroids []float32      // nlist*dim; nil until trained
+	quant     index.Index    // exact index of the centroids
+	pre       [][256]float32 // l2 family: 2*code size rows per cell of |c_jk|^2 + 2<cell_j, c_jk>
 	lists     []list
 	where     map[int64]slot
 	nextID    int64
@@ -178,7 +181,26 @@ func (x *IVFPQ) Train(ctx context.Context, vectors []float32) error {
 	}
 	x.cb, x.centroids, x.quant = cb, res.Centroids, quant
 	x.lists = make([]list, x.nlist)
+	x.precompute()
 	return nil
+}
+
+// precompute fills the per-cell tables of the l2 family: the search then
+// needs one table of inner products per query instead of a table of
+// distances per probed cell.
+func (x *IVFPQ) precompute() {
+	if x.metric.Class() != metric.ClassL2 {
+		return
+	}
+	m := 2 * x.cb.CodeSize // rows per cell, >= M: 4-bit codes with an odd M read one zero row
+	x.pre = make([][256]float32, x.nlist*m)
+	ks := kernels.Current()
+	parallel.For(context.Background(), x.nlist, 16, func(lo, hi int) error {
+		for c := lo; c < hi; c++ {
+			x.cb.CellTables(x.centroids[c*x.dim:(c+1)*x.dim], x.pre[c*m:(c+1)*m], ks)
+		}
+		return nil
+	})
 }
 
 // quantizer is the exact index of the cell centroids.
@@ -204,7 +226,7 @@ func residuals(v, centroids []float32, cell []int64, dim int) {
 func (x *IVFPQ) Info() index.Info {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	b := int64(cap(x.centroids))*4 + int64(len(x.cb.Centroids))*4 + int64(len(x.where))*24
+	b := int64(cap(x.centroids))*4 + int64(len(x.cb.Centroids))*4 + int64(len(x.where))*24 + int64(len(x.pre))*1024
 	for _, l := range x.lists {
 		b += int64(cap(l.ids))*8 + int64(cap(l.codes)) + int64(cap(l.vecs))*4
 	}

@@ -178,9 +178,8 @@ func (x *IVFPQ) Search(ctx context.Context, queries []float32, k int, sp *index.
 		cand = k * x.refine
 	}
 	ks := kernels.Current()
-	return parallel.For(ctx, nq, 1, func(lo, hi int) error {
+	return parallel.For(ctx, nq, 8, func(lo, hi int) error {
 		lut := cb.NewTables()
-		res := make([]float32, d)
 		cd, ci := make([]float32, cand), make([]int64, cand)
 		var h index.TopK
 		for q := lo; q < hi; q++ {
@@ -189,9 +188,7 @@ func (x *IVFPQ) Search(ctx context.Context, queries []float32, k int, sp *index.
 			}
 			row := pq[q*d : (q+1)*d]
 			h.Reset(cd, ci)
-			if !l2 {
-				cb.Tables(row, lut, false, ks)
-			}
+			cb.Tables(row, lut, false, ks) // inner products of the query's sub-vectors
 			for pi, c := range probes[q*nprobe : (q+1)*nprobe] {
 				if c < 0 {
 					continue
@@ -200,21 +197,21 @@ func (x *IVFPQ) Search(ctx context.Context, queries []float32, k int, sp *index.
 				if len(l.ids) == 0 {
 					continue
 				}
-				var base float32
+				// l2: |q - cell - r|^2 = |q - cell|^2 + pre[cell] - 2<q, r>;
+				// ip: <q, cell + r> = <q, cell> + <q, r>, ranked negated
+				var pre [][256]float32
+				base := -(1 - pdist[q*nprobe+pi]) // the coarse ip metric's distance is 1 - dot
 				if l2 {
-					cen := x.centroids[int(c)*d : (int(c)+1)*d]
-					for j := range res {
-						res[j] = row[j] - cen[j]
-					}
-					cb.Tables(res, lut, true, ks)
-				} else {
-					base = -(1 - pdist[q*nprobe+pi]) // -<q, centroid>: the coarse metric is ip (1 - dot)
+					rows := 2 * cb.CodeSize
+					pre, base = x.pre[int(c)*rows:(int(c)+1)*rows], pdist[q*nprobe+pi]
 				}
 				bound := h.Bound()
 				for i, id := range l.ids {
-					v := cb.Distance(lut, l.codes[i*cs:(i+1)*cs])
-					if !l2 {
-						v = base - v
+					var v float32
+					if l2 {
+						v = base + cb.Distance2(pre, lut, l.codes[i*cs:(i+1)*cs])
+					} else {
+						v = base - cb.Distance(lut, l.codes[i*cs:(i+1)*cs])
 					}
 					if v <= bound && (allow == nil || allow(id)) {
 						h.Push(v, id)

@@ -132,6 +132,7 @@ func load(file *format.File) (index.Index, error) {
 		return nil, err
 	}
 	x.lists = make([]list, m.NList)
+	x.precompute()
 	at := 0
 	for c, n64 := range sizes {
 		n := int(n64)

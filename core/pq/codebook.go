@@ -187,3 +187,46 @@ func adc4(lut [][256]float32, c []uint8) float32 {
 	}
 	return a0 + a1
 }
+
+// CellTables returns, for a coarse centroid cen (Dim values), the
+// per-sub-space table |c_jk|^2 + 2<cen_j, c_jk>: the part of
+// |q - cen - r|^2 that does not depend on the query (faiss's precomputed
+// table), in m rows.
+func (c *Codebook) CellTables(cen []float32, out [][256]float32, ks *kernels.Set) {
+	for j := range c.M {
+		row := out[j][:c.KSub]
+		ks.DotRows(cen[j*c.DSub:(j+1)*c.DSub], c.Centroids[j*c.KSub*c.DSub:(j+1)*c.KSub*c.DSub], c.DSub, row)
+		norms := c.cnorms[j*c.KSub : (j+1)*c.KSub]
+		for k, dot := range row {
+			row[k] = norms[k] + 2*dot
+		}
+	}
+}
+
+// Distance2 returns sum_j pre[j][code_j] - 2*lut[j][code_j]: the ADC sum of
+// IVF-PQ with a cell's precomputed table and the query's inner products.
+func (c *Codebook) Distance2(pre, lut [][256]float32, code []uint8) float32 {
+	if c.NBits == 8 {
+		pre, lut = pre[:len(code)], lut[:len(code)]
+		var a0, a1, b0, b1 float32
+		j := 0
+		for ; j+2 <= len(code); j += 2 {
+			a0 += pre[j][code[j]]
+			b0 += lut[j][code[j]]
+			a1 += pre[j+1][code[j+1]]
+			b1 += lut[j+1][code[j+1]]
+		}
+		for ; j < len(code); j++ {
+			a0 += pre[j][code[j]]
+			b0 += lut[j][code[j]]
+		}
+		return (a0 + a1) - 2*(b0+b1)
+	}
+	pre, lut = pre[:2*len(code)], lut[:2*len(code)]
+	var a, b float32
+	for i, x := range code {
+		a += pre[2*i][x&15] + pre[2*i+1][x>>4]
+		b += lut[2*i][x&15] + lut[2*i+1][x>>4]
+	}
+	return a - 2*b
+}
