@@ -51,7 +51,7 @@ type IVFPQ struct {
 	cb        *pq.Codebook
 	centroids []float32      // nlist*dim; nil until trained
 	quant     index.Index    // exact index of the centroids
-	pre       [][256]float32 // l2 family: 2*code size rows per cell of |c_jk|^2 + 2<cell_j, c_jk>
+	pre       [][256]float32 // l2 family: TableRows() rows per cell of |c_jk|^2 + 2<cell_j, c_jk>
 	lists     []list
 	where     map[int64]slot
 	nextID    int64
@@ -192,7 +192,7 @@ func (x *IVFPQ) precompute() {
 	if x.metric.Class() != metric.ClassL2 {
 		return
 	}
-	m := 2 * x.cb.CodeSize // rows per cell, >= M: 4-bit codes with an odd M read one zero row
+	m := x.cb.TableRows()
 	x.pre = make([][256]float32, x.nlist*m)
 	ks := kernels.Current()
 	parallel.For(context.Background(), x.nlist, 16, func(lo, hi int) error {

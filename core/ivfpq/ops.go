@@ -202,7 +202,7 @@ func (x *IVFPQ) Search(ctx context.Context, queries []float32, k int, sp *index.
 				var pre [][256]float32
 				base := -(1 - pdist[q*nprobe+pi]) // the coarse ip metric's distance is 1 - dot
 				if l2 {
-					rows := 2 * cb.CodeSize
+					rows := cb.TableRows()
 					pre, base = x.pre[int(c)*rows:(int(c)+1)*rows], pdist[q*nprobe+pi]
 				}
 				bound := h.Bound()

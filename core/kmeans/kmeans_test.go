@@ -24,7 +24,7 @@ func blobs(n, k, dim int, seed uint64) ([]float32, []int) {
 	return x, lab
 }
 
-func nearest(c []float32, dim int, p []float32) int {
+func nearestOf(c []float32, dim int, p []float32) int {
 	best, bd := -1, math.Inf(1)
 	for i := 0; i < len(c)/dim; i++ {
 		if d := sq(p, c[i*dim:(i+1)*dim]); d < bd {
@@ -44,7 +44,7 @@ func TestTrain_FindsSeparatedClusters(t *testing.T) {
 	// every true cluster maps to exactly one centroid
 	m := map[int]int{}
 	for i := range n {
-		c := nearest(res.Centroids, dim, x[i*dim:(i+1)*dim])
+		c := nearestOf(res.Centroids, dim, x[i*dim:(i+1)*dim])
 		if prev, ok := m[lab[i]]; ok && prev != c {
 			t.Fatalf("cluster %d split between centroids %d and %d", lab[i], prev, c)
 		}

@@ -116,8 +116,17 @@ func (c *Codebook) Encode(ctx context.Context, x []float32, n int) ([]uint8, err
 	return codes, err
 }
 
+// TableRows is the number of table rows a code reads: m, or for 4-bit codes
+// with an odd m one more (a zero row for the unused high nibble).
+func (c *Codebook) TableRows() int {
+	if c.NBits == 8 {
+		return c.M
+	}
+	return 2 * c.CodeSize
+}
+
 // NewTables returns room for one query's distance tables.
-func (c *Codebook) NewTables() [][256]float32 { return make([][256]float32, 2*c.CodeSize) }
+func (c *Codebook) NewTables() [][256]float32 { return make([][256]float32, c.TableRows()) }
 
 // Tables fills lut with the distances from q's sub-vectors to every
 // centroid: squared l2 (l2 true) or inner products; one DotRows call per
