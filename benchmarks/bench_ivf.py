@@ -3,9 +3,11 @@ iterations (20) and training sample (at most 256 vectors per list), the
 same nprobe sweep, same run, same threads:
   - flat: oxvec.IVFFlat vs IndexIVFFlat;
   - pq: oxvec.IVFPQ vs IndexIVFPQ (m = 16 on 128-d, 48 on 384-d, 8 bits);
-  - pq_refine: the same with refine = 10 vs IndexRefineFlat(IVFPQ, k_factor 10).
+  - pq_refine: the same with refine = 10 vs IndexRefineFlat(IVFPQ, k_factor 10);
+  - opq_pq: oxvec.OPQ around IVFPQ vs faiss "OPQ{m},IVF{nlist},PQ{m}" (rotation
+    learnt with 20 rounds on at most 16,384 vectors on both sides).
 
-    python benchmarks/bench_ivf.py [--reps 3] [--datasets bigann,wordnet] [--kinds flat,pq,pq_refine]
+    python benchmarks/bench_ivf.py [--reps 3] [--datasets bigann,wordnet] [--kinds flat,pq,pq_refine,opq_pq]
 
 Per dataset: train and add time (all threads), recall@10 and batch QPS over
 nprobe at 1 thread and all threads, QPS at recall 0.90 / 0.95 / 0.99
@@ -16,6 +18,7 @@ faiss L2-normalised with an inner-product quantizer, its usual recipe.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
 
@@ -55,6 +58,8 @@ class System:
         if self.name == "oxvec":
             if self.kind == "flat":
                 self.index = oxvec.IVFFlat(self.dim, self.metric, nlist=self.nlist)
+            elif self.kind == "opq_pq":
+                self.index = oxvec.OPQ(self.dim, self.metric, m=self.m, inner={"type": "ivf_pq", "nlist": self.nlist, "m": self.m})
             else:
                 self.index = oxvec.IVFPQ(self.dim, self.metric, nlist=self.nlist, m=self.m,
                                          refine=REFINE if self.kind == "pq_refine" else 0)
@@ -63,6 +68,15 @@ class System:
             import faiss
 
             fm = faiss.METRIC_L2 if self.metric == "l2" else faiss.METRIC_INNER_PRODUCT
+            if self.kind == "opq_pq":
+                self.index = faiss.index_factory(self.dim, f"OPQ{self.m},IVF{self.nlist},PQ{self.m}", fm)
+                opq = faiss.downcast_VectorTransform(self.index.chain.at(0))
+                opq.niter, opq.max_train_points = 20, 16384
+                self.ivf = faiss.extract_index_ivf(self.index)
+                self.ivf.cp.niter = ITERS
+                self.ivf.pq.cp.niter = ITERS
+                self.index.train(self.prep(x))
+                return
             self.quant = faiss.IndexFlatL2(self.dim) if self.metric == "l2" else faiss.IndexFlatIP(self.dim)
             if self.kind == "flat":
                 self.ivf = faiss.IndexIVFFlat(self.quant, self.dim, self.nlist, fm)
@@ -129,16 +143,18 @@ def run(data: dict, reps: int, nlist: int, kind: str) -> dict:
 
 
 def tables(results: list[dict], m: dict) -> str:
-    parts = ["## Inverted file (IVF-Flat, IVF-PQ) - `benchmarks/bench_ivf.py`",
+    parts = ["## Inverted file (IVF-Flat, IVF-PQ, OPQ) - `benchmarks/bench_ivf.py`",
              f"flat: oxvec.IVFFlat vs faiss IndexIVFFlat; pq: oxvec.IVFPQ vs IndexIVFPQ (8-bit codes); pq_refine: refine = {REFINE} "
-             f"vs IndexRefineFlat(IndexIVFPQ) with k_factor {REFINE}. Same nlist, k-means {ITERS} iterations on at most 256 vectors "
+             f"vs IndexRefineFlat(IndexIVFPQ) with k_factor {REFINE}; OPQ: oxvec.OPQ around IVFPQ vs faiss OPQ{{m}},IVF,PQ{{m}}, "
+             "20 rotation rounds on at most 16,384 vectors. Same nlist, k-means {ITERS} iterations on at most 256 vectors "
              f"per list, k = {K}, nprobe swept over {NPROBES}; batch of all queries; QPS at a recall interpolated on each curve; "
              "ratio = oxvec / faiss in the same run. Bytes per vector: what adding the vectors added (oxvec: memory_bytes after add "
              "minus before, so codes or vectors, ids, the id map and list slack; faiss: list sizes x (code size + 8), plus 4*dim "
              "with refine); centroids, codebooks and precomputed tables excluded for both."]
     for r in results:
         sysd = r["systems"]
-        what = "IVF-Flat" if r["kind"] == "flat" else f"IVF-PQ m={r['m']}" + (f", refine {REFINE}" if r["kind"] == "pq_refine" else "")
+        what = {"flat": "IVF-Flat", "pq": f"IVF-PQ m={r['m']}", "pq_refine": f"IVF-PQ m={r['m']}, refine {REFINE}",
+                "opq_pq": f"OPQ + IVF-PQ m={r['m']}"}[r["kind"]]
         parts.append(f"### {what}: {r['dataset']} ({r['n']:,} x {r['dim']}, {r['metric']}, nlist {r['nlist']})")
         rows = [[nm, f"{v['train_s']:.2f}", f"{v['add_s']:.2f}", f"{v['bytes_per_vector']:.0f}"] for nm, v in sysd.items()]
         parts.append(H.markdown_table(["system", "train s", "add s", "bytes/vector"], rows))
@@ -154,15 +170,27 @@ def tables(results: list[dict], m: dict) -> str:
                 ratio = f"{q['oxvec'] / q['faiss']:.2f}x" if q["oxvec"] and q["faiss"] else "-"
                 rows.append([f"{tgt:.2f}"] + [H.fmt_rate(q[nm]) if q[nm] else "-" for nm in sysd] + [ratio])
             parts.append(H.markdown_table(["recall@10", "oxvec QPS", "faiss QPS", "oxvec / faiss"], rows))
-    parts.append(H.machine_line(m))
+        parts.append(H.machine_line(r.get("machine", m)))
     return "\n\n".join(parts)
+
+
+def merge(new: list[dict]) -> list[dict]:
+    """The saved results with the (dataset, kind) entries just measured
+    replaced, so one kind can be re-run without re-running the others; each
+    entry keeps the machine line of its own run."""
+    path = H.RESULTS_DIR / "ivf.json"
+    old = json.loads(path.read_text())["results"] if path.exists() else []
+    done = {(r["dataset"], r["kind"]) for r in new}
+    kept = [r for r in old if (r["dataset"], r.get("kind", "flat")) not in done]
+    order = {k: i for i, k in enumerate(["flat", "pq", "pq_refine", "opq_pq"])}
+    return sorted(kept + new, key=lambda r: (r["dataset"] != "bigann-10k", order.get(r.get("kind", "flat"), 9)))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--datasets", default="bigann,wordnet")
-    ap.add_argument("--kinds", default="flat,pq,pq_refine")
+    ap.add_argument("--kinds", default="flat,pq,pq_refine,opq_pq")
     args = ap.parse_args()
     import faiss
 
@@ -177,6 +205,9 @@ def main() -> None:
             print(f"{data['name']}: {kind}, nlist {nlist}", flush=True)
             results.append(run(data, args.reps, nlist, kind))
     m = H.machine({"faiss": faiss.__version__})
+    for r in results:
+        r["machine"] = m
+    results = merge(results)
     H.save_json("ivf", {"machine": m, "results": results})
     body = tables(results, m)
     H.update_results_md("ivf", body)

@@ -18,6 +18,7 @@ import (
 	_ "github.com/oxvec/oxvec/core/hnsw"
 	_ "github.com/oxvec/oxvec/core/ivf"
 	_ "github.com/oxvec/oxvec/core/ivfpq"
+	_ "github.com/oxvec/oxvec/core/opq"
 	_ "github.com/oxvec/oxvec/core/pq"
 	_ "github.com/oxvec/oxvec/core/sq"
 )
@@ -39,6 +40,9 @@ var cases = map[string]typeCase{
 	"ivf_pq": {spec: func(d int, m string) string {
 		return fmt.Sprintf(`{"type":"ivf_pq","dim":%d,"metric":%q,"nlist":16,"nprobe":8,"m":%d,"nbits":8,"refine":10}`, d, m, d/2)
 	}, minRecall: 0.8},
+	"opq": {spec: func(d int, m string) string {
+		return fmt.Sprintf(`{"type":"opq","dim":%d,"metric":%q,"m":%d,"iters":4,"index":{"type":"pq","m":%d}}`, d, m, d/2, d/2)
+	}, minRecall: 0.5},
 	"pq": {spec: func(d int, m string) string {
 		return fmt.Sprintf(`{"type":"pq","dim":%d,"metric":%q,"m":%d,"nbits":8}`, d, m, d/2)
 	}, minRecall: 0.5},

@@ -140,3 +140,26 @@ def test_ivfpq_with_full_refine_is_exact_and_without_is_approximate(data):
     plain.add(x)
     r = recall(plain.search(q, k=10)[0], want)
     assert 0.2 <= r < 1
+
+
+def test_opq_rotation_keeps_distances_and_wraps_pq(tmp_path, data):
+    x, q = data
+    exact = oxvec.OPQ(24, "l2", m=6, inner={"type": "flat"}, iters=3)
+    exact.train(x)
+    exact.add(x)
+    want, want_d = brute_force(x, q, 10, "l2")
+    got, got_d = exact.search(q, k=10)
+    np.testing.assert_array_equal(got, want)  # a rotation changes no distance
+    np.testing.assert_allclose(got_d, want_d, rtol=1e-3, atol=1e-3)
+    opq = oxvec.OPQ(24, "l2", m=6, inner={"type": "pq", "m": 6}, iters=3)
+    with pytest.raises(oxvec.StateError, match="train"):
+        opq.add(x)
+    opq.train(x)
+    opq.add(x)
+    assert recall(opq.search(q, k=10)[0], want) >= 0.35
+    opq.save(tmp_path / "o.oxv")
+    again = oxvec.load(tmp_path / "o.oxv")
+    assert isinstance(again, oxvec.OPQ)
+    np.testing.assert_array_equal(again.search(q, k=5)[0], opq.search(q, k=5)[0])
+    with pytest.raises(TypeError, match="inner"):
+        oxvec.OPQ(24, m=6)

@@ -19,6 +19,7 @@ type Codebook struct {
 	KSub, DSub    int // centroids per sub-space, values per sub-vector
 	CodeSize      int // bytes per code: m for 8 bits, ceil(m/2) for 4
 	Centroids     []float32
+	Iters         int       // k-means iterations when training; 0: k-means's default (20)
 	cnorms        []float32 // |centroid|^2
 }
 
@@ -47,7 +48,7 @@ func (c *Codebook) Train(ctx context.Context, x []float32, n int, seed uint64) e
 		sub := make([]float32, n*c.DSub)
 		for j := lo; j < hi; j++ {
 			c.gather(x, n, j, sub)
-			res, err := kmeans.Train(ctx, sub, c.DSub, kmeans.Params{K: c.KSub, Seed: seed + uint64(j)})
+			res, err := kmeans.Train(ctx, sub, c.DSub, kmeans.Params{K: c.KSub, Seed: seed + uint64(j), Iters: c.Iters})
 			if err != nil {
 				return err
 			}

@@ -26,7 +26,7 @@ from ._errors import (
     StorageError,
     UnsupportedError,
 )
-from ._index import HNSW, IVFPQ, PQ, Binary, Flat, Index, IVFFlat, ScalarQuantizer, load
+from ._index import HNSW, IVFPQ, OPQ, PQ, Binary, Flat, Index, IVFFlat, ScalarQuantizer, load
 from ._store import VectorStore, restore
 from ._text import analyze
 from ._metrics import distance, fit_mahalanobis, knn, metrics, pairwise, set_simd_level, simd_level, simd_levels
@@ -60,6 +60,7 @@ __all__ = [
     "LibraryError",
     "MemoryLimitError",
     "NotFoundError",
+    "OPQ",
     "PQ",
     "ScalarQuantizer",
     "StateError",
