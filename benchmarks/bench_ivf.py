@@ -72,7 +72,7 @@ class System:
                 self.index = faiss.index_factory(self.dim, f"OPQ{self.m},IVF{self.nlist},PQ{self.m}", fm)
                 opq = faiss.downcast_VectorTransform(self.index.chain.at(0))
                 opq.niter, opq.max_train_points = 20, 16384
-                self.ivf = faiss.extract_index_ivf(self.index)
+                self.ivf = faiss.downcast_index(faiss.extract_index_ivf(self.index))
                 self.ivf.cp.niter = ITERS
                 self.ivf.pq.cp.niter = ITERS
                 self.index.train(self.prep(x))
