@@ -565,7 +565,8 @@ func TestHNSW_Int8ScaleFollowsTheData(t *testing.T) {
 }
 
 // A plain load keeps the arrays in the load buffer; growing past them must
-// reallocate, not write into the sections that follow.
+// reallocate, not write into the sections that follow. ef above the node
+// count makes the searches exhaustive, so any miss is damage, not recall.
 func TestHNSW_LoadedIndexGrowsWithoutOverwritingItsBuffer(t *testing.T) {
 	const d = 8
 	base, extra := baseAndQueries(21, 500, 700, d)
@@ -585,13 +586,13 @@ func TestHNSW_LoadedIndexGrowsWithoutOverwritingItsBuffer(t *testing.T) {
 	if err := g.Add(bg, extra, ids, nil); err != nil {
 		t.Fatal(err)
 	}
-	got, dist := search(t, g, base, 1, &index.SearchParams{Ef: 64})
+	got, dist := search(t, g, base, 1, &index.SearchParams{Ef: 2000})
 	for i := range 500 {
 		if got[i] != int64(i) || dist[i] != 0 {
 			t.Fatalf("old vector %d: nearest %d at %g after growth", i, got[i], dist[i])
 		}
 	}
-	got, _ = search(t, g, extra, 1, &index.SearchParams{Ef: 64})
+	got, _ = search(t, g, extra, 1, &index.SearchParams{Ef: 2000})
 	for i := range 700 {
 		if got[i] != ids[i] {
 			t.Fatalf("new vector %d: nearest %d", i, got[i])
