@@ -148,21 +148,7 @@ func (b *Binary) notTrained(what string) error {
 
 // Add implements index.Index.
 func (b *Binary) Add(ctx context.Context, vectors []float32, ids []int64, assigned []int64) error {
-	n, err := index.Rows(vectors, b.dim, "vectors")
-	if err != nil {
-		return err
-	}
-	if err := index.CheckFinite(vectors, b.dim, "vectors"); err != nil {
-		return err
-	}
-	if ids != nil {
-		if err := index.CheckIDs(ids, n); err != nil {
-			return err
-		}
-	} else if assigned != nil && len(assigned) < n {
-		return fmt.Errorf("%w: room for %d assigned ids, need %d", errs.InvalidArgument, len(assigned), n)
-	}
-	p, err := b.metric.PrepareCopy(vectors, "vectors")
+	n, p, err := index.CheckAdd(b.metric, vectors, b.dim, ids, assigned)
 	if err != nil {
 		return err
 	}
@@ -220,26 +206,9 @@ func (b *Binary) Remove(ctx context.Context, ids []int64) (int, error) {
 // Search implements index.Index: hamming scan for rerank*k candidates
 // (k when rerank is 0), then exact distances on the stored vectors.
 func (b *Binary) Search(ctx context.Context, queries []float32, k int, p *index.SearchParams, outIDs []int64, outDist []float32) error {
-	nq, err := index.Rows(queries, b.dim, "queries")
+	nq, pq, allow, err := index.CheckSearch(b.metric, queries, b.dim, k, p, outIDs, outDist)
 	if err != nil {
 		return err
-	}
-	if err := index.CheckK(k); err != nil {
-		return err
-	}
-	if len(outIDs) < nq*k || len(outDist) < nq*k {
-		return fmt.Errorf("%w: outputs hold fewer than nq*k = %d results", errs.InvalidArgument, nq*k)
-	}
-	if err := index.CheckFinite(queries, b.dim, "queries"); err != nil {
-		return err
-	}
-	pq, err := b.metric.PrepareCopy(queries, "queries")
-	if err != nil {
-		return err
-	}
-	var allow func(int64) bool
-	if p != nil {
-		allow = p.Filter.Test()
 	}
 	b.mu.RLock()
 	defer b.mu.RUnlock()

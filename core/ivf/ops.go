@@ -14,21 +14,7 @@ import (
 // Add implements index.Index: each vector goes to the list of its nearest
 // centroid.
 func (x *IVF) Add(ctx context.Context, vectors []float32, ids []int64, assigned []int64) error {
-	n, err := index.Rows(vectors, x.dim, "vectors")
-	if err != nil {
-		return err
-	}
-	if err := index.CheckFinite(vectors, x.dim, "vectors"); err != nil {
-		return err
-	}
-	if ids != nil {
-		if err := index.CheckIDs(ids, n); err != nil {
-			return err
-		}
-	} else if assigned != nil && len(assigned) < n {
-		return fmt.Errorf("%w: room for %d assigned ids, need %d", errs.InvalidArgument, len(assigned), n)
-	}
-	prepared, err := x.metric.PrepareCopy(vectors, "vectors")
+	n, prepared, err := index.CheckAdd(x.metric, vectors, x.dim, ids, assigned)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package ivf
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
@@ -16,30 +15,13 @@ import (
 // with one DotRows call per list: l2-family metrics by |x|^2 - 2<q,x>
 // (|x|^2 stored per vector), the dot family by -<q,x>.
 func (x *IVF) Search(ctx context.Context, queries []float32, k int, p *index.SearchParams, outIDs []int64, outDist []float32) error {
-	nq, err := index.Rows(queries, x.dim, "queries")
-	if err != nil {
-		return err
-	}
-	if err := index.CheckK(k); err != nil {
-		return err
-	}
-	if len(outIDs) < nq*k || len(outDist) < nq*k {
-		return fmt.Errorf("%w: outputs hold fewer than nq*k = %d results", errs.InvalidArgument, nq*k)
-	}
-	if err := index.CheckFinite(queries, x.dim, "queries"); err != nil {
-		return err
-	}
-	prepared, err := x.metric.PrepareCopy(queries, "queries")
+	nq, prepared, allow, err := index.CheckSearch(x.metric, queries, x.dim, k, p, outIDs, outDist)
 	if err != nil {
 		return err
 	}
 	nprobe := x.nprobe
-	var allow func(int64) bool
-	if p != nil {
-		if p.NProbe > 0 {
-			nprobe = p.NProbe
-		}
-		allow = p.Filter.Test()
+	if p != nil && p.NProbe > 0 {
+		nprobe = p.NProbe
 	}
 	x.mu.RLock()
 	defer x.mu.RUnlock()

@@ -15,21 +15,7 @@ import (
 // Add implements index.Index: each vector joins its nearest cell, its
 // residual encoded.
 func (x *IVFPQ) Add(ctx context.Context, vectors []float32, ids []int64, assigned []int64) error {
-	n, err := index.Rows(vectors, x.dim, "vectors")
-	if err != nil {
-		return err
-	}
-	if err := index.CheckFinite(vectors, x.dim, "vectors"); err != nil {
-		return err
-	}
-	if ids != nil {
-		if err := index.CheckIDs(ids, n); err != nil {
-			return err
-		}
-	} else if assigned != nil && len(assigned) < n {
-		return fmt.Errorf("%w: room for %d assigned ids, need %d", errs.InvalidArgument, len(assigned), n)
-	}
-	p, err := x.metric.PrepareCopy(vectors, "vectors")
+	n, p, err := index.CheckAdd(x.metric, vectors, x.dim, ids, assigned)
 	if err != nil {
 		return err
 	}
@@ -132,30 +118,13 @@ func (x *IVFPQ) Remove(ctx context.Context, ids []int64) (int, error) {
 // plus the cell's <q, centroid>. Distances are ADC estimates, or exact
 // ones after refining.
 func (x *IVFPQ) Search(ctx context.Context, queries []float32, k int, sp *index.SearchParams, outIDs []int64, outDist []float32) error {
-	nq, err := index.Rows(queries, x.dim, "queries")
-	if err != nil {
-		return err
-	}
-	if err := index.CheckK(k); err != nil {
-		return err
-	}
-	if len(outIDs) < nq*k || len(outDist) < nq*k {
-		return fmt.Errorf("%w: outputs hold fewer than nq*k = %d results", errs.InvalidArgument, nq*k)
-	}
-	if err := index.CheckFinite(queries, x.dim, "queries"); err != nil {
-		return err
-	}
-	pq, err := x.metric.PrepareCopy(queries, "queries")
+	nq, pq, allow, err := index.CheckSearch(x.metric, queries, x.dim, k, sp, outIDs, outDist)
 	if err != nil {
 		return err
 	}
 	nprobe := x.nprobe
-	var allow func(int64) bool
-	if sp != nil {
-		if sp.NProbe > 0 {
-			nprobe = sp.NProbe
-		}
-		allow = sp.Filter.Test()
+	if sp != nil && sp.NProbe > 0 {
+		nprobe = sp.NProbe
 	}
 	x.mu.RLock()
 	defer x.mu.RUnlock()

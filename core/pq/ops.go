@@ -2,7 +2,6 @@ package pq
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
@@ -13,21 +12,7 @@ import (
 
 // Add implements index.Index.
 func (p *PQ) Add(ctx context.Context, vectors []float32, ids []int64, assigned []int64) error {
-	n, err := index.Rows(vectors, p.dim, "vectors")
-	if err != nil {
-		return err
-	}
-	if err := index.CheckFinite(vectors, p.dim, "vectors"); err != nil {
-		return err
-	}
-	if ids != nil {
-		if err := index.CheckIDs(ids, n); err != nil {
-			return err
-		}
-	} else if assigned != nil && len(assigned) < n {
-		return fmt.Errorf("%w: room for %d assigned ids, need %d", errs.InvalidArgument, len(assigned), n)
-	}
-	x, err := p.metric.PrepareCopy(vectors, "vectors")
+	n, x, err := index.CheckAdd(p.metric, vectors, p.dim, ids, assigned)
 	if err != nil {
 		return err
 	}
@@ -77,26 +62,9 @@ func (p *PQ) Remove(ctx context.Context, ids []int64) (int, error) {
 
 // Search implements index.Index; distances are the ADC estimates.
 func (p *PQ) Search(ctx context.Context, queries []float32, k int, sp *index.SearchParams, outIDs []int64, outDist []float32) error {
-	nq, err := index.Rows(queries, p.dim, "queries")
+	nq, pq, allow, err := index.CheckSearch(p.metric, queries, p.dim, k, sp, outIDs, outDist)
 	if err != nil {
 		return err
-	}
-	if err := index.CheckK(k); err != nil {
-		return err
-	}
-	if len(outIDs) < nq*k || len(outDist) < nq*k {
-		return fmt.Errorf("%w: outputs hold fewer than nq*k = %d results", errs.InvalidArgument, nq*k)
-	}
-	if err := index.CheckFinite(queries, p.dim, "queries"); err != nil {
-		return err
-	}
-	pq, err := p.metric.PrepareCopy(queries, "queries")
-	if err != nil {
-		return err
-	}
-	var allow func(int64) bool
-	if sp != nil {
-		allow = sp.Filter.Test()
 	}
 	p.mu.RLock()
 	defer p.mu.RUnlock()

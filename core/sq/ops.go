@@ -2,7 +2,6 @@ package sq
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
@@ -13,21 +12,7 @@ import (
 
 // Add implements index.Index.
 func (s *SQ) Add(ctx context.Context, vectors []float32, ids []int64, assigned []int64) error {
-	n, err := index.Rows(vectors, s.dim, "vectors")
-	if err != nil {
-		return err
-	}
-	if err := index.CheckFinite(vectors, s.dim, "vectors"); err != nil {
-		return err
-	}
-	if ids != nil {
-		if err := index.CheckIDs(ids, n); err != nil {
-			return err
-		}
-	} else if assigned != nil && len(assigned) < n {
-		return fmt.Errorf("%w: room for %d assigned ids, need %d", errs.InvalidArgument, len(assigned), n)
-	}
-	p, err := s.metric.PrepareCopy(vectors, "vectors")
+	n, p, err := index.CheckAdd(s.metric, vectors, s.dim, ids, assigned)
 	if err != nil {
 		return err
 	}
@@ -98,26 +83,9 @@ func (s *SQ) Remove(ctx context.Context, ids []int64) (int, error) {
 // call, and the k results get their distances computed directly from
 // their decoded values.
 func (s *SQ) Search(ctx context.Context, queries []float32, k int, p *index.SearchParams, outIDs []int64, outDist []float32) error {
-	nq, err := index.Rows(queries, s.dim, "queries")
+	nq, pq, allow, err := index.CheckSearch(s.metric, queries, s.dim, k, p, outIDs, outDist)
 	if err != nil {
 		return err
-	}
-	if err := index.CheckK(k); err != nil {
-		return err
-	}
-	if len(outIDs) < nq*k || len(outDist) < nq*k {
-		return fmt.Errorf("%w: outputs hold fewer than nq*k = %d results", errs.InvalidArgument, nq*k)
-	}
-	if err := index.CheckFinite(queries, s.dim, "queries"); err != nil {
-		return err
-	}
-	pq, err := s.metric.PrepareCopy(queries, "queries")
-	if err != nil {
-		return err
-	}
-	var allow func(int64) bool
-	if p != nil {
-		allow = p.Filter.Test()
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
