@@ -39,7 +39,7 @@ func (x *IVF) Search(ctx context.Context, queries []float32, k int, p *index.Sea
 	d := x.dim
 	l2 := x.metric.Class() == metric.ClassL2
 	ks := kernels.Current()
-	return parallel.For(ctx, nq, 1, func(lo, hi int) error {
+	return parallel.For(ctx, nq, 8, func(lo, hi int) error { // 8 queries per task: scratch is allocated per task
 		var h index.TopK
 		var buf []float32
 		for q := lo; q < hi; q++ {
