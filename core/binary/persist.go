@@ -8,15 +8,12 @@ import (
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/format"
 	"github.com/oxvec/oxvec/core/index"
-	"github.com/oxvec/oxvec/core/metric"
 )
 
 const layoutVersion = 1
 
 type meta struct {
-	Layout int `json:"layout"`
-	Dim    int `json:"dim"`
-	metric.Stored
+	index.Meta
 	Rerank  int   `json:"rerank"`
 	Count   int   `json:"count"`
 	NextID  int64 `json:"next_id"`
@@ -37,7 +34,7 @@ func (b *Binary) Save(w io.Writer) error {
 		return err
 	}
 	stored := b.metric.Store(fw)
-	m, _ := json.Marshal(meta{Layout: layoutVersion, Dim: b.dim, Stored: stored, Rerank: b.rerank, Count: b.ids.Len(),
+	m, _ := json.Marshal(meta{Meta: index.Meta{Layout: layoutVersion, Dim: b.dim, Stored: stored}, Rerank: b.rerank, Count: b.ids.Len(),
 		NextID: b.ids.Next, Trained: b.threshold != nil})
 	fw.Bytes("meta", m)
 	fw.Bytes("threshold", format.AsBytes(b.threshold))
@@ -51,23 +48,13 @@ func load(file *format.File) (index.Index, error) {
 	bad := func(f string, a ...any) (index.Index, error) {
 		return nil, fmt.Errorf("%w: binary: "+f, append([]any{errs.Corrupt}, a...)...)
 	}
-	raw, err := file.Section("meta", true)
-	if err != nil {
-		return nil, err
-	}
 	var m meta
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return bad("meta section: %v", err)
-	}
-	if m.Layout != layoutVersion {
-		return nil, fmt.Errorf("%w: binary layout version %d, this build reads %d", errs.Unsupported, m.Layout, layoutVersion)
-	}
-	if m.Dim < 1 || m.Dim > index.MaxDim || m.Count < 0 {
-		return bad("dim %d, count %d", m.Dim, m.Count)
-	}
-	bound, err := metric.Restore(file, m.Stored, m.Dim)
+	bound, err := index.LoadMeta(file, TypeName, layoutVersion, &m, &m.Meta)
 	if err != nil {
 		return nil, err
+	}
+	if m.Count < 0 {
+		return bad("count %d", m.Count)
 	}
 	b, err := New(m.Dim, bound, m.Rerank)
 	if err != nil {

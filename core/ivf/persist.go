@@ -15,9 +15,7 @@ import (
 const layoutVersion = 1
 
 type meta struct {
-	Layout int `json:"layout"`
-	Dim    int `json:"dim"`
-	metric.Stored
+	index.Meta
 	NList   int    `json:"nlist"`
 	NProbe  int    `json:"nprobe"`
 	Seed    uint64 `json:"seed"`
@@ -39,7 +37,7 @@ func (x *IVF) Save(w io.Writer) error {
 		return err
 	}
 	stored := x.metric.Store(fw)
-	m, _ := json.Marshal(meta{Layout: layoutVersion, Dim: x.dim, Stored: stored, NList: x.nlist, NProbe: x.nprobe,
+	m, _ := json.Marshal(meta{Meta: index.Meta{Layout: layoutVersion, Dim: x.dim, Stored: stored}, NList: x.nlist, NProbe: x.nprobe,
 		Seed: x.seed, NextID: x.nextID, Trained: x.centroids != nil})
 	fw.Bytes("meta", m)
 	sizes := make([]int64, len(x.lists))
@@ -61,21 +59,8 @@ func load(file *format.File) (index.Index, error) {
 	bad := func(f string, a ...any) (index.Index, error) {
 		return nil, fmt.Errorf("%w: ivf_flat: "+f, append([]any{errs.Corrupt}, a...)...)
 	}
-	raw, err := file.Section("meta", true)
-	if err != nil {
-		return nil, err
-	}
 	var m meta
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return bad("meta section: %v", err)
-	}
-	if m.Layout != layoutVersion {
-		return nil, fmt.Errorf("%w: ivf_flat layout version %d, this build reads %d", errs.Unsupported, m.Layout, layoutVersion)
-	}
-	if m.Dim < 1 || m.Dim > index.MaxDim {
-		return bad("dim %d", m.Dim)
-	}
-	bound, err := metric.Restore(file, m.Stored, m.Dim)
+	bound, err := index.LoadMeta(file, TypeName, layoutVersion, &m, &m.Meta)
 	if err != nil {
 		return nil, err
 	}

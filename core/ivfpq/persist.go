@@ -8,15 +8,12 @@ import (
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/format"
 	"github.com/oxvec/oxvec/core/index"
-	"github.com/oxvec/oxvec/core/metric"
 )
 
 const layoutVersion = 1
 
 type meta struct {
-	Layout int `json:"layout"`
-	Dim    int `json:"dim"`
-	metric.Stored
+	index.Meta
 	NList   int    `json:"nlist"`
 	NProbe  int    `json:"nprobe"`
 	M       int    `json:"m"`
@@ -41,7 +38,7 @@ func (x *IVFPQ) Save(w io.Writer) error {
 		return err
 	}
 	stored := x.metric.Store(fw)
-	m, _ := json.Marshal(meta{Layout: layoutVersion, Dim: x.dim, Stored: stored, NList: x.nlist, NProbe: x.nprobe, M: x.cb.M,
+	m, _ := json.Marshal(meta{Meta: index.Meta{Layout: layoutVersion, Dim: x.dim, Stored: stored}, NList: x.nlist, NProbe: x.nprobe, M: x.cb.M,
 		NBits: x.cb.NBits, Refine: x.refine, Seed: x.seed, NextID: x.nextID, Trained: x.centroids != nil})
 	fw.Bytes("meta", m)
 	sizes := make([]int64, len(x.lists))
@@ -65,21 +62,8 @@ func load(file *format.File) (index.Index, error) {
 	bad := func(f string, a ...any) (index.Index, error) {
 		return nil, fmt.Errorf("%w: ivf_pq: "+f, append([]any{errs.Corrupt}, a...)...)
 	}
-	raw, err := file.Section("meta", true)
-	if err != nil {
-		return nil, err
-	}
 	var m meta
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return bad("meta section: %v", err)
-	}
-	if m.Layout != layoutVersion {
-		return nil, fmt.Errorf("%w: ivf_pq layout version %d, this build reads %d", errs.Unsupported, m.Layout, layoutVersion)
-	}
-	if m.Dim < 1 || m.Dim > index.MaxDim {
-		return bad("dim %d", m.Dim)
-	}
-	bound, err := metric.Restore(file, m.Stored, m.Dim)
+	bound, err := index.LoadMeta(file, TypeName, layoutVersion, &m, &m.Meta)
 	if err != nil {
 		return nil, err
 	}

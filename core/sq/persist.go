@@ -14,9 +14,7 @@ import (
 const layoutVersion = 1
 
 type meta struct {
-	Layout int `json:"layout"`
-	Dim    int `json:"dim"`
-	metric.Stored
+	index.Meta
 	Bits    int    `json:"bits"`
 	Range   string `json:"range"`
 	Count   int    `json:"count"`
@@ -41,7 +39,7 @@ func (s *SQ) Save(w io.Writer) error {
 	if s.uniform {
 		rng = "uniform"
 	}
-	m, _ := json.Marshal(meta{Layout: layoutVersion, Dim: s.dim, Stored: stored, Bits: s.bits, Range: rng, Count: s.ids.Len(),
+	m, _ := json.Marshal(meta{Meta: index.Meta{Layout: layoutVersion, Dim: s.dim, Stored: stored}, Bits: s.bits, Range: rng, Count: s.ids.Len(),
 		NextID: s.ids.Next, Trained: s.a != nil})
 	fw.Bytes("meta", m)
 	fw.Bytes("vmin", format.AsBytes(s.vmin))
@@ -55,23 +53,13 @@ func load(file *format.File) (index.Index, error) {
 	bad := func(f string, a ...any) (index.Index, error) {
 		return nil, fmt.Errorf("%w: sq: "+f, append([]any{errs.Corrupt}, a...)...)
 	}
-	raw, err := file.Section("meta", true)
-	if err != nil {
-		return nil, err
-	}
 	var m meta
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return bad("meta section: %v", err)
-	}
-	if m.Layout != layoutVersion {
-		return nil, fmt.Errorf("%w: sq layout version %d, this build reads %d", errs.Unsupported, m.Layout, layoutVersion)
-	}
-	if m.Dim < 1 || m.Dim > index.MaxDim || m.Count < 0 {
-		return bad("dim %d, count %d", m.Dim, m.Count)
-	}
-	bound, err := metric.Restore(file, m.Stored, m.Dim)
+	bound, err := index.LoadMeta(file, TypeName, layoutVersion, &m, &m.Meta)
 	if err != nil {
 		return nil, err
+	}
+	if m.Count < 0 {
+		return bad("count %d", m.Count)
 	}
 	s, err := New(m.Dim, bound, m.Bits, m.Range)
 	if err != nil {
