@@ -105,22 +105,32 @@ def run_cancellable(fn, long: bool):
         return fn(0)
     flag = ctypes.c_int32(0)
     box: dict = {}
+    done = threading.Event()
 
     def work() -> None:
         try:
             box["value"] = fn(ctypes.addressof(flag))
         except BaseException as e:  # handed to the waiting thread
             box["error"] = e
+        finally:
+            done.set()
 
-    t = threading.Thread(target=work, name="oxvec-call", daemon=True)
-    t.start()
-    try:
-        while t.is_alive():
-            t.join(0.05)
-    except KeyboardInterrupt:
-        flag.value = 1
-        t.join()
-        raise
+    threading.Thread(target=work, name="oxvec-call", daemon=True).start()
+    # Wait on our own event, not Thread.join: a join interrupted by Ctrl-C
+    # could return while the engine still wrote into the caller's result
+    # arrays, which the KeyboardInterrupt then freed (heap corruption in
+    # about 1 run in 30 of the Ctrl-C test). Further Ctrl-Cs only repeat the
+    # cancel request: nothing is released before the engine call returns.
+    interrupted = None
+    while True:
+        try:
+            if done.wait(0.05):
+                break
+        except KeyboardInterrupt as e:
+            flag.value = 1
+            interrupted = interrupted or e
+    if interrupted is not None:
+        raise interrupted
     if "error" in box:
         raise box["error"]
     return box.get("value")
