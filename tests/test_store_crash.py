@@ -24,24 +24,29 @@ KILLS = int(os.environ.get("OXVEC_PY_CRASH_KILLS", "12"))
 CHILD = r"""
 import sys, numpy as np, oxvec
 DIM, BATCH = 16, 50
+
+def say(*words):  # one write per line: with PYTHONUNBUFFERED, print() writes word by word
+    sys.stdout.write(" ".join(map(str, words)) + "\n")
+    sys.stdout.flush()
+
 path, start = sys.argv[1], int(sys.argv[2])
 s = oxvec.VectorStore(path, dim=DIM, index="hnsw", snapshot_every=64 << 10) if start == 0 else oxvec.VectorStore(path)
-print("ready", flush=True)
+say("ready")
 b = start
 while True:
     x = np.random.default_rng(b).standard_normal((BATCH, DIM)).astype(np.float32)
-    print("begin add", b, flush=True)
+    say("begin add", b)
     s.add([f"b{b}-{j}" for j in range(BATCH)], x, documents=[f"batch {b} doc {j}" for j in range(BATCH)],
           metadatas=[{"batch": b, "j": j} for j in range(BATCH)])
-    print("ack add", b, flush=True)
+    say("ack add", b)
     if b >= 6 and b % 2 == 0:
-        print("begin del", b - 6, flush=True)
+        say("begin del", b - 6)
         s.delete(filter={"batch": b - 6})
-        print("ack del", b - 6, flush=True)
+        say("ack del", b - 6)
     if b % 5 == 0:
-        print("begin snap 0", flush=True)
+        say("begin snap 0")
         s.snapshot()
-        print("ack snap 0", flush=True)
+        say("ack snap 0")
     b += 1
 """
 
@@ -54,7 +59,8 @@ def run_child(path, start, delay):
 
     def read():
         for line in p.stdout:
-            lines.append(line.split())
+            if line.endswith("\n"):  # a line cut short by the kill is not an acknowledgement
+                lines.append(line.split())
             if line.startswith("ready"):
                 ready.set()
         ready.set()
