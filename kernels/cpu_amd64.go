@@ -9,8 +9,9 @@ func detect() (sets [AVX512 + 1]*Set) {
 	c := cpuid.CPU
 	if c.Supports(cpuid.AVX2, cpuid.FMA3) {
 		s := Set{
-			Level: AVX2, Dot: dotAVX2, L2Sq: l2SqAVX2, L1: l1AVX2, RankTile: rankTileAVX2, DotRows: dotRowsAVX2, L2SqGather: l2SqGatherAVX2, DotGather: dotGatherAVX2, L2U8Gather: l2U8GatherAVX2,
+			Level: AVX2, Dot: dotAVX2, L2Sq: l2SqAVX2, L1: l1AVX2, RankTile: rankTileAVX2, DotRows: dotRowsAVX2, DotCols: dotColsAVX2, MatMul4: matMul4AVX2, L2SqGather: l2SqGatherAVX2, DotGather: dotGatherAVX2, L2U8Gather: l2U8GatherAVX2,
 			DotI8: dotI8AVX2, L2U8: l2U8AVX2, Hamming: hammingGeneric, HammingRows: hammingRowsGeneric, DotU8F32: dotU8F32AVX2, DotU4F32: dotU4F32AVX2,
+			ADC8: adc8Scalar, AddScaled: addScaledAVX2Full,
 		}
 		if c.Supports(cpuid.POPCNT) {
 			s.Hamming, s.HammingRows = hammingAVX2, hammingRowsAsm
@@ -20,7 +21,8 @@ func detect() (sets [AVX512 + 1]*Set) {
 			z := s
 			z.Level, z.Dot, z.L2Sq, z.L1, z.RankTile, z.DotRows, z.L2U8 = AVX512, dotAVX512, l2SqAVX512, l1AVX512, rankTileAVX512, dotRowsAVX512, l2U8AVX512
 			z.L2SqGather, z.DotGather, z.L2U8Gather = l2SqGatherAVX512, dotGatherAVX512, l2U8GatherAVX512
-			z.DotU8F32, z.DotU4F32 = dotU8F32AVX512, dotU4F32AVX512
+			z.DotU8F32, z.DotU4F32, z.DotCols, z.AddScaled = dotU8F32AVX512, dotU4F32AVX512, dotColsAVX512, addScaledAVX512Full
+			z.MatMul4 = matMul4AVX512
 			if c.Supports(cpuid.AVX512VNNI) {
 				z.DotI8 = dotI8VNNI
 			}
@@ -46,5 +48,26 @@ func hammingRowsAsm(q, codes []uint64, w int, out []uint16) {
 		hammingRows8POPCNT(q, codes, out)
 	default:
 		hammingRowsPOPCNT(q, codes, w, out)
+	}
+}
+
+// addScaledAVX512Full and addScaledAVX2Full finish the values after the
+// last whole vector in Go.
+func addScaledAVX512Full(a, b []float32, s float32, out []float32) {
+	addScaledAVX512(a, b, s, out)
+	k := len(out) &^ 15
+	addScaledGeneric(a[k:], b[k:], s, out[k:])
+}
+
+func addScaledAVX2Full(a, b []float32, s float32, out []float32) {
+	addScaledAVX2(a, b, s, out)
+	k := len(out) &^ 7
+	addScaledGeneric(a[k:], b[k:], s, out[k:])
+}
+
+// matMul4AVX2 runs the one-query kernel per row.
+func matMul4AVX2(q []float32, qstride int, x []float32, d, n int, out []float32, ostride int) {
+	for r := range 4 {
+		dotColsAVX2(q[r*qstride:r*qstride+d], x, d, out[r*ostride:r*ostride+n])
 	}
 }

@@ -57,6 +57,14 @@ type Set struct {
 	// DotRows sets out[j] = dot(q[:d], x row j) for j < len(out): one
 	// query against consecutive rows, in one call.
 	DotRows func(q, x []float32, d int, out []float32)
+	// DotCols sets out[j] = sum(q[i]*x[i*len(out)+j]) over i < d: one
+	// query against the columns of d stored rows of len(out) values (the
+	// product-quantization tables, centroids stored column-wise).
+	DotCols func(q, x []float32, d int, out []float32)
+	// MatMul4 sets out[r*ostride+j] = sum(q[r*qstride+i]*x[i*n+j]) over
+	// i < d, for r < 4 and j < n: DotCols for 4 queries in one pass over x
+	// (4 rows of a matrix product), rows of q and out strided.
+	MatMul4 func(q []float32, qstride int, x []float32, d, n int, out []float32, ostride int)
 	// L2SqGather sets out[i] = L2Sq(q, row rows[i] of base) and DotGather
 	// out[i] = Dot(q, row rows[i]) for i < len(rows), rows of d values;
 	// d must be a multiple of GatherAlign.
@@ -80,6 +88,12 @@ type Set struct {
 	// DotU4F32 returns sum(lo[i]*float32(c[i]&15) + hi[i]*float32(c[i]>>4))
 	// over i < len(lo): the scan of 4-bit codes stored as two halves.
 	DotU4F32 func(lo, hi []float32, c []uint8) float32
+	// ADC8 sets out[i] = sum(lut[j*256+codes[i*m+j]]) over j < m for i <
+	// len(out): the distances of 8-bit product-quantization codes of m
+	// bytes through m tables of 256 entries.
+	ADC8 func(lut []float32, codes []uint8, m int, out []float32)
+	// AddScaled sets out[i] = a[i] + s*b[i] for i < len(out).
+	AddScaled func(a, b []float32, s float32, out []float32)
 	// Hamming returns the number of differing bits of a and b.
 	Hamming func(a, b []uint64) int
 	// HammingRows sets out[r] = Hamming(q[:w], codes row r) for r <
@@ -94,6 +108,8 @@ var generic = Set{
 	L1:          l1Generic,
 	RankTile:    rankTileGeneric,
 	DotRows:     dotRowsGeneric,
+	DotCols:     dotColsGeneric,
+	MatMul4:     matMul4Generic,
 	L2SqGather:  l2SqGatherGeneric,
 	DotGather:   dotGatherGeneric,
 	L2U8Gather:  l2U8GatherGeneric,
@@ -103,6 +119,8 @@ var generic = Set{
 	HammingRows: hammingRowsGeneric,
 	DotU8F32:    dotU8F32Generic,
 	DotU4F32:    dotU4F32Generic,
+	ADC8:        adc8Generic,
+	AddScaled:   addScaledGeneric,
 }
 
 // sets[l] is the kernel set of level l, nil where this CPU or build lacks

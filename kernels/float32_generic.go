@@ -87,6 +87,44 @@ func dotRowsGeneric(q, x []float32, d int, out []float32) {
 	}
 }
 
+// dotColsGeneric sets out[j] = sum(q[i]*x[i*len(out)+j]) over i < d.
+func dotColsGeneric(q, x []float32, d int, out []float32) {
+	clear(out)
+	n := len(out)
+	for i, w := range q[:d] {
+		for j, v := range x[i*n : (i+1)*n] {
+			out[j] += w * v
+		}
+	}
+}
+
+// matMul4Generic is dotColsGeneric for each of 4 strided rows of q.
+func matMul4Generic(q []float32, qstride int, x []float32, d, n int, out []float32, ostride int) {
+	for r := range 4 {
+		dotColsGeneric(q[r*qstride:r*qstride+d], x, d, out[r*ostride:r*ostride+n])
+	}
+}
+
+// adc8Generic sets out[i] = sum(lut[j*256+codes[i*m+j]]) over j < m.
+func adc8Generic(lut []float32, codes []uint8, m int, out []float32) {
+	tables := lut[:256*m]
+	for i := range out {
+		var s float32
+		for j, c := range codes[i*m : (i+1)*m] {
+			s += tables[j*256+int(c)]
+		}
+		out[i] = s
+	}
+}
+
+// addScaledGeneric sets out[i] = a[i] + s*b[i].
+func addScaledGeneric(a, b []float32, s float32, out []float32) {
+	a, b = a[:len(out)], b[:len(out)]
+	for i := range out {
+		out[i] = a[i] + s*b[i]
+	}
+}
+
 // l2SqGatherGeneric sets out[i] = l2Sq(q, base row rows[i]) for i < len(rows).
 func l2SqGatherGeneric(q, base []float32, d int, rows []uint32, out []float32) {
 	q = q[:d]

@@ -7,3 +7,4 @@ package kernels
 //go:generate sh -c "cd _generate && go run ./tile -out ../tile_amd64.s -stubs ../tile_amd64.go -pkg kernels"
 //go:generate sh -c "cd _generate && go run ./rows -out ../rows_amd64.s -stubs ../rows_amd64.go -pkg kernels"
 //go:generate sh -c "cd _generate && go run ./gather -out ../gather_amd64.s -stubs ../gather_amd64.go -pkg kernels"
+//go:generate sh -c "cd _generate && go run ./adc -out ../adc_amd64.s -stubs ../adc_amd64.go -pkg kernels"

@@ -157,6 +157,115 @@ func TestDotRows_EqualsOneDotPerRow(t *testing.T) {
 	})
 }
 
+func TestDotCols_EqualsOneDotPerColumn(t *testing.T) {
+	forEachLevel(t, func(t *testing.T, s *Set) {
+		rng := rand.New(rand.NewSource(7))
+		for _, d := range []int{0, 1, 2, 3, 4, 8, 16, 24} {
+			for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 100, 128, 255, 256, 300} {
+				q, x := guarded(rng, d, 1), guarded(rng, d*n, 2)
+				out := make([]float32, n+1)
+				out[n] = 777 // guard: must stay
+				s.DotCols(q, x, d, out[:n])
+				col := make([]float32, d)
+				for j := 0; j < n; j++ {
+					for i := range col {
+						col[i] = x[i*n+j]
+					}
+					if want := refDot(q, col); !close(out[j], want, 4*float64(d)) {
+						t.Fatalf("d=%d n=%d column %d: %v want %v", d, n, j, out[j], want)
+					}
+				}
+				if out[n] != 777 {
+					t.Fatalf("d=%d n=%d: wrote past the end", d, n)
+				}
+			}
+		}
+	})
+}
+
+func TestMatMul4_IsDotColsPerStridedRow(t *testing.T) {
+	forEachLevel(t, func(t *testing.T, s *Set) {
+		rng := rand.New(rand.NewSource(10))
+		for _, d := range []int{0, 1, 3, 8, 17} {
+			for _, n := range []int{0, 1, 15, 16, 17, 63, 64, 65, 100, 384} {
+				qstride, ostride := d+5, n+3 // gaps between rows must stay untouched
+				q, x := guarded(rng, 4*qstride, 1), guarded(rng, d*n, 2)
+				out := make([]float32, 4*ostride)
+				for i := range out {
+					out[i] = 777
+				}
+				s.MatMul4(q, qstride, x, d, n, out, ostride)
+				one := make([]float32, n)
+				for r := range 4 {
+					generic.DotCols(q[r*qstride:r*qstride+d], x, d, one)
+					for j := range ostride {
+						want := float64(777)
+						if j < n {
+							want = float64(one[j])
+						}
+						if !close(out[r*ostride+j], want, 4*float64(d)) {
+							t.Fatalf("d=%d n=%d row %d column %d: %v want %v", d, n, r, j, out[r*ostride+j], want)
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+func TestADC8_SumsOneTableEntryPerByte(t *testing.T) {
+	forEachLevel(t, func(t *testing.T, s *Set) {
+		rng := rand.New(rand.NewSource(8))
+		for _, m := range []int{1, 3, 7, 8, 9, 16, 48, 50} {
+			lut := guarded(rng, 256*m, 0)
+			for _, n := range []int{0, 1, 2, 5} {
+				codes := make([]uint8, n*m)
+				for i := range codes {
+					codes[i] = uint8(rng.Intn(256))
+				}
+				if len(codes) > 1 {
+					codes[0], codes[1] = 0, 255 // the table edges
+				}
+				out := make([]float32, n+1)
+				out[n] = 777 // guard: must stay
+				s.ADC8(lut, codes, m, out[:n])
+				for i := 0; i < n; i++ {
+					var want float64
+					for j := range m {
+						want += float64(lut[j*256+int(codes[i*m+j])])
+					}
+					if !close(out[i], want, 4*float64(m)) {
+						t.Fatalf("m=%d n=%d code %d: %v want %v", m, n, i, out[i], want)
+					}
+				}
+				if out[n] != 777 {
+					t.Fatalf("m=%d n=%d: wrote past the end", m, n)
+				}
+			}
+		}
+	})
+}
+
+func TestAddScaled_EqualsTheFormula(t *testing.T) {
+	forEachLevel(t, func(t *testing.T, s *Set) {
+		rng := rand.New(rand.NewSource(9))
+		for _, n := range []int{0, 1, 7, 8, 15, 16, 17, 33, 256, 1000} {
+			a, b := guarded(rng, n, 1), guarded(rng, n, 2)
+			out := make([]float32, n+1)
+			out[n] = 777
+			s.AddScaled(a, b, -2, out[:n])
+			for i := 0; i < n; i++ {
+				if want := float64(a[i]) - 2*float64(b[i]); !close(out[i], want, 4) {
+					t.Fatalf("n=%d at %d: %v want %v", n, i, out[i], want)
+				}
+			}
+			if out[n] != 777 {
+				t.Fatalf("n=%d: wrote past the end", n)
+			}
+		}
+	})
+}
+
 func TestGather_EqualsOneKernelPerRow(t *testing.T) {
 	forEachLevel(t, func(t *testing.T, s *Set) {
 		rng := rand.New(rand.NewSource(6))

@@ -13,3 +13,18 @@ func dotRowsAVX512(q []float32, x []float32, d int, out []float32)
 //
 //go:noescape
 func dotRowsAVX2(q []float32, x []float32, d int, out []float32)
+
+// dotColsAVX512 sets out[j] = sum over i < d of q[i]*x[i*len(out)+j], using AVX-512. Requires len(q) >= d, len(x) >= d*len(out).
+//
+//go:noescape
+func dotColsAVX512(q []float32, x []float32, d int, out []float32)
+
+// dotColsAVX2 sets out[j] = sum over i < d of q[i]*x[i*len(out)+j], using AVX2+FMA. Requires len(q) >= d, len(x) >= d*len(out).
+//
+//go:noescape
+func dotColsAVX2(q []float32, x []float32, d int, out []float32)
+
+// matMul4AVX512 sets out[r*ostride+j] = sum over i < d of q[r*qstride+i]*x[i*n+j] for r < 4, j < n, using AVX-512. Requires the slices to hold those indexes.
+//
+//go:noescape
+func matMul4AVX512(q []float32, qstride int, x []float32, d int, n int, out []float32, ostride int)

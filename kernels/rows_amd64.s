@@ -141,3 +141,402 @@ dotRowsAVX2_r_sum:
 dotRowsAVX2_done:
 	VZEROUPPER
 	RET
+
+// func dotColsAVX512(q []float32, x []float32, d int, out []float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·dotColsAVX512(SB), NOSPLIT, $0-80
+	MOVQ q_base+0(FP), AX
+	MOVQ x_base+24(FP), CX
+	MOVQ d+48(FP), DX
+	MOVQ out_base+56(FP), BX
+	MOVQ out_len+64(FP), SI
+	MOVQ SI, DI
+	SHLQ $0x02, DI
+
+dotColsAVX512_wide:
+	CMPQ   SI, $0x00000080
+	JL     dotColsAVX512_one
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVQ   AX, R8
+	MOVQ   CX, R9
+	MOVQ   DX, R10
+
+dotColsAVX512_w_loop:
+	TESTQ        R10, R10
+	JZ           dotColsAVX512_w_store
+	VBROADCASTSS (R8), Z8
+	VFMADD231PS  (R9), Z8, Z0
+	VFMADD231PS  64(R9), Z8, Z1
+	VFMADD231PS  128(R9), Z8, Z2
+	VFMADD231PS  192(R9), Z8, Z3
+	VFMADD231PS  256(R9), Z8, Z4
+	VFMADD231PS  320(R9), Z8, Z5
+	VFMADD231PS  384(R9), Z8, Z6
+	VFMADD231PS  448(R9), Z8, Z7
+	ADDQ         $0x04, R8
+	ADDQ         DI, R9
+	DECQ         R10
+	JMP          dotColsAVX512_w_loop
+
+dotColsAVX512_w_store:
+	VMOVUPS Z0, (BX)
+	VMOVUPS Z1, 64(BX)
+	VMOVUPS Z2, 128(BX)
+	VMOVUPS Z3, 192(BX)
+	VMOVUPS Z4, 256(BX)
+	VMOVUPS Z5, 320(BX)
+	VMOVUPS Z6, 384(BX)
+	VMOVUPS Z7, 448(BX)
+	ADDQ    $0x00000200, CX
+	ADDQ    $0x00000200, BX
+	SUBQ    $0x00000080, SI
+	JMP     dotColsAVX512_wide
+
+dotColsAVX512_one:
+	CMPQ   SI, $0x00000010
+	JL     dotColsAVX512_tail
+	VXORPS Z0, Z0, Z0
+	MOVQ   AX, R8
+	MOVQ   CX, R9
+	MOVQ   DX, R10
+
+dotColsAVX512_o_loop:
+	TESTQ        R10, R10
+	JZ           dotColsAVX512_o_store
+	VBROADCASTSS (R8), Z1
+	VFMADD231PS  (R9), Z1, Z0
+	ADDQ         $0x04, R8
+	ADDQ         DI, R9
+	DECQ         R10
+	JMP          dotColsAVX512_o_loop
+
+dotColsAVX512_o_store:
+	VMOVUPS Z0, (BX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, BX
+	SUBQ    $0x00000010, SI
+	JMP     dotColsAVX512_one
+
+dotColsAVX512_tail:
+	TESTQ  SI, SI
+	JZ     dotColsAVX512_done
+	MOVQ   $-1, R8
+	BZHIQ  SI, R8, R8
+	KMOVW  R8, K1
+	VXORPS Z0, Z0, Z0
+	MOVQ   CX, R8
+
+dotColsAVX512_t_loop:
+	TESTQ        DX, DX
+	JZ           dotColsAVX512_t_store
+	VBROADCASTSS (AX), Z1
+	VMOVUPS.Z    (R8), K1, Z2
+	VFMADD231PS  Z2, Z1, Z0
+	ADDQ         $0x04, AX
+	ADDQ         DI, R8
+	DECQ         DX
+	JMP          dotColsAVX512_t_loop
+
+dotColsAVX512_t_store:
+	VMOVUPS Z0, K1, (BX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, BX
+	SUBQ    $0x00000010, SI
+
+dotColsAVX512_done:
+	VZEROUPPER
+	RET
+
+// func dotColsAVX2(q []float32, x []float32, d int, out []float32)
+// Requires: AVX, FMA3
+TEXT ·dotColsAVX2(SB), NOSPLIT, $0-80
+	MOVQ q_base+0(FP), AX
+	MOVQ x_base+24(FP), CX
+	MOVQ d+48(FP), DX
+	MOVQ out_base+56(FP), BX
+	MOVQ out_len+64(FP), SI
+	MOVQ SI, DI
+	SHLQ $0x02, DI
+
+dotColsAVX2_wide:
+	CMPQ   SI, $0x00000040
+	JL     dotColsAVX2_one
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   AX, R8
+	MOVQ   CX, R9
+	MOVQ   DX, R10
+
+dotColsAVX2_w_loop:
+	TESTQ        R10, R10
+	JZ           dotColsAVX2_w_store
+	VBROADCASTSS (R8), Y8
+	VFMADD231PS  (R9), Y8, Y0
+	VFMADD231PS  32(R9), Y8, Y1
+	VFMADD231PS  64(R9), Y8, Y2
+	VFMADD231PS  96(R9), Y8, Y3
+	VFMADD231PS  128(R9), Y8, Y4
+	VFMADD231PS  160(R9), Y8, Y5
+	VFMADD231PS  192(R9), Y8, Y6
+	VFMADD231PS  224(R9), Y8, Y7
+	ADDQ         $0x04, R8
+	ADDQ         DI, R9
+	DECQ         R10
+	JMP          dotColsAVX2_w_loop
+
+dotColsAVX2_w_store:
+	VMOVUPS Y0, (BX)
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS Y2, 64(BX)
+	VMOVUPS Y3, 96(BX)
+	VMOVUPS Y4, 128(BX)
+	VMOVUPS Y5, 160(BX)
+	VMOVUPS Y6, 192(BX)
+	VMOVUPS Y7, 224(BX)
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, BX
+	SUBQ    $0x00000040, SI
+	JMP     dotColsAVX2_wide
+
+dotColsAVX2_one:
+	CMPQ   SI, $0x00000008
+	JL     dotColsAVX2_tail
+	VXORPS Y0, Y0, Y0
+	MOVQ   AX, R8
+	MOVQ   CX, R9
+	MOVQ   DX, R10
+
+dotColsAVX2_o_loop:
+	TESTQ        R10, R10
+	JZ           dotColsAVX2_o_store
+	VBROADCASTSS (R8), Y1
+	VFMADD231PS  (R9), Y1, Y0
+	ADDQ         $0x04, R8
+	ADDQ         DI, R9
+	DECQ         R10
+	JMP          dotColsAVX2_o_loop
+
+dotColsAVX2_o_store:
+	VMOVUPS Y0, (BX)
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, BX
+	SUBQ    $0x00000008, SI
+	JMP     dotColsAVX2_one
+
+dotColsAVX2_tail:
+	TESTQ   SI, SI
+	JZ      dotColsAVX2_done
+	MOVQ    $0x00000008, R8
+	SUBQ    SI, R8
+	LEAQ    rowmasks<>+0(SB), R9
+	VMOVDQU (R9)(R8*4), Y0
+	VXORPS  Y1, Y1, Y1
+	MOVQ    CX, R8
+
+dotColsAVX2_t_loop:
+	TESTQ        DX, DX
+	JZ           dotColsAVX2_t_store
+	VBROADCASTSS (AX), Y2
+	VMASKMOVPS   (R8), Y0, Y3
+	VFMADD231PS  Y3, Y2, Y1
+	ADDQ         $0x04, AX
+	ADDQ         DI, R8
+	DECQ         DX
+	JMP          dotColsAVX2_t_loop
+
+dotColsAVX2_t_store:
+	VMASKMOVPS Y1, Y0, (BX)
+	ADDQ       $0x00000020, CX
+	ADDQ       $0x00000020, BX
+	SUBQ       $0x00000008, SI
+
+dotColsAVX2_done:
+	VZEROUPPER
+	RET
+
+// func matMul4AVX512(q []float32, qstride int, x []float32, d int, n int, out []float32, ostride int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·matMul4AVX512(SB), NOSPLIT, $0-104
+	MOVQ q_base+0(FP), AX
+	MOVQ qstride+24(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ d+56(FP), BX
+	MOVQ n+64(FP), SI
+	MOVQ out_base+72(FP), DI
+	MOVQ ostride+96(FP), R8
+	MOVQ SI, R9
+	SHLQ $0x02, R9
+	SHLQ $0x02, R8
+	LEAQ (R8)(R8*2), R10
+	SHLQ $0x02, CX
+	LEAQ (CX)(CX*2), R11
+
+matMul4AVX512_wide:
+	CMPQ   SI, $0x00000040
+	JL     matMul4AVX512_one
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	MOVQ   AX, R12
+	MOVQ   DX, R13
+	MOVQ   BX, R14
+
+matMul4AVX512_w_loop:
+	TESTQ        R14, R14
+	JZ           matMul4AVX512_w_store
+	VMOVUPS      (R13), Z16
+	VMOVUPS      64(R13), Z17
+	VMOVUPS      128(R13), Z18
+	VMOVUPS      192(R13), Z19
+	VBROADCASTSS (R12), Z20
+	VFMADD231PS  Z16, Z20, Z0
+	VFMADD231PS  Z17, Z20, Z1
+	VFMADD231PS  Z18, Z20, Z2
+	VFMADD231PS  Z19, Z20, Z3
+	VBROADCASTSS (R12)(CX*1), Z20
+	VFMADD231PS  Z16, Z20, Z4
+	VFMADD231PS  Z17, Z20, Z5
+	VFMADD231PS  Z18, Z20, Z6
+	VFMADD231PS  Z19, Z20, Z7
+	VBROADCASTSS (R12)(CX*2), Z20
+	VFMADD231PS  Z16, Z20, Z8
+	VFMADD231PS  Z17, Z20, Z9
+	VFMADD231PS  Z18, Z20, Z10
+	VFMADD231PS  Z19, Z20, Z11
+	VBROADCASTSS (R12)(R11*1), Z20
+	VFMADD231PS  Z16, Z20, Z12
+	VFMADD231PS  Z17, Z20, Z13
+	VFMADD231PS  Z18, Z20, Z14
+	VFMADD231PS  Z19, Z20, Z15
+	ADDQ         $0x04, R12
+	ADDQ         R9, R13
+	DECQ         R14
+	JMP          matMul4AVX512_w_loop
+
+matMul4AVX512_w_store:
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, (DI)(R8*1)
+	VMOVUPS Z5, 64(DI)(R8*1)
+	VMOVUPS Z6, 128(DI)(R8*1)
+	VMOVUPS Z7, 192(DI)(R8*1)
+	VMOVUPS Z8, (DI)(R8*2)
+	VMOVUPS Z9, 64(DI)(R8*2)
+	VMOVUPS Z10, 128(DI)(R8*2)
+	VMOVUPS Z11, 192(DI)(R8*2)
+	VMOVUPS Z12, (DI)(R10*1)
+	VMOVUPS Z13, 64(DI)(R10*1)
+	VMOVUPS Z14, 128(DI)(R10*1)
+	VMOVUPS Z15, 192(DI)(R10*1)
+	ADDQ    $0x00000100, DX
+	ADDQ    $0x00000100, DI
+	SUBQ    $0x00000040, SI
+	JMP     matMul4AVX512_wide
+
+matMul4AVX512_one:
+	CMPQ   SI, $0x00000010
+	JL     matMul4AVX512_tail
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVQ   AX, R12
+	MOVQ   DX, R13
+	MOVQ   BX, R14
+
+matMul4AVX512_o_loop:
+	TESTQ        R14, R14
+	JZ           matMul4AVX512_o_store
+	VMOVUPS      (R13), Z4
+	VBROADCASTSS (R12), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS (R12)(CX*1), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS (R12)(CX*2), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS (R12)(R11*1), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	ADDQ         $0x04, R12
+	ADDQ         R9, R13
+	DECQ         R14
+	JMP          matMul4AVX512_o_loop
+
+matMul4AVX512_o_store:
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, (DI)(R8*1)
+	VMOVUPS Z2, (DI)(R8*2)
+	VMOVUPS Z3, (DI)(R10*1)
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, DI
+	SUBQ    $0x00000010, SI
+	JMP     matMul4AVX512_one
+
+matMul4AVX512_tail:
+	TESTQ  SI, SI
+	JZ     matMul4AVX512_done
+	MOVQ   $-1, R12
+	BZHIQ  SI, R12, R12
+	KMOVW  R12, K1
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVQ   DX, R12
+
+matMul4AVX512_t_loop:
+	TESTQ        BX, BX
+	JZ           matMul4AVX512_t_store
+	VMOVUPS.Z    (R12), K1, Z4
+	VBROADCASTSS (AX), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS (AX)(CX*1), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS (AX)(CX*2), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS (AX)(R11*1), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	ADDQ         $0x04, AX
+	ADDQ         R9, R12
+	DECQ         BX
+	JMP          matMul4AVX512_t_loop
+
+matMul4AVX512_t_store:
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K1, (DI)(R8*1)
+	VMOVUPS Z2, K1, (DI)(R8*2)
+	VMOVUPS Z3, K1, (DI)(R10*1)
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, DI
+	SUBQ    $0x00000010, SI
+
+matMul4AVX512_done:
+	VZEROUPPER
+	RET

@@ -226,7 +226,7 @@ func residuals(v, centroids []float32, cell []int64, dim int) {
 func (x *IVFPQ) Info() index.Info {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	b := int64(cap(x.centroids))*4 + int64(len(x.cb.Centroids))*4 + int64(len(x.where))*24 + int64(len(x.pre))*1024
+	b := int64(cap(x.centroids))*4 + x.cb.MemoryBytes() + int64(len(x.where))*24 + int64(len(x.pre))*1024
 	for _, l := range x.lists {
 		b += int64(cap(l.ids))*8 + int64(cap(l.codes)) + int64(cap(l.vecs))*4
 	}

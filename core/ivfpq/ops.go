@@ -140,24 +140,33 @@ func (x *IVFPQ) Search(ctx context.Context, queries []float32, k int, sp *index.
 		return err
 	}
 	d, cb := x.dim, x.cb
-	cs := cb.CodeSize
 	l2 := x.metric.Class() == metric.ClassL2
 	cand := k
 	if x.refine > 0 {
 		cand = k * x.refine
 	}
 	ks := kernels.Current()
-	return parallel.For(ctx, nq, 8, func(lo, hi int) error {
-		lut := cb.NewTables()
+	return parallel.For(ctx, nq, 16, func(lo, hi int) error {
+		luts, rows := cb.NewTables(min(4, hi-lo)), cb.TableRows()
+		var cell [][256]float32
+		if l2 {
+			cell = cb.NewTables(1)
+		}
 		cd, ci := make([]float32, cand), make([]int64, cand)
 		var h index.TopK
+		var vs []float32
 		for q := lo; q < hi; q++ {
 			if err := parallel.Check(ctx); err != nil {
 				return err
 			}
 			row := pq[q*d : (q+1)*d]
 			h.Reset(cd, ci)
-			cb.Tables(row, lut, false, ks) // inner products of the query's sub-vectors
+			r := (q - lo) % 4
+			if r == 0 { // inner products of the next 4 queries' sub-vectors, in one pass
+				g := min(4, hi-q)
+				cb.Tables(pq[q*d:(q+g)*d], g, luts, false, ks)
+			}
+			lut := luts[r*rows : (r+1)*rows]
 			for pi, c := range probes[q*nprobe : (q+1)*nprobe] {
 				if c < 0 {
 					continue
@@ -166,22 +175,22 @@ func (x *IVFPQ) Search(ctx context.Context, queries []float32, k int, sp *index.
 				if len(l.ids) == 0 {
 					continue
 				}
-				// l2: |q - cell - r|^2 = |q - cell|^2 + pre[cell] - 2<q, r>;
-				// ip: <q, cell + r> = <q, cell> + <q, r>, ranked negated
-				var pre [][256]float32
-				base := -(1 - pdist[q*nprobe+pi]) // the coarse ip metric's distance is 1 - dot
+				// l2: |q - cell - r|^2 = |q - cell|^2 + pre[cell] - 2<q, r>,
+				// one table per cell; ip: <q, cell + r> = <q, cell> + <q, r>,
+				// ranked negated
+				tab, base, sign := lut, 1-pdist[q*nprobe+pi], float32(-1) // the coarse ip metric's distance is 1 - dot
 				if l2 {
-					rows := cb.TableRows()
-					pre, base = x.pre[int(c)*rows:(int(c)+1)*rows], pdist[q*nprobe+pi]
+					cb.Combine(x.pre[int(c)*rows:(int(c)+1)*rows], lut, cell, ks)
+					tab, base, sign = cell, pdist[q*nprobe+pi], 1
 				}
+				if cap(vs) < len(l.ids) {
+					vs = make([]float32, len(l.ids)+len(l.ids)/4)
+				}
+				vs = vs[:len(l.ids)]
+				cb.Scan(tab, l.codes, vs, ks)
 				bound := h.Bound()
 				for i, id := range l.ids {
-					var v float32
-					if l2 {
-						v = base + cb.Distance2(pre, lut, l.codes[i*cs:(i+1)*cs])
-					} else {
-						v = base - cb.Distance(lut, l.codes[i*cs:(i+1)*cs])
-					}
+					v := sign * (base + vs[i])
 					if v <= bound && (allow == nil || allow(id)) {
 						h.Push(v, id)
 						bound = h.Bound()

@@ -3,6 +3,7 @@ package pq
 import (
 	"context"
 	"fmt"
+	"unsafe"
 
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/flat"
@@ -21,6 +22,10 @@ type Codebook struct {
 	Centroids     []float32
 	Iters         int       // k-means iterations when training; 0: k-means's default (20)
 	cnorms        []float32 // |centroid|^2
+	// cols holds each sub-space's centroids column-wise (m blocks of
+	// dsub rows of ksub values) for the table kernel, DotCols: a table
+	// computed one centroid at a time was half of an IVF-PQ search.
+	cols []float32
 }
 
 // NewCodebook checks the shape; the codebook is untrained.
@@ -70,9 +75,19 @@ func (c *Codebook) gather(x []float32, n, j int, sub []float32) {
 	}
 }
 
-// SetCentroids installs centroids (trained or loaded) and their norms.
+// SetCentroids installs centroids (trained or loaded), their norms and
+// their column-wise copy.
 func (c *Codebook) SetCentroids(cents []float32) {
 	c.Centroids = cents
+	c.cols = make([]float32, len(cents))
+	for j := range c.M {
+		sub, col := cents[j*c.KSub*c.DSub:(j+1)*c.KSub*c.DSub], c.cols[j*c.KSub*c.DSub:(j+1)*c.KSub*c.DSub]
+		for k := range c.KSub {
+			for i := range c.DSub {
+				col[i*c.KSub+k] = sub[k*c.DSub+i]
+			}
+		}
+	}
 	c.cnorms = make([]float32, c.M*c.KSub)
 	for i := range c.cnorms {
 		var s float32
@@ -126,20 +141,42 @@ func (c *Codebook) TableRows() int {
 	return 2 * c.CodeSize
 }
 
-// NewTables returns room for one query's distance tables.
-func (c *Codebook) NewTables() [][256]float32 { return make([][256]float32, c.TableRows()) }
+// NewTables returns room for nq queries' distance tables, one after another.
+func (c *Codebook) NewTables(nq int) [][256]float32 { return make([][256]float32, nq*c.TableRows()) }
+
+// MemoryBytes is what the codebook holds: centroids, their column-wise
+// copy and norms.
+func (c *Codebook) MemoryBytes() int64 {
+	return int64(len(c.Centroids)+len(c.cols)+len(c.cnorms)) * 4
+}
 
 // Tables fills lut with the distances from q's sub-vectors to every
-// centroid: squared l2 (l2 true) or inner products; one DotRows call per
-// sub-space (|q-c|^2 = |q|^2 - 2<q,c> + |c|^2).
-func (c *Codebook) Tables(q []float32, lut [][256]float32, l2 bool, ks *kernels.Set) {
+// centroid: squared l2 (l2 true) or inner products (|q-c|^2 = |q|^2 -
+// 2<q,c> + |c|^2). q holds nq <= 4 queries (rows of Dim values) and lut
+// their tables one after another (nq * TableRows rows, as NewTables(nq)
+// gives). With 4 queries each sub-space's centroids are read once for the
+// 4 (MatMul4): the centroids (393 KB for 384-d) come from L2, and reading
+// them once per query made the tables a third of an IVF-PQ search.
+func (c *Codebook) Tables(q []float32, nq int, lut [][256]float32, l2 bool, ks *kernels.Set) {
+	rows := c.TableRows()
+	flat := flatTables(lut)
 	for j := range c.M {
-		qs := q[j*c.DSub : (j+1)*c.DSub]
-		row := lut[j][:c.KSub]
-		ks.DotRows(qs, c.Centroids[j*c.KSub*c.DSub:(j+1)*c.KSub*c.DSub], c.DSub, row)
-		if l2 {
+		cols := c.cols[j*c.KSub*c.DSub : (j+1)*c.KSub*c.DSub]
+		if nq == 4 {
+			ks.MatMul4(q[j*c.DSub:], c.Dim, cols, c.DSub, c.KSub, flat[j*256:], rows*256)
+		} else {
+			for r := range nq {
+				ks.DotCols(q[r*c.Dim+j*c.DSub:r*c.Dim+(j+1)*c.DSub], cols, c.DSub, lut[r*rows+j][:c.KSub])
+			}
+		}
+		if !l2 {
+			continue
+		}
+		norms := c.cnorms[j*c.KSub : (j+1)*c.KSub]
+		for r := range nq {
+			qs := q[r*c.Dim+j*c.DSub : r*c.Dim+(j+1)*c.DSub]
 			qq := ks.Dot(qs, qs)
-			norms := c.cnorms[j*c.KSub : (j+1)*c.KSub]
+			row := lut[r*rows+j][:c.KSub]
 			for k, dot := range row {
 				row[k] = max(0, qq-2*dot+norms[k])
 			}
@@ -147,12 +184,26 @@ func (c *Codebook) Tables(q []float32, lut [][256]float32, l2 bool, ks *kernels.
 	}
 }
 
-// Distance sums one code's table entries.
-func (c *Codebook) Distance(lut [][256]float32, code []uint8) float32 {
+// Scan sets out[i] to the ADC sum of code i of codes (len(out) codes of
+// CodeSize bytes): the 8-bit kernel for 8-bit codes, Go for 4-bit ones.
+func (c *Codebook) Scan(lut [][256]float32, codes []uint8, out []float32, ks *kernels.Set) {
 	if c.NBits == 8 {
-		return adc8(lut, code)
+		ks.ADC8(flatTables(lut), codes, c.M, out)
+		return
 	}
-	return adc4(lut, code)
+	cs := c.CodeSize
+	for i := range out {
+		out[i] = adc4(lut, codes[i*cs:(i+1)*cs])
+	}
+}
+
+// flatTables views tables as one slice of 256 values per row (the rows of
+// a [][256]float32 from make are one array).
+func flatTables(lut [][256]float32) []float32 {
+	if len(lut) == 0 {
+		return nil
+	}
+	return unsafe.Slice(&lut[0][0], 256*len(lut))
 }
 
 // Decode writes the reconstruction of code into out (Dim values).
@@ -166,25 +217,6 @@ func (c *Codebook) Decode(code []uint8, out []float32) {
 		}
 		copy(out[j*c.DSub:(j+1)*c.DSub], c.Centroids[(j*c.KSub+k)*c.DSub:(j*c.KSub+k+1)*c.DSub])
 	}
-}
-
-// adc8 sums one 8-bit code's table entries. Rows of [256]float32 indexed
-// by a byte need no bounds check; four accumulators keep the additions
-// independent.
-func adc8(lut [][256]float32, c []uint8) float32 {
-	lut = lut[:len(c)]
-	var a0, a1, a2, a3 float32
-	j := 0
-	for ; j+4 <= len(c); j += 4 {
-		a0 += lut[j][c[j]]
-		a1 += lut[j+1][c[j+1]]
-		a2 += lut[j+2][c[j+2]]
-		a3 += lut[j+3][c[j+3]]
-	}
-	for ; j < len(c); j++ {
-		a0 += lut[j][c[j]]
-	}
-	return (a0 + a1) + (a2 + a3)
 }
 
 // adc4 sums one 4-bit code's table entries (an odd m leaves a zero row).
@@ -205,7 +237,7 @@ func adc4(lut [][256]float32, c []uint8) float32 {
 func (c *Codebook) CellTables(cen []float32, out [][256]float32, ks *kernels.Set) {
 	for j := range c.M {
 		row := out[j][:c.KSub]
-		ks.DotRows(cen[j*c.DSub:(j+1)*c.DSub], c.Centroids[j*c.KSub*c.DSub:(j+1)*c.KSub*c.DSub], c.DSub, row)
+		ks.DotCols(cen[j*c.DSub:(j+1)*c.DSub], c.cols[j*c.KSub*c.DSub:(j+1)*c.KSub*c.DSub], c.DSub, row)
 		norms := c.cnorms[j*c.KSub : (j+1)*c.KSub]
 		for k, dot := range row {
 			row[k] = norms[k] + 2*dot
@@ -213,30 +245,9 @@ func (c *Codebook) CellTables(cen []float32, out [][256]float32, ks *kernels.Set
 	}
 }
 
-// Distance2 returns sum_j pre[j][code_j] - 2*lut[j][code_j]: the ADC sum of
-// IVF-PQ with a cell's precomputed table and the query's inner products.
-func (c *Codebook) Distance2(pre, lut [][256]float32, code []uint8) float32 {
-	if c.NBits == 8 {
-		pre, lut = pre[:len(code)], lut[:len(code)]
-		var a0, a1, b0, b1 float32
-		j := 0
-		for ; j+2 <= len(code); j += 2 {
-			a0 += pre[j][code[j]]
-			b0 += lut[j][code[j]]
-			a1 += pre[j+1][code[j+1]]
-			b1 += lut[j+1][code[j+1]]
-		}
-		for ; j < len(code); j++ {
-			a0 += pre[j][code[j]]
-			b0 += lut[j][code[j]]
-		}
-		return (a0 + a1) - 2*(b0+b1)
-	}
-	pre, lut = pre[:2*len(code)], lut[:2*len(code)]
-	var a, b float32
-	for i, x := range code {
-		a += pre[2*i][x&15] + pre[2*i+1][x>>4]
-		b += lut[2*i][x&15] + lut[2*i+1][x>>4]
-	}
-	return a - 2*b
+// Combine sets out = pre - 2*lut, row by row: one cell's table for
+// IVF-PQ with l2 (|q - cell - r|^2 = |q - cell|^2 + pre - 2<q, r>), so the
+// scan reads one table instead of two.
+func (c *Codebook) Combine(pre, lut, out [][256]float32, ks *kernels.Set) {
+	ks.AddScaled(flatTables(pre), flatTables(lut), -2, flatTables(out[:len(pre)]))
 }

@@ -60,6 +60,10 @@ func (p *PQ) Remove(ctx context.Context, ids []int64) (int, error) {
 	return removed, nil
 }
 
+// scanChunk is how many codes one Scan call sums before their distances
+// are ranked: enough to amortise the call, few enough to stay in L1.
+const scanChunk = 256
+
 // Search implements index.Index; distances are the ADC estimates.
 func (p *PQ) Search(ctx context.Context, queries []float32, k int, sp *index.SearchParams, outIDs []int64, outDist []float32) error {
 	nq, pq, allow, err := index.CheckSearch(p.metric, queries, p.dim, k, sp, outIDs, outDist)
@@ -79,24 +83,33 @@ func (p *PQ) Search(ctx context.Context, queries []float32, k int, sp *index.Sea
 	cb := p.cb
 	n, cs, d := p.ids.Len(), cb.CodeSize, p.dim
 	return parallel.For(ctx, nq, 4, func(lo, hi int) error {
-		lut := cb.NewTables()
+		luts, rows := cb.NewTables(min(4, hi-lo)), cb.TableRows()
 		var h index.TopK
+		buf := make([]float32, min(n, scanChunk))
 		for q := lo; q < hi; q++ {
 			if err := parallel.Check(ctx); err != nil {
 				return err
 			}
-			cb.Tables(pq[q*d:(q+1)*d], lut, l2, ks)
+			r := (q - lo) % 4
+			if r == 0 { // the tables of the next 4 queries in one pass
+				g := min(4, hi-q)
+				cb.Tables(pq[q*d:(q+g)*d], g, luts, l2, ks)
+			}
+			lut := luts[r*rows : (r+1)*rows]
 			dist, ids := outDist[q*k:(q+1)*k], outIDs[q*k:(q+1)*k]
 			h.Reset(dist, ids)
 			bound := h.Bound()
-			for r := 0; r < n; r++ {
-				v := cb.Distance(lut, p.codes[r*cs:(r+1)*cs])
-				if !l2 {
-					v = -v
-				}
-				if v <= bound && (allow == nil || allow(p.ids.List[r])) {
-					h.Push(v, p.ids.List[r])
-					bound = h.Bound()
+			for r0 := 0; r0 < n; r0 += scanChunk {
+				vs := buf[:min(scanChunk, n-r0)]
+				cb.Scan(lut, p.codes[r0*cs:], vs, ks)
+				for i, v := range vs {
+					if !l2 {
+						v = -v
+					}
+					if v <= bound && (allow == nil || allow(p.ids.List[r0+i])) {
+						h.Push(v, p.ids.List[r0+i])
+						bound = h.Bound()
+					}
 				}
 			}
 			h.Finish()

@@ -129,7 +129,7 @@ func (p *PQ) notTrained(what string) error {
 func (p *PQ) Info() index.Info {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	mem := int64(cap(p.codes)) + p.ids.MemoryBytes() + int64(len(p.cb.Centroids))*4
+	mem := int64(cap(p.codes)) + p.ids.MemoryBytes() + p.cb.MemoryBytes()
 	return index.Info{Type: TypeName, Dim: p.dim, Metric: p.metric.Kind.String(), Len: p.ids.Len(), MemoryBytes: mem}
 }
 

@@ -1,5 +1,6 @@
 // Command rows generates kernels/rows_amd64.s: the inner products of one
-// query with many stored rows in one call. Single-query search spends its
+// query with many stored rows in one call, and with the columns of a
+// matrix (dotCols). Single-query search spends its
 // time here; one call per row would cost as much in call overhead (an
 // assembly function called through a Go func value goes through an ABI
 // wrapper) as the 128-d product itself. Rows are read one after another:
@@ -33,6 +34,9 @@ func main() {
 	}
 	rows(true, masks)
 	rows(false, masks)
+	cols(true, masks)
+	cols(false, masks)
+	cols4()
 	Generate()
 }
 
@@ -122,6 +126,226 @@ func rows(avx512 bool, masks Mem) {
 	ADDQ(U32(4), out)
 	DECQ(nrows)
 	JMP(LabelRef(name + "_ones"))
+
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// cols: out[j] = sum_i q[i]*x[i*n+j], n = len(out). Product-quantization
+// tables are this product with each sub-space's centroids stored column-
+// wise: a short sub-vector (often 4 to 16 values) against 256 centroids is a
+// poor fit for one-row-at-a-time dot products (each ends in a horizontal
+// sum), while here every multiply-add fills a whole vector. Blocks of 8
+// vectors of columns keep 8 independent accumulator chains in flight; the
+// last columns go one vector at a time and then through a mask.
+func cols(avx512 bool, masks Mem) {
+	name, level, width := "dotColsAVX512", "AVX-512", 16
+	vec := ZMM
+	if !avx512 {
+		name, level, width = "dotColsAVX2", "AVX2+FMA", 8
+		vec = YMM
+	}
+	TEXT(name, NOSPLIT, "func(q, x []float32, d int, out []float32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s sets out[j] = sum over i < d of q[i]*x[i*len(out)+j], using %s. Requires len(q) >= d, len(x) >= d*len(out).", name, level))
+	q0 := Load(Param("q").Base(), GP64())
+	x := Load(Param("x").Base(), GP64())
+	d := Load(Param("d"), GP64())
+	out := Load(Param("out").Base(), GP64())
+	n := Load(Param("out").Len(), GP64())
+	stride := GP64()
+	MOVQ(n, stride)
+	SHLQ(U8(2), stride)
+	bytes := 4 * width
+
+	k := K()
+	mask := YMM()
+	block := func(label string, nv int, masked bool) {
+		acc := make([]VecVirtual, nv)
+		for v := range acc {
+			acc[v] = vec()
+		}
+		asm.ZeroAll(acc...)
+		pq, px, cnt, b := GP64(), GP64(), GP64(), vec()
+		MOVQ(q0, pq)
+		MOVQ(x, px)
+		MOVQ(d, cnt)
+		Label(label + "_loop")
+		TESTQ(cnt, cnt)
+		JZ(LabelRef(label + "_store"))
+		VBROADCASTSS(Mem{Base: pq}, b)
+		for v := range acc {
+			m := Mem{Base: px, Disp: bytes * v}
+			switch {
+			case masked && avx512:
+				t := vec()
+				VMOVUPS_Z(m, k, t)
+				VFMADD231PS(t, b, acc[v])
+			case masked:
+				t := vec()
+				VMASKMOVPS(m, mask, t)
+				VFMADD231PS(t, b, acc[v])
+			default:
+				VFMADD231PS(m, b, acc[v])
+			}
+		}
+		ADDQ(U8(4), pq)
+		ADDQ(stride, px)
+		DECQ(cnt)
+		JMP(LabelRef(label + "_loop"))
+		Label(label + "_store")
+		for v := range acc {
+			m := Mem{Base: out, Disp: bytes * v}
+			switch {
+			case masked && avx512:
+				VMOVUPS(acc[v], k, m)
+			case masked:
+				VMASKMOVPS(acc[v], mask, m)
+			default:
+				VMOVUPS(acc[v], m)
+			}
+		}
+		ADDQ(U32(uint32(bytes*nv)), x)
+		ADDQ(U32(uint32(bytes*nv)), out)
+		SUBQ(U32(uint32(width*nv)), n)
+	}
+
+	Label(name + "_wide")
+	CMPQ(n, U32(uint32(8*width)))
+	JL(LabelRef(name + "_one"))
+	block(name+"_w", 8, false)
+	JMP(LabelRef(name + "_wide"))
+
+	Label(name + "_one")
+	CMPQ(n, U32(uint32(width)))
+	JL(LabelRef(name + "_tail"))
+	block(name+"_o", 1, false)
+	JMP(LabelRef(name + "_one"))
+
+	Label(name + "_tail")
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_done"))
+	if avx512 {
+		asm.TailMask(n, k, 16)
+	} else {
+		off, tbl := GP64(), GP64()
+		MOVQ(U32(8), off)
+		SUBQ(n, off)
+		LEAQ(masks, tbl)
+		VMOVDQU(Mem{Base: tbl, Index: off, Scale: 4}, mask)
+	}
+	block(name+"_t", 1, true)
+
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// cols4 is cols for 4 queries at once (AVX-512) with strided rows: each
+// loaded vector of x feeds 4 multiply-adds, so a matrix larger than L1 (a
+// 384 x 384 rotation is 590 KB) is read once per 4 queries instead of once
+// per query; the strides let product-quantization tables take 4 queries'
+// sub-vectors in place and write 4 queries' tables in place.
+func cols4() {
+	const name, width = "matMul4AVX512", 16
+	TEXT(name, NOSPLIT, "func(q []float32, qstride int, x []float32, d, n int, out []float32, ostride int)")
+	Pragma("noescape")
+	Doc(name + " sets out[r*ostride+j] = sum over i < d of q[r*qstride+i]*x[i*n+j] for r < 4, j < n, using AVX-512. Requires the slices to hold those indexes.")
+	q0 := Load(Param("q").Base(), GP64())
+	qs := Load(Param("qstride"), GP64())
+	x := Load(Param("x").Base(), GP64())
+	d := Load(Param("d"), GP64())
+	n := Load(Param("n"), GP64())
+	out := Load(Param("out").Base(), GP64())
+	os := Load(Param("ostride"), GP64())
+	stride, os3, qs3 := GP64(), GP64(), GP64()
+	MOVQ(n, stride)
+	SHLQ(U8(2), stride)
+	SHLQ(U8(2), os)
+	LEAQ(Mem{Base: os, Index: os, Scale: 2}, os3)
+	SHLQ(U8(2), qs)
+	LEAQ(Mem{Base: qs, Index: qs, Scale: 2}, qs3)
+	row := func(base, idx, idx3 Register, r int) Mem {
+		switch r {
+		case 0:
+			return Mem{Base: base}
+		case 3:
+			return Mem{Base: base, Index: idx3, Scale: 1}
+		}
+		return Mem{Base: base, Index: idx, Scale: uint8(r)}
+	}
+	k := K()
+	block := func(label string, nv int, masked bool) {
+		acc := make([][]VecVirtual, 4)
+		for r := range acc {
+			acc[r] = make([]VecVirtual, nv)
+			for v := range acc[r] {
+				acc[r][v] = ZMM()
+			}
+			asm.ZeroAll(acc[r]...)
+		}
+		pq, px, cnt := GP64(), GP64(), GP64()
+		MOVQ(q0, pq)
+		MOVQ(x, px)
+		MOVQ(d, cnt)
+		Label(label + "_loop")
+		TESTQ(cnt, cnt)
+		JZ(LabelRef(label + "_store"))
+		xs := make([]VecVirtual, nv)
+		for v := range xs {
+			xs[v] = ZMM()
+			if masked {
+				VMOVUPS_Z(Mem{Base: px, Disp: 64 * v}, k, xs[v])
+			} else {
+				VMOVUPS(Mem{Base: px, Disp: 64 * v}, xs[v])
+			}
+		}
+		for r := range 4 {
+			b := ZMM()
+			VBROADCASTSS(row(pq, qs, qs3, r), b)
+			for v := range xs {
+				VFMADD231PS(xs[v], b, acc[r][v])
+			}
+		}
+		ADDQ(U8(4), pq)
+		ADDQ(stride, px)
+		DECQ(cnt)
+		JMP(LabelRef(label + "_loop"))
+		Label(label + "_store")
+		for r := range 4 {
+			for v := range nv {
+				m := row(out, os, os3, r)
+				m.Disp = 64 * v
+				if masked {
+					VMOVUPS(acc[r][v], k, m)
+				} else {
+					VMOVUPS(acc[r][v], m)
+				}
+			}
+		}
+		ADDQ(U32(uint32(64*nv)), x)
+		ADDQ(U32(uint32(64*nv)), out)
+		SUBQ(U32(uint32(width*nv)), n)
+	}
+
+	Label(name + "_wide")
+	CMPQ(n, U32(4*width))
+	JL(LabelRef(name + "_one"))
+	block(name+"_w", 4, false)
+	JMP(LabelRef(name + "_wide"))
+
+	Label(name + "_one")
+	CMPQ(n, U32(width))
+	JL(LabelRef(name + "_tail"))
+	block(name+"_o", 1, false)
+	JMP(LabelRef(name + "_one"))
+
+	Label(name + "_tail")
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_done"))
+	asm.TailMask(n, k, 16)
+	block(name+"_t", 1, true)
 
 	Label(name + "_done")
 	VZEROUPPER()
