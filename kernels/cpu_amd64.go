@@ -13,6 +13,9 @@ func detect() (sets [AVX512 + 1]*Set) {
 			DotI8: dotI8AVX2, L2U8: l2U8AVX2, Hamming: hammingGeneric, HammingRows: hammingRowsGeneric, DotU8F32: dotU8F32AVX2, DotU4F32: dotU4F32AVX2,
 			ADC8: adc8Scalar, AddScaled: addScaledAVX2Full,
 		}
+		s.DotU8F32Rows4 = func(w []float32, d int, codes []uint8, stride int, out []float32) {
+			dotU8F32Rows4Via(dotU8F32AVX2, w, d, codes, stride, out)
+		}
 		if c.Supports(cpuid.POPCNT) {
 			s.Hamming, s.HammingRows = hammingAVX2, hammingRowsAsm
 		}
@@ -22,7 +25,7 @@ func detect() (sets [AVX512 + 1]*Set) {
 			z.Level, z.Dot, z.L2Sq, z.L1, z.RankTile, z.DotRows, z.L2U8 = AVX512, dotAVX512, l2SqAVX512, l1AVX512, rankTileAVX512, dotRowsAVX512, l2U8AVX512
 			z.L2SqGather, z.DotGather, z.L2U8Gather = l2SqGatherAVX512, dotGatherAVX512, l2U8GatherAVX512
 			z.DotU8F32, z.DotU4F32, z.DotCols, z.AddScaled = dotU8F32AVX512, dotU4F32AVX512, dotColsAVX512, addScaledAVX512Full
-			z.MatMul4 = matMul4AVX512
+			z.MatMul4, z.DotU8F32Rows4 = matMul4AVX512, dotU8F32Rows4AVX512
 			if c.Supports(cpuid.AVX512VNNI) {
 				z.DotI8 = dotI8VNNI
 			}

@@ -85,6 +85,10 @@ type Set struct {
 	// DotU8F32 returns sum(w[i]*float32(c[i])) over i < len(w): the scan
 	// of scalar-quantized codes.
 	DotU8F32 func(w []float32, c []uint8) float32
+	// DotU8F32Rows4 sets out[4*i+r] = DotU8F32(w row r, code i) for r < 4
+	// and i < len(out)/4: w holds 4 rows of d weights, code i is codes[i*
+	// stride:i*stride+d]. The scan of scalar-quantized codes for 4 queries.
+	DotU8F32Rows4 func(w []float32, d int, codes []uint8, stride int, out []float32)
 	// DotU4F32 returns sum(lo[i]*float32(c[i]&15) + hi[i]*float32(c[i]>>4))
 	// over i < len(lo): the scan of 4-bit codes stored as two halves.
 	DotU4F32 func(lo, hi []float32, c []uint8) float32
@@ -119,6 +123,9 @@ var generic = Set{
 	HammingRows: hammingRowsGeneric,
 	DotU8F32:    dotU8F32Generic,
 	DotU4F32:    dotU4F32Generic,
+	DotU8F32Rows4: func(w []float32, d int, codes []uint8, stride int, out []float32) {
+		dotU8F32Rows4Via(dotU8F32Generic, w, d, codes, stride, out)
+	},
 	ADC8:        adc8Generic,
 	AddScaled:   addScaledGeneric,
 }
@@ -172,3 +179,13 @@ func Dot(a, b []float32) float32 { return current.Load().Dot(a, b) }
 
 // L2Sq is Current().L2Sq, for callers outside hot loops.
 func L2Sq(a, b []float32) float32 { return current.Load().L2Sq(a, b) }
+
+// dotU8F32Rows4Via is DotU8F32Rows4 from a one-code kernel.
+func dotU8F32Rows4Via(dot func(w []float32, c []uint8) float32, w []float32, d int, codes []uint8, stride int, out []float32) {
+	for i := range len(out) / 4 {
+		c := codes[i*stride : i*stride+d]
+		for r := range 4 {
+			out[4*i+r] = dot(w[r*d:(r+1)*d], c)
+		}
+	}
+}

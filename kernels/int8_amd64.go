@@ -34,6 +34,11 @@ func dotU8F32AVX512(w []float32, c []uint8) float32
 //go:noescape
 func dotU8F32AVX2(w []float32, c []uint8) float32
 
+// dotU8F32Rows4AVX512 sets out[4*i+r] = sum over j < d of w[r*d+j]*float32(codes[i*stride+j]) for r < 4 and i < len(out)/4, using AVX-512. Requires len(w) >= 4*d, len(codes) >= (len(out)/4-1)*stride+d.
+//
+//go:noescape
+func dotU8F32Rows4AVX512(w []float32, d int, codes []uint8, stride int, out []float32)
+
 // dotU4F32AVX512 returns sum(lo[i]*float32(c[i]&15) + hi[i]*float32(c[i]>>4)) over i < len(lo), using AVX-512. Requires len(hi), len(c) >= len(lo).
 //
 //go:noescape

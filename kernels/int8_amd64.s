@@ -310,6 +310,92 @@ dotU8F32AVX2_done:
 	MOVSS X0, ret+48(FP)
 	RET
 
+// func dotU8F32Rows4AVX512(w []float32, d int, codes []uint8, stride int, out []float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
+TEXT ·dotU8F32Rows4AVX512(SB), NOSPLIT, $0-88
+	MOVQ w_base+0(FP), AX
+	MOVQ d+24(FP), CX
+	MOVQ codes_base+32(FP), DX
+	MOVQ stride+56(FP), BX
+	MOVQ out_base+64(FP), SI
+	MOVQ out_len+72(FP), DI
+	SHRQ $0x02, DI
+	MOVQ CX, R8
+	SHLQ $0x02, R8
+	LEAQ (R8)(R8*2), R9
+
+dotU8F32Rows4AVX512_row:
+	TESTQ  DI, DI
+	JZ     dotU8F32Rows4AVX512_done
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVQ   DX, R10
+	MOVQ   AX, R11
+	MOVQ   CX, R12
+
+dotU8F32Rows4AVX512_chunk:
+	CMPQ        R12, $0x10
+	JL          dotU8F32Rows4AVX512_tail
+	VPMOVZXBD   (R10), Z4
+	VCVTDQ2PS   Z4, Z4
+	VFMADD231PS (R11), Z4, Z0
+	VFMADD231PS (R11)(R8*1), Z4, Z1
+	VFMADD231PS (R11)(R8*2), Z4, Z2
+	VFMADD231PS (R11)(R9*1), Z4, Z3
+	ADDQ        $0x10, R10
+	ADDQ        $0x40, R11
+	SUBQ        $0x10, R12
+	JMP         dotU8F32Rows4AVX512_chunk
+
+dotU8F32Rows4AVX512_tail:
+	TESTQ       R12, R12
+	JZ          dotU8F32Rows4AVX512_reduce
+	MOVQ        $-1, R13
+	BZHIQ       R12, R13, R13
+	KMOVW       R13, K1
+	VPMOVZXBD.Z (R10), K1, Z4
+	VCVTDQ2PS   Z4, Z4
+	VMOVUPS.Z   (R11), K1, Z5
+	VFMADD231PS Z5, Z4, Z0
+	VMOVUPS.Z   (R11)(R8*1), K1, Z5
+	VFMADD231PS Z5, Z4, Z1
+	VMOVUPS.Z   (R11)(R8*2), K1, Z5
+	VFMADD231PS Z5, Z4, Z2
+	VMOVUPS.Z   (R11)(R9*1), K1, Z5
+	VFMADD231PS Z5, Z4, Z3
+
+dotU8F32Rows4AVX512_reduce:
+	VEXTRACTF32X8 $0x01, Z0, Y4
+	VADDPS        Y4, Y0, Y0
+	VEXTRACTF32X8 $0x01, Z1, Y4
+	VADDPS        Y4, Y1, Y1
+	VEXTRACTF32X8 $0x01, Z2, Y4
+	VADDPS        Y4, Y2, Y2
+	VEXTRACTF32X8 $0x01, Z3, Y4
+	VADDPS        Y4, Y3, Y3
+	VUNPCKLPS     Y1, Y0, Y4
+	VUNPCKHPS     Y1, Y0, Y0
+	VADDPS        Y0, Y4, Y4
+	VUNPCKLPS     Y3, Y2, Y0
+	VUNPCKHPS     Y3, Y2, Y1
+	VADDPS        Y1, Y0, Y0
+	VUNPCKLPD     Y0, Y4, Y1
+	VUNPCKHPD     Y0, Y4, Y0
+	VADDPS        Y0, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVUPS       X1, (SI)
+	ADDQ          $0x10, SI
+	ADDQ          BX, DX
+	DECQ          DI
+	JMP           dotU8F32Rows4AVX512_row
+
+dotU8F32Rows4AVX512_done:
+	VZEROUPPER
+	RET
+
 DATA nibblemask<>+0(SB)/4, $0x0000000f
 GLOBL nibblemask<>(SB), RODATA|NOPTR, $4
 

@@ -213,6 +213,36 @@ func TestMatMul4_IsDotColsPerStridedRow(t *testing.T) {
 	})
 }
 
+func TestDotU8F32Rows4_IsDotU8F32PerQueryAndCode(t *testing.T) {
+	forEachLevel(t, func(t *testing.T, s *Set) {
+		rng := rand.New(rand.NewSource(11))
+		for _, d := range []int{1, 5, 15, 16, 17, 31, 32, 33, 128, 384} {
+			for _, n := range []int{0, 1, 3, 8} {
+				stride := d + 3
+				w := guarded(rng, 4*d, 1)
+				codes := make([]uint8, max(0, (n-1)*stride+d))
+				for i := range codes {
+					codes[i] = uint8(rng.Intn(256))
+				}
+				out := make([]float32, 4*n+1)
+				out[4*n] = 777
+				s.DotU8F32Rows4(w, d, codes, stride, out[:4*n])
+				for i := range n {
+					for r := range 4 {
+						want := float64(generic.DotU8F32(w[r*d:(r+1)*d], codes[i*stride:i*stride+d]))
+						if !close(out[4*i+r], want, 255*4*float64(d)) {
+							t.Fatalf("d=%d n=%d code %d query %d: %v want %v", d, n, i, r, out[4*i+r], want)
+						}
+					}
+				}
+				if out[4*n] != 777 {
+					t.Fatalf("d=%d n=%d: wrote past the end", d, n)
+				}
+			}
+		}
+	})
+}
+
 func TestADC8_SumsOneTableEntryPerByte(t *testing.T) {
 	forEachLevel(t, func(t *testing.T, s *Set) {
 		rng := rand.New(rand.NewSource(8))

@@ -33,6 +33,7 @@ type Spec struct {
 // Binary is safe for concurrent use (searches share a read lock).
 type Binary struct {
 	mu        sync.RWMutex
+	scratch   index.Pool[scratch]
 	dim       int
 	words     int // uint64 words per code
 	metric    *metric.Metric
@@ -226,9 +227,10 @@ func (b *Binary) Search(ctx context.Context, queries []float32, k int, p *index.
 	ks := kernels.Current()
 	l2 := b.metric.Class() == metric.ClassL2
 	return parallel.For(ctx, nq, 16, func(lo, hi int) error {
-		code := make([]uint64, w)
-		cd, ci := make([]float32, cand), make([]int64, cand)
-		ham := make([]uint16, n)
+		sc := b.scratch.Get()
+		defer b.scratch.Put(sc)
+		sc.code, sc.cd, sc.ci, sc.ham = index.Grow(sc.code, w), index.Grow(sc.cd, cand), index.Grow(sc.ci, cand), index.Grow(sc.ham, n)
+		code, cd, ci, ham := sc.code, sc.cd, sc.ci, sc.ham
 		var h index.TopK
 		for q := lo; q < hi; q++ {
 			if err := parallel.Check(ctx); err != nil {
@@ -296,4 +298,13 @@ func (b *Binary) Close() error {
 	b.closed = true
 	b.codes, b.vecs, b.ids = nil, nil, index.NewIDs()
 	return nil
+}
+
+// scratch is one search task's buffers: the query's code, candidates,
+// the hamming distances of all codes.
+type scratch struct {
+	code []uint64
+	cd   []float32
+	ci   []int64
+	ham  []uint16
 }

@@ -35,6 +35,7 @@ type Spec struct {
 // and remove take the write lock.
 type IVF struct {
 	mu        sync.RWMutex
+	scratch   index.Pool[scratch]
 	dim       int
 	metric    *metric.Metric
 	coarse    *metric.Metric // ranks centroids: l2 for l2-family metrics, inner product for the dot family
@@ -196,3 +197,6 @@ func (x *IVF) Close() error {
 func (x *IVF) notTrained(what string) error {
 	return fmt.Errorf("%w: %s an untrained ivf_flat index: call train with at least nlist=%d vectors first", errs.State, what, x.nlist)
 }
+
+// scratch is one search task's buffer: the inner products of a list.
+type scratch struct{ dots []float32 }

@@ -39,9 +39,10 @@ func (x *IVF) Search(ctx context.Context, queries []float32, k int, p *index.Sea
 	d := x.dim
 	l2 := x.metric.Class() == metric.ClassL2
 	ks := kernels.Current()
-	return parallel.For(ctx, nq, 8, func(lo, hi int) error { // 8 queries per task: scratch is allocated per task
+	return parallel.For(ctx, nq, 8, func(lo, hi int) error {
+		sc := x.scratch.Get()
+		defer x.scratch.Put(sc)
 		var h index.TopK
-		var buf []float32
 		for q := lo; q < hi; q++ {
 			if err := parallel.Check(ctx); err != nil {
 				return err
@@ -58,10 +59,8 @@ func (x *IVF) Search(ctx context.Context, queries []float32, k int, p *index.Sea
 				if n == 0 {
 					continue
 				}
-				if cap(buf) < n {
-					buf = make([]float32, n)
-				}
-				out := buf[:n]
+				sc.dots = index.Grow(sc.dots, n)
+				out := sc.dots
 				ks.DotRows(row, l.vecs, d, out)
 				bound := h.Bound()
 				for i, dot := range out {

@@ -41,6 +41,7 @@ type Spec struct {
 // IVFPQ is safe for concurrent use: searches share a read lock.
 type IVFPQ struct {
 	mu        sync.RWMutex
+	scratch   index.Pool[scratch]
 	dim       int
 	metric    *metric.Metric
 	coarse    *metric.Metric
@@ -244,4 +245,13 @@ func (x *IVFPQ) Close() error {
 
 func (x *IVFPQ) notTrained(what string) error {
 	return fmt.Errorf("%w: %s an untrained ivf_pq index: call train with at least %d vectors first", errs.State, what, max(x.nlist, x.cb.KSub))
+}
+
+// scratch is one search task's buffers: 4 queries' tables, a cell's
+// combined table, candidates, the scores of a list.
+type scratch struct {
+	luts, cell [][256]float32
+	cd         []float32
+	ci         []int64
+	vs         []float32
 }

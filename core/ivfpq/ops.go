@@ -147,14 +147,18 @@ func (x *IVFPQ) Search(ctx context.Context, queries []float32, k int, sp *index.
 	}
 	ks := kernels.Current()
 	return parallel.For(ctx, nq, 16, func(lo, hi int) error {
-		luts, rows := cb.NewTables(min(4, hi-lo)), cb.TableRows()
-		var cell [][256]float32
-		if l2 {
-			cell = cb.NewTables(1)
+		sc := x.scratch.Get()
+		defer x.scratch.Put(sc)
+		rows := cb.TableRows()
+		if sc.luts == nil {
+			sc.luts, sc.cell = cb.NewTables(4), cb.NewTables(1)
 		}
-		cd, ci := make([]float32, cand), make([]int64, cand)
+		luts, cell := sc.luts, sc.cell
+		sc.cd, sc.ci = index.Grow(sc.cd, cand), index.Grow(sc.ci, cand)
+		cd, ci := sc.cd, sc.ci
 		var h index.TopK
-		var vs []float32
+		vs := sc.vs
+		defer func() { sc.vs = vs }()
 		for q := lo; q < hi; q++ {
 			if err := parallel.Check(ctx); err != nil {
 				return err
@@ -183,10 +187,7 @@ func (x *IVFPQ) Search(ctx context.Context, queries []float32, k int, sp *index.
 					cb.Combine(x.pre[int(c)*rows:(int(c)+1)*rows], lut, cell, ks)
 					tab, base, sign = cell, pdist[q*nprobe+pi], 1
 				}
-				if cap(vs) < len(l.ids) {
-					vs = make([]float32, len(l.ids)+len(l.ids)/4)
-				}
-				vs = vs[:len(l.ids)]
+				vs = index.Grow(vs, len(l.ids))
 				cb.Scan(tab, l.codes, vs, ks)
 				bound := h.Bound()
 				for i, id := range l.ids {

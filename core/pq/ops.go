@@ -83,9 +83,13 @@ func (p *PQ) Search(ctx context.Context, queries []float32, k int, sp *index.Sea
 	cb := p.cb
 	n, cs, d := p.ids.Len(), cb.CodeSize, p.dim
 	return parallel.For(ctx, nq, 4, func(lo, hi int) error {
-		luts, rows := cb.NewTables(min(4, hi-lo)), cb.TableRows()
+		sc := p.scratch.Get()
+		defer p.scratch.Put(sc)
+		if sc.luts == nil {
+			sc.luts, sc.buf = cb.NewTables(4), make([]float32, scanChunk)
+		}
+		luts, rows, buf := sc.luts, cb.TableRows(), sc.buf
 		var h index.TopK
-		buf := make([]float32, min(n, scanChunk))
 		for q := lo; q < hi; q++ {
 			if err := parallel.Check(ctx); err != nil {
 				return err

@@ -31,14 +31,15 @@ type Spec struct {
 
 // PQ is safe for concurrent use (searches share a read lock).
 type PQ struct {
-	mu     sync.RWMutex
-	dim    int
-	metric *metric.Metric
-	cb     *Codebook
-	seed   uint64
-	codes  []uint8 // n * code size
-	ids    index.IDs
-	closed bool
+	mu      sync.RWMutex
+	scratch index.Pool[scratch]
+	dim     int
+	metric  *metric.Metric
+	cb      *Codebook
+	seed    uint64
+	codes   []uint8 // n * code size
+	ids     index.IDs
+	closed  bool
 }
 
 // New returns an untrained product quantizer index.
@@ -140,4 +141,11 @@ func (p *PQ) Close() error {
 	p.closed = true
 	p.codes, p.ids = nil, index.NewIDs()
 	return nil
+}
+
+// scratch is one search task's buffers: 4 queries' tables, a chunk's
+// distances.
+type scratch struct {
+	luts [][256]float32
+	buf  []float32
 }

@@ -79,8 +79,9 @@ func (s *SQ) Remove(ctx context.Context, ids []int64) (int, error) {
 	return removed, nil
 }
 
-// Search implements index.Index: every code is scored with one DotU8F32
-// call, and the k results get their distances computed directly from
+// Search implements index.Index. Queries go 4 at a time through the codes
+// (DotU8F32Rows4 for 8 bits: each code converted once for the 4), chunk by
+// chunk, and the k results get their distances computed directly from
 // their decoded values.
 func (s *SQ) Search(ctx context.Context, queries []float32, k int, p *index.SearchParams, outIDs []int64, outDist []float32) error {
 	nq, pq, allow, err := index.CheckSearch(s.metric, queries, s.dim, k, p, outIDs, outDist)
@@ -98,54 +99,87 @@ func (s *SQ) Search(ctx context.Context, queries []float32, k int, p *index.Sear
 	d, cs, n := s.dim, s.codeSize, s.ids.Len()
 	l2 := s.metric.Class() == metric.ClassL2
 	ks := kernels.Current()
-	return parallel.For(ctx, nq, 4, func(lo, hi int) error {
-		w := make([]float32, 2*cs) // 4 bits: weights of the low then the high nibbles (zero-padded)
-		scratch := make([]uint8, d)
-		var h index.TopK
-		for q := lo; q < hi; q++ {
+	wl := d // 4 bits: weights of the low then the high nibbles (zero-padded)
+	if s.bits == 4 {
+		wl = 2 * cs
+	}
+	return parallel.For(ctx, (nq+3)/4, 1, func(lo, hi int) error {
+		sc := s.scratch.Get()
+		defer s.scratch.Put(sc)
+		sc.w, sc.scores, sc.unpacked = index.Grow(sc.w, 4*wl), index.Grow(sc.scores, 4*scanChunk), index.Grow(sc.unpacked, d)
+		w, scores, scratch := sc.w, sc.scores, sc.unpacked
+		var h [4]index.TopK
+		for g := lo; g < hi; g++ {
 			if err := parallel.Check(ctx); err != nil {
 				return err
 			}
-			row := pq[q*d : (q+1)*d]
-			// l2: |q-x|^2 = |q-b|^2 - 2<a(q-b), c> + sum(a^2 c^2); dot: <q,x> = <q,b> + <a q, c>
-			for j, x := range row {
-				if l2 {
-					w[j] = s.a[j] * (x - s.b[j])
-				} else {
-					w[j] = s.a[j] * x
-				}
+			q0, nq4 := 4*g, min(4, nq-4*g)
+			clear(w)
+			for r := range nq4 {
+				s.weights(pq[(q0+r)*d:(q0+r+1)*d], w[r*wl:(r+1)*wl], l2)
+				h[r].Reset(outDist[(q0+r)*k:(q0+r+1)*k], outIDs[(q0+r)*k:(q0+r+1)*k])
 			}
-			dist, ids := outDist[q*k:(q+1)*k], outIDs[q*k:(q+1)*k]
-			h.Reset(dist, ids)
-			bound := h.Bound()
-			for r := 0; r < n; r++ {
-				c := s.codes[r*cs : (r+1)*cs]
-				var v float32
+			for r0 := 0; r0 < n; r0 += scanChunk {
+				cnt := min(scanChunk, n-r0)
+				out := scores[:4*cnt]
 				if s.bits == 8 {
-					v = -ks.DotU8F32(w[:d], c)
+					ks.DotU8F32Rows4(w, d, s.codes[r0*cs:], cs, out)
 				} else {
-					v = -ks.DotU4F32(w[:cs], w[cs:], c)
+					for i := range cnt {
+						c := s.codes[(r0+i)*cs : (r0+i+1)*cs]
+						for r := range nq4 {
+							out[4*i+r] = ks.DotU4F32(w[r*wl:r*wl+cs], w[r*wl+cs:(r+1)*wl], c)
+						}
+					}
 				}
-				if l2 {
-					v = s.sq[r] + 2*v
-				}
-				if v <= bound && (allow == nil || allow(s.ids.List[r])) {
-					h.Push(v, int64(r))
-					bound = h.Bound()
+				for r := range nq4 {
+					hr := &h[r]
+					bound := hr.Bound()
+					for i := range cnt {
+						v := -out[4*i+r]
+						if l2 {
+							v = s.sq[r0+i] + 2*v
+						}
+						if v <= bound && (allow == nil || allow(s.ids.List[r0+i])) {
+							hr.Push(v, int64(r0+i))
+							bound = hr.Bound()
+						}
+					}
 				}
 			}
-			h.Finish()
-			for i, r := range ids {
-				if r < 0 {
-					break
+			for r := range nq4 {
+				q := q0 + r
+				h[r].Finish()
+				row, dist, ids := pq[q*d:(q+1)*d], outDist[q*k:(q+1)*k], outIDs[q*k:(q+1)*k]
+				for i, rr := range ids {
+					if rr < 0 {
+						break
+					}
+					ids[i] = s.ids.List[rr]
+					dist[i] = s.exact(row, s.unpack(s.codes[rr*int64(cs):(rr+1)*int64(cs)], scratch))
 				}
-				ids[i] = s.ids.List[r]
-				dist[i] = s.exact(row, s.unpack(s.codes[r*int64(cs):(r+1)*int64(cs)], scratch))
+				index.SortResults(dist, ids)
 			}
-			index.SortResults(dist, ids)
 		}
 		return nil
 	})
+}
+
+// scanChunk is how many codes are scored before they are ranked: enough
+// to amortise a kernel call, few enough for the scores to stay in L1.
+const scanChunk = 256
+
+// weights sets w to the per-dimension weights of prepared query q. l2:
+// |q-x|^2 = |q-b|^2 - 2<a(q-b), c> + sum(a^2 c^2); dot: <q,x> = <q,b> +
+// <a q, c>. For 4 bits the low nibbles' weights come first, then the high
+// ones' (dimension h+i at w[codeSize+i]).
+func (s *SQ) weights(q, w []float32, l2 bool) {
+	for j, x := range q {
+		if l2 {
+			x -= s.b[j]
+		}
+		w[j] = s.a[j] * x
+	}
 }
 
 // exact is the metric's distance from prepared query q to a decoded code.

@@ -41,6 +41,7 @@ type Spec struct {
 // SQ is safe for concurrent use (searches share a read lock).
 type SQ struct {
 	mu       sync.RWMutex
+	scratch  index.Pool[scratch]
 	dim      int
 	metric   *metric.Metric
 	bits     int
@@ -233,4 +234,11 @@ func (s *SQ) Close() error {
 	s.closed = true
 	s.codes, s.sq, s.ids = nil, nil, index.NewIDs()
 	return nil
+}
+
+// scratch is one search task's buffers: 4 queries' weights, a chunk's
+// scores, one unpacked code.
+type scratch struct {
+	w, scores []float32
+	unpacked  []uint8
 }

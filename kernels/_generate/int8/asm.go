@@ -23,6 +23,7 @@ func main() {
 	l2U8AVX2()
 	dotU8F32AVX512()
 	dotU8F32AVX2()
+	dotU8F32Rows4AVX512()
 	nib := ConstData("nibblemask", U32(15))
 	dotU4F32AVX512(nib)
 	dotU4F32AVX2(nib)
@@ -317,6 +318,108 @@ func dotU8F32AVX2() {
 	JMP(LabelRef(name + "_tailloop"))
 	Label(name + "_done")
 	Store(sum, ReturnIndex(0))
+	RET()
+}
+
+// dotU8F32Rows4 scores many codes for 4 queries at once: each code is
+// loaded, widened and converted once and feeds 4 multiply-adds (one per
+// query's weights), where one query at a time spent two of every three
+// instructions on the conversion; and one call covers a whole run of codes,
+// where one call per code paid a call and a horizontal sum per code.
+func dotU8F32Rows4AVX512() {
+	const name = "dotU8F32Rows4AVX512"
+	TEXT(name, NOSPLIT, "func(w []float32, d int, codes []uint8, stride int, out []float32)")
+	Pragma("noescape")
+	Doc(name + " sets out[4*i+r] = sum over j < d of w[r*d+j]*float32(codes[i*stride+j]) for r < 4 and i < len(out)/4, using AVX-512. Requires len(w) >= 4*d, len(codes) >= (len(out)/4-1)*stride+d.")
+	pw := Load(Param("w").Base(), GP64())
+	d := Load(Param("d"), GP64())
+	pc := Load(Param("codes").Base(), GP64())
+	stride := Load(Param("stride"), GP64())
+	po := Load(Param("out").Base(), GP64())
+	n := Load(Param("out").Len(), GP64())
+	SHRQ(U8(2), n)
+	wd, wd3 := GP64(), GP64()
+	MOVQ(d, wd)
+	SHLQ(U8(2), wd)
+	LEAQ(Mem{Base: wd, Index: wd, Scale: 2}, wd3)
+	wrow := func(base Register, r int) Mem {
+		switch r {
+		case 0:
+			return Mem{Base: base}
+		case 3:
+			return Mem{Base: base, Index: wd3, Scale: 1}
+		}
+		return Mem{Base: base, Index: wd, Scale: uint8(r)}
+	}
+	k := K()
+
+	Label(name + "_row")
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_done"))
+	acc := []VecVirtual{ZMM(), ZMM(), ZMM(), ZMM()}
+	asm.ZeroAll(acc...)
+	c, w, cnt, x := GP64(), GP64(), GP64(), ZMM()
+	MOVQ(pc, c)
+	MOVQ(pw, w)
+	MOVQ(d, cnt)
+
+	Label(name + "_chunk")
+	CMPQ(cnt, U8(16))
+	JL(LabelRef(name + "_tail"))
+	VPMOVZXBD(Mem{Base: c}, x)
+	VCVTDQ2PS(x, x)
+	for r := range 4 {
+		VFMADD231PS(wrow(w, r), x, acc[r])
+	}
+	ADDQ(U8(16), c)
+	ADDQ(U8(64), w)
+	SUBQ(U8(16), cnt)
+	JMP(LabelRef(name + "_chunk"))
+
+	Label(name + "_tail")
+	TESTQ(cnt, cnt)
+	JZ(LabelRef(name + "_reduce"))
+	asm.TailMask(cnt, k, 16)
+	VPMOVZXBD_Z(Mem{Base: c}, k, x)
+	VCVTDQ2PS(x, x)
+	for r := range 4 {
+		t := ZMM()
+		VMOVUPS_Z(wrow(w, r), k, t)
+		VFMADD231PS(t, x, acc[r])
+	}
+
+	// the 4 sums side by side: fold each to 8 lanes, then interleave and
+	// add (EVEX-encodable instructions only: the accumulators may live in
+	// Z16-Z31)
+	Label(name + "_reduce")
+	for _, a := range acc {
+		hi := YMM()
+		VEXTRACTF32X8(U8(1), a, hi)
+		VADDPS(hi, a.AsY(), a.AsY())
+	}
+	pair := func(a, b VecVirtual) VecVirtual {
+		lo, hi := YMM(), YMM()
+		VUNPCKLPS(b.AsY(), a.AsY(), lo)
+		VUNPCKHPS(b.AsY(), a.AsY(), hi)
+		VADDPS(hi, lo, lo)
+		return lo
+	}
+	s01, s23 := pair(acc[0], acc[1]), pair(acc[2], acc[3])
+	u0, u1 := YMM(), YMM()
+	VUNPCKLPD(s23, s01, u0)
+	VUNPCKHPD(s23, s01, u1)
+	VADDPS(u1, u0, u0)
+	hx := XMM()
+	VEXTRACTF32X4(U8(1), u0, hx)
+	VADDPS(hx, u0.AsX(), u0.AsX())
+	VMOVUPS(u0.AsX(), Mem{Base: po})
+	ADDQ(U8(16), po)
+	ADDQ(stride, pc)
+	DECQ(n)
+	JMP(LabelRef(name + "_row"))
+
+	Label(name + "_done")
+	VZEROUPPER()
 	RET()
 }
 
