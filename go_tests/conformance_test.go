@@ -3,6 +3,7 @@ package go_tests
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
 
 	// every index type under test registers itself
@@ -27,13 +29,14 @@ import (
 type typeCase struct {
 	spec      func(dim int, metric string) string
 	minRecall float64 // recall@10 the type must reach on the suite's data
+	replaces  bool    // add with a present id replaces its vector (hnsw, as hnswlib) instead of failing
 }
 
 var cases = map[string]typeCase{
 	"flat": {spec: func(d int, m string) string { return fmt.Sprintf(`{"type":"flat","dim":%d,"metric":%q}`, d, m) }, minRecall: 1},
 	"hnsw": {spec: func(d int, m string) string {
 		return fmt.Sprintf(`{"type":"hnsw","dim":%d,"metric":%q,"m":16,"ef_construction":100,"ef_search":64}`, d, m)
-	}, minRecall: 0.95},
+	}, minRecall: 0.95, replaces: true},
 	"binary": {spec: func(d int, m string) string {
 		return fmt.Sprintf(`{"type":"binary","dim":%d,"metric":%q,"rerank":100}`, d, m)
 	}, minRecall: 0.9},
@@ -201,6 +204,21 @@ func TestConformance(t *testing.T) {
 				if a[i] != b[i] {
 					t.Fatalf("result %d differs after save/load: %d vs %d", i, a[i], b[i])
 				}
+			}
+
+			// after removes and a reload: a present id is refused (or
+			// replaced), a removed one may come back, auto ids continue after
+			// the largest
+			one := data(9, 1, d)
+			if err := again.Add(bg, one, []int64{1}, nil); c.replaces != (err == nil) || (err != nil && !errors.Is(err, errs.DuplicateID)) {
+				t.Fatalf("adding present id 1: %v", err)
+			}
+			if err := again.Add(bg, one, []int64{0}, nil); err != nil {
+				t.Fatalf("adding removed id 0 back: %v", err)
+			}
+			auto := make([]int64, 1)
+			if err := again.Add(bg, one, nil, auto); err != nil || auto[0] != int64(n) {
+				t.Fatalf("auto id %d (%v), want %d", auto[0], err, n)
 			}
 		})
 	}

@@ -244,7 +244,7 @@ func (b *Binary) Search(ctx context.Context, queries []float32, k int, p *index.
 			h.Reset(cd, ci)
 			lim := uint16(math.MaxUint16)
 			for r, hd := range ham {
-				if hd <= lim && (allow == nil || allow(b.ids.List[r])) {
+				if hd <= lim && (allow == nil || allow(b.ids.ID(r))) {
 					h.Push(float32(hd), int64(r)) // rows, not ids: the vectors are found by row
 					if h.Len() == cand {
 						lim = uint16(h.Bound())
@@ -257,7 +257,7 @@ func (b *Binary) Search(ctx context.Context, queries []float32, k int, p *index.
 				for i := range k {
 					ids[i], dist[i] = -1, float32(math.Inf(1))
 					if ci[i] >= 0 {
-						ids[i], dist[i] = b.ids.List[ci[i]], cd[i]
+						ids[i], dist[i] = b.ids.ID(int(ci[i])), cd[i]
 					}
 				}
 				continue
@@ -275,7 +275,7 @@ func (b *Binary) Search(ctx context.Context, queries []float32, k int, p *index.
 				} else {
 					x = b.metric.FromDot(float64(ks.Dot(row, v)))
 				}
-				top.Push(float32(x), b.ids.List[r])
+				top.Push(float32(x), b.ids.ID(int(r)))
 			}
 			top.Finish()
 		}

@@ -39,7 +39,7 @@ func (b *Binary) Save(w io.Writer) error {
 	fw.Bytes("meta", m)
 	fw.Bytes("threshold", format.AsBytes(b.threshold))
 	fw.Bytes("codes", format.AsBytes(b.codes))
-	fw.Bytes("ids", format.AsBytes(b.ids.List))
+	fw.Bytes("ids", format.AsBytes(b.ids.List()))
 	fw.Bytes("vectors", format.AsBytes(b.vecs))
 	return fw.Close()
 }

@@ -45,8 +45,7 @@ type IVF struct {
 	centroids []float32   // nlist*dim; nil until trained
 	quant     index.Index // exact index of the centroids (ids = list numbers)
 	lists     []list
-	where     map[int64]slot
-	nextID    int64
+	ids       index.Slots // id -> (list, position); no map while the ids are 0..n-1
 	closed    bool
 }
 
@@ -55,8 +54,6 @@ type list struct {
 	vecs  []float32
 	norms []float32 // l2-family metrics: |x|^2 per vector
 }
-
-type slot struct{ list, pos int32 }
 
 // New returns an untrained IVF-Flat index.
 func New(dim int, m *metric.Metric, nlist, nprobe int, seed uint64) (*IVF, error) {
@@ -83,7 +80,7 @@ func New(dim int, m *metric.Metric, nlist, nprobe int, seed uint64) (*IVF, error
 	if err != nil {
 		return nil, err
 	}
-	return &IVF{dim: dim, metric: m, coarse: coarse, nlist: nlist, nprobe: nprobe, seed: seed, where: map[int64]slot{}}, nil
+	return &IVF{dim: dim, metric: m, coarse: coarse, nlist: nlist, nprobe: nprobe, seed: seed}, nil
 }
 
 func init() {
@@ -113,7 +110,7 @@ func (x *IVF) Metric() metric.Kind { return x.metric.Kind }
 func (x *IVF) Len() int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	return len(x.where)
+	return x.ids.Len()
 }
 
 // Trained implements index.Trainer.
@@ -149,7 +146,7 @@ func (x *IVF) Train(ctx context.Context, vectors []float32) error {
 	if x.closed {
 		return errs.Closed
 	}
-	if len(x.where) > 0 {
+	if x.ids.Len() > 0 {
 		return fmt.Errorf("%w: the index holds vectors; train a new index instead", errs.State)
 	}
 	return x.setCentroids(res.Centroids)
@@ -174,7 +171,7 @@ func (x *IVF) setCentroids(c []float32) error {
 func (x *IVF) Info() index.Info {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	return index.Info{Type: TypeName, Dim: x.dim, Metric: x.metric.Kind.String(), Len: len(x.where), MemoryBytes: x.memoryLocked()}
+	return index.Info{Type: TypeName, Dim: x.dim, Metric: x.metric.Kind.String(), Len: x.ids.Len(), MemoryBytes: x.memoryLocked()}
 }
 
 func (x *IVF) memoryLocked() int64 {
@@ -182,7 +179,7 @@ func (x *IVF) memoryLocked() int64 {
 	for _, l := range x.lists {
 		b += int64(cap(l.ids))*8 + int64(cap(l.vecs))*4 + int64(cap(l.norms))*4
 	}
-	return b + int64(len(x.where))*24 // map entry: key, slot, overhead (approximate)
+	return b + x.ids.MemoryBytes()
 }
 
 // Close implements index.Index.
@@ -190,7 +187,7 @@ func (x *IVF) Close() error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.closed = true
-	x.lists, x.centroids, x.where = nil, nil, nil
+	x.lists, x.centroids, x.ids = nil, nil, index.Slots{}
 	return nil
 }
 
@@ -200,3 +197,12 @@ func (x *IVF) notTrained(what string) error {
 
 // scratch is one search task's buffer: the inner products of a list.
 type scratch struct{ dots []float32 }
+
+// each lists every vector's id and slot.
+func (x *IVF) each(fn func(id int64, s index.Slot)) {
+	for c := range x.lists {
+		for i, id := range x.lists[c].ids {
+			fn(id, index.Slot{List: int32(c), Pos: int32(i)})
+		}
+	}
+}

@@ -2,8 +2,6 @@ package ivf
 
 import (
 	"context"
-	"fmt"
-	"math"
 
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
@@ -34,36 +32,22 @@ func (x *IVF) Add(ctx context.Context, vectors []float32, ids []int64, assigned 
 	if x.closed {
 		return errs.Closed
 	}
-	if len(x.where)+n > math.MaxInt32 {
-		return fmt.Errorf("%w: an ivf_flat index holds at most %d vectors", errs.InvalidArgument, math.MaxInt32)
+	ids, err = x.ids.Assign(ids, n, assigned, "an ivf_flat")
+	if err != nil {
+		return err
 	}
-	if ids == nil {
-		ids = make([]int64, n)
-		for i := range ids {
-			ids[i] = x.nextID + int64(i)
-		}
-		if assigned != nil {
-			copy(assigned, ids)
-		}
-	} else {
-		for _, id := range ids {
-			if _, dup := x.where[id]; dup {
-				return fmt.Errorf("%w: id %d is already in the index; remove it first to replace its vector", errs.DuplicateID, id)
-			}
-		}
-	}
+	track := x.ids.Append(ids, x.each)
 	for i, id := range ids {
 		c := cell[i]
 		l := &x.lists[c]
-		x.where[id] = slot{int32(c), int32(len(l.ids))}
+		if track {
+			x.ids.Set(id, index.Slot{List: int32(c), Pos: int32(len(l.ids))})
+		}
 		l.ids = append(l.ids, id)
 		v := prepared[i*x.dim : (i+1)*x.dim]
 		l.vecs = append(l.vecs, v...)
 		if x.metric.Class() == metric.ClassL2 {
 			l.norms = append(l.norms, kernels.Dot(v, v))
-		}
-		if id >= x.nextID {
-			x.nextID = id + 1
 		}
 	}
 	return nil
@@ -79,26 +63,25 @@ func (x *IVF) Remove(ctx context.Context, ids []int64) (int, error) {
 	}
 	removed := 0
 	for _, id := range ids {
-		s, ok := x.where[id]
+		s, ok := x.ids.Remove(id, x.each)
 		if !ok {
 			continue
 		}
-		l := &x.lists[s.list]
+		l := &x.lists[s.List]
 		last := len(l.ids) - 1
-		if int(s.pos) != last {
+		if int(s.Pos) != last {
 			moved := l.ids[last]
-			l.ids[s.pos] = moved
-			copy(l.vecs[int(s.pos)*x.dim:(int(s.pos)+1)*x.dim], l.vecs[last*x.dim:(last+1)*x.dim])
+			l.ids[s.Pos] = moved
+			copy(l.vecs[int(s.Pos)*x.dim:(int(s.Pos)+1)*x.dim], l.vecs[last*x.dim:(last+1)*x.dim])
 			if l.norms != nil {
-				l.norms[s.pos] = l.norms[last]
+				l.norms[s.Pos] = l.norms[last]
 			}
-			x.where[moved] = s
+			x.ids.Set(moved, s)
 		}
 		l.ids, l.vecs = l.ids[:last], l.vecs[:last*x.dim]
 		if l.norms != nil {
 			l.norms = l.norms[:last]
 		}
-		delete(x.where, id)
 		removed++
 	}
 	return removed, nil

@@ -38,7 +38,7 @@ func (x *IVF) Save(w io.Writer) error {
 	}
 	stored := x.metric.Store(fw)
 	m, _ := json.Marshal(meta{Meta: index.Meta{Layout: layoutVersion, Dim: x.dim, Stored: stored}, NList: x.nlist, NProbe: x.nprobe,
-		Seed: x.seed, NextID: x.nextID, Trained: x.centroids != nil})
+		Seed: x.seed, NextID: x.ids.Next, Trained: x.centroids != nil})
 	fw.Bytes("meta", m)
 	sizes := make([]int64, len(x.lists))
 	var ids []int64
@@ -68,7 +68,6 @@ func load(file *format.File) (index.Index, error) {
 	if err != nil {
 		return bad("%v", err)
 	}
-	x.nextID = m.NextID
 	sec := func(name string) ([]byte, error) { return file.Section(name, true) }
 	rc, err := sec("centroids")
 	if err != nil {
@@ -122,15 +121,8 @@ func load(file *format.File) (index.Index, error) {
 		l := &x.lists[c]
 		l.ids = append([]int64(nil), ids[at:at+n]...)
 		l.vecs = append([]float32(nil), vecs[at*int64(m.Dim):(at+n)*int64(m.Dim)]...)
-		for i, id := range l.ids {
-			if id < 0 || id >= m.NextID {
-				return bad("id %d outside [0, next_id=%d)", id, m.NextID)
-			}
-			if _, dup := x.where[id]; dup {
-				return bad("id %d stored twice", id)
-			}
-			x.where[id] = slot{int32(c), int32(i)}
-			if l2 {
+		if l2 {
+			for i := range l.ids {
 				v := l.vecs[i*m.Dim : (i+1)*m.Dim]
 				l.norms = append(l.norms, kernels.Dot(v, v))
 			}
@@ -139,6 +131,9 @@ func load(file *format.File) (index.Index, error) {
 	}
 	if at != int64(len(ids)) {
 		return bad("list sizes cover %d of %d ids", at, len(ids))
+	}
+	if err := x.ids.Restore(x.each, m.NextID); err != nil {
+		return nil, fmt.Errorf("ivf_flat: %w", err)
 	}
 	return x, nil
 }

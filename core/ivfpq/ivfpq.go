@@ -54,8 +54,7 @@ type IVFPQ struct {
 	quant     index.Index    // exact index of the centroids
 	pre       [][256]float32 // l2 family: TableRows() rows per cell of |c_jk|^2 + 2<cell_j, c_jk>
 	lists     []list
-	where     map[int64]slot
-	nextID    int64
+	ids       index.Slots // id -> (list, position); no map while the ids are 0..n-1
 	closed    bool
 }
 
@@ -64,8 +63,6 @@ type list struct {
 	codes []uint8
 	vecs  []float32 // refine > 0 only
 }
-
-type slot struct{ list, pos int32 }
 
 // New returns an untrained IVF-PQ index.
 func New(dim int, m *metric.Metric, nlist, nprobe, pm, nbits, refine int, seed uint64) (*IVFPQ, error) {
@@ -96,8 +93,7 @@ func New(dim int, m *metric.Metric, nlist, nprobe, pm, nbits, refine int, seed u
 	if err != nil {
 		return nil, err
 	}
-	return &IVFPQ{dim: dim, metric: m, coarse: coarse, nlist: nlist, nprobe: nprobe, refine: refine, seed: seed, cb: cb,
-		where: map[int64]slot{}}, nil
+	return &IVFPQ{dim: dim, metric: m, coarse: coarse, nlist: nlist, nprobe: nprobe, refine: refine, seed: seed, cb: cb}, nil
 }
 
 func init() {
@@ -127,7 +123,7 @@ func (x *IVFPQ) Metric() metric.Kind { return x.metric.Kind }
 func (x *IVFPQ) Len() int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	return len(x.where)
+	return x.ids.Len()
 }
 
 // Trained implements index.Trainer.
@@ -177,7 +173,7 @@ func (x *IVFPQ) Train(ctx context.Context, vectors []float32) error {
 	if x.closed {
 		return errs.Closed
 	}
-	if len(x.where) > 0 {
+	if x.ids.Len() > 0 {
 		return fmt.Errorf("%w: the index holds vectors; train a new index instead", errs.State)
 	}
 	x.cb, x.centroids, x.quant = cb, res.Centroids, quant
@@ -227,11 +223,11 @@ func residuals(v, centroids []float32, cell []int64, dim int) {
 func (x *IVFPQ) Info() index.Info {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	b := int64(cap(x.centroids))*4 + x.cb.MemoryBytes() + int64(len(x.where))*24 + int64(len(x.pre))*1024
+	b := int64(cap(x.centroids))*4 + x.cb.MemoryBytes() + x.ids.MemoryBytes() + int64(len(x.pre))*1024
 	for _, l := range x.lists {
 		b += int64(cap(l.ids))*8 + int64(cap(l.codes)) + int64(cap(l.vecs))*4
 	}
-	return index.Info{Type: TypeName, Dim: x.dim, Metric: x.metric.Kind.String(), Len: len(x.where), MemoryBytes: b}
+	return index.Info{Type: TypeName, Dim: x.dim, Metric: x.metric.Kind.String(), Len: x.ids.Len(), MemoryBytes: b}
 }
 
 // Close implements index.Index.
@@ -239,7 +235,7 @@ func (x *IVFPQ) Close() error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.closed = true
-	x.lists, x.where = nil, nil
+	x.lists, x.ids = nil, index.Slots{}
 	return nil
 }
 
@@ -254,4 +250,13 @@ type scratch struct {
 	cd         []float32
 	ci         []int64
 	vs         []float32
+}
+
+// each lists every vector's id and slot.
+func (x *IVFPQ) each(fn func(id int64, s index.Slot)) {
+	for c := range x.lists {
+		for i, id := range x.lists[c].ids {
+			fn(id, index.Slot{List: int32(c), Pos: int32(i)})
+		}
+	}
 }

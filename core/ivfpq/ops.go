@@ -2,8 +2,6 @@ package ivfpq
 
 import (
 	"context"
-	"fmt"
-	"math"
 
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
@@ -44,35 +42,21 @@ func (x *IVFPQ) Add(ctx context.Context, vectors []float32, ids []int64, assigne
 	if x.closed {
 		return errs.Closed
 	}
-	if len(x.where)+n > math.MaxInt32 {
-		return fmt.Errorf("%w: an ivf_pq index holds at most %d vectors", errs.InvalidArgument, math.MaxInt32)
+	ids, err = x.ids.Assign(ids, n, assigned, "an ivf_pq")
+	if err != nil {
+		return err
 	}
-	if ids == nil {
-		ids = make([]int64, n)
-		for i := range ids {
-			ids[i] = x.nextID + int64(i)
-		}
-		if assigned != nil {
-			copy(assigned, ids)
-		}
-	} else {
-		for _, id := range ids {
-			if _, dup := x.where[id]; dup {
-				return fmt.Errorf("%w: id %d is already in the index; remove it first to replace its vector", errs.DuplicateID, id)
-			}
-		}
-	}
+	track := x.ids.Append(ids, x.each)
 	cs := cb.CodeSize
 	for i, id := range ids {
 		l := &x.lists[cell[i]]
-		x.where[id] = slot{int32(cell[i]), int32(len(l.ids))}
+		if track {
+			x.ids.Set(id, index.Slot{List: int32(cell[i]), Pos: int32(len(l.ids))})
+		}
 		l.ids = append(l.ids, id)
 		l.codes = append(l.codes, codes[i*cs:(i+1)*cs]...)
 		if x.refine > 0 {
 			l.vecs = append(l.vecs, p[i*x.dim:(i+1)*x.dim]...)
-		}
-		if id >= x.nextID {
-			x.nextID = id + 1
 		}
 	}
 	return nil
@@ -88,12 +72,12 @@ func (x *IVFPQ) Remove(ctx context.Context, ids []int64) (int, error) {
 	}
 	cs, d, removed := x.cb.CodeSize, x.dim, 0
 	for _, id := range ids {
-		s, ok := x.where[id]
+		s, ok := x.ids.Remove(id, x.each)
 		if !ok {
 			continue
 		}
-		l := &x.lists[s.list]
-		last, p := len(l.ids)-1, int(s.pos)
+		l := &x.lists[s.List]
+		last, p := len(l.ids)-1, int(s.Pos)
 		if p != last {
 			moved := l.ids[last]
 			l.ids[p] = moved
@@ -101,13 +85,12 @@ func (x *IVFPQ) Remove(ctx context.Context, ids []int64) (int, error) {
 			if l.vecs != nil {
 				copy(l.vecs[p*d:(p+1)*d], l.vecs[last*d:(last+1)*d])
 			}
-			x.where[moved] = s
+			x.ids.Set(moved, s)
 		}
 		l.ids, l.codes = l.ids[:last], l.codes[:last*cs]
 		if l.vecs != nil {
 			l.vecs = l.vecs[:last*d]
 		}
-		delete(x.where, id)
 		removed++
 	}
 	return removed, nil
@@ -193,6 +176,9 @@ func (x *IVFPQ) Search(ctx context.Context, queries []float32, k int, sp *index.
 				for i, id := range l.ids {
 					v := sign * (base + vs[i])
 					if v <= bound && (allow == nil || allow(id)) {
+						if x.refine > 0 {
+							id = c<<32 | int64(i) // refining reads the stored vector at this slot
+						}
 						h.Push(v, id)
 						bound = h.Bound()
 					}
@@ -211,12 +197,12 @@ func (x *IVFPQ) Search(ctx context.Context, queries []float32, k int, sp *index.
 			}
 			var top index.TopK
 			top.Reset(dist, ids)
-			for _, id := range ci {
-				if id < 0 {
+			for _, at := range ci {
+				if at < 0 {
 					break
 				}
-				s := x.where[id]
-				v := x.lists[s.list].vecs[int(s.pos)*d : int(s.pos+1)*d]
+				l, pos := &x.lists[at>>32], int(at&(1<<32-1))
+				v, id := l.vecs[pos*d:(pos+1)*d], l.ids[pos]
 				var e float64
 				if l2 {
 					e = x.metric.FromL2(float64(ks.L2Sq(row, v)))

@@ -39,7 +39,7 @@ func (x *IVFPQ) Save(w io.Writer) error {
 	}
 	stored := x.metric.Store(fw)
 	m, _ := json.Marshal(meta{Meta: index.Meta{Layout: layoutVersion, Dim: x.dim, Stored: stored}, NList: x.nlist, NProbe: x.nprobe, M: x.cb.M,
-		NBits: x.cb.NBits, Refine: x.refine, Seed: x.seed, NextID: x.nextID, Trained: x.centroids != nil})
+		NBits: x.cb.NBits, Refine: x.refine, Seed: x.seed, NextID: x.ids.Next, Trained: x.centroids != nil})
 	fw.Bytes("meta", m)
 	sizes := make([]int64, len(x.lists))
 	var ids []int64
@@ -71,7 +71,6 @@ func load(file *format.File) (index.Index, error) {
 	if err != nil {
 		return bad("%v", err)
 	}
-	x.nextID = m.NextID
 	names := []string{"centroids", "codebook", "sizes", "ids", "codes", "vectors"}
 	secs := make([][]byte, len(names))
 	for i, name := range names {
@@ -129,19 +128,13 @@ func load(file *format.File) (index.Index, error) {
 		if wantVecs > 0 {
 			l.vecs = append([]float32(nil), vecs[at*d:(at+n)*d]...)
 		}
-		for i, id := range l.ids {
-			if id < 0 || id >= m.NextID {
-				return bad("id %d outside [0, next_id=%d)", id, m.NextID)
-			}
-			if _, dup := x.where[id]; dup {
-				return bad("id %d stored twice", id)
-			}
-			x.where[id] = slot{int32(c), int32(i)}
-		}
 		at += n
 	}
 	if at != len(ids) {
 		return bad("list sizes cover %d of %d ids", at, len(ids))
+	}
+	if err := x.ids.Restore(x.each, m.NextID); err != nil {
+		return nil, fmt.Errorf("ivf_pq: %w", err)
 	}
 	return x, nil
 }

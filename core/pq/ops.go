@@ -110,8 +110,8 @@ func (p *PQ) Search(ctx context.Context, queries []float32, k int, sp *index.Sea
 					if !l2 {
 						v = -v
 					}
-					if v <= bound && (allow == nil || allow(p.ids.List[r0+i])) {
-						h.Push(v, p.ids.List[r0+i])
+					if v <= bound && (allow == nil || allow(p.ids.ID(r0+i))) {
+						h.Push(v, p.ids.ID(r0+i))
 						bound = h.Bound()
 					}
 				}

@@ -40,7 +40,7 @@ func (p *PQ) Save(w io.Writer) error {
 	fw.Bytes("meta", m)
 	fw.Bytes("centroids", format.AsBytes(p.cb.Centroids))
 	fw.Bytes("codes", p.codes)
-	fw.Bytes("ids", format.AsBytes(p.ids.List))
+	fw.Bytes("ids", format.AsBytes(p.ids.List()))
 	return fw.Close()
 }
 

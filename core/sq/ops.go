@@ -140,7 +140,7 @@ func (s *SQ) Search(ctx context.Context, queries []float32, k int, p *index.Sear
 						if l2 {
 							v = s.sq[r0+i] + 2*v
 						}
-						if v <= bound && (allow == nil || allow(s.ids.List[r0+i])) {
+						if v <= bound && (allow == nil || allow(s.ids.ID(r0+i))) {
 							hr.Push(v, int64(r0+i))
 							bound = hr.Bound()
 						}
@@ -155,7 +155,7 @@ func (s *SQ) Search(ctx context.Context, queries []float32, k int, p *index.Sear
 					if rr < 0 {
 						break
 					}
-					ids[i] = s.ids.List[rr]
+					ids[i] = s.ids.ID(int(rr))
 					dist[i] = s.exact(row, s.unpack(s.codes[rr*int64(cs):(rr+1)*int64(cs)], scratch))
 				}
 				index.SortResults(dist, ids)

@@ -45,7 +45,7 @@ func (s *SQ) Save(w io.Writer) error {
 	fw.Bytes("vmin", format.AsBytes(s.vmin))
 	fw.Bytes("vdiff", format.AsBytes(s.vdiff))
 	fw.Bytes("codes", s.codes)
-	fw.Bytes("ids", format.AsBytes(s.ids.List))
+	fw.Bytes("ids", format.AsBytes(s.ids.List()))
 	return fw.Close()
 }
 
@@ -101,7 +101,7 @@ func load(file *format.File) (index.Index, error) {
 	}
 	if bound.Class() == metric.ClassL2 {
 		scratch := make([]uint8, m.Dim)
-		for r := range s.ids.List {
+		for r := range s.ids.Len() {
 			s.sq = append(s.sq, s.normTerm(s.unpack(s.codes[r*s.codeSize:(r+1)*s.codeSize], scratch)))
 		}
 	}

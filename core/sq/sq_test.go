@@ -33,8 +33,8 @@ func reference(s *SQ, q []float32, k int) []int64 {
 		id int64
 	}
 	var all []hit
-	for r := range s.ids.List {
-		all = append(all, hit{s.exact(pq, s.unpack(s.codes[r*s.codeSize:(r+1)*s.codeSize], scratch)), s.ids.List[r]})
+	for r := range s.ids.Len() {
+		all = append(all, hit{s.exact(pq, s.unpack(s.codes[r*s.codeSize:(r+1)*s.codeSize], scratch)), s.ids.ID(r)})
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].d < all[j].d || (all[i].d == all[j].d && all[i].id < all[j].id) })
 	out := make([]int64, k)
