@@ -149,7 +149,7 @@ def tables(results: list[dict], m: dict) -> str:
              "20 rotation rounds on at most 16,384 vectors. Same nlist, k-means {ITERS} iterations on at most 256 vectors "
              f"per list, k = {K}, nprobe swept over {NPROBES}; batch of all queries; QPS at a recall interpolated on each curve; "
              "ratio = oxvec / faiss in the same run. Bytes per vector: what adding the vectors added (oxvec: memory_bytes after add "
-             "minus before, so codes or vectors, ids, the id map and list slack; faiss: list sizes x (code size + 8), plus 4*dim "
+             "minus before, so codes or vectors, ids and list slack - auto ids, so no id map; faiss: list sizes x (code size + 8), plus 4*dim "
              "with refine); centroids, codebooks and precomputed tables excluded for both."]
     for r in results:
         sysd = r["systems"]

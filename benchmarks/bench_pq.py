@@ -52,7 +52,7 @@ def main() -> None:
     body = tables(results, m, "## Product quantization - `benchmarks/bench_pq.py`",
                   "oxvec.PQ against faiss IndexPQ, same m and nbits, k-means 20 iterations on at most 256 points per centroid, "
                   "exhaustive ADC search, k = 10, batch of all queries. Bytes per vector: what adding the vectors added to oxvec's "
-                  "memory_bytes (codes, the 8-byte id faiss does not keep, the id map); faiss: code size.")
+                  "memory_bytes (codes; auto ids, so no id list or map); faiss: code size.")
     H.update_results_md("pq", body)
     print(body)
 

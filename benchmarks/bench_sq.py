@@ -123,8 +123,8 @@ def main() -> None:
     H.save_json("sq", {"machine": m, "results": results})
     body = tables(results, m, "## Scalar quantization - `benchmarks/bench_sq.py`",
                   "oxvec.ScalarQuantizer against faiss IndexScalarQuantizer, same codec and ranges, exhaustive search, k = 10, "
-                  "batch of all queries. Bytes per vector: what adding the vectors added to oxvec's memory_bytes (codes, the 8-byte id "
-                  "faiss does not keep, a 4-byte term for l2, the id map); faiss: code size.")
+                  "batch of all queries. Bytes per vector: what adding the vectors added to oxvec's memory_bytes (codes and, for l2, "
+                  "a 4-byte term per vector; auto ids, so no id list or map); faiss: code size.")
     H.update_results_md("sq", body)
     print(body)
 
