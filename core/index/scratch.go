@@ -20,12 +20,3 @@ func (p *Pool[T]) Get() *T {
 
 // Put returns v to the pool.
 func (p *Pool[T]) Put(v *T) { p.p.Put(v) }
-
-// Grow returns buf resized to n, reallocated only when its capacity is too
-// small; the contents are not cleared.
-func Grow[E any](buf []E, n int) []E {
-	if cap(buf) < n {
-		return make([]E, n, n+n/4)
-	}
-	return buf[:n]
-}

@@ -37,6 +37,16 @@ func (x *IVF) Add(ctx context.Context, vectors []float32, ids []int64, assigned 
 		return err
 	}
 	track := x.ids.Append(ids, x.each)
+	l2 := x.metric.Class() == metric.ClassL2
+	for c, extra := range index.CountLists(cell, x.nlist) {
+		if extra > 0 {
+			l := &x.lists[c]
+			l.ids, l.vecs = index.GrowFor(l.ids, extra), index.GrowFor(l.vecs, extra*x.dim)
+			if l2 {
+				l.norms = index.GrowFor(l.norms, extra)
+			}
+		}
+	}
 	for i, id := range ids {
 		c := cell[i]
 		l := &x.lists[c]
@@ -46,7 +56,7 @@ func (x *IVF) Add(ctx context.Context, vectors []float32, ids []int64, assigned 
 		l.ids = append(l.ids, id)
 		v := prepared[i*x.dim : (i+1)*x.dim]
 		l.vecs = append(l.vecs, v...)
-		if x.metric.Class() == metric.ClassL2 {
+		if l2 {
 			l.norms = append(l.norms, kernels.Dot(v, v))
 		}
 	}

@@ -48,6 +48,15 @@ func (x *IVFPQ) Add(ctx context.Context, vectors []float32, ids []int64, assigne
 	}
 	track := x.ids.Append(ids, x.each)
 	cs := cb.CodeSize
+	for c, extra := range index.CountLists(cell, x.nlist) {
+		if extra > 0 {
+			l := &x.lists[c]
+			l.ids, l.codes = index.GrowFor(l.ids, extra), index.GrowFor(l.codes, extra*cs)
+			if x.refine > 0 {
+				l.vecs = index.GrowFor(l.vecs, extra*x.dim)
+			}
+		}
+	}
 	for i, id := range ids {
 		l := &x.lists[cell[i]]
 		if track {

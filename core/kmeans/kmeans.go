@@ -86,9 +86,12 @@ func Train(ctx context.Context, x []float32, dim int, p Params) (*Result, error)
 }
 
 // smallDim is where assignment stops using the flat index's blocked search:
-// its 4x4 tiles are built for long vectors, and for the 4- to 16-value
-// sub-vectors of product quantization one DotRows call per point over all
-// centroids was 5x faster.
+// its 4x4 tiles are built for long vectors. For the 4- to 16-value
+// sub-vectors of product quantization the centroids are transposed once per
+// iteration and 4 points at a time meet all of them in one MatMul4 call
+// (measured on 65,536 8-d points and 256 centroids, 20 iterations: one
+// DotRows call per point was 5x faster than the tiles; MatMul4 took it from
+// 1.21 s to 0.89 s, and the scalar argmin over the 256 scores is now 80%).
 const smallDim = 32
 
 // nearest writes each point's nearest centroid (and squared distance).
@@ -98,25 +101,36 @@ func nearest(ctx context.Context, m *metric.Metric, c, x []float32, dim int, ass
 	}
 	k := len(c) / dim
 	norms := make([]float32, k)
-	for i := range norms {
-		for _, v := range c[i*dim : (i+1)*dim] {
+	ct := make([]float32, len(c)) // dim rows of k values
+	for i := range k {
+		for j, v := range c[i*dim : (i+1)*dim] {
 			norms[i] += v * v
+			ct[j*k+i] = v
 		}
 	}
 	ks := kernels.Current()
-	return parallel.For(ctx, len(assign), 256, func(lo, hi int) error {
-		dots := make([]float32, k)
-		for i := lo; i < hi; i++ {
-			p := x[i*dim : (i+1)*dim]
-			ks.DotRows(p, c, dim, dots)
-			best, bd := 0, float32(math.Inf(1))
-			for j, d := range dots {
-				if v := norms[j] - 2*d; v < bd {
-					best, bd = j, v
+	n := len(assign)
+	return parallel.For(ctx, (n+3)/4, 64, func(lo, hi int) error {
+		dots := make([]float32, 4*k)
+		for g := lo; g < hi; g++ {
+			a, b := 4*g, min(4*g+4, n)
+			if b-a == 4 {
+				ks.MatMul4(x[a*dim:], dim, ct, dim, k, dots, k)
+			} else {
+				for i := a; i < b; i++ {
+					ks.DotCols(x[i*dim:(i+1)*dim], ct, dim, dots[(i-a)*k:(i-a+1)*k])
 				}
 			}
-			pp := ks.Dot(p, p)
-			assign[i], dist[i] = int64(best), max(0, bd+pp)
+			for i := a; i < b; i++ {
+				best, bd := 0, float32(math.Inf(1))
+				for j, d := range dots[(i-a)*k : (i-a+1)*k] {
+					if v := norms[j] - 2*d; v < bd {
+						best, bd = j, v
+					}
+				}
+				p := x[i*dim : (i+1)*dim]
+				assign[i], dist[i] = int64(best), max(0, bd+ks.Dot(p, p))
+			}
 		}
 		return nil
 	})
