@@ -134,7 +134,7 @@ def run(data: dict, reps: int, nlist: int, kind: str) -> dict:
             if p > nlist:
                 continue
             rec = {s.name: H.recall_at(s.search(queries, p), gt, K) for s in systems}
-            t = H.interleaved({s.name: (lambda s=s: s.search(queries, p)) for s in systems}, reps=reps)
+            t = H.interleaved({s.name: (lambda s=s: s.search(queries, p)) for s in systems}, reps=reps, settle=True)
             for s in systems:
                 curves[s.name].append({"nprobe": p, "recall": rec[s.name], "qps": len(queries) / t[s.name]["median_s"]})
         for s in systems:
@@ -148,7 +148,8 @@ def tables(results: list[dict], m: dict) -> str:
              f"vs IndexRefineFlat(IndexIVFPQ) with k_factor {REFINE}; OPQ: oxvec.OPQ around IVFPQ vs faiss OPQ{{m}},IVF,PQ{{m}}, "
              "20 rotation rounds on at most 16,384 vectors. Same nlist, k-means {ITERS} iterations on at most 256 vectors "
              f"per list, k = {K}, nprobe swept over {NPROBES}; batch of all queries; QPS at a recall interpolated on each curve; "
-             "ratio = oxvec / faiss in the same run. Bytes per vector: what adding the vectors added (oxvec: memory_bytes after add "
+             "ratio = oxvec / faiss in the same run; each timed call follows an untimed call of the same system, so neither is timed "
+             "while the other's threads spin down or its data fills the caches. Bytes per vector: what adding the vectors added (oxvec: memory_bytes after add "
              "minus before, so codes or vectors, ids and list slack - auto ids, so no id map; faiss: list sizes x (code size + 8), plus 4*dim "
              "with refine); centroids, codebooks and precomputed tables excluded for both."]
     for r in results:

@@ -84,15 +84,24 @@ def recall_at(found: np.ndarray, gt_ids: np.ndarray, k: int) -> float:
 
 
 # --- timing -------------------------------------------------------------------
-def interleaved(systems: dict[str, Callable[[], object]], reps: int = 5, warmup: int = 1) -> dict[str, dict]:
+def interleaved(systems: dict[str, Callable[[], object]], reps: int = 5, warmup: int = 1, settle: bool = False) -> dict[str, dict]:
     """Time each system's callable reps times, interleaved A B C A B C ...,
-    after warm-up; returns median, min, max seconds per system."""
+    after warm-up; returns median, min, max seconds per system.
+
+    settle: run each system once, untimed, right before each of its timed
+    calls. For calls of a few milliseconds: faiss's OpenMP threads keep
+    spinning for about a millisecond after a parallel region, and a system
+    timed right after it lost a third of its 2-thread speed to them
+    (measured on IVF-Flat, bigann-10k, nprobe 1); the untimed call absorbs
+    that, and the other system's data in the caches, for both sides alike."""
     for fn in systems.values():
         for _ in range(warmup):
             fn()
     times: dict[str, list[float]] = {name: [] for name in systems}
     for _ in range(reps):
         for name, fn in systems.items():
+            if settle:
+                fn()
             t = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - t)

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/oxvec/oxvec/core/errs"
+	"github.com/oxvec/oxvec/kernels"
 )
 
 // Rows returns how many dim-sized rows vectors holds, or errs.Dimension when
@@ -19,20 +20,11 @@ func Rows(vectors []float32, dim int, what string) (int, error) {
 // CheckFinite returns errs.InvalidArgument naming the first row and position
 // that holds NaN or an infinity.
 func CheckFinite(vectors []float32, dim int, what string) error {
-	// x*0 is 0 for finite x and NaN for NaN and infinities, so one sum tells
-	// whether any value is bad; four sums keep the adds independent.
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(vectors); i += 4 {
-		s0 += vectors[i] * 0
-		s1 += vectors[i+1] * 0
-		s2 += vectors[i+2] * 0
-		s3 += vectors[i+3] * 0
-	}
-	for ; i < len(vectors); i++ {
-		s0 += vectors[i] * 0
-	}
-	if s := s0 + s1 + s2 + s3; s == s {
+	// sum(x*x) is finite when every value is; a NaN or an infinity makes it
+	// NaN or +Inf. One SIMD pass (the scalar loop this replaced was 7% of
+	// an IVF search at nprobe 1); huge finite values can overflow the sum
+	// and only send us to the exact scan below.
+	if s := float64(kernels.Dot(vectors, vectors)); !math.IsNaN(s) && !math.IsInf(s, 0) {
 		return nil
 	}
 	for i, v := range vectors {

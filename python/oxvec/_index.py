@@ -417,7 +417,7 @@ class IVFFlat(Index):
         return self._search(queries, k, 0, int(nprobe or 0), filter)
 
     def _search_cost(self) -> int:
-        return max(1, len(self)) * self._dim // 10
+        return max(1, self._count_hint) * self._dim // 10
 
 
 class Binary(Index):
@@ -549,7 +549,7 @@ class IVFPQ(Index):
         return IVFFlat.search(self, queries, k, nprobe=nprobe, filter=filter)
 
     def _search_cost(self) -> int:
-        return max(1, len(self)) * self._dim // 40
+        return max(1, self._count_hint) * self._dim // 40
 
 
 class OPQ(Index):
