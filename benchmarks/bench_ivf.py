@@ -146,7 +146,7 @@ def tables(results: list[dict], m: dict) -> str:
     parts = ["## Inverted file (IVF-Flat, IVF-PQ, OPQ) - `benchmarks/bench_ivf.py`",
              f"flat: oxvec.IVFFlat vs faiss IndexIVFFlat; pq: oxvec.IVFPQ vs IndexIVFPQ (8-bit codes); pq_refine: refine = {REFINE} "
              f"vs IndexRefineFlat(IndexIVFPQ) with k_factor {REFINE}; OPQ: oxvec.OPQ around IVFPQ vs faiss OPQ{{m}},IVF,PQ{{m}}, "
-             "20 rotation rounds on at most 16,384 vectors. Same nlist, k-means {ITERS} iterations on at most 256 vectors "
+             f"20 rotation rounds on at most 16,384 vectors. Same nlist, k-means {ITERS} iterations on at most 256 vectors "
              f"per list, k = {K}, nprobe swept over {NPROBES}; batch of all queries; QPS at a recall interpolated on each curve; "
              "ratio = oxvec / faiss in the same run; each timed call follows an untimed call of the same system, so neither is timed "
              "while the other's threads spin down or its data fills the caches. Bytes per vector: what adding the vectors added (oxvec: memory_bytes after add "
