@@ -125,10 +125,10 @@ func (s *SQ) Search(ctx context.Context, queries []float32, k int, p *index.Sear
 				if s.bits == 8 {
 					ks.DotU8F32Rows4(w, d, s.codes[r0*cs:], cs, out)
 				} else {
-					for i := range cnt {
-						c := s.codes[(r0+i)*cs : (r0+i+1)*cs]
-						for r := range nq4 {
-							out[4*i+r] = ks.DotU4F32(w[r*wl:r*wl+cs], w[r*wl+cs:(r+1)*wl], c)
+					for r := range nq4 { // query by query: the kernel's weights stay put
+						lo, hi := w[r*wl:r*wl+cs], w[r*wl+cs:(r+1)*wl]
+						for i := range cnt {
+							out[4*i+r] = ks.DotU4F32(lo, hi, s.codes[(r0+i)*cs:(r0+i+1)*cs])
 						}
 					}
 				}
