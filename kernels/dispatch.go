@@ -126,8 +126,8 @@ var generic = Set{
 	DotU8F32Rows4: func(w []float32, d int, codes []uint8, stride int, out []float32) {
 		dotU8F32Rows4Via(dotU8F32Generic, w, d, codes, stride, out)
 	},
-	ADC8:        adc8Generic,
-	AddScaled:   addScaledGeneric,
+	ADC8:      adc8Generic,
+	AddScaled: addScaledGeneric,
 }
 
 // sets[l] is the kernel set of level l, nil where this CPU or build lacks
