@@ -29,6 +29,7 @@ import oxvec
 from bench_hnsw import qps_at, wordnet
 
 K, ITERS = 10, 20
+SETTLE_S = 0.025  # untimed calls before each timed one: longer than faiss's OpenMP threads spin
 NPROBES = [1, 2, 4, 8, 16, 32, 64, 128]
 TARGETS = [0.50, 0.70, 0.90, 0.95, 0.99]
 
@@ -134,7 +135,7 @@ def run(data: dict, reps: int, nlist: int, kind: str) -> dict:
             if p > nlist:
                 continue
             rec = {s.name: H.recall_at(s.search(queries, p), gt, K) for s in systems}
-            t = H.interleaved({s.name: (lambda s=s: s.search(queries, p)) for s in systems}, reps=reps, settle=True)
+            t = H.interleaved({s.name: (lambda s=s: s.search(queries, p)) for s in systems}, reps=reps, settle=SETTLE_S)
             for s in systems:
                 curves[s.name].append({"nprobe": p, "recall": rec[s.name], "qps": len(queries) / t[s.name]["median_s"]})
         for s in systems:
@@ -148,8 +149,9 @@ def tables(results: list[dict], m: dict) -> str:
              f"vs IndexRefineFlat(IndexIVFPQ) with k_factor {REFINE}; OPQ: oxvec.OPQ around IVFPQ vs faiss OPQ{{m}},IVF,PQ{{m}}, "
              f"20 rotation rounds on at most 16,384 vectors. Same nlist, k-means {ITERS} iterations on at most 256 vectors "
              f"per list, k = {K}, nprobe swept over {NPROBES}; batch of all queries; QPS at a recall interpolated on each curve; "
-             "ratio = oxvec / faiss in the same run; each timed call follows an untimed call of the same system, so neither is timed "
-             "while the other's threads spin down or its data fills the caches. Bytes per vector: what adding the vectors added (oxvec: memory_bytes after add "
+             f"ratio = oxvec / faiss in the same run; each timed call follows {SETTLE_S*1000:.0f} ms of untimed calls of the same system, so "
+             "neither is timed while the other's threads spin down (faiss's OpenMP threads spin 8-10 ms after a parallel region) or "
+             "its data fills the caches. Bytes per vector: what adding the vectors added (oxvec: memory_bytes after add "
              "minus before, so codes or vectors, ids and list slack - auto ids, so no id map; faiss: list sizes x (code size + 8), plus 4*dim "
              "with refine); centroids, codebooks and precomputed tables excluded for both."]
     for r in results:

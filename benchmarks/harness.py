@@ -84,16 +84,17 @@ def recall_at(found: np.ndarray, gt_ids: np.ndarray, k: int) -> float:
 
 
 # --- timing -------------------------------------------------------------------
-def interleaved(systems: dict[str, Callable[[], object]], reps: int = 5, warmup: int = 1, settle: bool = False) -> dict[str, dict]:
+def interleaved(systems: dict[str, Callable[[], object]], reps: int = 5, warmup: int = 1, settle: float = 0.0) -> dict[str, dict]:
     """Time each system's callable reps times, interleaved A B C A B C ...,
     after warm-up; returns median, min, max seconds per system.
 
-    settle: run each system once, untimed, right before each of its timed
-    calls. For calls of a few milliseconds: faiss's OpenMP threads keep
-    spinning for about a millisecond after a parallel region, and a system
-    timed right after it lost a third of its 2-thread speed to them
-    (measured on IVF-Flat, bigann-10k, nprobe 1); the untimed call absorbs
-    that, and the other system's data in the caches, for both sides alike."""
+    settle: seconds of untimed calls of a system (at least one) right before
+    each of its timed calls. For calls of a few milliseconds: faiss's OpenMP
+    threads keep spinning for 8-10 ms after a parallel region (process CPU
+    time measured during a sleep after a 2-thread search), and a system
+    timed inside that window lost a third of its 2-thread speed (IVF-Flat,
+    bigann-10k, nprobe 1). Untimed calls for longer than that absorb it,
+    and the other system's data in the caches, for both sides alike."""
     for fn in systems.values():
         for _ in range(warmup):
             fn()
@@ -101,7 +102,10 @@ def interleaved(systems: dict[str, Callable[[], object]], reps: int = 5, warmup:
     for _ in range(reps):
         for name, fn in systems.items():
             if settle:
+                end = time.perf_counter() + settle
                 fn()
+                while time.perf_counter() < end:
+                    fn()
             t = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - t)
