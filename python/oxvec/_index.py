@@ -378,8 +378,9 @@ class IVFFlat(Index):
     nearest cell, and a search scans the ``nprobe`` cells nearest the query.
 
     Train first (``train(x)``, at least ``nlist`` vectors; 30-250 per list
-    is typical), then add. Memory: 4*dim + 8 bytes per vector plus the
-    centroids.
+    is typical), then add. Memory: 4*dim + 8 bytes per vector (+4 for the
+    l2 family: the squared norm) plus the centroids; an id map of about 24
+    bytes per vector is added at the first remove or non-sequential id.
 
     Parameters
     ----------
