@@ -100,17 +100,7 @@ func (b *Binary) Trained() bool {
 // Train implements index.Trainer: the thresholds are the per-dimension
 // means of the prepared training vectors, so each bit splits the data.
 func (b *Binary) Train(ctx context.Context, vectors []float32) error {
-	n, err := index.Rows(vectors, b.dim, "training vectors")
-	if err != nil {
-		return err
-	}
-	if n < 1 {
-		return fmt.Errorf("%w: training needs at least 1 vector", errs.InvalidArgument)
-	}
-	if err := index.CheckFinite(vectors, b.dim, "training vectors"); err != nil {
-		return err
-	}
-	p, err := b.metric.PrepareCopy(vectors, "training vectors")
+	n, p, err := index.CheckTrain(b.metric, vectors, b.dim, index.AtLeastOne)
 	if err != nil {
 		return err
 	}

@@ -30,6 +30,36 @@ func CheckAdd(m *metric.Metric, vectors []float32, dim int, ids, assigned []int6
 	return n, p, err
 }
 
+// CheckTrain validates training vectors as every trained type must: shape,
+// then the type's own minimum count (enough; nil for none), then finite
+// values. It returns the count and the vectors prepared by m (possibly the
+// caller's buffer, as for CheckAdd).
+func CheckTrain(m *metric.Metric, vectors []float32, dim int, enough func(n int) error) (int, []float32, error) {
+	n, err := Rows(vectors, dim, "training vectors")
+	if err != nil {
+		return 0, nil, err
+	}
+	if enough != nil {
+		if err := enough(n); err != nil {
+			return 0, nil, err
+		}
+	}
+	if err := CheckFinite(vectors, dim, "training vectors"); err != nil {
+		return 0, nil, err
+	}
+	p, err := m.PrepareCopy(vectors, "training vectors")
+	return n, p, err
+}
+
+// AtLeastOne is CheckTrain's minimum for types that learn from any number
+// of vectors (ranges, means).
+func AtLeastOne(n int) error {
+	if n < 1 {
+		return fmt.Errorf("%w: training needs at least 1 vector", errs.InvalidArgument)
+	}
+	return nil
+}
+
 // CheckSearch validates a Search call as every index type must and returns
 // the number of queries, the queries prepared by m (possibly the caller's
 // buffer, as for CheckAdd) and the filter's membership test (nil: all).

@@ -124,18 +124,14 @@ func (x *IVF) Trained() bool {
 // (at most 256 per list are sampled). Training again is an error once
 // vectors were added: their lists would no longer match.
 func (x *IVF) Train(ctx context.Context, vectors []float32) error {
-	if _, err := index.Rows(vectors, x.dim, "training vectors"); err != nil {
-		return err
-	}
-	if err := index.CheckFinite(vectors, x.dim, "training vectors"); err != nil {
-		return err
-	}
-	prepared, err := x.metric.PrepareCopy(vectors, "training vectors")
+	_, prepared, err := index.CheckTrain(x.metric, vectors, x.dim, func(n int) error {
+		if n < x.nlist {
+			return fmt.Errorf("%w: training nlist=%d lists needs at least %d vectors (39 per list or more is better), got %d", errs.InvalidArgument, x.nlist, x.nlist, n)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
-	}
-	if n := len(prepared) / x.dim; n < x.nlist {
-		return fmt.Errorf("%w: training nlist=%d lists needs at least %d vectors (39 per list or more is better), got %d", errs.InvalidArgument, x.nlist, x.nlist, n)
 	}
 	res, err := kmeans.Train(ctx, prepared, x.dim, kmeans.Params{K: x.nlist, Seed: x.seed})
 	if err != nil {

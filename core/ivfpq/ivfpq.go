@@ -136,17 +136,12 @@ func (x *IVFPQ) Trained() bool {
 // Train implements index.Trainer: k-means for the cells, then the PQ
 // codebook on the residuals of the training vectors.
 func (x *IVFPQ) Train(ctx context.Context, vectors []float32) error {
-	n, err := index.Rows(vectors, x.dim, "training vectors")
-	if err != nil {
-		return err
-	}
-	if need := max(x.nlist, x.cb.KSub); n < need {
-		return fmt.Errorf("%w: training nlist=%d lists and %d-bit codes needs at least %d vectors, got %d", errs.InvalidArgument, x.nlist, x.cb.NBits, need, n)
-	}
-	if err := index.CheckFinite(vectors, x.dim, "training vectors"); err != nil {
-		return err
-	}
-	p, err := x.metric.PrepareCopy(vectors, "training vectors")
+	n, p, err := index.CheckTrain(x.metric, vectors, x.dim, func(n int) error {
+		if need := max(x.nlist, x.cb.KSub); n < need {
+			return fmt.Errorf("%w: training nlist=%d lists and %d-bit codes needs at least %d vectors, got %d", errs.InvalidArgument, x.nlist, x.cb.NBits, need, n)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}

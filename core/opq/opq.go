@@ -115,14 +115,7 @@ func (o *OPQ) Trained() bool {
 // Train implements index.Trainer: the rotation, then the inner index on
 // the rotated vectors.
 func (o *OPQ) Train(ctx context.Context, vectors []float32) error {
-	n, err := index.Rows(vectors, o.dim, "training vectors")
-	if err != nil {
-		return err
-	}
-	if err := index.CheckFinite(vectors, o.dim, "training vectors"); err != nil {
-		return err
-	}
-	x, err := o.metric.PrepareCopy(vectors, "training vectors")
+	n, x, err := index.CheckTrain(o.metric, vectors, o.dim, nil)
 	if err != nil {
 		return err
 	}

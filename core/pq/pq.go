@@ -98,14 +98,7 @@ func (p *PQ) Trained() bool {
 // of the m sub-spaces of the prepared vectors (at most 256 training points
 // per centroid are sampled, as in faiss).
 func (p *PQ) Train(ctx context.Context, vectors []float32) error {
-	n, err := index.Rows(vectors, p.dim, "training vectors")
-	if err != nil {
-		return err
-	}
-	if err := index.CheckFinite(vectors, p.dim, "training vectors"); err != nil {
-		return err
-	}
-	x, err := p.metric.PrepareCopy(vectors, "training vectors")
+	n, x, err := index.CheckTrain(p.metric, vectors, p.dim, nil)
 	if err != nil {
 		return err
 	}

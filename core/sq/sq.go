@@ -121,17 +121,7 @@ func (s *SQ) Trained() bool {
 // Train implements index.Trainer: the range of each dimension (or of all
 // values, uniform) over the prepared training vectors.
 func (s *SQ) Train(ctx context.Context, vectors []float32) error {
-	n, err := index.Rows(vectors, s.dim, "training vectors")
-	if err != nil {
-		return err
-	}
-	if n < 1 {
-		return fmt.Errorf("%w: training needs at least 1 vector", errs.InvalidArgument)
-	}
-	if err := index.CheckFinite(vectors, s.dim, "training vectors"); err != nil {
-		return err
-	}
-	p, err := s.metric.PrepareCopy(vectors, "training vectors")
+	n, p, err := index.CheckTrain(s.metric, vectors, s.dim, index.AtLeastOne)
 	if err != nil {
 		return err
 	}
