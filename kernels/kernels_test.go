@@ -478,3 +478,14 @@ func TestSetLevel_RefusesWhatTheCPULacks(t *testing.T) {
 		t.Fatalf("AVX2 parsed as %v %v", l, err)
 	}
 }
+
+func TestColumns_Transposes(t *testing.T) {
+	a := []float32{1, 2, 3, 4, 5, 6} // 2 x 3
+	got := Columns(a, 2, 3, nil)
+	want := []float32{1, 4, 2, 5, 3, 6}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("Columns = %v, want %v", got, want)
+		}
+	}
+}

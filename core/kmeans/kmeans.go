@@ -101,11 +101,10 @@ func nearest(ctx context.Context, m *metric.Metric, c, x []float32, dim int, ass
 	}
 	k := len(c) / dim
 	norms := make([]float32, k)
-	ct := make([]float32, len(c)) // dim rows of k values
+	ct := kernels.Columns(c, k, dim, nil) // dim rows of k values
 	for i := range k {
-		for j, v := range c[i*dim : (i+1)*dim] {
+		for _, v := range c[i*dim : (i+1)*dim] {
 			norms[i] += v * v
-			ct[j*k+i] = v
 		}
 	}
 	ks := kernels.Current()

@@ -234,15 +234,7 @@ func rotate(r, x []float32, d int) []float32 {
 }
 
 // transpose returns the d x d matrix a transposed.
-func transpose(a []float32, d int) []float32 {
-	t := make([]float32, len(a))
-	for i := range d {
-		for j := range d {
-			t[j*d+i] = a[i*d+j]
-		}
-	}
-	return t
-}
+func transpose(a []float32, d int) []float32 { return kernels.Columns(a, d, d, nil) }
 
 // rotation returns R row by row.
 func (o *OPQ) rotation(what string) ([]float32, error) {

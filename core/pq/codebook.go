@@ -81,12 +81,7 @@ func (c *Codebook) SetCentroids(cents []float32) {
 	c.Centroids = cents
 	c.cols = make([]float32, len(cents))
 	for j := range c.M {
-		sub, col := cents[j*c.KSub*c.DSub:(j+1)*c.KSub*c.DSub], c.cols[j*c.KSub*c.DSub:(j+1)*c.KSub*c.DSub]
-		for k := range c.KSub {
-			for i := range c.DSub {
-				col[i*c.KSub+k] = sub[k*c.DSub+i]
-			}
-		}
+		kernels.Columns(cents[j*c.KSub*c.DSub:(j+1)*c.KSub*c.DSub], c.KSub, c.DSub, c.cols[j*c.KSub*c.DSub:(j+1)*c.KSub*c.DSub])
 	}
 	c.cnorms = make([]float32, c.M*c.KSub)
 	for i := range c.cnorms {
