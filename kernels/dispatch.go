@@ -57,6 +57,8 @@ type Set struct {
 	// DotRows sets out[j] = dot(q[:d], x row j) for j < len(out): one
 	// query against consecutive rows, in one call.
 	DotRows func(q, x []float32, d int, out []float32)
+	// L2SqRows sets out[j] = L2Sq(q[:d], x row j) for j < len(out).
+	L2SqRows func(q, x []float32, d int, out []float32)
 	// DotCols sets out[j] = sum(q[i]*x[i*len(out)+j]) over i < d: one
 	// query against the columns of d stored rows of len(out) values (the
 	// product-quantization tables, centroids stored column-wise).
@@ -86,9 +88,16 @@ type Set struct {
 	// of scalar-quantized codes.
 	DotU8F32 func(w []float32, c []uint8) float32
 	// DotU8F32Rows4 sets out[4*i+r] = DotU8F32(w row r, code i) for r < 4
-	// and i < len(out)/4: w holds 4 rows of d weights, code i is codes[i*
-	// stride:i*stride+d]. The scan of scalar-quantized codes for 4 queries.
-	DotU8F32Rows4 func(w []float32, d int, codes []uint8, stride int, out []float32)
+	// and i < len(out)/4, plus sum(v[j]*c[j]^2) when v is not nil: w holds
+	// 4 rows of d weights, v one row, code i is codes[i*stride:i*stride+d].
+	// The scan of scalar-quantized codes for 4 queries; v gives euclidean
+	// distances the code's own term, so indexes need not store it.
+	DotU8F32Rows4 func(w, v []float32, d int, codes []uint8, stride int, out []float32)
+	// DotU4F32Rows4 is DotU8F32Rows4 for 4-bit codes of h bytes (DotU4F32
+	// per query and code): w holds 4 rows of 2h weights, a row's h low-
+	// nibble weights then its h high-nibble ones; v (nil or 2h values) the
+	// same layout.
+	DotU4F32Rows4 func(w, v []float32, h int, codes []uint8, stride int, out []float32)
 	// DotU4F32 returns sum(lo[i]*float32(c[i]&15) + hi[i]*float32(c[i]>>4))
 	// over i < len(lo): the scan of 4-bit codes stored as two halves.
 	DotU4F32 func(lo, hi []float32, c []uint8) float32
@@ -112,6 +121,7 @@ var generic = Set{
 	L1:          l1Generic,
 	RankTile:    rankTileGeneric,
 	DotRows:     dotRowsGeneric,
+	L2SqRows:    l2SqRowsGeneric,
 	DotCols:     dotColsGeneric,
 	MatMul4:     matMul4Generic,
 	L2SqGather:  l2SqGatherGeneric,
@@ -123,8 +133,11 @@ var generic = Set{
 	HammingRows: hammingRowsGeneric,
 	DotU8F32:    dotU8F32Generic,
 	DotU4F32:    dotU4F32Generic,
-	DotU8F32Rows4: func(w []float32, d int, codes []uint8, stride int, out []float32) {
-		dotU8F32Rows4Via(dotU8F32Generic, w, d, codes, stride, out)
+	DotU8F32Rows4: func(w, v []float32, d int, codes []uint8, stride int, out []float32) {
+		dotU8F32Rows4Via(dotU8F32Generic, w, v, d, codes, stride, out)
+	},
+	DotU4F32Rows4: func(w, v []float32, h int, codes []uint8, stride int, out []float32) {
+		dotU4F32Rows4Via(dotU4F32Generic, w, v, h, codes, stride, out)
 	},
 	ADC8:      adc8Generic,
 	AddScaled: addScaledGeneric,
@@ -180,12 +193,39 @@ func Dot(a, b []float32) float32 { return current.Load().Dot(a, b) }
 // L2Sq is Current().L2Sq, for callers outside hot loops.
 func L2Sq(a, b []float32) float32 { return current.Load().L2Sq(a, b) }
 
-// dotU8F32Rows4Via is DotU8F32Rows4 from a one-code kernel.
-func dotU8F32Rows4Via(dot func(w []float32, c []uint8) float32, w []float32, d int, codes []uint8, stride int, out []float32) {
+// dotU8F32Rows4Via is DotU8F32Rows4 from a one-code kernel (levels without
+// a 4-query kernel); the v term is computed in Go.
+func dotU8F32Rows4Via(dot func(w []float32, c []uint8) float32, w, v []float32, d int, codes []uint8, stride int, out []float32) {
 	for i := range len(out) / 4 {
 		c := codes[i*stride : i*stride+d]
+		var sq float32
+		if v != nil {
+			for j, x := range v[:d] {
+				f := float32(c[j])
+				sq += x * f * f
+			}
+		}
 		for r := range 4 {
-			out[4*i+r] = dot(w[r*d:(r+1)*d], c)
+			out[4*i+r] = dot(w[r*d:(r+1)*d], c) + sq
+		}
+	}
+}
+
+// dotU4F32Rows4Via is DotU4F32Rows4 from a one-code kernel.
+func dotU4F32Rows4Via(dot func(lo, hi []float32, c []uint8) float32, w, v []float32, h int, codes []uint8, stride int, out []float32) {
+	for i := range len(out) / 4 {
+		c := codes[i*stride : i*stride+h]
+		var sq float32
+		if v != nil {
+			lo, hi := v[:h], v[h:2*h]
+			for j, b := range c {
+				l, u := float32(b&15), float32(b>>4)
+				sq += lo[j]*l*l + hi[j]*u*u
+			}
+		}
+		for r := range 4 {
+			row := w[r*2*h : (r+1)*2*h]
+			out[4*i+r] = dot(row[:h], row[h:], c) + sq
 		}
 	}
 }

@@ -87,6 +87,14 @@ func dotRowsGeneric(q, x []float32, d int, out []float32) {
 	}
 }
 
+// l2SqRowsGeneric sets out[j] = l2Sq(q[:d], x row j) for j < len(out).
+func l2SqRowsGeneric(q, x []float32, d int, out []float32) {
+	q = q[:d]
+	for j := range out {
+		out[j] = l2SqGeneric(q, x[j*d:(j+1)*d])
+	}
+}
+
 // dotColsGeneric sets out[j] = sum(q[i]*x[i*len(out)+j]) over i < d.
 func dotColsGeneric(q, x []float32, d int, out []float32) {
 	clear(out)

@@ -34,10 +34,25 @@ func dotU8F32AVX512(w []float32, c []uint8) float32
 //go:noescape
 func dotU8F32AVX2(w []float32, c []uint8) float32
 
-// dotU8F32Rows4AVX512 sets out[4*i+r] = sum over j < d of w[r*d+j]*float32(codes[i*stride+j]) for r < 4 and i < len(out)/4, using AVX-512. Requires len(w) >= 4*d, len(codes) >= (len(out)/4-1)*stride+d.
+// dotU8F32Rows4AVX512 sets out[4*i+r] = sum over j < d of w[r*d+j]*float32(codes[i*stride+j]), for r < 4 and i < len(out)/4, using AVX-512. Requires len(w) >= 4*d, len(codes) >= (len(out)/4-1)*stride+d.
 //
 //go:noescape
 func dotU8F32Rows4AVX512(w []float32, d int, codes []uint8, stride int, out []float32)
+
+// dotU8F32Rows4SqAVX512 sets out[4*i+r] = sum over j < d of w[r*d+j]*float32(codes[i*stride+j]) plus the same sum with v for w and the values squared, for r < 4 and i < len(out)/4, using AVX-512. Requires len(w) >= 4*d, len(codes) >= (len(out)/4-1)*stride+d.
+//
+//go:noescape
+func dotU8F32Rows4SqAVX512(w []float32, v []float32, d int, codes []uint8, stride int, out []float32)
+
+// dotU4F32Rows4AVX512 sets out[4*i+r] = sum over j < h of w[r*2h+j]*float32(c[j]&15) + w[r*2h+h+j]*float32(c[j]>>4), c = codes[i*stride:], for r < 4 and i < len(out)/4, using AVX-512. Requires len(w) >= 8*h, len(codes) >= (len(out)/4-1)*stride+h.
+//
+//go:noescape
+func dotU4F32Rows4AVX512(w []float32, h int, codes []uint8, stride int, out []float32)
+
+// dotU4F32Rows4SqAVX512 sets out[4*i+r] = sum over j < h of w[r*2h+j]*float32(c[j]&15) + w[r*2h+h+j]*float32(c[j]>>4), c = codes[i*stride:] plus the same sum with v for w and the values squared, for r < 4 and i < len(out)/4, using AVX-512. Requires len(w) >= 8*h, len(codes) >= (len(out)/4-1)*stride+h.
+//
+//go:noescape
+func dotU4F32Rows4SqAVX512(w []float32, v []float32, h int, codes []uint8, stride int, out []float32)
 
 // dotU4F32AVX512 returns sum(lo[i]*float32(c[i]&15) + hi[i]*float32(c[i]>>4)) over i < len(lo), using AVX-512. Requires len(hi), len(c) >= len(lo).
 //

@@ -310,6 +310,9 @@ dotU8F32AVX2_done:
 	MOVSS X0, ret+48(FP)
 	RET
 
+DATA nibblemask<>+0(SB)/4, $0x0000000f
+GLOBL nibblemask<>(SB), RODATA|NOPTR, $4
+
 // func dotU8F32Rows4AVX512(w []float32, d int, codes []uint8, stride int, out []float32)
 // Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
 TEXT ·dotU8F32Rows4AVX512(SB), NOSPLIT, $0-88
@@ -320,8 +323,8 @@ TEXT ·dotU8F32Rows4AVX512(SB), NOSPLIT, $0-88
 	MOVQ out_base+64(FP), SI
 	MOVQ out_len+72(FP), DI
 	SHRQ $0x02, DI
+	SHLQ $0x02, CX
 	MOVQ CX, R8
-	SHLQ $0x02, R8
 	LEAQ (R8)(R8*2), R9
 
 dotU8F32Rows4AVX512_row:
@@ -334,6 +337,7 @@ dotU8F32Rows4AVX512_row:
 	MOVQ   DX, R10
 	MOVQ   AX, R11
 	MOVQ   CX, R12
+	SHRQ   $0x02, R12
 
 dotU8F32Rows4AVX512_chunk:
 	CMPQ        R12, $0x10
@@ -396,8 +400,341 @@ dotU8F32Rows4AVX512_done:
 	VZEROUPPER
 	RET
 
-DATA nibblemask<>+0(SB)/4, $0x0000000f
-GLOBL nibblemask<>(SB), RODATA|NOPTR, $4
+// func dotU8F32Rows4SqAVX512(w []float32, v []float32, d int, codes []uint8, stride int, out []float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
+TEXT ·dotU8F32Rows4SqAVX512(SB), NOSPLIT, $0-112
+	MOVQ w_base+0(FP), AX
+	MOVQ v_base+24(FP), CX
+	MOVQ d+48(FP), DX
+	MOVQ codes_base+56(FP), BX
+	MOVQ stride+80(FP), SI
+	MOVQ out_base+88(FP), DI
+	MOVQ out_len+96(FP), R8
+	SHRQ $0x02, R8
+	SHLQ $0x02, DX
+	MOVQ DX, R9
+	LEAQ (R9)(R9*2), R10
+
+dotU8F32Rows4SqAVX512_row:
+	TESTQ  R8, R8
+	JZ     dotU8F32Rows4SqAVX512_done
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	MOVQ   BX, R11
+	MOVQ   AX, R12
+	MOVQ   CX, R13
+	MOVQ   DX, R14
+	SHRQ   $0x02, R14
+
+dotU8F32Rows4SqAVX512_chunk:
+	CMPQ        R14, $0x10
+	JL          dotU8F32Rows4SqAVX512_tail
+	VPMOVZXBD   (R11), Z5
+	VCVTDQ2PS   Z5, Z5
+	VFMADD231PS (R12), Z5, Z0
+	VFMADD231PS (R12)(R9*1), Z5, Z1
+	VFMADD231PS (R12)(R9*2), Z5, Z2
+	VFMADD231PS (R12)(R10*1), Z5, Z3
+	VMULPS      (R13), Z5, Z6
+	VFMADD231PS Z6, Z5, Z4
+	ADDQ        $0x10, R11
+	ADDQ        $0x40, R12
+	ADDQ        $0x40, R13
+	SUBQ        $0x10, R14
+	JMP         dotU8F32Rows4SqAVX512_chunk
+
+dotU8F32Rows4SqAVX512_tail:
+	TESTQ       R14, R14
+	JZ          dotU8F32Rows4SqAVX512_reduce
+	MOVQ        $-1, R15
+	BZHIQ       R14, R15, R15
+	KMOVW       R15, K1
+	VPMOVZXBD.Z (R11), K1, Z5
+	VCVTDQ2PS   Z5, Z5
+	VMOVUPS.Z   (R12), K1, Z6
+	VFMADD231PS Z6, Z5, Z0
+	VMOVUPS.Z   (R12)(R9*1), K1, Z6
+	VFMADD231PS Z6, Z5, Z1
+	VMOVUPS.Z   (R12)(R9*2), K1, Z6
+	VFMADD231PS Z6, Z5, Z2
+	VMOVUPS.Z   (R12)(R10*1), K1, Z6
+	VFMADD231PS Z6, Z5, Z3
+	VMOVUPS.Z   (R13), K1, Z6
+	VMULPS      Z6, Z5, Z6
+	VFMADD231PS Z6, Z5, Z4
+
+dotU8F32Rows4SqAVX512_reduce:
+	VADDPS        Z4, Z0, Z0
+	VADDPS        Z4, Z1, Z1
+	VADDPS        Z4, Z2, Z2
+	VADDPS        Z4, Z3, Z3
+	VEXTRACTF32X8 $0x01, Z0, Y4
+	VADDPS        Y4, Y0, Y0
+	VEXTRACTF32X8 $0x01, Z1, Y4
+	VADDPS        Y4, Y1, Y1
+	VEXTRACTF32X8 $0x01, Z2, Y4
+	VADDPS        Y4, Y2, Y2
+	VEXTRACTF32X8 $0x01, Z3, Y4
+	VADDPS        Y4, Y3, Y3
+	VUNPCKLPS     Y1, Y0, Y4
+	VUNPCKHPS     Y1, Y0, Y0
+	VADDPS        Y0, Y4, Y4
+	VUNPCKLPS     Y3, Y2, Y0
+	VUNPCKHPS     Y3, Y2, Y1
+	VADDPS        Y1, Y0, Y0
+	VUNPCKLPD     Y0, Y4, Y1
+	VUNPCKHPD     Y0, Y4, Y0
+	VADDPS        Y0, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X1
+	VMOVUPS       X1, (DI)
+	ADDQ          $0x10, DI
+	ADDQ          SI, BX
+	DECQ          R8
+	JMP           dotU8F32Rows4SqAVX512_row
+
+dotU8F32Rows4SqAVX512_done:
+	VZEROUPPER
+	RET
+
+// func dotU4F32Rows4AVX512(w []float32, h int, codes []uint8, stride int, out []float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
+TEXT ·dotU4F32Rows4AVX512(SB), NOSPLIT, $0-88
+	MOVQ         w_base+0(FP), AX
+	MOVQ         h+24(FP), CX
+	MOVQ         codes_base+32(FP), DX
+	MOVQ         stride+56(FP), BX
+	MOVQ         out_base+64(FP), SI
+	MOVQ         out_len+72(FP), DI
+	SHRQ         $0x02, DI
+	SHLQ         $0x02, CX
+	MOVQ         CX, R8
+	SHLQ         $0x01, R8
+	LEAQ         (R8)(R8*2), R9
+	VPBROADCASTD nibblemask<>+0(SB), Z0
+
+dotU4F32Rows4AVX512_row:
+	TESTQ  DI, DI
+	JZ     dotU4F32Rows4AVX512_done
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	MOVQ   DX, R10
+	MOVQ   AX, R11
+	MOVQ   CX, R12
+	SHRQ   $0x02, R12
+
+dotU4F32Rows4AVX512_chunk:
+	CMPQ        R12, $0x10
+	JL          dotU4F32Rows4AVX512_tail
+	VPMOVZXBD   (R10), Z5
+	VPANDD      Z0, Z5, Z6
+	VPSRLD      $0x04, Z5, Z5
+	LEAQ        (R11)(CX*1), R13
+	VCVTDQ2PS   Z6, Z6
+	VCVTDQ2PS   Z5, Z5
+	VFMADD231PS (R11), Z6, Z1
+	VFMADD231PS (R11)(R8*1), Z6, Z2
+	VFMADD231PS (R11)(R8*2), Z6, Z3
+	VFMADD231PS (R11)(R9*1), Z6, Z4
+	VFMADD231PS (R13), Z5, Z1
+	VFMADD231PS (R13)(R8*1), Z5, Z2
+	VFMADD231PS (R13)(R8*2), Z5, Z3
+	VFMADD231PS (R13)(R9*1), Z5, Z4
+	ADDQ        $0x10, R10
+	ADDQ        $0x40, R11
+	SUBQ        $0x10, R12
+	JMP         dotU4F32Rows4AVX512_chunk
+
+dotU4F32Rows4AVX512_tail:
+	TESTQ       R12, R12
+	JZ          dotU4F32Rows4AVX512_reduce
+	MOVQ        $-1, R13
+	BZHIQ       R12, R13, R13
+	KMOVW       R13, K1
+	VPMOVZXBD.Z (R10), K1, Z5
+	VPANDD      Z0, Z5, Z6
+	VPSRLD      $0x04, Z5, Z5
+	LEAQ        (R11)(CX*1), R10
+	VCVTDQ2PS   Z6, Z6
+	VCVTDQ2PS   Z5, Z5
+	VMOVUPS.Z   (R11), K1, Z7
+	VFMADD231PS Z7, Z6, Z1
+	VMOVUPS.Z   (R11)(R8*1), K1, Z7
+	VFMADD231PS Z7, Z6, Z2
+	VMOVUPS.Z   (R11)(R8*2), K1, Z7
+	VFMADD231PS Z7, Z6, Z3
+	VMOVUPS.Z   (R11)(R9*1), K1, Z7
+	VFMADD231PS Z7, Z6, Z4
+	VMOVUPS.Z   (R10), K1, Z6
+	VFMADD231PS Z6, Z5, Z1
+	VMOVUPS.Z   (R10)(R8*1), K1, Z6
+	VFMADD231PS Z6, Z5, Z2
+	VMOVUPS.Z   (R10)(R8*2), K1, Z6
+	VFMADD231PS Z6, Z5, Z3
+	VMOVUPS.Z   (R10)(R9*1), K1, Z6
+	VFMADD231PS Z6, Z5, Z4
+
+dotU4F32Rows4AVX512_reduce:
+	VEXTRACTF32X8 $0x01, Z1, Y5
+	VADDPS        Y5, Y1, Y1
+	VEXTRACTF32X8 $0x01, Z2, Y5
+	VADDPS        Y5, Y2, Y2
+	VEXTRACTF32X8 $0x01, Z3, Y5
+	VADDPS        Y5, Y3, Y3
+	VEXTRACTF32X8 $0x01, Z4, Y5
+	VADDPS        Y5, Y4, Y4
+	VUNPCKLPS     Y2, Y1, Y5
+	VUNPCKHPS     Y2, Y1, Y1
+	VADDPS        Y1, Y5, Y5
+	VUNPCKLPS     Y4, Y3, Y1
+	VUNPCKHPS     Y4, Y3, Y2
+	VADDPS        Y2, Y1, Y1
+	VUNPCKLPD     Y1, Y5, Y2
+	VUNPCKHPD     Y1, Y5, Y1
+	VADDPS        Y1, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVUPS       X2, (SI)
+	ADDQ          $0x10, SI
+	ADDQ          BX, DX
+	DECQ          DI
+	JMP           dotU4F32Rows4AVX512_row
+
+dotU4F32Rows4AVX512_done:
+	VZEROUPPER
+	RET
+
+// func dotU4F32Rows4SqAVX512(w []float32, v []float32, h int, codes []uint8, stride int, out []float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
+TEXT ·dotU4F32Rows4SqAVX512(SB), NOSPLIT, $0-112
+	MOVQ         w_base+0(FP), AX
+	MOVQ         v_base+24(FP), CX
+	MOVQ         h+48(FP), DX
+	MOVQ         codes_base+56(FP), BX
+	MOVQ         stride+80(FP), SI
+	MOVQ         out_base+88(FP), DI
+	MOVQ         out_len+96(FP), R8
+	SHRQ         $0x02, R8
+	SHLQ         $0x02, DX
+	MOVQ         DX, R9
+	SHLQ         $0x01, R9
+	LEAQ         (R9)(R9*2), R10
+	VPBROADCASTD nibblemask<>+0(SB), Z0
+
+dotU4F32Rows4SqAVX512_row:
+	TESTQ  R8, R8
+	JZ     dotU4F32Rows4SqAVX512_done
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	MOVQ   BX, R11
+	MOVQ   AX, R12
+	MOVQ   CX, R13
+	MOVQ   DX, R14
+	SHRQ   $0x02, R14
+
+dotU4F32Rows4SqAVX512_chunk:
+	CMPQ        R14, $0x10
+	JL          dotU4F32Rows4SqAVX512_tail
+	VPMOVZXBD   (R11), Z6
+	VPANDD      Z0, Z6, Z7
+	VPSRLD      $0x04, Z6, Z6
+	LEAQ        (R12)(DX*1), R15
+	VCVTDQ2PS   Z7, Z7
+	VCVTDQ2PS   Z6, Z6
+	VFMADD231PS (R12), Z7, Z1
+	VFMADD231PS (R12)(R9*1), Z7, Z2
+	VFMADD231PS (R12)(R9*2), Z7, Z3
+	VFMADD231PS (R12)(R10*1), Z7, Z4
+	VMULPS      (R13), Z7, Z8
+	VFMADD231PS Z8, Z7, Z5
+	VFMADD231PS (R15), Z6, Z1
+	VFMADD231PS (R15)(R9*1), Z6, Z2
+	VFMADD231PS (R15)(R9*2), Z6, Z3
+	VFMADD231PS (R15)(R10*1), Z6, Z4
+	VMULPS      (R13)(DX*1), Z6, Z7
+	VFMADD231PS Z7, Z6, Z5
+	ADDQ        $0x10, R11
+	ADDQ        $0x40, R12
+	ADDQ        $0x40, R13
+	SUBQ        $0x10, R14
+	JMP         dotU4F32Rows4SqAVX512_chunk
+
+dotU4F32Rows4SqAVX512_tail:
+	TESTQ       R14, R14
+	JZ          dotU4F32Rows4SqAVX512_reduce
+	MOVQ        $-1, R15
+	BZHIQ       R14, R15, R15
+	KMOVW       R15, K1
+	VPMOVZXBD.Z (R11), K1, Z6
+	VPANDD      Z0, Z6, Z7
+	VPSRLD      $0x04, Z6, Z6
+	LEAQ        (R12)(DX*1), R11
+	VCVTDQ2PS   Z7, Z7
+	VCVTDQ2PS   Z6, Z6
+	VMOVUPS.Z   (R12), K1, Z8
+	VFMADD231PS Z8, Z7, Z1
+	VMOVUPS.Z   (R12)(R9*1), K1, Z8
+	VFMADD231PS Z8, Z7, Z2
+	VMOVUPS.Z   (R12)(R9*2), K1, Z8
+	VFMADD231PS Z8, Z7, Z3
+	VMOVUPS.Z   (R12)(R10*1), K1, Z8
+	VFMADD231PS Z8, Z7, Z4
+	VMOVUPS.Z   (R13), K1, Z8
+	VMULPS      Z8, Z7, Z8
+	VFMADD231PS Z8, Z7, Z5
+	VMOVUPS.Z   (R11), K1, Z7
+	VFMADD231PS Z7, Z6, Z1
+	VMOVUPS.Z   (R11)(R9*1), K1, Z7
+	VFMADD231PS Z7, Z6, Z2
+	VMOVUPS.Z   (R11)(R9*2), K1, Z7
+	VFMADD231PS Z7, Z6, Z3
+	VMOVUPS.Z   (R11)(R10*1), K1, Z7
+	VFMADD231PS Z7, Z6, Z4
+	VMOVUPS.Z   (R13)(DX*1), K1, Z7
+	VMULPS      Z7, Z6, Z7
+	VFMADD231PS Z7, Z6, Z5
+
+dotU4F32Rows4SqAVX512_reduce:
+	VADDPS        Z5, Z1, Z1
+	VADDPS        Z5, Z2, Z2
+	VADDPS        Z5, Z3, Z3
+	VADDPS        Z5, Z4, Z4
+	VEXTRACTF32X8 $0x01, Z1, Y5
+	VADDPS        Y5, Y1, Y1
+	VEXTRACTF32X8 $0x01, Z2, Y5
+	VADDPS        Y5, Y2, Y2
+	VEXTRACTF32X8 $0x01, Z3, Y5
+	VADDPS        Y5, Y3, Y3
+	VEXTRACTF32X8 $0x01, Z4, Y5
+	VADDPS        Y5, Y4, Y4
+	VUNPCKLPS     Y2, Y1, Y5
+	VUNPCKHPS     Y2, Y1, Y1
+	VADDPS        Y1, Y5, Y5
+	VUNPCKLPS     Y4, Y3, Y1
+	VUNPCKHPS     Y4, Y3, Y2
+	VADDPS        Y2, Y1, Y1
+	VUNPCKLPD     Y1, Y5, Y2
+	VUNPCKHPD     Y1, Y5, Y1
+	VADDPS        Y1, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X2
+	VMOVUPS       X2, (DI)
+	ADDQ          $0x10, DI
+	ADDQ          SI, BX
+	DECQ          R8
+	JMP           dotU4F32Rows4SqAVX512_row
+
+dotU4F32Rows4SqAVX512_done:
+	VZEROUPPER
+	RET
 
 // func dotU4F32AVX512(lo []float32, hi []float32, c []uint8) float32
 // Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2, SSE

@@ -135,22 +135,28 @@ func TestRankTile_EqualsSixteenRankedDots(t *testing.T) {
 	})
 }
 
-func TestDotRows_EqualsOneDotPerRow(t *testing.T) {
+func TestRows_EqualOneKernelCallPerRow(t *testing.T) {
 	forEachLevel(t, func(t *testing.T, s *Set) {
 		rng := rand.New(rand.NewSource(5))
-		for _, d := range dims {
-			for _, n := range []int{0, 1, 3, 4, 5, 9} {
-				q, x := guarded(rng, d, 1), guarded(rng, n*d, 2)
-				out := make([]float32, n+1)
-				out[n] = 777 // guard: must stay
-				s.DotRows(q, x, d, out[:n])
-				for j := 0; j < n; j++ {
-					if want := refDot(q, x[j*d:(j+1)*d]); !close(out[j], want, 4*float64(d)) {
-						t.Fatalf("d=%d n=%d row %d: %v want %v", d, n, j, out[j], want)
+		for _, k := range []struct {
+			name string
+			rows func(q, x []float32, d int, out []float32)
+			ref  func(a, b []float32) float64
+		}{{"DotRows", s.DotRows, refDot}, {"L2SqRows", s.L2SqRows, refL2}} {
+			for _, d := range dims {
+				for _, n := range []int{0, 1, 3, 4, 5, 9} {
+					q, x := guarded(rng, d, 1), guarded(rng, n*d, 2)
+					out := make([]float32, n+1)
+					out[n] = 777 // guard: must stay
+					k.rows(q, x, d, out[:n])
+					for j := 0; j < n; j++ {
+						if want := k.ref(q, x[j*d:(j+1)*d]); !close(out[j], want, 4*float64(d)) {
+							t.Fatalf("%s d=%d n=%d row %d: %v want %v", k.name, d, n, j, out[j], want)
+						}
 					}
-				}
-				if out[n] != 777 {
-					t.Fatalf("d=%d n=%d: wrote past the end", d, n)
+					if out[n] != 777 {
+						t.Fatalf("%s d=%d n=%d: wrote past the end", k.name, d, n)
+					}
 				}
 			}
 		}
@@ -213,30 +219,67 @@ func TestMatMul4_IsDotColsPerStridedRow(t *testing.T) {
 	})
 }
 
-func TestDotU8F32Rows4_IsDotU8F32PerQueryAndCode(t *testing.T) {
+func TestRows4_IsOneCodeKernelPerQueryAndCodePlusSquares(t *testing.T) {
 	forEachLevel(t, func(t *testing.T, s *Set) {
 		rng := rand.New(rand.NewSource(11))
-		for _, d := range []int{1, 5, 15, 16, 17, 31, 32, 33, 128, 384} {
-			for _, n := range []int{0, 1, 3, 8} {
-				stride := d + 3
-				w := guarded(rng, 4*d, 1)
-				codes := make([]uint8, max(0, (n-1)*stride+d))
-				for i := range codes {
-					codes[i] = uint8(rng.Intn(256))
-				}
-				out := make([]float32, 4*n+1)
-				out[4*n] = 777
-				s.DotU8F32Rows4(w, d, codes, stride, out[:4*n])
-				for i := range n {
-					for r := range 4 {
-						want := float64(generic.DotU8F32(w[r*d:(r+1)*d], codes[i*stride:i*stride+d]))
-						if !close(out[4*i+r], want, 255*4*float64(d)) {
-							t.Fatalf("d=%d n=%d code %d query %d: %v want %v", d, n, i, r, out[4*i+r], want)
+		for _, bits := range []int{8, 4} {
+			for _, square := range []bool{false, true} {
+				for _, d := range []int{1, 5, 15, 16, 17, 31, 32, 33, 128, 384} {
+					for _, n := range []int{0, 1, 3, 8} {
+						wl := d // weights per row; 4 bits: d code bytes, 2d weights
+						if bits == 4 {
+							wl = 2 * d
+						}
+						stride := d + 3
+						w := guarded(rng, 4*wl, 1)
+						var v []float32
+						if square {
+							v = guarded(rng, wl, 1)
+							for j := range v {
+								v[j] /= 255 // terms the size of the w ones, so an error in either shows
+							}
+						}
+						codes := make([]uint8, max(0, (n-1)*stride+d))
+						for i := range codes {
+							codes[i] = uint8(rng.Intn(256))
+						}
+						out := make([]float32, 4*n+1)
+						out[4*n] = 777
+						if bits == 8 {
+							s.DotU8F32Rows4(w, v, d, codes, stride, out[:4*n])
+						} else {
+							s.DotU4F32Rows4(w, v, d, codes, stride, out[:4*n])
+						}
+						for i := range n {
+							c := codes[i*stride : i*stride+d]
+							var sq float64
+							for j := range v {
+								x := float64(c[j%d])
+								switch {
+								case bits == 4 && j < d:
+									x = float64(c[j] & 15)
+								case bits == 4:
+									x = float64(c[j-d] >> 4)
+								}
+								sq += float64(v[j]) * x * x
+							}
+							for r := range 4 {
+								row := w[r*wl : (r+1)*wl]
+								want := sq
+								if bits == 8 {
+									want += float64(generic.DotU8F32(row, c))
+								} else {
+									want += float64(generic.DotU4F32(row[:d], row[d:], c))
+								}
+								if !close(out[4*i+r], want, 2*255*4*float64(wl)) {
+									t.Fatalf("bits=%d square=%v d=%d n=%d code %d query %d: %v want %v", bits, square, d, n, i, r, out[4*i+r], want)
+								}
+							}
+						}
+						if out[4*n] != 777 {
+							t.Fatalf("bits=%d d=%d n=%d: wrote past the end", bits, d, n)
 						}
 					}
-				}
-				if out[4*n] != 777 {
-					t.Fatalf("d=%d n=%d: wrote past the end", d, n)
 				}
 			}
 		}

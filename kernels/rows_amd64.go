@@ -14,6 +14,16 @@ func dotRowsAVX512(q []float32, x []float32, d int, out []float32)
 //go:noescape
 func dotRowsAVX2(q []float32, x []float32, d int, out []float32)
 
+// l2SqRowsAVX512 sets out[j] = sum((q[i]-x[j*d+i])^2) over i < d for j < len(out), using AVX-512. Requires len(q) >= d, len(x) >= len(out)*d.
+//
+//go:noescape
+func l2SqRowsAVX512(q []float32, x []float32, d int, out []float32)
+
+// l2SqRowsAVX2 sets out[j] = sum((q[i]-x[j*d+i])^2) over i < d for j < len(out), using AVX2+FMA. Requires len(q) >= d, len(x) >= len(out)*d.
+//
+//go:noescape
+func l2SqRowsAVX2(q []float32, x []float32, d int, out []float32)
+
 // dotColsAVX512 sets out[j] = sum over i < d of q[i]*x[i*len(out)+j], using AVX-512. Requires len(q) >= d, len(x) >= d*len(out).
 //
 //go:noescape

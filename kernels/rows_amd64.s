@@ -42,28 +42,41 @@ dotRowsAVX512_ones:
 	TESTQ  SI, SI
 	JZ     dotRowsAVX512_done
 	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
 	MOVQ   AX, R8
 	MOVQ   CX, R9
 	MOVQ   DX, R10
 
-dotRowsAVX512_r_loop:
+dotRowsAVX512_r_pair:
+	CMPQ        R10, $0x00000020
+	JL          dotRowsAVX512_r_single
+	VMOVUPS     (R8), Z2
+	VMOVUPS     64(R8), Z3
+	VFMADD231PS (R9), Z2, Z0
+	VFMADD231PS 64(R9), Z3, Z1
+	ADDQ        $0x00000080, R8
+	ADDQ        $0x00000080, R9
+	SUBQ        $0x00000020, R10
+	JMP         dotRowsAVX512_r_pair
+
+dotRowsAVX512_r_single:
 	CMPQ        R10, $0x00000010
 	JL          dotRowsAVX512_r_tail
-	VMOVUPS     (R8), Z1
-	VFMADD231PS (R9), Z1, Z0
+	VMOVUPS     (R8), Z2
+	VFMADD231PS (R9), Z2, Z0
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000040, R9
 	SUBQ        $0x00000010, R10
-	JMP         dotRowsAVX512_r_loop
 
 dotRowsAVX512_r_tail:
 	TESTQ       R10, R10
 	JZ          dotRowsAVX512_r_sum
-	VMOVUPS.Z   (R8), K1, Z1
-	VMOVUPS.Z   (R9), K1, Z2
-	VFMADD231PS Z2, Z1, Z0
+	VMOVUPS.Z   (R8), K1, Z2
+	VMOVUPS.Z   (R9), K1, Z3
+	VFMADD231PS Z3, Z2, Z1
 
 dotRowsAVX512_r_sum:
+	VADDPS        Z1, Z0, Z0
 	VEXTRACTF32X8 $0x01, Z0, Y1
 	VADDPS        Y1, Y0, Y0
 	VEXTRACTF32X4 $0x01, Y0, X1
@@ -104,28 +117,41 @@ dotRowsAVX2_ones:
 	TESTQ  SI, SI
 	JZ     dotRowsAVX2_done
 	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
 	MOVQ   AX, R8
 	MOVQ   CX, R9
 	MOVQ   DX, R10
 
-dotRowsAVX2_r_loop:
+dotRowsAVX2_r_pair:
+	CMPQ        R10, $0x00000010
+	JL          dotRowsAVX2_r_single
+	VMOVUPS     (R8), Y3
+	VMOVUPS     32(R8), Y4
+	VFMADD231PS (R9), Y3, Y1
+	VFMADD231PS 32(R9), Y4, Y2
+	ADDQ        $0x00000040, R8
+	ADDQ        $0x00000040, R9
+	SUBQ        $0x00000010, R10
+	JMP         dotRowsAVX2_r_pair
+
+dotRowsAVX2_r_single:
 	CMPQ        R10, $0x00000008
 	JL          dotRowsAVX2_r_tail
-	VMOVUPS     (R8), Y2
-	VFMADD231PS (R9), Y2, Y1
+	VMOVUPS     (R8), Y3
+	VFMADD231PS (R9), Y3, Y1
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000020, R9
 	SUBQ        $0x00000008, R10
-	JMP         dotRowsAVX2_r_loop
 
 dotRowsAVX2_r_tail:
 	TESTQ       R10, R10
 	JZ          dotRowsAVX2_r_sum
-	VMASKMOVPS  (R8), Y0, Y2
-	VMASKMOVPS  (R9), Y0, Y3
-	VFMADD231PS Y3, Y2, Y1
+	VMASKMOVPS  (R8), Y0, Y3
+	VMASKMOVPS  (R9), Y0, Y4
+	VFMADD231PS Y4, Y3, Y2
 
 dotRowsAVX2_r_sum:
+	VADDPS       Y2, Y1, Y1
 	VEXTRACTF128 $0x01, Y1, X2
 	VADDPS       X2, X1, X1
 	VMOVHLPS     X1, X1, X2
@@ -139,6 +165,160 @@ dotRowsAVX2_r_sum:
 	JMP          dotRowsAVX2_ones
 
 dotRowsAVX2_done:
+	VZEROUPPER
+	RET
+
+// func l2SqRowsAVX512(q []float32, x []float32, d int, out []float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI2
+TEXT ·l2SqRowsAVX512(SB), NOSPLIT, $0-80
+	MOVQ  q_base+0(FP), AX
+	MOVQ  x_base+24(FP), CX
+	MOVQ  d+48(FP), DX
+	MOVQ  out_base+56(FP), BX
+	MOVQ  out_len+64(FP), SI
+	MOVQ  DX, DI
+	SHLQ  $0x02, DI
+	MOVQ  DX, R8
+	ANDQ  $0x0000000f, R8
+	MOVQ  $-1, R9
+	BZHIQ R8, R9, R9
+	KMOVW R9, K1
+
+l2SqRowsAVX512_ones:
+	TESTQ  SI, SI
+	JZ     l2SqRowsAVX512_done
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	MOVQ   AX, R8
+	MOVQ   CX, R9
+	MOVQ   DX, R10
+
+l2SqRowsAVX512_r_pair:
+	CMPQ        R10, $0x00000020
+	JL          l2SqRowsAVX512_r_single
+	VMOVUPS     (R8), Z2
+	VMOVUPS     64(R8), Z3
+	VSUBPS      (R9), Z2, Z2
+	VFMADD231PS Z2, Z2, Z0
+	VSUBPS      64(R9), Z3, Z2
+	VFMADD231PS Z2, Z2, Z1
+	ADDQ        $0x00000080, R8
+	ADDQ        $0x00000080, R9
+	SUBQ        $0x00000020, R10
+	JMP         l2SqRowsAVX512_r_pair
+
+l2SqRowsAVX512_r_single:
+	CMPQ        R10, $0x00000010
+	JL          l2SqRowsAVX512_r_tail
+	VMOVUPS     (R8), Z2
+	VSUBPS      (R9), Z2, Z2
+	VFMADD231PS Z2, Z2, Z0
+	ADDQ        $0x00000040, R8
+	ADDQ        $0x00000040, R9
+	SUBQ        $0x00000010, R10
+
+l2SqRowsAVX512_r_tail:
+	TESTQ       R10, R10
+	JZ          l2SqRowsAVX512_r_sum
+	VMOVUPS.Z   (R8), K1, Z2
+	VMOVUPS.Z   (R9), K1, Z3
+	VSUBPS      Z3, Z2, Z2
+	VFMADD231PS Z2, Z2, Z1
+
+l2SqRowsAVX512_r_sum:
+	VADDPS        Z1, Z0, Z0
+	VEXTRACTF32X8 $0x01, Z0, Y1
+	VADDPS        Y1, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (BX)
+	ADDQ          DI, CX
+	ADDQ          $0x00000004, BX
+	DECQ          SI
+	JMP           l2SqRowsAVX512_ones
+
+l2SqRowsAVX512_done:
+	VZEROUPPER
+	RET
+
+// func l2SqRowsAVX2(q []float32, x []float32, d int, out []float32)
+// Requires: AVX, FMA3
+TEXT ·l2SqRowsAVX2(SB), NOSPLIT, $0-80
+	MOVQ    q_base+0(FP), AX
+	MOVQ    x_base+24(FP), CX
+	MOVQ    d+48(FP), DX
+	MOVQ    out_base+56(FP), BX
+	MOVQ    out_len+64(FP), SI
+	MOVQ    DX, DI
+	SHLQ    $0x02, DI
+	MOVQ    DX, R8
+	ANDQ    $0x00000007, R8
+	MOVQ    $0x00000008, R9
+	SUBQ    R8, R9
+	ANDQ    $0x00000007, R9
+	LEAQ    rowmasks<>+0(SB), R8
+	VMOVDQU (R8)(R9*4), Y0
+
+l2SqRowsAVX2_ones:
+	TESTQ  SI, SI
+	JZ     l2SqRowsAVX2_done
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	MOVQ   AX, R8
+	MOVQ   CX, R9
+	MOVQ   DX, R10
+
+l2SqRowsAVX2_r_pair:
+	CMPQ        R10, $0x00000010
+	JL          l2SqRowsAVX2_r_single
+	VMOVUPS     (R8), Y3
+	VMOVUPS     32(R8), Y4
+	VSUBPS      (R9), Y3, Y3
+	VFMADD231PS Y3, Y3, Y1
+	VSUBPS      32(R9), Y4, Y3
+	VFMADD231PS Y3, Y3, Y2
+	ADDQ        $0x00000040, R8
+	ADDQ        $0x00000040, R9
+	SUBQ        $0x00000010, R10
+	JMP         l2SqRowsAVX2_r_pair
+
+l2SqRowsAVX2_r_single:
+	CMPQ        R10, $0x00000008
+	JL          l2SqRowsAVX2_r_tail
+	VMOVUPS     (R8), Y3
+	VSUBPS      (R9), Y3, Y3
+	VFMADD231PS Y3, Y3, Y1
+	ADDQ        $0x00000020, R8
+	ADDQ        $0x00000020, R9
+	SUBQ        $0x00000008, R10
+
+l2SqRowsAVX2_r_tail:
+	TESTQ       R10, R10
+	JZ          l2SqRowsAVX2_r_sum
+	VMASKMOVPS  (R8), Y0, Y3
+	VMASKMOVPS  (R9), Y0, Y4
+	VSUBPS      Y4, Y3, Y3
+	VFMADD231PS Y3, Y3, Y2
+
+l2SqRowsAVX2_r_sum:
+	VADDPS       Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VADDPS       X2, X1, X1
+	VMOVHLPS     X1, X1, X2
+	VADDPS       X2, X1, X1
+	VMOVSHDUP    X1, X2
+	VADDSS       X2, X1, X1
+	VMOVSS       X1, (BX)
+	ADDQ         DI, CX
+	ADDQ         $0x00000004, BX
+	DECQ         SI
+	JMP          l2SqRowsAVX2_ones
+
+l2SqRowsAVX2_done:
 	VZEROUPPER
 	RET
 

@@ -5,7 +5,8 @@
 //
 // Storage per list: ids []int64 and vectors []float32 (row-major,
 // prepared by the metric), so bulk data stays in flat pointer-free slices;
-// 4*dim + 8 bytes per vector plus the map from id to slot.
+// 4*dim + 8 bytes per vector (faiss's IndexIVFFlat stores the same), plus
+// the map from id to slot once ids stop being 0..n-1.
 package ivf
 
 import (
@@ -50,9 +51,8 @@ type IVF struct {
 }
 
 type list struct {
-	ids   []int64
-	vecs  []float32
-	norms []float32 // l2-family metrics: |x|^2 per vector
+	ids  []int64
+	vecs []float32
 }
 
 // New returns an untrained IVF-Flat index.
@@ -173,7 +173,7 @@ func (x *IVF) Info() index.Info {
 func (x *IVF) memoryLocked() int64 {
 	b := int64(cap(x.centroids)) * 4
 	for _, l := range x.lists {
-		b += int64(cap(l.ids))*8 + int64(cap(l.vecs))*4 + int64(cap(l.norms))*4
+		b += int64(cap(l.ids))*8 + int64(cap(l.vecs))*4
 	}
 	return b + x.ids.MemoryBytes()
 }
@@ -191,8 +191,8 @@ func (x *IVF) notTrained(what string) error {
 	return fmt.Errorf("%w: %s an untrained ivf_flat index: call train with at least nlist=%d vectors first", errs.State, what, x.nlist)
 }
 
-// scratch is one search task's buffer: the inner products of a list.
-type scratch struct{ dots []float32 }
+// scratch is one search task's buffer: the scores of a list.
+type scratch struct{ dists []float32 }
 
 // each lists every vector's id and slot.
 func (x *IVF) each(fn func(id int64, s index.Slot)) {

@@ -5,8 +5,6 @@ import (
 
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
-	"github.com/oxvec/oxvec/core/metric"
-	"github.com/oxvec/oxvec/kernels"
 )
 
 // Add implements index.Index: each vector goes to the list of its nearest
@@ -37,14 +35,10 @@ func (x *IVF) Add(ctx context.Context, vectors []float32, ids []int64, assigned 
 		return err
 	}
 	track := x.ids.Append(ids, x.each)
-	l2 := x.metric.Class() == metric.ClassL2
 	for c, extra := range index.CountLists(cell, x.nlist) {
 		if extra > 0 {
 			l := &x.lists[c]
 			l.ids, l.vecs = index.GrowFor(l.ids, extra), index.GrowFor(l.vecs, extra*x.dim)
-			if l2 {
-				l.norms = index.GrowFor(l.norms, extra)
-			}
 		}
 	}
 	for i, id := range ids {
@@ -54,11 +48,7 @@ func (x *IVF) Add(ctx context.Context, vectors []float32, ids []int64, assigned 
 			x.ids.Set(id, index.Slot{List: int32(c), Pos: int32(len(l.ids))})
 		}
 		l.ids = append(l.ids, id)
-		v := prepared[i*x.dim : (i+1)*x.dim]
-		l.vecs = append(l.vecs, v...)
-		if l2 {
-			l.norms = append(l.norms, kernels.Dot(v, v))
-		}
+		l.vecs = append(l.vecs, prepared[i*x.dim:(i+1)*x.dim]...)
 	}
 	return nil
 }
@@ -83,15 +73,9 @@ func (x *IVF) Remove(ctx context.Context, ids []int64) (int, error) {
 			moved := l.ids[last]
 			l.ids[s.Pos] = moved
 			copy(l.vecs[int(s.Pos)*x.dim:(int(s.Pos)+1)*x.dim], l.vecs[last*x.dim:(last+1)*x.dim])
-			if l.norms != nil {
-				l.norms[s.Pos] = l.norms[last]
-			}
 			x.ids.Set(moved, s)
 		}
 		l.ids, l.vecs = l.ids[:last], l.vecs[:last*x.dim]
-		if l.norms != nil {
-			l.norms = l.norms[:last]
-		}
 		removed++
 	}
 	return removed, nil

@@ -8,8 +8,6 @@ import (
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/format"
 	"github.com/oxvec/oxvec/core/index"
-	"github.com/oxvec/oxvec/core/metric"
-	"github.com/oxvec/oxvec/kernels"
 )
 
 const layoutVersion = 1
@@ -113,7 +111,6 @@ func load(file *format.File) (index.Index, error) {
 		return nil, err
 	}
 	at := int64(0)
-	l2 := bound.Class() == metric.ClassL2
 	for c, n := range sizes {
 		if n < 0 || at+n > int64(len(ids)) {
 			return bad("list sizes exceed the stored ids")
@@ -121,12 +118,6 @@ func load(file *format.File) (index.Index, error) {
 		l := &x.lists[c]
 		l.ids = append([]int64(nil), ids[at:at+n]...)
 		l.vecs = append([]float32(nil), vecs[at*int64(m.Dim):(at+n)*int64(m.Dim)]...)
-		if l2 {
-			for i := range l.ids {
-				v := l.vecs[i*m.Dim : (i+1)*m.Dim]
-				l.norms = append(l.norms, kernels.Dot(v, v))
-			}
-		}
 		at += n
 	}
 	if at != int64(len(ids)) {

@@ -12,8 +12,8 @@ import (
 
 // Search implements index.Index. Each query probes its nprobe nearest
 // lists (p.NProbe overrides the index's default) and ranks their vectors
-// with one DotRows call per list: l2-family metrics by |x|^2 - 2<q,x>
-// (|x|^2 stored per vector), the dot family by -<q,x>.
+// with one kernel call per list: l2-family metrics by |q-x|^2 (L2SqRows),
+// the dot family by -<q,x> (DotRows).
 func (x *IVF) Search(ctx context.Context, queries []float32, k int, p *index.SearchParams, outIDs []int64, outDist []float32) error {
 	nq, prepared, allow, err := index.CheckSearch(x.metric, queries, x.dim, k, p, outIDs, outDist)
 	if err != nil {
@@ -59,14 +59,17 @@ func (x *IVF) Search(ctx context.Context, queries []float32, k int, p *index.Sea
 				if n == 0 {
 					continue
 				}
-				sc.dots = index.Grow(sc.dots, n)
-				out := sc.dots
-				ks.DotRows(row, l.vecs, d, out)
+				sc.dists = index.Grow(sc.dists, n)
+				out := sc.dists
+				if l2 {
+					ks.L2SqRows(row, l.vecs, d, out)
+				} else {
+					ks.DotRows(row, l.vecs, d, out)
+				}
 				bound := h.Bound()
-				for i, dot := range out {
-					v := -dot
-					if l2 {
-						v = l.norms[i] - 2*dot
+				for i, v := range out {
+					if !l2 {
+						v = -v
 					}
 					if v > bound || (allow != nil && !allow(l.ids[i])) {
 						continue
@@ -76,16 +79,12 @@ func (x *IVF) Search(ctx context.Context, queries []float32, k int, p *index.Sea
 				}
 			}
 			h.Finish()
-			var qq float32
-			if l2 {
-				qq = ks.Dot(row, row)
-			}
 			for i, id := range ids {
 				if id < 0 {
 					break
 				}
 				if l2 {
-					dist[i] = float32(x.metric.FromL2(float64(dist[i] + qq)))
+					dist[i] = float32(x.metric.FromL2(float64(dist[i])))
 				} else {
 					dist[i] = float32(x.metric.FromDot(float64(-dist[i])))
 				}

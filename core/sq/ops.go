@@ -29,26 +29,11 @@ func (s *SQ) Add(ctx context.Context, vectors []float32, ids []int64, assigned [
 	}
 	base := s.ids.Len()
 	s.codes = append(s.codes, make([]uint8, n*s.codeSize)...)
-	scratch := make([]uint8, s.dim)
 	for i := range n {
-		c := s.codes[(base+i)*s.codeSize : (base+i+1)*s.codeSize]
-		s.encode(p[i*s.dim:(i+1)*s.dim], c)
-		if s.metric.Class() == metric.ClassL2 {
-			s.sq = append(s.sq, s.normTerm(s.unpack(c, scratch)))
-		}
+		s.encode(p[i*s.dim:(i+1)*s.dim], s.codes[(base+i)*s.codeSize:(base+i+1)*s.codeSize])
 	}
 	s.ids.Append(ids)
 	return nil
-}
-
-// normTerm is sum(a[j]^2 c[j]^2), the code's own part of |q - x|^2.
-func (s *SQ) normTerm(c []uint8) float32 {
-	var t float64
-	for j, v := range c {
-		x := float64(s.a[j]) * float64(v)
-		t += x * x
-	}
-	return float32(t)
 }
 
 // Remove implements index.Index: the last row moves into the hole.
@@ -66,23 +51,17 @@ func (s *SQ) Remove(ctx context.Context, ids []int64) (int, error) {
 		}
 		if r != last {
 			copy(s.codes[r*s.codeSize:(r+1)*s.codeSize], s.codes[last*s.codeSize:(last+1)*s.codeSize])
-			if s.sq != nil {
-				s.sq[r] = s.sq[last]
-			}
 		}
 		s.codes = s.codes[:last*s.codeSize]
-		if s.sq != nil {
-			s.sq = s.sq[:last]
-		}
 		removed++
 	}
 	return removed, nil
 }
 
 // Search implements index.Index. Queries go 4 at a time through the codes
-// (DotU8F32Rows4 for 8 bits: each code converted once for the 4), chunk by
-// chunk, and the k results get their distances computed directly from
-// their decoded values.
+// (DotU8F32Rows4 / DotU4F32Rows4: each code converted once for the 4),
+// chunk by chunk, and the k results get their distances computed directly
+// from their decoded values.
 func (s *SQ) Search(ctx context.Context, queries []float32, k int, p *index.SearchParams, outIDs []int64, outDist []float32) error {
 	nq, pq, allow, err := index.CheckSearch(s.metric, queries, s.dim, k, p, outIDs, outDist)
 	if err != nil {
@@ -99,9 +78,10 @@ func (s *SQ) Search(ctx context.Context, queries []float32, k int, p *index.Sear
 	d, cs, n := s.dim, s.codeSize, s.ids.Len()
 	l2 := s.metric.Class() == metric.ClassL2
 	ks := kernels.Current()
-	wl := d // 4 bits: weights of the low then the high nibbles (zero-padded)
-	if s.bits == 4 {
-		wl = 2 * cs
+	wl := s.weightsLen()
+	var v []float32 // the codes' own term, for euclidean distances
+	if l2 {
+		v = s.a2
 	}
 	return parallel.For(ctx, (nq+3)/4, 1, func(lo, hi int) error {
 		sc := s.scratch.Get()
@@ -123,25 +103,20 @@ func (s *SQ) Search(ctx context.Context, queries []float32, k int, p *index.Sear
 				cnt := min(scanChunk, n-r0)
 				out := scores[:4*cnt]
 				if s.bits == 8 {
-					ks.DotU8F32Rows4(w, d, s.codes[r0*cs:], cs, out)
+					ks.DotU8F32Rows4(w, v, d, s.codes[r0*cs:], cs, out)
 				} else {
-					for r := range nq4 { // query by query: the kernel's weights stay put
-						lo, hi := w[r*wl:r*wl+cs], w[r*wl+cs:(r+1)*wl]
-						for i := range cnt {
-							out[4*i+r] = ks.DotU4F32(lo, hi, s.codes[(r0+i)*cs:(r0+i+1)*cs])
-						}
-					}
+					ks.DotU4F32Rows4(w, v, cs, s.codes[r0*cs:], cs, out)
 				}
 				for r := range nq4 {
 					hr := &h[r]
 					bound := hr.Bound()
 					for i := range cnt {
-						v := -out[4*i+r]
-						if l2 {
-							v = s.sq[r0+i] + 2*v
+						score := out[4*i+r] // l2: |q-x|^2 - |q-b|^2
+						if !l2 {
+							score = -score
 						}
-						if v <= bound && (allow == nil || allow(s.ids.ID(r0+i))) {
-							hr.Push(v, int64(r0+i))
+						if score <= bound && (allow == nil || allow(s.ids.ID(r0+i))) {
+							hr.Push(score, int64(r0+i))
 							bound = hr.Bound()
 						}
 					}
@@ -170,15 +145,16 @@ func (s *SQ) Search(ctx context.Context, queries []float32, k int, p *index.Sear
 const scanChunk = 256
 
 // weights sets w to the per-dimension weights of prepared query q. l2:
-// |q-x|^2 = |q-b|^2 - 2<a(q-b), c> + sum(a^2 c^2); dot: <q,x> = <q,b> +
-// <a q, c>. For 4 bits the low nibbles' weights come first, then the high
-// ones' (dimension h+i at w[codeSize+i]).
+// |q-x|^2 = |q-b|^2 + <-2a(q-b), c> + sum(a^2 c^2), the constant left out;
+// dot: <q,x> = <q,b> + <a q, c>. For 4 bits the low nibbles' weights come
+// first, then the high ones' (dimension h+i at w[codeSize+i]).
 func (s *SQ) weights(q, w []float32, l2 bool) {
 	for j, x := range q {
 		if l2 {
-			x -= s.b[j]
+			w[j] = -2 * s.a[j] * (x - s.b[j])
+		} else {
+			w[j] = s.a[j] * x
 		}
-		w[j] = s.a[j] * x
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/format"
 	"github.com/oxvec/oxvec/core/index"
-	"github.com/oxvec/oxvec/core/metric"
 )
 
 const layoutVersion = 1
@@ -98,12 +97,6 @@ func load(file *format.File) (index.Index, error) {
 	s.codes = append([]uint8(nil), secs[2]...)
 	if err := s.ids.Restore(ids, m.NextID); err != nil {
 		return nil, fmt.Errorf("sq: %w", err)
-	}
-	if bound.Class() == metric.ClassL2 {
-		scratch := make([]uint8, m.Dim)
-		for r := range s.ids.Len() {
-			s.sq = append(s.sq, s.normTerm(s.unpack(s.codes[r*s.codeSize:(r+1)*s.codeSize], scratch)))
-		}
 	}
 	return s, nil
 }

@@ -6,15 +6,18 @@
 //
 // Search is asymmetric: the query stays float32. A decoded value is
 // b[j] + a[j]*c[j], so the distance to a code is a dot product of per-query
-// float weights with the uint8 codes (the DotU8F32 kernel) plus a stored
-// per-vector term; the k results get their distances recomputed directly.
+// float weights with the uint8 codes, for euclidean metrics plus the code's
+// own term sum(a[j]^2 c[j]^2), which the scan kernel computes alongside
+// (DotU8F32Rows4, DotU4F32Rows4) rather than the index storing it; the k
+// results get their distances recomputed directly.
 //
 // 4-bit codes hold dimension i in the low nibble of byte i and dimension
 // h+i in its high nibble (h = ceil(dim/2)), so the scan kernel widens both
 // halves without shuffles; faiss packs neighbouring dimensions instead.
 //
-// Memory per vector: dim (8-bit) or ceil(dim/2) (4-bit) bytes of code, an
-// 8-byte id, and for the l2 family a 4-byte term.
+// Memory per vector: dim (8-bit) or ceil(dim/2) (4-bit) bytes of code and
+// an 8-byte id (as faiss's IndexScalarQuantizer), the id only once ids stop
+// being 0..n-1.
 package sq
 
 import (
@@ -49,10 +52,10 @@ type SQ struct {
 	levels   float32 // 255 or 15
 	codeSize int
 	a, b     []float32 // decode: x = b + a*c; nil until trained
+	a2       []float32 // a^2 in the weights' layout (4 bits: 2*codeSize, zero-padded): the code's own term
 	vmin     []float32
 	vdiff    []float32
 	codes    []uint8
-	sq       []float32 // l2 family: sum(a^2 c^2) per vector
 	ids      index.IDs
 	closed   bool
 }
@@ -164,6 +167,19 @@ func (s *SQ) setRange(vmin, vdiff []float32) {
 		s.a[j] = vdiff[j] / s.levels
 		s.b[j] = vmin[j] + 0.5*s.a[j]
 	}
+	s.a2 = make([]float32, s.weightsLen())
+	for j, a := range s.a {
+		s.a2[j] = a * a
+	}
+}
+
+// weightsLen is the length of a query's weights (and of a2): one per
+// dimension, for 4 bits 2*codeSize (low nibbles' then high nibbles').
+func (s *SQ) weightsLen() int {
+	if s.bits == 4 {
+		return 2 * s.codeSize
+	}
+	return s.dim
 }
 
 // encode writes the code of prepared vector v into dst (codeSize bytes).
@@ -213,7 +229,7 @@ func (s *SQ) notTrained(what string) error {
 func (s *SQ) Info() index.Info {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	mem := int64(cap(s.codes)) + int64(cap(s.sq))*4 + s.ids.MemoryBytes() + int64(len(s.a))*16
+	mem := int64(cap(s.codes)) + s.ids.MemoryBytes() + int64(len(s.a))*16
 	return index.Info{Type: TypeName, Dim: s.dim, Metric: s.metric.Kind.String(), Len: s.ids.Len(), MemoryBytes: mem}
 }
 
@@ -222,7 +238,7 @@ func (s *SQ) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
-	s.codes, s.sq, s.ids = nil, nil, index.NewIDs()
+	s.codes, s.ids = nil, index.NewIDs()
 	return nil
 }
 

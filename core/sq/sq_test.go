@@ -45,41 +45,43 @@ func reference(s *SQ, q []float32, k int) []int64 {
 }
 
 func TestSQ_ScanRanksLikeTheDecodedVectors(t *testing.T) {
-	const d, n, k = 40, 2000, 10
-	base, qs := data(n, d, 1), data(20, d, 2)
-	for _, kind := range []metric.Kind{metric.L2, metric.Cosine, metric.IP} {
-		for _, bits := range []int{8, 4} {
-			for _, rng := range []string{"per_dim", "uniform"} {
-				m, _ := metric.New(kind, d, metric.Params{})
-				s, err := New(d, m, bits, rng)
-				if err != nil {
-					t.Fatal(err)
-				}
-				s.Train(bg, base)
-				s.Add(bg, base, nil, nil)
-				ids, dist := make([]int64, 20*k), make([]float32, 20*k)
-				if err := s.Search(bg, qs, k, nil, ids, dist); err != nil {
-					t.Fatal(err)
-				}
-				agree := 0
-				for q := range 20 {
-					want := reference(s, qs[q*d:(q+1)*d], k)
-					set := map[int64]bool{}
-					for _, w := range want {
-						set[w] = true
+	const n, k = 2000, 10
+	for _, d := range []int{40, 41} { // 41: 4-bit codes with an unpaired last nibble
+		base, qs := data(n, d, 1), data(20, d, 2)
+		for _, kind := range []metric.Kind{metric.L2, metric.Cosine, metric.IP} {
+			for _, bits := range []int{8, 4} {
+				for _, rng := range []string{"per_dim", "uniform"} {
+					m, _ := metric.New(kind, d, metric.Params{})
+					s, err := New(d, m, bits, rng)
+					if err != nil {
+						t.Fatal(err)
 					}
-					for j := range k {
-						if set[ids[q*k+j]] {
-							agree++
+					s.Train(bg, base)
+					s.Add(bg, base, nil, nil)
+					ids, dist := make([]int64, 20*k), make([]float32, 20*k)
+					if err := s.Search(bg, qs, k, nil, ids, dist); err != nil {
+						t.Fatal(err)
+					}
+					agree := 0
+					for q := range 20 {
+						want := reference(s, qs[q*d:(q+1)*d], k)
+						set := map[int64]bool{}
+						for _, w := range want {
+							set[w] = true
 						}
-						if j > 0 && dist[q*k+j] < dist[q*k+j-1] {
-							t.Fatalf("%v %d %s: unsorted", kind, bits, rng)
+						for j := range k {
+							if set[ids[q*k+j]] {
+								agree++
+							}
+							if j > 0 && dist[q*k+j] < dist[q*k+j-1] {
+								t.Fatalf("%v %d %s: unsorted", kind, bits, rng)
+							}
 						}
 					}
-				}
-				// the scan sums in float32 in another order: near-ties may swap
-				if float64(agree)/float64(20*k) < 0.98 {
-					t.Fatalf("%v %d-bit %s: %d of %d results agree with the decoded ranking", kind, bits, rng, agree, 20*k)
+					// the scan sums in float32 in another order: near-ties may swap
+					if float64(agree)/float64(20*k) < 0.98 {
+						t.Fatalf("d=%d %v %d-bit %s: %d of %d results agree with the decoded ranking", d, kind, bits, rng, agree, 20*k)
+					}
 				}
 			}
 		}

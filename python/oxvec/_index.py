@@ -378,9 +378,9 @@ class IVFFlat(Index):
     nearest cell, and a search scans the ``nprobe`` cells nearest the query.
 
     Train first (``train(x)``, at least ``nlist`` vectors; 30-250 per list
-    is typical), then add. Memory: 4*dim + 8 bytes per vector (+4 for the
-    l2 family: the squared norm) plus the centroids; an id map of about 24
-    bytes per vector is added at the first remove or non-sequential id.
+    is typical), then add. Memory: 4*dim + 8 bytes per vector (as faiss)
+    plus the centroids; an id map of about 24 bytes per vector is added at
+    the first remove or non-sequential id.
 
     Parameters
     ----------
@@ -458,9 +458,10 @@ class ScalarQuantizer(Index):
     query kept in float32 (asymmetric distances).
 
     Train first (each dimension's min and max, or one range for all with
-    ``range="uniform"``). Memory per vector: dim bytes (8-bit) or dim/2
-    (4-bit), plus the id, plus 4 bytes for l2-family metrics. Distances are
-    those to the decoded vectors.
+    ``range="uniform"``). Memory per vector: dim bytes (8-bit) or
+    ceil(dim/2) (4-bit), as faiss; ids and an id map (about 32 bytes per
+    vector) only once ids stop being 0, 1, 2, ... Distances are those to the
+    decoded vectors.
 
     Parameters
     ----------

@@ -6,6 +6,8 @@
 package main
 
 import (
+	"strings"
+
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
@@ -23,8 +25,11 @@ func main() {
 	l2U8AVX2()
 	dotU8F32AVX512()
 	dotU8F32AVX2()
-	dotU8F32Rows4AVX512()
 	nib := ConstData("nibblemask", U32(15))
+	for _, bits := range []int{8, 4} {
+		rows4(bits, false, nib)
+		rows4(bits, true, nib)
+	}
 	dotU4F32AVX512(nib)
 	dotU4F32AVX2(nib)
 	Generate()
@@ -321,26 +326,60 @@ func dotU8F32AVX2() {
 	RET()
 }
 
-// dotU8F32Rows4 scores many codes for 4 queries at once: each code is
-// loaded, widened and converted once and feeds 4 multiply-adds (one per
-// query's weights), where one query at a time spent two of every three
+// rows4 scores many codes for 4 queries at once: each code is loaded,
+// widened and converted once and feeds 4 multiply-adds (one per query's
+// weights), where one query at a time spent two of every three
 // instructions on the conversion; and one call covers a whole run of codes,
 // where one call per code paid a call and a horizontal sum per code.
-func dotU8F32Rows4AVX512() {
-	const name = "dotU8F32Rows4AVX512"
-	TEXT(name, NOSPLIT, "func(w []float32, d int, codes []uint8, stride int, out []float32)")
+//
+// square adds sum(v[j]*c[j]^2) to every query's score: the code's own part
+// of a euclidean distance, computed here (two instructions per 16 values,
+// shared by the 4 queries) instead of stored per vector as 4 more bytes.
+// bits 4: byte j of a code holds value j in its low nibble and value h+j in
+// its high nibble; weight (and v) rows are the h low weights, then the h
+// high ones.
+func rows4(bits int, square bool, nib Mem) {
+	name := "dotU8F32Rows4"
+	sig := "func(w []float32, d int, codes []uint8, stride int, out []float32)"
+	doc := "sets out[4*i+r] = sum over j < d of w[r*d+j]*float32(codes[i*stride+j])"
+	need := "len(w) >= 4*d, len(codes) >= (len(out)/4-1)*stride+d"
+	if bits == 4 {
+		name, doc = "dotU4F32Rows4", "sets out[4*i+r] = sum over j < h of w[r*2h+j]*float32(c[j]&15) + w[r*2h+h+j]*float32(c[j]>>4), c = codes[i*stride:]"
+		sig = "func(w []float32, h int, codes []uint8, stride int, out []float32)"
+		need = "len(w) >= 8*h, len(codes) >= (len(out)/4-1)*stride+h"
+	}
+	if square {
+		name += "Sq"
+		sig = strings.Replace(sig, "w []float32,", "w, v []float32,", 1)
+		doc += " plus the same sum with v for w and the values squared"
+	}
+	name += "AVX512"
+	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
-	Doc(name + " sets out[4*i+r] = sum over j < d of w[r*d+j]*float32(codes[i*stride+j]) for r < 4 and i < len(out)/4, using AVX-512. Requires len(w) >= 4*d, len(codes) >= (len(out)/4-1)*stride+d.")
+	Doc(name + " " + doc + ", for r < 4 and i < len(out)/4, using AVX-512. Requires " + need + ".")
 	pw := Load(Param("w").Base(), GP64())
-	d := Load(Param("d"), GP64())
+	var pv Register
+	if square {
+		pv = Load(Param("v").Base(), GP64())
+	}
+	dname := "d"
+	if bits == 4 {
+		dname = "h"
+	}
+	// half: bytes of a row's weights for one value per code byte (the low
+	// weights of 4 bits; the high ones follow); wd: bytes per weight row
+	half := Load(Param(dname), GP64())
 	pc := Load(Param("codes").Base(), GP64())
 	stride := Load(Param("stride"), GP64())
 	po := Load(Param("out").Base(), GP64())
 	n := Load(Param("out").Len(), GP64())
 	SHRQ(U8(2), n)
 	wd, wd3 := GP64(), GP64()
-	MOVQ(d, wd)
-	SHLQ(U8(2), wd)
+	SHLQ(U8(2), half)
+	MOVQ(half, wd)
+	if bits == 4 {
+		SHLQ(U8(1), wd)
+	}
 	LEAQ(Mem{Base: wd, Index: wd, Scale: 2}, wd3)
 	wrow := func(base Register, r int) Mem {
 		switch r {
@@ -352,27 +391,89 @@ func dotU8F32Rows4AVX512() {
 		return Mem{Base: base, Index: wd, Scale: uint8(r)}
 	}
 	k := K()
+	var mask VecVirtual
+	if bits == 4 {
+		mask = ZMM()
+		VPBROADCASTD(nib, mask)
+	}
 
 	Label(name + "_row")
 	TESTQ(n, n)
 	JZ(LabelRef(name + "_done"))
 	acc := []VecVirtual{ZMM(), ZMM(), ZMM(), ZMM()}
 	asm.ZeroAll(acc...)
-	c, w, cnt, x := GP64(), GP64(), GP64(), ZMM()
+	var sq VecVirtual
+	if square {
+		sq = ZMM()
+		VXORPS(sq, sq, sq)
+	}
+	c, w, v, cnt := GP64(), GP64(), GP64(), GP64()
 	MOVQ(pc, c)
 	MOVQ(pw, w)
-	MOVQ(d, cnt)
+	if square {
+		MOVQ(pv, v)
+	}
+	MOVQ(half, cnt)
+	SHRQ(U8(2), cnt)
+
+	// one step of 16 code bytes (masked: the last cnt < 16)
+	step := func(masked bool) {
+		x := ZMM()
+		if masked {
+			VPMOVZXBD_Z(Mem{Base: c}, k, x)
+		} else {
+			VPMOVZXBD(Mem{Base: c}, x)
+		}
+		vals := []VecVirtual{x} // 8 bits: one vector of values; 4 bits: low, high
+		ptrs := []Register{w}
+		if bits == 4 {
+			a, b := ZMM(), ZMM()
+			VPANDD(mask, x, a)
+			VPSRLD(U8(4), x, b)
+			wh := GP64()
+			LEAQ(Mem{Base: w, Index: half, Scale: 1}, wh)
+			vals, ptrs = []VecVirtual{a, b}, []Register{w, wh}
+		}
+		for _, y := range vals {
+			VCVTDQ2PS(y, y)
+		}
+		for i, y := range vals {
+			for r := range 4 {
+				m := wrow(ptrs[i], r)
+				if masked {
+					t := ZMM()
+					VMOVUPS_Z(m, k, t)
+					VFMADD231PS(t, y, acc[r])
+				} else {
+					VFMADD231PS(m, y, acc[r])
+				}
+			}
+			if square {
+				m := Mem{Base: v}
+				if i == 1 {
+					m = Mem{Base: v, Index: half, Scale: 1}
+				}
+				t := ZMM()
+				if masked {
+					VMOVUPS_Z(m, k, t)
+					VMULPS(t, y, t)
+				} else {
+					VMULPS(m, y, t)
+				}
+				VFMADD231PS(t, y, sq)
+			}
+		}
+	}
 
 	Label(name + "_chunk")
 	CMPQ(cnt, U8(16))
 	JL(LabelRef(name + "_tail"))
-	VPMOVZXBD(Mem{Base: c}, x)
-	VCVTDQ2PS(x, x)
-	for r := range 4 {
-		VFMADD231PS(wrow(w, r), x, acc[r])
-	}
+	step(false)
 	ADDQ(U8(16), c)
 	ADDQ(U8(64), w)
+	if square {
+		ADDQ(U8(64), v)
+	}
 	SUBQ(U8(16), cnt)
 	JMP(LabelRef(name + "_chunk"))
 
@@ -380,18 +481,17 @@ func dotU8F32Rows4AVX512() {
 	TESTQ(cnt, cnt)
 	JZ(LabelRef(name + "_reduce"))
 	asm.TailMask(cnt, k, 16)
-	VPMOVZXBD_Z(Mem{Base: c}, k, x)
-	VCVTDQ2PS(x, x)
-	for r := range 4 {
-		t := ZMM()
-		VMOVUPS_Z(wrow(w, r), k, t)
-		VFMADD231PS(t, x, acc[r])
-	}
+	step(true)
 
 	// the 4 sums side by side: fold each to 8 lanes, then interleave and
 	// add (EVEX-encodable instructions only: the accumulators may live in
 	// Z16-Z31)
 	Label(name + "_reduce")
+	if square {
+		for _, a := range acc {
+			VADDPS(sq, a, a)
+		}
+	}
 	for _, a := range acc {
 		hi := YMM()
 		VEXTRACTF32X8(U8(1), a, hi)

@@ -32,24 +32,34 @@ func main() {
 		}
 		DATA(4*i, U32(v))
 	}
-	rows(true, masks)
-	rows(false, masks)
+	rows(true, false, masks)
+	rows(false, false, masks)
+	rows(true, true, masks)
+	rows(false, true, masks)
 	cols(true, masks)
 	cols(false, masks)
 	cols4()
 	Generate()
 }
 
-func rows(avx512 bool, masks Mem) {
-	name, level, width := "dotRowsAVX512", "AVX-512", 16
+// rows: out[j] = dot(q, row j), or with l2 |q - row j|^2 (IVF-Flat lists
+// under euclidean metrics, which then store no |x|^2 per vector). Two
+// accumulator chains per row: one chain of dependent multiply-adds waited
+// on each one's latency (a 128-d row is 8 of them).
+func rows(avx512, l2 bool, masks Mem) {
+	op, what := "dot", "dot(q[:d], x[j*d:(j+1)*d])"
+	if l2 {
+		op, what = "l2Sq", "sum((q[i]-x[j*d+i])^2) over i < d"
+	}
+	name, level, width := op+"RowsAVX512", "AVX-512", 16
 	vec := ZMM
 	if !avx512 {
-		name, level, width = "dotRowsAVX2", "AVX2+FMA", 8
+		name, level, width = op+"RowsAVX2", "AVX2+FMA", 8
 		vec = YMM
 	}
 	TEXT(name, NOSPLIT, "func(q, x []float32, d int, out []float32)")
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s sets out[j] = dot(q[:d], x[j*d:(j+1)*d]) for j < len(out), using %s. Requires len(q) >= d, len(x) >= len(out)*d.", name, level))
+	Doc(fmt.Sprintf("%s sets out[j] = %s for j < len(out), using %s. Requires len(q) >= d, len(x) >= len(out)*d.", name, what, level))
 	q0 := Load(Param("q").Base(), GP64())
 	x := Load(Param("x").Base(), GP64())
 	d := Load(Param("d"), GP64())
@@ -83,37 +93,59 @@ func rows(avx512 bool, masks Mem) {
 			VMASKMOVPS(m, mask, v)
 		}
 	}
+	// acc += q*x, or (q-x)^2
+	step := func(qv VecVirtual, xm Op, acc VecVirtual) {
+		if !l2 {
+			VFMADD231PS(xm, qv, acc)
+			return
+		}
+		t := vec()
+		VSUBPS(xm, qv, t)
+		VFMADD231PS(t, t, acc)
+	}
 
-	// one row: acc += q*x, over d values
+	// one row over d values
 	row := func(label string) {
-		acc := vec()
-		VXORPS(acc, acc, acc)
+		acc0, acc1 := vec(), vec()
+		VXORPS(acc0, acc0, acc0)
+		VXORPS(acc1, acc1, acc1)
 		pq, px, n := GP64(), GP64(), GP64()
 		MOVQ(q0, pq)
 		MOVQ(x, px)
 		MOVQ(d, n)
-		qv, xv := vec(), vec()
-		Label(label + "_loop")
+		qv, qw, xv := vec(), vec(), vec()
+		Label(label + "_pair")
+		CMPQ(n, U32(uint32(2*width)))
+		JL(LabelRef(label + "_single"))
+		VMOVUPS(Mem{Base: pq}, qv)
+		VMOVUPS(Mem{Base: pq, Disp: 4 * width}, qw)
+		step(qv, Mem{Base: px}, acc0)
+		step(qw, Mem{Base: px, Disp: 4 * width}, acc1)
+		ADDQ(U32(uint32(8*width)), pq)
+		ADDQ(U32(uint32(8*width)), px)
+		SUBQ(U32(uint32(2*width)), n)
+		JMP(LabelRef(label + "_pair"))
+		Label(label + "_single")
 		CMPQ(n, U32(uint32(width)))
 		JL(LabelRef(label + "_tail"))
 		VMOVUPS(Mem{Base: pq}, qv)
-		VFMADD231PS(Mem{Base: px}, qv, acc)
+		step(qv, Mem{Base: px}, acc0)
 		ADDQ(U32(uint32(4*width)), pq)
 		ADDQ(U32(uint32(4*width)), px)
 		SUBQ(U32(uint32(width)), n)
-		JMP(LabelRef(label + "_loop"))
 		Label(label + "_tail")
 		TESTQ(n, n)
 		JZ(LabelRef(label + "_sum"))
 		tailLoad(Mem{Base: pq}, qv)
 		tailLoad(Mem{Base: px}, xv)
-		VFMADD231PS(xv, qv, acc)
+		step(qv, xv, acc1)
 		Label(label + "_sum")
+		VADDPS(acc1, acc0, acc0)
 		var s Register
 		if avx512 {
-			s = asm.ReduceZ(acc)
+			s = asm.ReduceZ(acc0)
 		} else {
-			s = asm.ReduceY(acc)
+			s = asm.ReduceY(acc0)
 		}
 		VMOVSS(s, Mem{Base: out})
 	}
