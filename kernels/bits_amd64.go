@@ -38,3 +38,13 @@ func hammingRows6POPCNT(q []uint64, codes []uint64, out []uint16)
 //
 //go:noescape
 func hammingRows8POPCNT(q []uint64, codes []uint64, out []uint16)
+
+// firstBelowU16AVX512 returns the smallest i with x[i] < lim, or len(x) if there is none, using AVX-512 BW.
+//
+//go:noescape
+func firstBelowU16AVX512(x []uint16, lim uint16) int
+
+// hammingRows2AVX512 sets out[r] = popcount(q[0]^codes[2r]) + popcount(q[1]^codes[2r+1]) for r < len(out) rounded down to a multiple of 8, using AVX-512 VPOPCNTDQ. Requires len(q) >= 2, len(codes) >= 2*len(out).
+//
+//go:noescape
+func hammingRows2AVX512(q []uint64, codes []uint64, out []uint16)

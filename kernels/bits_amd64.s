@@ -346,3 +346,79 @@ hammingRows8POPCNT_row:
 
 hammingRows8POPCNT_done:
 	RET
+
+// func firstBelowU16AVX512(x []uint16, lim uint16) int
+// Requires: AVX, AVX512BW, BMI, BMI2
+TEXT ·firstBelowU16AVX512(SB), NOSPLIT, $0-40
+	MOVQ         x_base+0(FP), AX
+	MOVQ         x_len+8(FP), CX
+	MOVWLZX      lim+24(FP), DX
+	VPBROADCASTW DX, Z0
+	XORQ         DX, DX
+
+firstBelowU16AVX512_loop:
+	MOVQ    CX, BX
+	SUBQ    DX, BX
+	CMPQ    BX, $0x20
+	JL      firstBelowU16AVX512_tail
+	VPCMPUW $0x06, (AX)(DX*2), Z0, K1
+	KMOVD   K1, BX
+	TESTL   BX, BX
+	JNZ     firstBelowU16AVX512_found
+	ADDQ    $0x20, DX
+	JMP     firstBelowU16AVX512_loop
+
+firstBelowU16AVX512_tail:
+	TESTQ       BX, BX
+	JZ          firstBelowU16AVX512_none
+	MOVQ        $-1, SI
+	BZHIQ       BX, SI, SI
+	KMOVD       SI, K2
+	VMOVDQU16.Z (AX)(DX*2), K2, Z1
+	VPCMPUW     $0x06, Z1, Z0, K1
+	KANDD       K2, K1, K1
+	KMOVD       K1, BX
+	TESTL       BX, BX
+	JNZ         firstBelowU16AVX512_found
+
+firstBelowU16AVX512_none:
+	MOVQ CX, ret+32(FP)
+	VZEROUPPER
+	RET
+
+firstBelowU16AVX512_found:
+	TZCNTL BX, BX
+	ADDQ   BX, DX
+	MOVQ   DX, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// func hammingRows2AVX512(q []uint64, codes []uint64, out []uint16)
+// Requires: AVX, AVX512F, AVX512VPOPCNTDQ
+TEXT ·hammingRows2AVX512(SB), NOSPLIT, $0-72
+	MOVQ            q_base+0(FP), AX
+	MOVQ            codes_base+24(FP), CX
+	MOVQ            out_base+48(FP), DX
+	MOVQ            out_len+56(FP), BX
+	SHRQ            $0x03, BX
+	VBROADCASTI32X4 (AX), Z0
+
+hammingRows2AVX512_loop:
+	TESTQ    BX, BX
+	JZ       hammingRows2AVX512_done
+	VPXORQ   (CX), Z0, Z1
+	VPXORQ   64(CX), Z0, Z2
+	VPOPCNTQ Z1, Z1
+	VPOPCNTQ Z2, Z2
+	VPMOVQW  Z1, X1
+	VPMOVQW  Z2, X2
+	VPHADDW  X2, X1, X1
+	VMOVDQU  X1, (DX)
+	ADDQ     $0x80, CX
+	ADDQ     $0x10, DX
+	DECQ     BX
+	JMP      hammingRows2AVX512_loop
+
+hammingRows2AVX512_done:
+	VZEROUPPER
+	RET

@@ -12,6 +12,16 @@ func hammingGeneric(a, b []uint64) int {
 	return n
 }
 
+// firstBelowU16Generic returns the smallest i with x[i] < lim, or len(x).
+func firstBelowU16Generic(x []uint16, lim uint16) int {
+	for i, v := range x {
+		if v < lim {
+			return i
+		}
+	}
+	return len(x)
+}
+
 // hammingRowsGeneric sets out[r] = Hamming(q[:w], row r of codes) for
 // r < len(out), rows of w words.
 func hammingRowsGeneric(q, codes []uint64, w int, out []uint16) {

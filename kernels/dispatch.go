@@ -112,27 +112,31 @@ type Set struct {
 	// HammingRows sets out[r] = Hamming(q[:w], codes row r) for r <
 	// len(out), rows of w >= 1 words (at most 65535 bits).
 	HammingRows func(q, codes []uint64, w int, out []uint16)
+	// FirstBelowU16 returns the smallest i with x[i] < lim, or len(x): the
+	// next row of a scan that can enter a full top-k.
+	FirstBelowU16 func(x []uint16, lim uint16) int
 }
 
 var generic = Set{
-	Level:       Generic,
-	Dot:         dotGeneric,
-	L2Sq:        l2SqGeneric,
-	L1:          l1Generic,
-	RankTile:    rankTileGeneric,
-	DotRows:     dotRowsGeneric,
-	L2SqRows:    l2SqRowsGeneric,
-	DotCols:     dotColsGeneric,
-	MatMul4:     matMul4Generic,
-	L2SqGather:  l2SqGatherGeneric,
-	DotGather:   dotGatherGeneric,
-	L2U8Gather:  l2U8GatherGeneric,
-	DotI8:       dotI8Generic,
-	L2U8:        l2U8Generic,
-	Hamming:     hammingGeneric,
-	HammingRows: hammingRowsGeneric,
-	DotU8F32:    dotU8F32Generic,
-	DotU4F32:    dotU4F32Generic,
+	Level:         Generic,
+	Dot:           dotGeneric,
+	L2Sq:          l2SqGeneric,
+	L1:            l1Generic,
+	RankTile:      rankTileGeneric,
+	DotRows:       dotRowsGeneric,
+	L2SqRows:      l2SqRowsGeneric,
+	DotCols:       dotColsGeneric,
+	MatMul4:       matMul4Generic,
+	L2SqGather:    l2SqGatherGeneric,
+	DotGather:     dotGatherGeneric,
+	L2U8Gather:    l2U8GatherGeneric,
+	DotI8:         dotI8Generic,
+	L2U8:          l2U8Generic,
+	Hamming:       hammingGeneric,
+	HammingRows:   hammingRowsGeneric,
+	FirstBelowU16: firstBelowU16Generic,
+	DotU8F32:      dotU8F32Generic,
+	DotU4F32:      dotU4F32Generic,
 	DotU8F32Rows4: func(w, v []float32, d int, codes []uint8, stride int, out []float32) {
 		dotU8F32Rows4Via(dotU8F32Generic, w, v, d, codes, stride, out)
 	},

@@ -286,6 +286,33 @@ func TestRows4_IsOneCodeKernelPerQueryAndCodePlusSquares(t *testing.T) {
 	})
 }
 
+func TestFirstBelowU16_FindsTheFirstSmallerValue(t *testing.T) {
+	forEachLevel(t, func(t *testing.T, s *Set) {
+		rng := rand.New(rand.NewSource(12))
+		for _, n := range []int{0, 1, 5, 31, 32, 33, 64, 95, 200} {
+			for _, lim := range []uint16{0, 1, 300, 40000, 65535} {
+				for range 20 {
+					x := make([]uint16, n+40) // values past n are below lim: must not be seen
+					for i := range x {
+						x[i] = 0
+						if i < n {
+							x[i] = lim + uint16(rng.Intn(int(65536-int(lim))))
+						}
+					}
+					want := n
+					if n > 0 && lim > 0 && rng.Intn(3) > 0 {
+						want = rng.Intn(n)
+						x[want] = uint16(rng.Intn(int(lim)))
+					}
+					if got := s.FirstBelowU16(x[:n], lim); got != want {
+						t.Fatalf("n=%d lim=%d: got %d want %d", n, lim, got, want)
+					}
+				}
+			}
+		}
+	})
+}
+
 func TestADC8_SumsOneTableEntryPerByte(t *testing.T) {
 	forEachLevel(t, func(t *testing.T, s *Set) {
 		rng := rand.New(rand.NewSource(8))
@@ -487,24 +514,25 @@ func TestHammingRows_IsExact(t *testing.T) {
 	forEachLevel(t, func(t *testing.T, s *Set) {
 		rng := rand.New(rand.NewSource(5))
 		for _, w := range []int{1, 2, 3, 4, 6, 8, 12, 17} {
-			const rows = 37
-			q, codes := make([]uint64, w), make([]uint64, rows*w+1)
-			for i := range q {
-				q[i] = rng.Uint64()
-			}
-			for i := range codes {
-				codes[i] = rng.Uint64()
-			}
-			out := make([]uint16, rows+1)
-			out[rows] = 7777 // guard: must stay
-			s.HammingRows(q, codes[:rows*w], w, out[:rows])
-			for r := range rows {
-				if want := hammingGeneric(q, codes[r*w:(r+1)*w]); int(out[r]) != want {
-					t.Fatalf("w=%d row %d: %d want %d", w, r, out[r], want)
+			for _, rows := range []int{0, 7, 8, 37} { // 128-bit codes go 8 at a time
+				q, codes := make([]uint64, w), make([]uint64, rows*w+1)
+				for i := range q {
+					q[i] = rng.Uint64()
 				}
-			}
-			if out[rows] != 7777 {
-				t.Fatal("wrote past out")
+				for i := range codes {
+					codes[i] = rng.Uint64()
+				}
+				out := make([]uint16, rows+1)
+				out[rows] = 7777 // guard: must stay
+				s.HammingRows(q, codes[:rows*w], w, out[:rows])
+				for r := range rows {
+					if want := hammingGeneric(q, codes[r*w:(r+1)*w]); int(out[r]) != want {
+						t.Fatalf("w=%d row %d: %d want %d", w, r, out[r], want)
+					}
+				}
+				if out[rows] != 7777 {
+					t.Fatal("wrote past out")
+				}
 			}
 		}
 	})
