@@ -95,7 +95,7 @@ def tables(results, m, title: str, intro: str) -> str:
             row = [name, f"{o['recall']:.3f}", f"{f['recall']:.3f}"]
             for t in threads:
                 row += [f"{H.fmt_rate(o[f'qps_{t}'])} / {H.fmt_rate(f[f'qps_{t}'])} ({o[f'qps_{t}'] / f[f'qps_{t}']:.2f}x)"]
-            row += [f"{o['train_s'] + o['add_s']:.2f} / {f['train_s'] + f['add_s']:.2f}", f"{o['bytes_per_vector']:.0f} / {f['bytes_per_vector']:.0f}"]
+            row += [f"{o['train_s'] + o['add_s']:.2f} / {f['train_s'] + f['add_s']:.2f}", f"{o['bytes_per_vector']:.1f} / {f['bytes_per_vector']:.1f}"]
             rows.append(row)
         head = ["config", "oxvec recall@10", "faiss recall@10"] + [f"QPS {t} thread(s), oxvec / faiss" for t in threads] + \
             ["train+add s, oxvec / faiss", "bytes/vector, oxvec / faiss"]
@@ -123,8 +123,9 @@ def main() -> None:
     H.save_json("sq", {"machine": m, "results": results})
     body = tables(results, m, "## Scalar quantization - `benchmarks/bench_sq.py`",
                   "oxvec.ScalarQuantizer against faiss IndexScalarQuantizer, same codec and ranges, exhaustive search, k = 10, "
-                  "batch of all queries. Bytes per vector: what adding the vectors added to oxvec's memory_bytes (codes and, for l2, "
-                  "a 4-byte term per vector; auto ids, so no id list or map); faiss: code size.")
+                  "batch of all queries. Bytes per vector: what adding the vectors added to oxvec's memory_bytes (the codes; auto ids, "
+                  "so no id list or map; the fraction above the code size is the allocator rounding the code array up to whole "
+                  "8 KiB pages); faiss: code size.")
     H.update_results_md("sq", body)
     print(body)
 
