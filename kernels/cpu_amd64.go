@@ -11,7 +11,7 @@ func detect() (sets [AVX512 + 1]*Set) {
 		s := Set{
 			Level: AVX2, Dot: dotAVX2, L2Sq: l2SqAVX2, L1: l1AVX2, RankTile: rankTileAVX2, DotRows: dotRowsAVX2, L2SqRows: l2SqRowsAVX2, DotCols: dotColsAVX2, MatMul4: matMul4AVX2, L2SqGather: l2SqGatherAVX2, DotGather: dotGatherAVX2, L2U8Gather: l2U8GatherAVX2,
 			DotI8: dotI8AVX2, L2U8: l2U8AVX2, Hamming: hammingGeneric, HammingRows: hammingRowsGeneric, DotU8F32: dotU8F32AVX2, DotU4F32: dotU4F32AVX2,
-			ADC8: adc8Scalar, AddScaled: addScaledAVX2Full, FirstBelowU16: firstBelowU16Generic,
+			ADC8: adc8Scalar, AddScaled: addScaledAVX2Full, FirstBelowU16: firstBelowU16Generic, ArgMin: argMinGeneric,
 		}
 		s.DotU8F32Rows4 = func(w, v []float32, d int, codes []uint8, stride int, out []float32) {
 			dotU8F32Rows4Via(dotU8F32AVX2, w, v, d, codes, stride, out)
@@ -28,7 +28,7 @@ func detect() (sets [AVX512 + 1]*Set) {
 			z.Level, z.Dot, z.L2Sq, z.L1, z.RankTile, z.DotRows, z.L2U8 = AVX512, dotAVX512, l2SqAVX512, l1AVX512, rankTileAVX512, dotRowsAVX512, l2U8AVX512
 			z.L2SqGather, z.DotGather, z.L2U8Gather = l2SqGatherAVX512, dotGatherAVX512, l2U8GatherAVX512
 			z.DotU8F32, z.DotU4F32, z.DotCols, z.AddScaled = dotU8F32AVX512, dotU4F32AVX512, dotColsAVX512, addScaledAVX512Full
-			z.MatMul4, z.L2SqRows, z.FirstBelowU16 = matMul4AVX512, l2SqRowsAVX512, firstBelowU16AVX512
+			z.MatMul4, z.L2SqRows, z.FirstBelowU16, z.ArgMin = matMul4AVX512, l2SqRowsAVX512, firstBelowU16AVX512, argMinAVX512
 			z.DotU8F32Rows4 = func(w, v []float32, d int, codes []uint8, stride int, out []float32) {
 				if v == nil {
 					dotU8F32Rows4AVX512(w, d, codes, stride, out)

@@ -105,6 +105,9 @@ type Set struct {
 	// len(out): the distances of 8-bit product-quantization codes of m
 	// bytes through m tables of 256 entries.
 	ADC8 func(lut []float32, codes []uint8, m int, out []float32)
+	// ArgMin returns the smallest i with x[i] = min(x) (0 for an empty x);
+	// x holds no NaN.
+	ArgMin func(x []float32) int
 	// AddScaled sets out[i] = a[i] + s*b[i] for i < len(out).
 	AddScaled func(a, b []float32, s float32, out []float32)
 	// Hamming returns the number of differing bits of a and b.
@@ -145,6 +148,7 @@ var generic = Set{
 	},
 	ADC8:      adc8Generic,
 	AddScaled: addScaledGeneric,
+	ArgMin:    argMinGeneric,
 }
 
 // sets[l] is the kernel set of level l, nil where this CPU or build lacks

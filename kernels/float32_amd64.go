@@ -33,3 +33,8 @@ func l2SqAVX2(a []float32, b []float32) float32
 //
 //go:noescape
 func l1AVX2(a []float32, b []float32) float32
+
+// argMinAVX512 returns the smallest i with x[i] = min(x), or 0 if there is none (x empty or all NaN), using AVX-512.
+//
+//go:noescape
+func argMinAVX512(x []float32) int

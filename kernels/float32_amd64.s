@@ -422,3 +422,92 @@ l1AVX2_reduce:
 	VADDSS       X1, X0, X0
 	MOVSS        X0, ret+48(FP)
 	RET
+
+// func argMinAVX512(x []float32) int
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, BMI, BMI2
+TEXT ·argMinAVX512(SB), NOSPLIT, $0-32
+	MOVQ         x_base+0(FP), AX
+	MOVQ         x_len+8(FP), CX
+	MOVL         $0x7f800000, DX
+	VPBROADCASTD DX, Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	XORQ         DX, DX
+
+argMinAVX512_pair:
+	MOVQ   CX, BX
+	SUBQ   DX, BX
+	CMPQ   BX, $0x20
+	JL     argMinAVX512_one
+	VMINPS (AX)(DX*4), Z1, Z1
+	VMINPS 64(AX)(DX*4), Z2, Z2
+	ADDQ   $0x20, DX
+	JMP    argMinAVX512_pair
+
+argMinAVX512_one:
+	CMPQ   BX, $0x10
+	JL     argMinAVX512_tail
+	VMINPS (AX)(DX*4), Z1, Z1
+	ADDQ   $0x10, DX
+	SUBQ   $0x10, BX
+
+argMinAVX512_tail:
+	TESTQ   BX, BX
+	JZ      argMinAVX512_reduce
+	MOVQ    $-1, SI
+	BZHIQ   BX, SI, SI
+	KMOVW   SI, K1
+	VMOVAPS Z0, Z0
+	VMOVUPS (AX)(DX*4), K1, Z0
+	VMINPS  Z0, Z1, Z1
+
+argMinAVX512_reduce:
+	VMINPS        Z2, Z1, Z1
+	VEXTRACTF32X8 $0x01, Z1, Y0
+	VMINPS        Y0, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VMINPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VMINPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VMINSS        X0, X1, X1
+	VBROADCASTSS  X1, Z1
+	XORQ          DX, DX
+
+argMinAVX512_find:
+	MOVQ   CX, BX
+	SUBQ   DX, BX
+	CMPQ   BX, $0x10
+	JL     argMinAVX512_findtail
+	VCMPPS $0x00, (AX)(DX*4), Z1, K1
+	KMOVW  K1, BX
+	TESTL  BX, BX
+	JNZ    argMinAVX512_found
+	ADDQ   $0x10, DX
+	JMP    argMinAVX512_find
+
+argMinAVX512_findtail:
+	TESTQ     BX, BX
+	JZ        argMinAVX512_none
+	MOVQ      $-1, CX
+	BZHIQ     BX, CX, CX
+	KMOVW     CX, K2
+	VMOVUPS.Z (AX)(DX*4), K2, Z0
+	VCMPPS    $0x00, Z0, Z1, K1
+	KANDW     K2, K1, K1
+	KMOVW     K1, BX
+	TESTL     BX, BX
+	JNZ       argMinAVX512_found
+
+argMinAVX512_none:
+	XORQ DX, DX
+	MOVQ DX, ret+24(FP)
+	VZEROUPPER
+	RET
+
+argMinAVX512_found:
+	TZCNTL BX, BX
+	ADDQ   BX, DX
+	MOVQ   DX, ret+24(FP)
+	VZEROUPPER
+	RET

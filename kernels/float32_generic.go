@@ -87,6 +87,17 @@ func dotRowsGeneric(q, x []float32, d int, out []float32) {
 	}
 }
 
+// argMinGeneric returns the smallest i with x[i] = min(x), 0 for an empty x.
+func argMinGeneric(x []float32) int {
+	best := 0
+	for i, v := range x {
+		if v < x[best] {
+			best = i
+		}
+	}
+	return best
+}
+
 // l2SqRowsGeneric sets out[j] = l2Sq(q[:d], x row j) for j < len(out).
 func l2SqRowsGeneric(q, x []float32, d int, out []float32) {
 	q = q[:d]

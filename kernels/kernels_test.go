@@ -313,6 +313,29 @@ func TestFirstBelowU16_FindsTheFirstSmallerValue(t *testing.T) {
 	})
 }
 
+func TestArgMin_IsTheFirstMinimum(t *testing.T) {
+	forEachLevel(t, func(t *testing.T, s *Set) {
+		rng := rand.New(rand.NewSource(13))
+		for _, n := range []int{0, 1, 2, 15, 16, 17, 31, 32, 33, 47, 256, 300} {
+			for trial := range 30 {
+				x := make([]float32, n+20) // past n: smaller values, which must not be seen
+				for i := range x {
+					x[i] = -1000
+					if i < n {
+						x[i] = float32(rng.Intn(50)) // ties: the first must win
+						if trial%3 == 0 {
+							x[i] = float32(math.Inf(1)) // all +Inf: index 0
+						}
+					}
+				}
+				if got, want := s.ArgMin(x[:n]), argMinGeneric(x[:n]); got != want {
+					t.Fatalf("n=%d trial %d: %d want %d", n, trial, got, want)
+				}
+			}
+		}
+	})
+}
+
 func TestADC8_SumsOneTableEntryPerByte(t *testing.T) {
 	forEachLevel(t, func(t *testing.T, s *Set) {
 		rng := rand.New(rand.NewSource(8))

@@ -87,11 +87,11 @@ func Train(ctx context.Context, x []float32, dim int, p Params) (*Result, error)
 
 // smallDim is where assignment stops using the flat index's blocked search:
 // its 4x4 tiles are built for long vectors. For the 4- to 16-value
-// sub-vectors of product quantization the centroids are transposed once per
-// iteration and 4 points at a time meet all of them in one MatMul4 call
+// sub-vectors of product quantization, 4 points at a time meet all the
+// centroids in one MatMul4 call, and ArgMin picks each point's nearest
 // (measured on 65,536 8-d points and 256 centroids, 20 iterations: one
 // DotRows call per point was 5x faster than the tiles; MatMul4 took it from
-// 1.21 s to 0.89 s, and the scalar argmin over the 256 scores is now 80%).
+// 1.21 s to 0.89 s, with a scalar argmin then 80% of the time).
 const smallDim = 32
 
 // nearest writes each point's nearest centroid (and squared distance).
@@ -99,36 +99,41 @@ func nearest(ctx context.Context, m *metric.Metric, c, x []float32, dim int, ass
 	if dim >= smallDim {
 		return flat.KNN(ctx, m, c, x, 1, assign, dist)
 	}
-	k := len(c) / dim
-	norms := make([]float32, k)
-	ct := kernels.Columns(c, k, dim, nil) // dim rows of k values
+	// |x-c|^2 - |x|^2 = |c|^2 - 2<x,c> = <(x, 1), (-2c, |c|^2)>: each
+	// centroid extended by its squared norm and each point by a 1 make the
+	// matrix product the ranking score itself.
+	k, da := len(c)/dim, dim+1
+	ext := make([]float32, k*da)
 	for i := range k {
-		for _, v := range c[i*dim : (i+1)*dim] {
-			norms[i] += v * v
+		ci, ei := c[i*dim:(i+1)*dim], ext[i*da:(i+1)*da]
+		for j, v := range ci {
+			ei[j] = -2 * v
+			ei[dim] += v * v
 		}
 	}
+	ct := kernels.Columns(ext, k, da, nil) // da rows of k values
 	ks := kernels.Current()
 	n := len(assign)
 	return parallel.For(ctx, (n+3)/4, 64, func(lo, hi int) error {
-		dots := make([]float32, 4*k)
+		scores, pts := make([]float32, 4*k), make([]float32, 4*da)
 		for g := lo; g < hi; g++ {
 			a, b := 4*g, min(4*g+4, n)
+			for i := a; i < b; i++ {
+				copy(pts[(i-a)*da:], x[i*dim:(i+1)*dim])
+				pts[(i-a)*da+dim] = 1
+			}
 			if b-a == 4 {
-				ks.MatMul4(x[a*dim:], dim, ct, dim, k, dots, k)
+				ks.MatMul4(pts, da, ct, da, k, scores, k)
 			} else {
-				for i := a; i < b; i++ {
-					ks.DotCols(x[i*dim:(i+1)*dim], ct, dim, dots[(i-a)*k:(i-a+1)*k])
+				for i := range b - a {
+					ks.DotCols(pts[i*da:(i+1)*da], ct, da, scores[i*k:(i+1)*k])
 				}
 			}
 			for i := a; i < b; i++ {
-				best, bd := 0, float32(math.Inf(1))
-				for j, d := range dots[(i-a)*k : (i-a+1)*k] {
-					if v := norms[j] - 2*d; v < bd {
-						best, bd = j, v
-					}
-				}
+				row := scores[(i-a)*k : (i-a+1)*k]
+				best := ks.ArgMin(row)
 				p := x[i*dim : (i+1)*dim]
-				assign[i], dist[i] = int64(best), max(0, bd+ks.Dot(p, p))
+				assign[i], dist[i] = int64(best), max(0, row[best]+ks.Dot(p, p))
 			}
 		}
 		return nil

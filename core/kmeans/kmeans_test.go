@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/oxvec/oxvec/core/metric"
 )
 
 // blobs returns n points around k well separated centres, and each point's centre.
@@ -112,5 +114,37 @@ func TestTrain_SamplesLargeInputs(t *testing.T) {
 	}
 	if total != 400 {
 		t.Fatalf("trained on %d points, want the 400 sampled", total)
+	}
+}
+
+func TestNearest_SmallDimsAgreeWithBruteForce(t *testing.T) {
+	m, err := metric.New(metric.L2, 8, metric.Params{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dim := range []int{1, 4, 8, 13} {
+		r := rand.New(rand.NewPCG(uint64(dim), 2))
+		c, x := make([]float32, 256*dim), make([]float32, 1003*dim) // 1003: a last group of 3 points
+		for i := range c {
+			c[i] = float32(r.NormFloat64())
+		}
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		assign, dist := make([]int64, 1003), make([]float32, 1003)
+		if err := nearest(context.Background(), m, c, x, dim, assign, dist); err != nil {
+			t.Fatal(err)
+		}
+		for i := range assign {
+			p := x[i*dim : (i+1)*dim]
+			want := nearestOf(c, dim, p)
+			got, dw := sq(p, c[int(assign[i])*dim:(int(assign[i])+1)*dim]), sq(p, c[want*dim:(want+1)*dim])
+			if got > dw+1e-4 { // another centroid only on a float32 near-tie
+				t.Fatalf("dim %d point %d: centroid %d at %v, nearest is %d at %v", dim, i, assign[i], got, want, dw)
+			}
+			if math.Abs(float64(dist[i])-got) > 1e-3*(1+got) {
+				t.Fatalf("dim %d point %d: distance %v, want %v", dim, i, dist[i], got)
+			}
+		}
 	}
 }
