@@ -105,6 +105,10 @@ type Set struct {
 	// len(out): the distances of 8-bit product-quantization codes of m
 	// bytes through m tables of 256 entries.
 	ADC8 func(lut []float32, codes []uint8, m int, out []float32)
+	// FirstAtMost returns the smallest i with x[i] <= b, FirstAtLeast the
+	// smallest with x[i] >= b, or len(x): the next score of a scan that can
+	// enter a full top-k (the scores hold no NaN).
+	FirstAtMost, FirstAtLeast func(x []float32, b float32) int
 	// ArgMin returns the smallest i with x[i] = min(x) (0 for an empty x);
 	// x holds no NaN.
 	ArgMin func(x []float32) int
@@ -149,6 +153,9 @@ var generic = Set{
 	ADC8:      adc8Generic,
 	AddScaled: addScaledGeneric,
 	ArgMin:    argMinGeneric,
+
+	FirstAtMost:  firstAtMostGeneric,
+	FirstAtLeast: firstAtLeastGeneric,
 }
 
 // sets[l] is the kernel set of level l, nil where this CPU or build lacks

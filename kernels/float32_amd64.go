@@ -38,3 +38,13 @@ func l1AVX2(a []float32, b []float32) float32
 //
 //go:noescape
 func argMinAVX512(x []float32) int
+
+// firstAtMostAVX512 returns the smallest i with x[i] <= b, or len(x) if there is none, using AVX-512.
+//
+//go:noescape
+func firstAtMostAVX512(x []float32, b float32) int
+
+// firstAtLeastAVX512 returns the smallest i with x[i] >= b, or len(x) if there is none, using AVX-512.
+//
+//go:noescape
+func firstAtLeastAVX512(x []float32, b float32) int

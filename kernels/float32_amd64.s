@@ -511,3 +511,95 @@ argMinAVX512_found:
 	MOVQ   DX, ret+24(FP)
 	VZEROUPPER
 	RET
+
+// func firstAtMostAVX512(x []float32, b float32) int
+// Requires: AVX, AVX512F, BMI, BMI2, SSE
+TEXT ·firstAtMostAVX512(SB), NOSPLIT, $0-40
+	MOVQ         x_base+0(FP), AX
+	MOVQ         x_len+8(FP), CX
+	MOVSS        b+24(FP), X0
+	VBROADCASTSS X0, Z0
+	XORQ         DX, DX
+
+firstAtMostAVX512_loop:
+	MOVQ   CX, BX
+	SUBQ   DX, BX
+	CMPQ   BX, $0x10
+	JL     firstAtMostAVX512_tail
+	VCMPPS $0x1d, (AX)(DX*4), Z0, K1
+	KMOVW  K1, BX
+	TESTL  BX, BX
+	JNZ    firstAtMostAVX512_found
+	ADDQ   $0x10, DX
+	JMP    firstAtMostAVX512_loop
+
+firstAtMostAVX512_tail:
+	TESTQ     BX, BX
+	JZ        firstAtMostAVX512_none
+	MOVQ      $-1, SI
+	BZHIQ     BX, SI, SI
+	KMOVW     SI, K2
+	VMOVUPS.Z (AX)(DX*4), K2, Z1
+	VCMPPS    $0x1d, Z1, Z0, K1
+	KANDW     K2, K1, K1
+	KMOVW     K1, BX
+	TESTL     BX, BX
+	JNZ       firstAtMostAVX512_found
+
+firstAtMostAVX512_none:
+	MOVQ CX, ret+32(FP)
+	VZEROUPPER
+	RET
+
+firstAtMostAVX512_found:
+	TZCNTL BX, BX
+	ADDQ   BX, DX
+	MOVQ   DX, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// func firstAtLeastAVX512(x []float32, b float32) int
+// Requires: AVX, AVX512F, BMI, BMI2, SSE
+TEXT ·firstAtLeastAVX512(SB), NOSPLIT, $0-40
+	MOVQ         x_base+0(FP), AX
+	MOVQ         x_len+8(FP), CX
+	MOVSS        b+24(FP), X0
+	VBROADCASTSS X0, Z0
+	XORQ         DX, DX
+
+firstAtLeastAVX512_loop:
+	MOVQ   CX, BX
+	SUBQ   DX, BX
+	CMPQ   BX, $0x10
+	JL     firstAtLeastAVX512_tail
+	VCMPPS $0x12, (AX)(DX*4), Z0, K1
+	KMOVW  K1, BX
+	TESTL  BX, BX
+	JNZ    firstAtLeastAVX512_found
+	ADDQ   $0x10, DX
+	JMP    firstAtLeastAVX512_loop
+
+firstAtLeastAVX512_tail:
+	TESTQ     BX, BX
+	JZ        firstAtLeastAVX512_none
+	MOVQ      $-1, SI
+	BZHIQ     BX, SI, SI
+	KMOVW     SI, K2
+	VMOVUPS.Z (AX)(DX*4), K2, Z1
+	VCMPPS    $0x12, Z1, Z0, K1
+	KANDW     K2, K1, K1
+	KMOVW     K1, BX
+	TESTL     BX, BX
+	JNZ       firstAtLeastAVX512_found
+
+firstAtLeastAVX512_none:
+	MOVQ CX, ret+32(FP)
+	VZEROUPPER
+	RET
+
+firstAtLeastAVX512_found:
+	TZCNTL BX, BX
+	ADDQ   BX, DX
+	MOVQ   DX, ret+32(FP)
+	VZEROUPPER
+	RET

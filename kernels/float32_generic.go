@@ -87,6 +87,26 @@ func dotRowsGeneric(q, x []float32, d int, out []float32) {
 	}
 }
 
+// firstAtMostGeneric returns the smallest i with x[i] <= b, or len(x).
+func firstAtMostGeneric(x []float32, b float32) int {
+	for i, v := range x {
+		if v <= b {
+			return i
+		}
+	}
+	return len(x)
+}
+
+// firstAtLeastGeneric returns the smallest i with x[i] >= b, or len(x).
+func firstAtLeastGeneric(x []float32, b float32) int {
+	for i, v := range x {
+		if v >= b {
+			return i
+		}
+	}
+	return len(x)
+}
+
 // argMinGeneric returns the smallest i with x[i] = min(x), 0 for an empty x.
 func argMinGeneric(x []float32) int {
 	best := 0

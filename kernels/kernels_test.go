@@ -313,6 +313,36 @@ func TestFirstBelowU16_FindsTheFirstSmallerValue(t *testing.T) {
 	})
 }
 
+func TestFirstAtMostAndAtLeast_FindTheFirstScorePastTheBound(t *testing.T) {
+	forEachLevel(t, func(t *testing.T, s *Set) {
+		rng := rand.New(rand.NewSource(14))
+		for _, k := range []struct {
+			name      string
+			dir       float32 // +1: scores that fail are above b
+			got, want func([]float32, float32) int
+		}{{"at most", 1, s.FirstAtMost, firstAtMostGeneric}, {"at least", -1, s.FirstAtLeast, firstAtLeastGeneric}} {
+			for _, n := range []int{0, 1, 15, 16, 17, 33, 100} {
+				for range 40 {
+					b := float32(rng.Intn(20) - 10)
+					x := make([]float32, n+20) // past n: passing values, which must not be seen
+					for i := range x {
+						x[i] = b
+						if i < n {
+							x[i] = b + k.dir*float32(1+rng.Intn(100)) // fails the test
+							if rng.Intn(20) == 0 {
+								x[i] = b - k.dir*float32(rng.Intn(3)) // passes, at times by equality
+							}
+						}
+					}
+					if got, want := k.got(x[:n], b), k.want(x[:n], b); got != want {
+						t.Fatalf("%s n=%d b=%v: %d want %d", k.name, n, b, got, want)
+					}
+				}
+			}
+		}
+	})
+}
+
 func TestArgMin_IsTheFirstMinimum(t *testing.T) {
 	forEachLevel(t, func(t *testing.T, s *Set) {
 		rng := rand.New(rand.NewSource(13))

@@ -66,16 +66,14 @@ func (x *IVF) Search(ctx context.Context, queries []float32, k int, p *index.Sea
 				} else {
 					ks.DotRows(row, l.vecs, d, out)
 				}
-				bound := h.Bound()
-				for i, v := range out {
-					if !l2 {
-						v = -v
+				sign := float32(1)
+				if !l2 {
+					sign = -1
+				}
+				for i := index.NextCandidate(ks, out, 0, sign, 0, h.Bound()); i < n; i = index.NextCandidate(ks, out, i+1, sign, 0, h.Bound()) {
+					if v := sign * out[i]; v <= h.Bound() && (allow == nil || allow(l.ids[i])) {
+						h.Push(v, l.ids[i])
 					}
-					if v > bound || (allow != nil && !allow(l.ids[i])) {
-						continue
-					}
-					h.Push(v, l.ids[i])
-					bound = h.Bound()
 				}
 			}
 			h.Finish()

@@ -181,15 +181,13 @@ func (x *IVFPQ) Search(ctx context.Context, queries []float32, k int, sp *index.
 				}
 				vs = index.Grow(vs, len(l.ids))
 				cb.Scan(tab, l.codes, vs, ks)
-				bound := h.Bound()
-				for i, id := range l.ids {
-					v := sign * (base + vs[i])
-					if v <= bound && (allow == nil || allow(id)) {
+				for i := index.NextCandidate(ks, vs, 0, sign, base, h.Bound()); i < len(vs); i = index.NextCandidate(ks, vs, i+1, sign, base, h.Bound()) {
+					id := l.ids[i]
+					if v := sign * (base + vs[i]); v <= h.Bound() && (allow == nil || allow(id)) {
 						if x.refine > 0 {
 							id = c<<32 | int64(i) // refining reads the stored vector at this slot
 						}
 						h.Push(v, id)
-						bound = h.Bound()
 					}
 				}
 			}

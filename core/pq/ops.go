@@ -102,17 +102,16 @@ func (p *PQ) Search(ctx context.Context, queries []float32, k int, sp *index.Sea
 			lut := luts[r*rows : (r+1)*rows]
 			dist, ids := outDist[q*k:(q+1)*k], outIDs[q*k:(q+1)*k]
 			h.Reset(dist, ids)
-			bound := h.Bound()
+			sign := float32(1)
+			if !l2 {
+				sign = -1
+			}
 			for r0 := 0; r0 < n; r0 += scanChunk {
 				vs := buf[:min(scanChunk, n-r0)]
 				cb.Scan(lut, p.codes[r0*cs:], vs, ks)
-				for i, v := range vs {
-					if !l2 {
-						v = -v
-					}
-					if v <= bound && (allow == nil || allow(p.ids.ID(r0+i))) {
+				for i := index.NextCandidate(ks, vs, 0, sign, 0, h.Bound()); i < len(vs); i = index.NextCandidate(ks, vs, i+1, sign, 0, h.Bound()) {
+					if v := sign * vs[i]; v <= h.Bound() && (allow == nil || allow(p.ids.ID(r0+i))) {
 						h.Push(v, p.ids.ID(r0+i))
-						bound = h.Bound()
 					}
 				}
 			}
