@@ -5,8 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
-
-	"github.com/oxvec/oxvec/core/metric"
 )
 
 // blobs returns n points around k well separated centres, and each point's centre.
@@ -118,10 +116,6 @@ func TestTrain_SamplesLargeInputs(t *testing.T) {
 }
 
 func TestNearest_SmallDimsAgreeWithBruteForce(t *testing.T) {
-	m, err := metric.New(metric.L2, 8, metric.Params{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, dim := range []int{1, 4, 8, 13} {
 		r := rand.New(rand.NewPCG(uint64(dim), 2))
 		c, x := make([]float32, 256*dim), make([]float32, 1003*dim) // 1003: a last group of 3 points
@@ -132,7 +126,7 @@ func TestNearest_SmallDimsAgreeWithBruteForce(t *testing.T) {
 			x[i] = float32(r.NormFloat64())
 		}
 		assign, dist := make([]int64, 1003), make([]float32, 1003)
-		if err := nearest(context.Background(), m, c, x, dim, assign, dist); err != nil {
+		if err := Nearest(context.Background(), c, x, dim, assign, dist); err != nil {
 			t.Fatal(err)
 		}
 		for i := range assign {

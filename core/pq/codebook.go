@@ -6,9 +6,7 @@ import (
 	"unsafe"
 
 	"github.com/oxvec/oxvec/core/errs"
-	"github.com/oxvec/oxvec/core/flat"
 	"github.com/oxvec/oxvec/core/kmeans"
-	"github.com/oxvec/oxvec/core/metric"
 	"github.com/oxvec/oxvec/core/parallel"
 	"github.com/oxvec/oxvec/kernels"
 )
@@ -94,24 +92,20 @@ func (c *Codebook) SetCentroids(cents []float32) {
 }
 
 // Encode returns the codes of x (n rows): per sub-space the nearest
-// centroid by l2, found with the flat index's blocked search. Sub-quantizer
+// centroid by l2, found as k-means assigns (kmeans.Nearest). Sub-quantizer
 // 2i of a 4-bit code is the low nibble of byte i, 2i+1 the high one.
 func (c *Codebook) Encode(ctx context.Context, x []float32, n int) ([]uint8, error) {
-	l2, err := metric.New(metric.L2, c.DSub, metric.Params{})
-	if err != nil {
-		return nil, err
-	}
 	codes := make([]uint8, n*c.CodeSize)
 	grain := 1
 	if c.NBits == 4 {
 		grain = 2 // both nibbles of a byte are written by one worker
 	}
-	err = parallel.For(ctx, c.M, grain, func(lo, hi int) error {
+	err := parallel.For(ctx, c.M, grain, func(lo, hi int) error {
 		sub := make([]float32, n*c.DSub)
 		near, dist := make([]int64, n), make([]float32, n)
 		for j := lo; j < hi; j++ {
 			c.gather(x, n, j, sub)
-			if err := flat.KNN(ctx, l2, c.Centroids[j*c.KSub*c.DSub:(j+1)*c.KSub*c.DSub], sub, 1, near, dist); err != nil {
+			if err := kmeans.Nearest(ctx, c.Centroids[j*c.KSub*c.DSub:(j+1)*c.KSub*c.DSub], sub, c.DSub, near, dist); err != nil {
 				return err
 			}
 			for i, k := range near {
