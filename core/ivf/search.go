@@ -32,14 +32,15 @@ func (x *IVF) Search(ctx context.Context, queries []float32, k int, p *index.Sea
 		return x.notTrained("searching")
 	}
 	nprobe = min(nprobe, x.nlist)
-	probes := make([]int64, nq*nprobe)
-	if err := x.quant.Search(ctx, prepared, nprobe, nil, probes, make([]float32, nq*nprobe)); err != nil {
-		return err
-	}
+	probes, pdist := make([]int64, nq*nprobe), make([]float32, nq*nprobe)
 	d := x.dim
 	l2 := x.metric.Class() == metric.ClassL2
 	ks := kernels.Current()
-	return parallel.For(ctx, nq, 8, func(lo, hi int) error {
+	return parallel.For(ctx, nq, index.ProbeChunk(nq), func(lo, hi int) error {
+		// this chunk's cells, then its lists (see index.ProbeChunk)
+		if err := x.quant.Search(parallel.Serial(ctx), prepared[lo*d:hi*d], nprobe, nil, probes[lo*nprobe:hi*nprobe], pdist[lo*nprobe:hi*nprobe]); err != nil {
+			return err
+		}
 		sc := x.scratch.Get()
 		defer x.scratch.Put(sc)
 		var h index.TopK

@@ -128,9 +128,6 @@ func (x *IVFPQ) Search(ctx context.Context, queries []float32, k int, sp *index.
 	}
 	nprobe = min(nprobe, x.nlist)
 	probes, pdist := make([]int64, nq*nprobe), make([]float32, nq*nprobe)
-	if err := x.quant.Search(ctx, pq, nprobe, nil, probes, pdist); err != nil {
-		return err
-	}
 	d, cb := x.dim, x.cb
 	l2 := x.metric.Class() == metric.ClassL2
 	cand := k
@@ -138,7 +135,11 @@ func (x *IVFPQ) Search(ctx context.Context, queries []float32, k int, sp *index.
 		cand = k * x.refine
 	}
 	ks := kernels.Current()
-	return parallel.For(ctx, nq, 16, func(lo, hi int) error {
+	return parallel.For(ctx, nq, index.ProbeChunk(nq), func(lo, hi int) error {
+		// this chunk's cells, then its lists (see index.ProbeChunk)
+		if err := x.quant.Search(parallel.Serial(ctx), pq[lo*d:hi*d], nprobe, nil, probes[lo*nprobe:hi*nprobe], pdist[lo*nprobe:hi*nprobe]); err != nil {
+			return err
+		}
 		sc := x.scratch.Get()
 		defer x.scratch.Put(sc)
 		rows := cb.TableRows()

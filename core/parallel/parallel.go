@@ -48,7 +48,7 @@ func For(ctx context.Context, n, grain int, fn func(lo, hi int) error) error {
 	}
 	chunks := (n + grain - 1) / grain
 	w := min(Workers(), chunks)
-	if w <= 1 {
+	if w <= 1 || ctx.Value(serialKey{}) != nil {
 		return serial(ctx, n, grain, fn)
 	}
 	var (
@@ -92,6 +92,17 @@ func For(ctx context.Context, n, grain int, fn func(lo, hi int) error) error {
 	work() // the caller's goroutine works too
 	wg.Wait()
 	return first
+}
+
+type serialKey struct{}
+
+// Serial returns a context under which For runs on the calling goroutine:
+// for a loop called from inside another loop's chunk, whose workers
+// already use every core. An inverted-file search runs the coarse search
+// of each chunk of queries this way, then scans that chunk's lists, so one
+// worker's arithmetic overlaps another's memory reads.
+func Serial(ctx context.Context) context.Context {
+	return context.WithValue(ctx, serialKey{}, true)
 }
 
 func serial(ctx context.Context, n, grain int, fn func(lo, hi int) error) (err error) {

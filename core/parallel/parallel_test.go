@@ -65,3 +65,24 @@ func TestFor_StopsWhenCanceled(t *testing.T) {
 		t.Fatalf("loop ran all %d chunks after cancel", c)
 	}
 }
+
+func TestFor_UnderSerialRunsInOrderOnTheCaller(t *testing.T) {
+	SetWorkers(4)
+	defer SetWorkers(0)
+	var order []int // unsynchronised on purpose: the race detector flags any second goroutine
+	err := For(Serial(context.Background()), 100, 3, func(lo, hi int) error {
+		order = append(order, lo)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, lo := range order {
+		if lo != 3*i {
+			t.Fatalf("chunk %d started at %d: not in order", i, lo)
+		}
+	}
+	if len(order) != 34 {
+		t.Fatalf("%d chunks, want 34", len(order))
+	}
+}
