@@ -11,7 +11,7 @@ func detect() (sets [AVX512 + 1]*Set) {
 		s := Set{
 			Level: AVX2, Dot: dotAVX2, L2Sq: l2SqAVX2, L1: l1AVX2, RankTile: rankTileAVX2, DotRows: dotRowsAVX2, L2SqRows: l2SqRowsAVX2, DotCols: dotColsAVX2, MatMul4: matMul4AVX2, L2SqGather: l2SqGatherAVX2, DotGather: dotGatherAVX2, L2U8Gather: l2U8GatherAVX2,
 			DotI8: dotI8AVX2, L2U8: l2U8AVX2, Hamming: hammingGeneric, HammingRows: hammingRowsGeneric, DotU8F32: dotU8F32AVX2, DotU4F32: dotU4F32AVX2,
-			ADC8: adc8Scalar, AddScaled: addScaledAVX2Full, FirstBelowU16: firstBelowU16Generic, ArgMin: argMinGeneric,
+			ADC8: adc8Scalar, AddScaled: addScaledAVX2Full, FirstBelowU16: firstBelowU16Generic, ArgMin: argMinGeneric, EncodeU8: encodeU8Generic,
 			FirstAtMost: firstAtMostGeneric, FirstAtLeast: firstAtLeastGeneric,
 		}
 		s.DotU8F32Rows4 = func(w, v []float32, d int, codes []uint8, stride int, out []float32) {
@@ -30,7 +30,7 @@ func detect() (sets [AVX512 + 1]*Set) {
 			z.L2SqGather, z.DotGather, z.L2U8Gather = l2SqGatherAVX512, dotGatherAVX512, l2U8GatherAVX512
 			z.DotU8F32, z.DotU4F32, z.DotCols, z.AddScaled = dotU8F32AVX512, dotU4F32AVX512, dotColsAVX512, addScaledAVX512Full
 			z.MatMul4, z.L2SqRows, z.FirstBelowU16, z.ArgMin = matMul4AVX512, l2SqRowsAVX512, firstBelowU16AVX512, argMinAVX512
-			z.FirstAtMost, z.FirstAtLeast = firstAtMostAVX512, firstAtLeastAVX512
+			z.FirstAtMost, z.FirstAtLeast, z.EncodeU8 = firstAtMostAVX512, firstAtLeastAVX512, encodeU8AVX512
 			z.DotU8F32Rows4 = func(w, v []float32, d int, codes []uint8, stride int, out []float32) {
 				if v == nil {
 					dotU8F32Rows4AVX512(w, d, codes, stride, out)
@@ -46,7 +46,7 @@ func detect() (sets [AVX512 + 1]*Set) {
 				}
 			}
 			if c.Supports(cpuid.AVX512VNNI) {
-				z.DotI8 = dotI8VNNI
+				z.DotI8, z.DotU8I8Rows4 = dotI8VNNI, dotU8I8Rows4VNNI
 			}
 			if c.Supports(cpuid.AVX512VPOPCNTDQ) {
 				z.Hamming, z.HammingRows = hammingAVX512, hammingRowsVPOPCNT

@@ -80,6 +80,17 @@ type Set struct {
 	// with out[4*i+j] <= bound[i] (bit 4*i+j). Exact search ranks with it:
 	// the caller only looks at entries that can enter a result.
 	RankTile func(q, x []float32, d int, alpha float32, beta, bound *[4]float32, out *[16]float32) uint32
+	// DotU8I8Rows4 sets out[i*n+j] = add[j] + mul[i]*(float32(sum(int32(q
+	// row i)*int32(x row j))) - bias[j]) for i < 4 and j < n = len(out)/4,
+	// rows of d bytes; d a multiple of 64, n of 4: int8 ranking scores of 4
+	// queries against n rows. Nil where the CPU has no VNNI: the int8
+	// coarse search it serves is only worth it at four times the float32
+	// rate.
+	DotU8I8Rows4 func(q []uint8, x []int8, d int, bias, add []float32, mul *[4]float32, out []float32)
+	// EncodeU8 sets out[i] = uint8(round(x[i]*s) + 128) for i < len(x), s
+	// = 127/max|x| (1 for an all-zero x), and returns s: a query's bytes
+	// for DotU8I8Rows4.
+	EncodeU8 func(x []float32, out []uint8) float32
 	// DotI8 returns sum(int32(a[i])*int32(b[i])) over i < len(a).
 	DotI8 func(a, b []int8) int32
 	// L2U8 returns sum((int(a[i])-int(b[i]))^2) over i < len(a).
@@ -153,6 +164,7 @@ var generic = Set{
 	ADC8:      adc8Generic,
 	AddScaled: addScaledGeneric,
 	ArgMin:    argMinGeneric,
+	EncodeU8:  encodeU8Generic,
 
 	FirstAtMost:  firstAtMostGeneric,
 	FirstAtLeast: firstAtLeastGeneric,

@@ -9,6 +9,16 @@ package kernels
 //go:noescape
 func dotI8VNNI(a []int8, b []int8) int32
 
+// dotU8I8Rows4VNNI sets out[i*n+j] = add[j] + mul[i]*(float32(sum over t < d of int32(q[i*d+t])*int32(x[j*d+t])) - bias[j]) for i < 4 and j < n = len(out)/4, using AVX-512 VNNI. Requires d a multiple of 64, n a multiple of 4, len(q) >= 4*d, len(x) >= n*d, len(bias), len(add) >= n.
+//
+//go:noescape
+func dotU8I8Rows4VNNI(q []uint8, x []int8, d int, bias []float32, add []float32, mul *[4]float32, out []float32)
+
+// encodeU8AVX512 sets out[i] = uint8(round(x[i]*s) + 128) for i < len(x), s = 127/max|x| (1 if x is all zero), and returns s, using AVX-512. Requires len(out) >= len(x).
+//
+//go:noescape
+func encodeU8AVX512(x []float32, out []uint8) float32
+
 // dotI8AVX2 returns sum(int32(a[i])*int32(b[i])) over i < len(a), using AVX2. Requires len(b) >= len(a).
 //
 //go:noescape

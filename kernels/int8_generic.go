@@ -30,6 +30,42 @@ func l2U8GatherGeneric(q, base []uint8, stride int, rows []uint32, out []uint32)
 	}
 }
 
+// dotU8I8Rows4Generic is DotU8I8Rows4's reference (tests only: no level
+// binds it).
+func dotU8I8Rows4Generic(q []uint8, x []int8, d int, bias, add []float32, mul *[4]float32, out []float32) {
+	n := len(out) / 4
+	for i := range 4 {
+		for j := range n {
+			var s int32
+			for t := range d {
+				s += int32(q[i*d+t]) * int32(x[j*d+t])
+			}
+			out[i*n+j] = add[j] + mul[i]*(float32(s)-bias[j])
+		}
+	}
+}
+
+// encodeU8Generic is EncodeU8.
+func encodeU8Generic(x []float32, out []uint8) float32 {
+	var top float32
+	for _, v := range x {
+		if v < 0 {
+			v = -v
+		}
+		if v > top {
+			top = v
+		}
+	}
+	s := float32(1)
+	if top > 0 {
+		s = 127 / top
+	}
+	for i, v := range x {
+		out[i] = uint8(int32(v*s + 128.5)) // v*s+128 in [1, 255]: truncation rounds
+	}
+	return s
+}
+
 // dotU8F32Generic returns sum(w[i]*float32(c[i])) over i < len(w).
 func dotU8F32Generic(w []float32, c []uint8) float32 {
 	c = c[:len(w)]

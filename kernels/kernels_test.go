@@ -343,6 +343,68 @@ func TestFirstAtMostAndAtLeast_FindTheFirstScorePastTheBound(t *testing.T) {
 	})
 }
 
+func TestDotU8I8Rows4_IsTheIntegerDotThenTheAffineMap(t *testing.T) {
+	forEachLevel(t, func(t *testing.T, s *Set) {
+		if s.DotU8I8Rows4 == nil {
+			t.Skip("no VNNI at this level")
+		}
+		rng := rand.New(rand.NewSource(15))
+		for _, d := range []int{64, 128, 384} {
+			for _, n := range []int{0, 4, 8, 20} {
+				q, x := make([]uint8, 4*d), make([]int8, n*d)
+				for i := range q {
+					q[i] = uint8(rng.Intn(256))
+				}
+				for i := range x {
+					x[i] = int8(rng.Intn(256) - 128)
+				}
+				bias, add := guarded(rng, n, 0), guarded(rng, n, 0)
+				mul := [4]float32{1, -0.5, 2, 0.25}
+				got, want := make([]float32, 4*n+1), make([]float32, 4*n)
+				got[4*n] = 777
+				s.DotU8I8Rows4(q, x, d, bias, add, &mul, got[:4*n])
+				dotU8I8Rows4Generic(q, x, d, bias, add, &mul, want)
+				for i := range want {
+					if !close(got[i], float64(want[i]), 2*255*128*float64(d)) {
+						t.Fatalf("d=%d n=%d entry %d: %v want %v", d, n, i, got[i], want[i])
+					}
+				}
+				if got[4*n] != 777 {
+					t.Fatal("wrote past out")
+				}
+			}
+		}
+	})
+}
+
+func TestEncodeU8_ScalesRoundsAndStaysInRange(t *testing.T) {
+	forEachLevel(t, func(t *testing.T, s *Set) {
+		rng := rand.New(rand.NewSource(16))
+		for _, n := range []int{0, 1, 15, 16, 17, 128, 383} {
+			for trial := range 5 {
+				x := make([]float32, n)
+				for i := range x {
+					x[i] = float32(rng.NormFloat64())
+					if trial == 0 {
+						x[i] = 0
+					}
+				}
+				got, want := make([]uint8, n+3), make([]uint8, n)
+				got[n] = 77 // guard
+				gs, ws := s.EncodeU8(x, got[:n]), encodeU8Generic(x, want)
+				if gs != ws || got[n] != 77 {
+					t.Fatalf("n=%d: scale %v want %v, guard %d", n, gs, ws, got[n])
+				}
+				for i := range want {
+					if got[i] != want[i] || got[i] == 0 {
+						t.Fatalf("n=%d i=%d: %d want %d (x %v)", n, i, got[i], want[i], x[i])
+					}
+				}
+			}
+		}
+	})
+}
+
 func TestArgMin_IsTheFirstMinimum(t *testing.T) {
 	forEachLevel(t, func(t *testing.T, s *Set) {
 		rng := rand.New(rand.NewSource(13))

@@ -14,8 +14,8 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/oxvec/oxvec/core/coarse"
 	"github.com/oxvec/oxvec/core/errs"
-	"github.com/oxvec/oxvec/core/flat"
 	"github.com/oxvec/oxvec/core/index"
 	"github.com/oxvec/oxvec/core/kmeans"
 	"github.com/oxvec/oxvec/core/metric"
@@ -43,8 +43,8 @@ type IVF struct {
 	nlist     int
 	nprobe    int
 	seed      uint64
-	centroids []float32   // nlist*dim; nil until trained
-	quant     index.Index // exact index of the centroids (ids = list numbers)
+	centroids []float32         // nlist*dim; nil until trained
+	quant     *coarse.Quantizer // finds a query's nearest cells
 	lists     []list
 	ids       index.Slots // id -> (list, position); no map while the ids are 0..n-1
 	closed    bool
@@ -151,11 +151,8 @@ func (x *IVF) Train(ctx context.Context, vectors []float32) error {
 // setCentroids installs trained centroids and the exact index over them;
 // the caller holds mu exclusively (or owns x).
 func (x *IVF) setCentroids(c []float32) error {
-	q, err := flat.New(x.dim, x.coarse)
+	q, err := coarse.New(c, x.dim, x.coarse)
 	if err != nil {
-		return err
-	}
-	if err := q.Add(context.Background(), c, nil, nil); err != nil {
 		return err
 	}
 	x.centroids, x.quant = c, q
@@ -172,6 +169,9 @@ func (x *IVF) Info() index.Info {
 
 func (x *IVF) memoryLocked() int64 {
 	b := int64(cap(x.centroids)) * 4
+	if x.quant != nil {
+		b += x.quant.MemoryBytes()
+	}
 	for _, l := range x.lists {
 		b += int64(cap(l.ids))*8 + int64(cap(l.vecs))*4
 	}

@@ -22,7 +22,7 @@ func (x *IVF) Add(ctx context.Context, vectors []float32, ids []int64, assigned 
 	}
 	// assignment outside the lock: centroids never change once vectors exist
 	cell := make([]int64, n)
-	if err := quant.Search(ctx, prepared, 1, nil, cell, make([]float32, n)); err != nil {
+	if err := quant.Search(ctx, prepared, 1, cell, make([]float32, n)); err != nil {
 		return err
 	}
 	x.mu.Lock()

@@ -38,7 +38,7 @@ func (x *IVF) Search(ctx context.Context, queries []float32, k int, p *index.Sea
 	ks := kernels.Current()
 	return parallel.For(ctx, nq, index.ProbeChunk(nq), func(lo, hi int) error {
 		// this chunk's cells, then its lists (see index.ProbeChunk)
-		if err := x.quant.Search(parallel.Serial(ctx), prepared[lo*d:hi*d], nprobe, nil, probes[lo*nprobe:hi*nprobe], pdist[lo*nprobe:hi*nprobe]); err != nil {
+		if err := x.quant.Search(parallel.Serial(ctx), prepared[lo*d:hi*d], nprobe, probes[lo*nprobe:hi*nprobe], pdist[lo*nprobe:hi*nprobe]); err != nil {
 			return err
 		}
 		sc := x.scratch.Get()

@@ -14,8 +14,8 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/oxvec/oxvec/core/coarse"
 	"github.com/oxvec/oxvec/core/errs"
-	"github.com/oxvec/oxvec/core/flat"
 	"github.com/oxvec/oxvec/core/index"
 	"github.com/oxvec/oxvec/core/kmeans"
 	"github.com/oxvec/oxvec/core/metric"
@@ -50,9 +50,9 @@ type IVFPQ struct {
 	refine    int
 	seed      uint64
 	cb        *pq.Codebook
-	centroids []float32      // nlist*dim; nil until trained
-	quant     index.Index    // exact index of the centroids
-	pre       [][256]float32 // l2 family: TableRows() rows per cell of |c_jk|^2 + 2<cell_j, c_jk>
+	centroids []float32         // nlist*dim; nil until trained
+	quant     *coarse.Quantizer // finds a query's nearest cells
+	pre       [][256]float32    // l2 family: TableRows() rows per cell of |c_jk|^2 + 2<cell_j, c_jk>
 	lists     []list
 	ids       index.Slots // id -> (list, position); no map while the ids are 0..n-1
 	closed    bool
@@ -154,7 +154,7 @@ func (x *IVFPQ) Train(ctx context.Context, vectors []float32) error {
 		return err
 	}
 	cell := make([]int64, n)
-	if err := quant.Search(ctx, p, 1, nil, cell, make([]float32, n)); err != nil {
+	if err := quant.Search(ctx, p, 1, cell, make([]float32, n)); err != nil {
 		return err
 	}
 	r := append([]float32(nil), p...) // p may be the caller's buffer
@@ -195,13 +195,9 @@ func (x *IVFPQ) precompute() {
 	})
 }
 
-// quantizer is the exact index of the cell centroids.
-func (x *IVFPQ) quantizer(c []float32) (index.Index, error) {
-	q, err := flat.New(x.dim, x.coarse)
-	if err != nil {
-		return nil, err
-	}
-	return q, q.Add(context.Background(), c, nil, nil)
+// quantizer finds the cells of queries and added vectors.
+func (x *IVFPQ) quantizer(c []float32) (*coarse.Quantizer, error) {
+	return coarse.New(c, x.dim, x.coarse)
 }
 
 // residuals subtracts from each row of v the centroid of its cell.

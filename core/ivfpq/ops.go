@@ -25,7 +25,7 @@ func (x *IVFPQ) Add(ctx context.Context, vectors []float32, ids []int64, assigne
 	}
 	// outside the lock: a trained index's cells and codebook never change
 	cell := make([]int64, n)
-	if err := quant.Search(ctx, p, 1, nil, cell, make([]float32, n)); err != nil {
+	if err := quant.Search(ctx, p, 1, cell, make([]float32, n)); err != nil {
 		return err
 	}
 	// p may be the caller's buffer (metrics that change nothing): the
@@ -137,7 +137,7 @@ func (x *IVFPQ) Search(ctx context.Context, queries []float32, k int, sp *index.
 	ks := kernels.Current()
 	return parallel.For(ctx, nq, index.ProbeChunk(nq), func(lo, hi int) error {
 		// this chunk's cells, then its lists (see index.ProbeChunk)
-		if err := x.quant.Search(parallel.Serial(ctx), pq[lo*d:hi*d], nprobe, nil, probes[lo*nprobe:hi*nprobe], pdist[lo*nprobe:hi*nprobe]); err != nil {
+		if err := x.quant.Search(parallel.Serial(ctx), pq[lo*d:hi*d], nprobe, probes[lo*nprobe:hi*nprobe], pdist[lo*nprobe:hi*nprobe]); err != nil {
 			return err
 		}
 		sc := x.scratch.Get()

@@ -20,6 +20,8 @@ func main() {
 	flip := ConstData("signflip", U8(0x80))
 	one := ConstData("bytesone", U8(1))
 	dotI8VNNI(flip, one)
+	dotU8I8Rows4VNNI()
+	encodeU8AVX512()
 	dotI8AVX2()
 	l2U8AVX512()
 	l2U8AVX2()
@@ -630,5 +632,220 @@ func dotU4F32AVX2(nib Mem) {
 	JMP(LabelRef(name + "_tailloop"))
 	Label(name + "_done")
 	Store(sum, ReturnIndex(0))
+	RET()
+}
+
+// dotU8I8Rows4VNNI is the coarse search of inverted files in int8: 4
+// queries (unsigned bytes) against 4 stored rows (signed bytes) per tile,
+// each loaded chunk feeding 4 VPDPBUSD, 64 multiply-adds each - four times
+// the float32 tile's rate - with the 16 sums reduced 4 at a time and
+// turned into float ranking scores (add[j] + mul[i]*(sum - bias[j])), so
+// the caller can select with the float scan helpers.
+func dotU8I8Rows4VNNI() {
+	const name = "dotU8I8Rows4VNNI"
+	TEXT(name, NOSPLIT, "func(q []uint8, x []int8, d int, bias, add []float32, mul *[4]float32, out []float32)")
+	Pragma("noescape")
+	Doc(name + " sets out[i*n+j] = add[j] + mul[i]*(float32(sum over t < d of int32(q[i*d+t])*int32(x[j*d+t])) - bias[j]) for i < 4 and j < n = len(out)/4, using AVX-512 VNNI. Requires d a multiple of 64, n a multiple of 4, len(q) >= 4*d, len(x) >= n*d, len(bias), len(add) >= n.")
+	pq := Load(Param("q").Base(), GP64())
+	px := Load(Param("x").Base(), GP64())
+	d := Load(Param("d"), GP64())
+	pb := Load(Param("bias").Base(), GP64())
+	pa := Load(Param("add").Base(), GP64())
+	pm := Load(Param("mul"), GP64())
+	po := Load(Param("out").Base(), GP64())
+	n := Load(Param("out").Len(), GP64())
+	SHRQ(U8(2), n)
+	ostride, ostride3, d3 := GP64(), GP64(), GP64()
+	MOVQ(n, ostride)
+	SHLQ(U8(2), ostride) // bytes per output row
+	LEAQ(Mem{Base: ostride, Index: ostride, Scale: 2}, ostride3)
+	LEAQ(Mem{Base: d, Index: d, Scale: 2}, d3)
+	row := func(base, stride, stride3 Register, r int) Mem {
+		switch r {
+		case 0:
+			return Mem{Base: base}
+		case 3:
+			return Mem{Base: base, Index: stride3, Scale: 1}
+		}
+		return Mem{Base: base, Index: stride, Scale: uint8(r)}
+	}
+	var mul [4]VecVirtual
+	for i := range mul {
+		mul[i] = XMM()
+		VBROADCASTSS(Mem{Base: pm, Disp: 4 * i}, mul[i])
+	}
+	cnt := GP64()
+	SHRQ(U8(2), n) // tiles
+	Label(name + "_tile")
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_done"))
+	var acc [4][4]VecVirtual
+	for i := range acc {
+		for j := range acc[i] {
+			acc[i][j] = ZMM()
+			VPXORD(acc[i][j], acc[i][j], acc[i][j])
+		}
+	}
+	qp, xp := GP64(), GP64()
+	MOVQ(pq, qp)
+	MOVQ(px, xp)
+	MOVQ(d, cnt)
+	Label(name + "_chunk")
+	TESTQ(cnt, cnt)
+	JZ(LabelRef(name + "_reduce"))
+	var qv [4]VecVirtual
+	for i := range qv {
+		qv[i] = ZMM()
+		VMOVDQU8(row(qp, d, d3, i), qv[i])
+	}
+	for j := range 4 {
+		xv := ZMM()
+		VMOVDQU8(row(xp, d, d3, j), xv)
+		for i := range 4 {
+			VPDPBUSD(xv, qv[i], acc[i][j])
+		}
+	}
+	ADDQ(U8(64), qp)
+	ADDQ(U8(64), xp)
+	SUBQ(U8(64), cnt)
+	JMP(LabelRef(name + "_chunk"))
+
+	Label(name + "_reduce")
+	bias, add := XMM(), XMM()
+	VMOVUPS(Mem{Base: pb}, bias)
+	VMOVUPS(Mem{Base: pa}, add)
+	for i := range 4 {
+		sum := reduce4Int(acc[i][0], acc[i][1], acc[i][2], acc[i][3])
+		VCVTDQ2PS(sum, sum)
+		VSUBPS(bias, sum, sum)
+		r := XMM()
+		VMOVAPS(add, r)
+		VFMADD231PS(mul[i], sum, r) // add + mul*(sum - bias)
+		VMOVUPS(r, row(po, ostride, ostride3, i))
+	}
+	ADDQ(U8(16), po)
+	ADDQ(U8(16), pb)
+	ADDQ(U8(16), pa)
+	LEAQ(Mem{Base: px, Index: d, Scale: 4}, px) // the next 4 stored rows
+	DECQ(n)
+	JMP(LabelRef(name + "_tile"))
+
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// reduce4Int sums each of the int32 ZMMs a, b, c, d and returns an XMM
+// holding [sum a, sum b, sum c, sum d] (EVEX encodings only).
+func reduce4Int(a, b, c, d VecVirtual) Register {
+	pair := func(x, y VecVirtual) VecVirtual {
+		lo, hi := ZMM(), ZMM()
+		VPUNPCKLDQ(y, x, lo) // per 128-bit lane: x0 y0 x1 y1
+		VPUNPCKHDQ(y, x, hi) // x2 y2 x3 y3
+		VPADDD(hi, lo, lo)
+		return lo
+	}
+	ab, cd := pair(a, b), pair(c, d)
+	lo, hi := ZMM(), ZMM()
+	VPUNPCKLQDQ(cd, ab, lo)
+	VPUNPCKHQDQ(cd, ab, hi)
+	VPADDD(hi, lo, lo)
+	y := YMM()
+	VEXTRACTI32X8(U8(1), lo, y)
+	VPADDD(y, lo.AsY(), lo.AsY())
+	x := XMM()
+	VEXTRACTI32X4(U8(1), lo.AsY(), x)
+	VPADDD(x, lo.AsX(), lo.AsX())
+	return lo.AsX()
+}
+
+// encodeU8AVX512 quantizes a query for dotU8I8Rows4VNNI: one pass for the
+// largest magnitude, one to scale, round and narrow 16 values at a time
+// (compiled Go spent as long on a 384-d query as the int8 coarse search).
+func encodeU8AVX512() {
+	const name = "encodeU8AVX512"
+	TEXT(name, NOSPLIT, "func(x []float32, out []uint8) float32")
+	Pragma("noescape")
+	Doc(name + " sets out[i] = uint8(round(x[i]*s) + 128) for i < len(x), s = 127/max|x| (1 if x is all zero), and returns s, using AVX-512. Requires len(out) >= len(x).")
+	px := Load(Param("x").Base(), GP64())
+	po := Load(Param("out").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	t := GP32()
+	absm, top, v := ZMM(), ZMM(), ZMM()
+	MOVL(U32(0x7fffffff), t)
+	VPBROADCASTD(t, absm)
+	VPXORD(top, top, top)
+	i, rem, k := GP64(), GP64(), K()
+	XORQ(i, i)
+	at := Mem{Base: px, Index: i, Scale: 4}
+	Label(name + "_max")
+	MOVQ(n, rem)
+	SUBQ(i, rem)
+	CMPQ(rem, U8(16))
+	JL(LabelRef(name + "_maxtail"))
+	VANDPS(at, absm, v)
+	VMAXPS(v, top, top)
+	ADDQ(U8(16), i)
+	JMP(LabelRef(name + "_max"))
+	Label(name + "_maxtail")
+	TESTQ(rem, rem)
+	JZ(LabelRef(name + "_scale"))
+	asm.TailMask(rem, k, 16)
+	VMOVUPS_Z(at, k, v)
+	VANDPS(v, absm, v)
+	VMAXPS(v, top, top)
+
+	Label(name + "_scale")
+	hi := YMM()
+	VEXTRACTF32X8(U8(1), top, hi)
+	VMAXPS(hi, top.AsY(), top.AsY())
+	x := XMM()
+	VEXTRACTF32X4(U8(1), top.AsY(), x)
+	lo := top.AsX()
+	VMAXPS(x, lo, lo)
+	VMOVHLPS(lo, lo, x)
+	VMAXPS(x, lo, lo)
+	VMOVSHDUP(lo, x)
+	VMAXSS(x, lo, lo)
+	// s = 127/top, or 1 when top is 0
+	s, c := XMM(), XMM()
+	MOVL(U32(0x42fe0000), t) // 127.0
+	VMOVD(t, c)
+	VDIVSS(lo, c, s)
+	zero := XMM()
+	VXORPS(zero, zero, zero)
+	VUCOMISS(zero, lo)
+	JNE(LabelRef(name + "_go"))
+	MOVL(U32(0x3f800000), t) // 1.0
+	VMOVD(t, s)
+	Label(name + "_go")
+	Store(s, ReturnIndex(0))
+	sv, off := ZMM(), ZMM()
+	VBROADCASTSS(s, sv)
+	MOVL(U32(0x43008000), t) // 128.5
+	VPBROADCASTD(t, off)
+	XORQ(i, i)
+	dst := Mem{Base: po, Index: i, Scale: 1}
+	Label(name + "_conv")
+	MOVQ(n, rem)
+	SUBQ(i, rem)
+	CMPQ(rem, U8(16))
+	JL(LabelRef(name + "_convtail"))
+	VMOVUPS(at, v)
+	VFMADD213PS(off, sv, v) // v*s + 128.5, in [1.5, 255.5]
+	VCVTTPS2DQ(v, v)        // truncation rounds
+	VPMOVDB(v, dst)
+	ADDQ(U8(16), i)
+	JMP(LabelRef(name + "_conv"))
+	Label(name + "_convtail")
+	TESTQ(rem, rem)
+	JZ(LabelRef(name + "_done"))
+	asm.TailMask(rem, k, 16)
+	VMOVUPS_Z(at, k, v)
+	VFMADD213PS(off, sv, v)
+	VCVTTPS2DQ(v, v)
+	VPMOVDB(v, k, dst) // masked store: nothing past len(x)
+	Label(name + "_done")
+	VZEROUPPER()
 	RET()
 }
