@@ -11,8 +11,9 @@
 // exactly in float32 and the best nprobe returned, so distances are exact
 // and the cells are an exact search's unless int8 rounding pushed one of
 // the true nprobe nearest below the margin (see margin for how often).
-// Without VNNI, or when the margin would cover most centroids, every
-// centroid is scored in float32 by the flat index.
+// Without VNNI, for small centroid sets (int8Work), or when the margin
+// would cover most centroids, every centroid is scored in float32 by the
+// flat index.
 package coarse
 
 import (
