@@ -199,7 +199,8 @@ def tables(results: list[dict], m: dict) -> str:
             sr = r["seed_recall"]
             nseeds = len(sr["oxvec"])
             rows = []
-            for i, p in enumerate(pt["nprobe"] for pt in sysd["oxvec"]["curves"][1]):
+            first = next(iter(sysd["oxvec"]["curves"].values()))  # keys are ints when fresh, strings from JSON
+            for i, p in enumerate(pt["nprobe"] for pt in first):
                 col = {nm: [curve[i] for curve in sr[nm]] for nm in sr}
                 mean = {nm: sum(v) / len(v) for nm, v in col.items()}
                 rows.append([p] + [f"{mean[nm]:.3f} ({min(col[nm]):.3f}-{max(col[nm]):.3f})" for nm in sr]
