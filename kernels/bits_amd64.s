@@ -356,7 +356,7 @@ TEXT ·firstBelowU16AVX512(SB), NOSPLIT, $0-40
 	VPBROADCASTW DX, Z0
 	XORQ         DX, DX
 
-firstBelowU16AVX512_loop:
+firstBelowU16AVX512_step:
 	MOVQ    CX, BX
 	SUBQ    DX, BX
 	CMPQ    BX, $0x20
@@ -366,7 +366,7 @@ firstBelowU16AVX512_loop:
 	TESTL   BX, BX
 	JNZ     firstBelowU16AVX512_found
 	ADDQ    $0x20, DX
-	JMP     firstBelowU16AVX512_loop
+	JMP     firstBelowU16AVX512_step
 
 firstBelowU16AVX512_tail:
 	TESTQ       BX, BX

@@ -65,7 +65,7 @@ dotAVX512_reduce:
 	VMOVHLPS      X0, X0, X1
 	VADDPS        X1, X0, X0
 	VMOVSHDUP     X0, X1
-	VADDSS        X1, X0, X0
+	VADDPS        X1, X0, X0
 	MOVSS         X0, ret+48(FP)
 	RET
 
@@ -133,7 +133,7 @@ l2SqAVX512_reduce:
 	VMOVHLPS      X0, X0, X1
 	VADDPS        X1, X0, X0
 	VMOVSHDUP     X0, X1
-	VADDSS        X1, X0, X0
+	VADDPS        X1, X0, X0
 	MOVSS         X0, ret+48(FP)
 	RET
 
@@ -208,7 +208,7 @@ l1AVX512_reduce:
 	VMOVHLPS      X0, X0, X1
 	VADDPS        X1, X0, X0
 	VMOVSHDUP     X0, X1
-	VADDSS        X1, X0, X0
+	VADDPS        X1, X0, X0
 	MOVSS         X0, ret+48(FP)
 	RET
 
@@ -470,45 +470,45 @@ argMinAVX512_reduce:
 	VMOVHLPS      X1, X1, X0
 	VMINPS        X0, X1, X1
 	VMOVSHDUP     X1, X0
-	VMINSS        X0, X1, X1
-	VBROADCASTSS  X1, Z1
+	VMINPS        X0, X1, X1
+	VBROADCASTSS  X1, Z0
 	XORQ          DX, DX
+	XORQ          BX, BX
 
-argMinAVX512_find:
-	MOVQ   CX, BX
-	SUBQ   DX, BX
-	CMPQ   BX, $0x10
-	JL     argMinAVX512_findtail
-	VCMPPS $0x00, (AX)(DX*4), Z1, K1
-	KMOVW  K1, BX
-	TESTL  BX, BX
-	JNZ    argMinAVX512_found
-	ADDQ   $0x10, DX
-	JMP    argMinAVX512_find
+argMinAVX512_find_step:
+	MOVQ   CX, SI
+	SUBQ   BX, SI
+	CMPQ   SI, $0x10
+	JL     argMinAVX512_find_tail
+	VCMPPS $0x00, (AX)(BX*4), Z0, K1
+	KMOVW  K1, SI
+	TESTL  SI, SI
+	JNZ    argMinAVX512_find_found
+	ADDQ   $0x10, BX
+	JMP    argMinAVX512_find_step
 
-argMinAVX512_findtail:
-	TESTQ     BX, BX
-	JZ        argMinAVX512_none
+argMinAVX512_find_tail:
+	TESTQ     SI, SI
+	JZ        argMinAVX512_find_none
 	MOVQ      $-1, CX
-	BZHIQ     BX, CX, CX
+	BZHIQ     SI, CX, CX
 	KMOVW     CX, K2
-	VMOVUPS.Z (AX)(DX*4), K2, Z0
-	VCMPPS    $0x00, Z0, Z1, K1
+	VMOVUPS.Z (AX)(BX*4), K2, Z1
+	VCMPPS    $0x00, Z1, Z0, K1
 	KANDW     K2, K1, K1
-	KMOVW     K1, BX
-	TESTL     BX, BX
-	JNZ       argMinAVX512_found
+	KMOVW     K1, SI
+	TESTL     SI, SI
+	JNZ       argMinAVX512_find_found
 
-argMinAVX512_none:
-	XORQ DX, DX
+argMinAVX512_find_none:
 	MOVQ DX, ret+24(FP)
 	VZEROUPPER
 	RET
 
-argMinAVX512_found:
-	TZCNTL BX, BX
-	ADDQ   BX, DX
-	MOVQ   DX, ret+24(FP)
+argMinAVX512_find_found:
+	TZCNTL SI, SI
+	ADDQ   SI, BX
+	MOVQ   BX, ret+24(FP)
 	VZEROUPPER
 	RET
 
@@ -521,7 +521,7 @@ TEXT ·firstAtMostAVX512(SB), NOSPLIT, $0-40
 	VBROADCASTSS X0, Z0
 	XORQ         DX, DX
 
-firstAtMostAVX512_loop:
+firstAtMostAVX512_step:
 	MOVQ   CX, BX
 	SUBQ   DX, BX
 	CMPQ   BX, $0x10
@@ -531,7 +531,7 @@ firstAtMostAVX512_loop:
 	TESTL  BX, BX
 	JNZ    firstAtMostAVX512_found
 	ADDQ   $0x10, DX
-	JMP    firstAtMostAVX512_loop
+	JMP    firstAtMostAVX512_step
 
 firstAtMostAVX512_tail:
 	TESTQ     BX, BX
@@ -567,7 +567,7 @@ TEXT ·firstAtLeastAVX512(SB), NOSPLIT, $0-40
 	VBROADCASTSS X0, Z0
 	XORQ         DX, DX
 
-firstAtLeastAVX512_loop:
+firstAtLeastAVX512_step:
 	MOVQ   CX, BX
 	SUBQ   DX, BX
 	CMPQ   BX, $0x10
@@ -577,7 +577,7 @@ firstAtLeastAVX512_loop:
 	TESTL  BX, BX
 	JNZ    firstAtLeastAVX512_found
 	ADDQ   $0x10, DX
-	JMP    firstAtLeastAVX512_loop
+	JMP    firstAtLeastAVX512_step
 
 firstAtLeastAVX512_tail:
 	TESTQ     BX, BX

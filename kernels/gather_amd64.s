@@ -85,7 +85,7 @@ l2SqGatherAVX512_sum:
 	VMOVHLPS      X0, X0, X1
 	VADDPS        X1, X0, X0
 	VMOVSHDUP     X0, X1
-	VADDSS        X1, X0, X0
+	VADDPS        X1, X0, X0
 	VMOVSS        X0, (DI)
 	ADDQ          $0x00000004, BX
 	ADDQ          $0x00000004, DI
@@ -174,7 +174,7 @@ dotGatherAVX512_sum:
 	VMOVHLPS      X0, X0, X1
 	VADDPS        X1, X0, X0
 	VMOVSHDUP     X0, X1
-	VADDSS        X1, X0, X0
+	VADDPS        X1, X0, X0
 	VMOVSS        X0, (DI)
 	ADDQ          $0x00000004, BX
 	ADDQ          $0x00000004, DI

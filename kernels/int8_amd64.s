@@ -262,7 +262,7 @@ encodeU8AVX512_scale:
 	VMOVHLPS      X1, X1, X0
 	VMAXPS        X0, X1, X1
 	VMOVSHDUP     X1, X0
-	VMAXSS        X0, X1, X1
+	VMAXPS        X0, X1, X1
 	MOVL          $0x42fe0000, BX
 	VMOVD         BX, X0
 	VDIVSS        X1, X0, X0
@@ -505,7 +505,7 @@ dotU8F32AVX512_reduce:
 	VMOVHLPS      X0, X0, X1
 	VADDPS        X1, X0, X0
 	VMOVSHDUP     X0, X1
-	VADDSS        X1, X0, X0
+	VADDPS        X1, X0, X0
 	MOVSS         X0, ret+48(FP)
 	RET
 
@@ -1034,7 +1034,7 @@ dotU4F32AVX512_reduce:
 	VMOVHLPS      X0, X0, X1
 	VADDPS        X1, X0, X0
 	VMOVSHDUP     X0, X1
-	VADDSS        X1, X0, X0
+	VADDPS        X1, X0, X0
 	MOVSS         X0, ret+72(FP)
 	RET
 

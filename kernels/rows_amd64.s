@@ -84,7 +84,7 @@ dotRowsAVX512_r_sum:
 	VMOVHLPS      X0, X0, X1
 	VADDPS        X1, X0, X0
 	VMOVSHDUP     X0, X1
-	VADDSS        X1, X0, X0
+	VADDPS        X1, X0, X0
 	VMOVSS        X0, (BX)
 	ADDQ          DI, CX
 	ADDQ          $0x00000004, BX
@@ -234,7 +234,7 @@ l2SqRowsAVX512_r_sum:
 	VMOVHLPS      X0, X0, X1
 	VADDPS        X1, X0, X0
 	VMOVSHDUP     X0, X1
-	VADDSS        X1, X0, X0
+	VADDPS        X1, X0, X0
 	VMOVSS        X0, (BX)
 	ADDQ          DI, CX
 	ADDQ          $0x00000004, BX

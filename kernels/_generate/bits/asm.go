@@ -41,46 +41,9 @@ func firstBelowU16AVX512() {
 	l := Load(Param("lim"), GP32())
 	lim := ZMM()
 	VPBROADCASTW(l, lim)
-	i, bits, k := GP64(), GP64(), K()
-	XORQ(i, i)
-
-	Label(name + "_loop")
-	rem := GP64()
-	MOVQ(n, rem)
-	SUBQ(i, rem)
-	CMPQ(rem, U8(32))
-	JL(LabelRef(name + "_tail"))
-	VPCMPUW(U8(6), Mem{Base: p, Index: i, Scale: 2}, lim, k) // lim > x (predicate 6, NLE: src1 > src2)
-	KMOVD(k, bits.As32())
-	TESTL(bits.As32(), bits.As32())
-	JNZ(LabelRef(name + "_found"))
-	ADDQ(U8(32), i)
-	JMP(LabelRef(name + "_loop"))
-
-	Label(name + "_tail")
-	TESTQ(rem, rem)
-	JZ(LabelRef(name + "_none"))
-	m := K()
-	asm.TailMask(rem, m, 32)
-	t := ZMM()
-	VMOVDQU16_Z(Mem{Base: p, Index: i, Scale: 2}, m, t) // no read past the end
-	VPCMPUW(U8(6), t, lim, k)
-	KANDD(m, k, k) // the zeroed lanes are below any lim > 0
-	KMOVD(k, bits.As32())
-	TESTL(bits.As32(), bits.As32())
-	JNZ(LabelRef(name + "_found"))
-
-	Label(name + "_none")
-	Store(n, ReturnIndex(0))
-	VZEROUPPER()
-	RET()
-
-	Label(name + "_found")
-	TZCNTL(bits.As32(), bits.As32())
-	ADDQ(bits, i)
-	Store(i, ReturnIndex(0))
-	VZEROUPPER()
-	RET()
+	asm.FirstMatch(name, p, n, 32, 2, func(src Op, k Register) {
+		VPCMPUW(U8(6), src, lim, k) // lim > x (predicate 6, NLE: src1 > src2)
+	}, func(m Mem, mask Register, dst VecVirtual) { VMOVDQU16_Z(m, mask, dst) }, n)
 }
 
 func header(name, doc string) (Mem, Mem, Register) {

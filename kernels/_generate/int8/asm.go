@@ -796,17 +796,7 @@ func encodeU8AVX512() {
 	VMAXPS(v, top, top)
 
 	Label(name + "_scale")
-	hi := YMM()
-	VEXTRACTF32X8(U8(1), top, hi)
-	VMAXPS(hi, top.AsY(), top.AsY())
-	x := XMM()
-	VEXTRACTF32X4(U8(1), top.AsY(), x)
-	lo := top.AsX()
-	VMAXPS(x, lo, lo)
-	VMOVHLPS(lo, lo, x)
-	VMAXPS(x, lo, lo)
-	VMOVSHDUP(lo, x)
-	VMAXSS(x, lo, lo)
+	lo := asm.FoldZ(top, VMAXPS)
 	// s = 127/top, or 1 when top is 0
 	s, c := XMM(), XMM()
 	MOVL(U32(0x42fe0000), t) // 127.0

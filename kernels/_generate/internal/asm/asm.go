@@ -45,13 +45,7 @@ func SumIntoInt(regs []VecVirtual) VecVirtual {
 // ReduceZ sums the 16 float32 lanes of the ZMM v into the low lane of v's
 // XMM view, which it returns.
 func ReduceZ(v VecVirtual) Register {
-	hi := YMM()
-	VEXTRACTF32X8(U8(1), v, hi)
-	VADDPS(hi, v.AsY(), v.AsY())
-	x := XMM()
-	// EVEX encodings only: v may live in Z16-Z31, which VEX cannot name
-	VEXTRACTF32X4(U8(1), v.AsY(), x)
-	return ReduceX(v, x)
+	return FoldZ(v, VADDPS)
 }
 
 // ReduceY sums the 8 float32 lanes of v's YMM view into its low lane.
