@@ -383,15 +383,7 @@ func rows4(bits int, square bool, nib Mem) {
 		SHLQ(U8(1), wd)
 	}
 	LEAQ(Mem{Base: wd, Index: wd, Scale: 2}, wd3)
-	wrow := func(base Register, r int) Mem {
-		switch r {
-		case 0:
-			return Mem{Base: base}
-		case 3:
-			return Mem{Base: base, Index: wd3, Scale: 1}
-		}
-		return Mem{Base: base, Index: wd, Scale: uint8(r)}
-	}
+	wrow := func(base Register, r int) Mem { return asm.Row(base, wd, wd3, r) }
 	k := K()
 	var mask VecVirtual
 	if bits == 4 {
@@ -660,15 +652,7 @@ func dotU8I8Rows4VNNI() {
 	SHLQ(U8(2), ostride) // bytes per output row
 	LEAQ(Mem{Base: ostride, Index: ostride, Scale: 2}, ostride3)
 	LEAQ(Mem{Base: d, Index: d, Scale: 2}, d3)
-	row := func(base, stride, stride3 Register, r int) Mem {
-		switch r {
-		case 0:
-			return Mem{Base: base}
-		case 3:
-			return Mem{Base: base, Index: stride3, Scale: 1}
-		}
-		return Mem{Base: base, Index: stride, Scale: uint8(r)}
-	}
+	row := asm.Row
 	var mul [4]VecVirtual
 	for i := range mul {
 		mul[i] = XMM()

@@ -298,15 +298,7 @@ func cols4() {
 	LEAQ(Mem{Base: os, Index: os, Scale: 2}, os3)
 	SHLQ(U8(2), qs)
 	LEAQ(Mem{Base: qs, Index: qs, Scale: 2}, qs3)
-	row := func(base, idx, idx3 Register, r int) Mem {
-		switch r {
-		case 0:
-			return Mem{Base: base}
-		case 3:
-			return Mem{Base: base, Index: idx3, Scale: 1}
-		}
-		return Mem{Base: base, Index: idx, Scale: uint8(r)}
-	}
+	row := asm.Row
 	k := K()
 	block := func(label string, nv int, masked bool) {
 		acc := make([][]VecVirtual, 4)

@@ -73,13 +73,11 @@ func rankRow(i int, s Register, c coef, out, mask Register, avx512 bool) {
 
 // rows returns memory operands for the 4 rows that start at base, stride
 // bytes apart.
-func rows(base, stride, stride3 Register) [4]Mem {
-	return [4]Mem{
-		{Base: base},
-		{Base: base, Index: stride, Scale: 1},
-		{Base: base, Index: stride, Scale: 2},
-		{Base: base, Index: stride3, Scale: 1},
+func rows(base, stride, stride3 Register) (r [4]Mem) {
+	for i := range r {
+		r[i] = asm.Row(base, stride, stride3, i)
 	}
+	return r
 }
 
 func setup() (q, x [4]Mem, n Register, c coef, out Register) {

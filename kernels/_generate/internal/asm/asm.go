@@ -150,3 +150,16 @@ func TailMask(n Register, k Register, lanes int) {
 		KMOVW(ones.(GPVirtual).As32(), k)
 	}
 }
+
+// Row is the memory operand of row r < 4 of a block whose rows start at
+// base, stride bytes apart (stride3 = 3*stride: x86 addressing scales by
+// 1, 2, 4 or 8 only). The 4-query and 4-row kernels address their rows so.
+func Row(base, stride, stride3 Register, r int) Mem {
+	switch r {
+	case 0:
+		return Mem{Base: base}
+	case 3:
+		return Mem{Base: base, Index: stride3, Scale: 1}
+	}
+	return Mem{Base: base, Index: stride, Scale: uint8(r)}
+}
