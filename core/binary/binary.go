@@ -91,6 +91,9 @@ func (b *Binary) Len() int {
 }
 
 // Trained implements index.Trainer.
+// MinTrain implements index.Trainer: thresholds are means of any sample.
+func (b *Binary) MinTrain() int { return 1 }
+
 func (b *Binary) Trained() bool {
 	b.mu.RLock()
 	defer b.mu.RUnlock()

@@ -73,4 +73,6 @@ type Compacter interface {
 type Trainer interface {
 	Train(ctx context.Context, vectors []float32) error
 	Trained() bool
+	// MinTrain is the fewest training vectors Train accepts.
+	MinTrain() int
 }

@@ -114,6 +114,9 @@ func (x *IVF) Len() int {
 }
 
 // Trained implements index.Trainer.
+// MinTrain implements index.Trainer: one vector per list.
+func (x *IVF) MinTrain() int { return x.nlist }
+
 func (x *IVF) Trained() bool {
 	x.mu.RLock()
 	defer x.mu.RUnlock()

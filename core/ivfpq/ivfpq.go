@@ -127,6 +127,9 @@ func (x *IVFPQ) Len() int {
 }
 
 // Trained implements index.Trainer.
+// MinTrain implements index.Trainer: one vector per list and per centroid.
+func (x *IVFPQ) MinTrain() int { return max(x.nlist, x.cb.KSub) }
+
 func (x *IVFPQ) Trained() bool {
 	x.mu.RLock()
 	defer x.mu.RUnlock()

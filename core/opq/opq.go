@@ -101,6 +101,16 @@ func (o *OPQ) Metric() metric.Kind { return o.metric.Kind }
 // Len implements index.Index.
 func (o *OPQ) Len() int { return o.inner.Len() }
 
+// MinTrain implements index.Trainer: the rotation's 8-bit codebook needs
+// 256 vectors, and the inner index its own minimum.
+func (o *OPQ) MinTrain() int {
+	n := 256
+	if tr, ok := o.inner.(index.Trainer); ok {
+		n = max(n, tr.MinTrain())
+	}
+	return n
+}
+
 // Trained implements index.Trainer.
 func (o *OPQ) Trained() bool {
 	o.mu.RLock()

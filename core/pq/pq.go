@@ -88,6 +88,9 @@ func (p *PQ) Len() int {
 }
 
 // Trained implements index.Trainer.
+// MinTrain implements index.Trainer: one vector per centroid.
+func (p *PQ) MinTrain() int { return p.cb.KSub }
+
 func (p *PQ) Trained() bool {
 	p.mu.RLock()
 	defer p.mu.RUnlock()

@@ -115,6 +115,9 @@ func (s *SQ) Len() int {
 }
 
 // Trained implements index.Trainer.
+// MinTrain implements index.Trainer: ranges of any sample.
+func (s *SQ) MinTrain() int { return 1 }
+
 func (s *SQ) Trained() bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()

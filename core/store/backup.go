@@ -70,7 +70,7 @@ func (s *Store) Backup(dir string, incremental bool) (*BackupInfo, error) {
 	if err := s.writable(); err != nil {
 		return nil, err
 	}
-	if _, err := s.wal.rotate(); err != nil { // every segment but the new one is final
+	if _, err := s.rotateWAL(); err != nil { // every segment but the new one is final
 		return nil, err
 	}
 	bm := &backupManifest{Format: 1, Files: map[string]backupFile{}}
@@ -322,8 +322,10 @@ func restoreFiles(dir, path string, files []string, man manifest, snap *backupSn
 	if snap != nil {
 		man.Snapshot, man.SnapshotSeq, man.SnapshotTime = snap.Name, snap.Seq, snap.Time
 	}
-	b, _ := json.MarshalIndent(man, "", " ")
-	return writeFileSync(filepath.Join(path, manifestName), b)
+	// the restored directory holds what the backup chose: no segment list
+	// to check it against, and no clean close (replay decides the end)
+	man.Segments, man.Closed = nil, nil
+	return writeFileSync(filepath.Join(path, manifestName), encodeManifest(man))
 }
 
 // restorable describes the points a backup can restore to.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -163,14 +164,17 @@ func (s *Store) logAndApply(ctx context.Context, c *change) (uint64, error) {
 	payload := c.encode(s.cfg.Dim)
 	seq, err := s.wal.append(payload)
 	if err != nil {
+		if errors.Is(err, errs.IO) {
+			s.failed = err // the log may end in part of a record
+		}
 		return 0, err
 	}
 	crashPoint("commit:appended")
 	if err := s.apply(ctx, c); err != nil {
 		// validation makes this unreachable; if it happens the log and the
 		// memory disagree, and only a reopen (replay) can tell which is right
-		s.failed = err
-		return 0, fmt.Errorf("%w: applying logged change %d failed (%v); the store takes no more writes: close and reopen it", errs.Internal, seq, err)
+		s.failed = fmt.Errorf("%w: applying logged change %d failed (%v)", errs.Internal, seq, err)
+		return 0, fmt.Errorf("%w; the store takes no more writes: close and reopen it", s.failed)
 	}
 	s.lastSeq, s.lastTime = seq, c.time
 	s.walSize += int64(walHeader + len(payload))
@@ -200,8 +204,17 @@ func (s *Store) durable(seq uint64) error {
 	return s.snapshotLocked()
 }
 
-// apply changes the index and the table; used live and by replay.
+// apply changes the index and the table, then trains the index when the
+// change completes its exact phase (training.go); used live and by replay.
 func (s *Store) apply(ctx context.Context, c *change) error {
+	if err := s.applyChange(ctx, c); err != nil {
+		return err
+	}
+	s.maybeTrain()
+	return nil
+}
+
+func (s *Store) applyChange(ctx context.Context, c *change) error {
 	d := s.cfg.Dim
 	switch c.op {
 	case opDelete:

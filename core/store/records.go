@@ -40,6 +40,19 @@ func (t *table) alloc() int64 {
 	return id
 }
 
+// liveVectors copies out the ids and vectors of every record, by id.
+func (t *table) liveVectors() ([]int64, []float32) {
+	ids := make([]int64, 0, t.live())
+	vecs := make([]float32, 0, t.live()*t.dim)
+	for id, k := range t.keys {
+		if k != "" {
+			ids = append(ids, int64(id))
+			vecs = append(vecs, t.vec(int64(id))...)
+		}
+	}
+	return ids, vecs
+}
+
 func (t *table) vec(id int64) []float32 { return t.vecs[id*int64(t.dim) : (id+1)*int64(t.dim)] }
 
 // set stores a record's fields; nil doc or meta leave them unchanged when

@@ -33,6 +33,7 @@ type OpenRequest struct {
 	KeyFile       string  `json:"key_file"`
 	KeyEnv        string  `json:"key_env"`
 	SnapshotEvery int64   `json:"snapshot_every"`
+	Recovery      string  `json:"recovery"`
 }
 
 // DecodeOpen reads open options (an empty input means the defaults).
@@ -57,8 +58,12 @@ func DecodeOpen(b []byte) (Options, error) {
 	if err != nil {
 		return Options{}, err
 	}
+	rm, err := ParseRecovery(r.Recovery)
+	if err != nil {
+		return Options{}, err
+	}
 	return Options{Create: r.Create, Durability: d, Interval: time.Duration(r.IntervalMS) * time.Millisecond,
-		ReadOnly: r.ReadOnly, Key: key, SnapshotEvery: r.SnapshotEvery}, nil
+		ReadOnly: r.ReadOnly, Key: key, SnapshotEvery: r.SnapshotEvery, Recovery: rm}, nil
 }
 
 // DecodeRecords reads the JSON part of a write:
@@ -149,6 +154,12 @@ type Info struct {
 	Durability string          `json:"durability"`
 	Snapshot   uint64          `json:"snapshot_seq"`
 	ID         string          `json:"id"`
+	// Phase is "exact" while a trained index type waits for TrainAfter
+	// records (searches are exact), "indexed" otherwise.
+	Phase      string   `json:"phase"`
+	TrainAfter int      `json:"train_after,omitempty"`
+	TrainError string   `json:"train_error,omitempty"`
+	Recovery   Recovery `json:"recovery"`
 }
 
 // Info reports the store's configuration and state.
@@ -157,7 +168,15 @@ func (s *Store) Info() Info {
 	defer s.mu.RUnlock()
 	return Info{Path: s.dir, Dim: s.cfg.Dim, Metric: s.cfg.Metric, Params: s.cfg.MetricParams, Index: s.cfg.Index,
 		Count: s.tab.live(), LastSeq: s.lastSeq, Encrypted: s.man.Encrypted, ReadOnly: s.opts.ReadOnly,
-		Durability: [...]string{"always", "interval", "never"}[s.opts.Durability], Snapshot: s.man.SnapshotSeq, ID: s.man.ID}
+		Durability: [...]string{"always", "interval", "never"}[s.opts.Durability], Snapshot: s.man.SnapshotSeq, ID: s.man.ID,
+		Phase: s.phase(), TrainAfter: s.train.after, TrainError: errText(s.train.err), Recovery: s.report}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 // DecodeRestore reads restore options: {"until_seq": n} or

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	crand "crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
@@ -11,7 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -28,6 +26,10 @@ type Config struct {
 	// Index is the spec of the vector index without dim and metric, e.g.
 	// {"type":"hnsw","m":16}; default {"type":"flat"}.
 	Index json.RawMessage `json:"index,omitempty"`
+	// TrainAfter: for index types that are trained, the record count at
+	// which the store trains its index (0: the type's minimum); records
+	// are searched exactly until then (training.go).
+	TrainAfter int `json:"train_after,omitempty"`
 }
 
 // Options tune Open.
@@ -43,6 +45,8 @@ type Options struct {
 	SnapshotEvery int64
 	// Until stops replay after this change (restore to a point in time).
 	Until *Until
+	// Recovery says what an open does about a damaged WAL (recovery.go).
+	Recovery RecoveryMode
 }
 
 // Until names a point of a store's history: after the change with sequence
@@ -60,19 +64,6 @@ func (u *Until) stops(seq uint64, t int64) bool {
 		return seq > u.Seq
 	}
 	return t > u.Time
-}
-
-type manifest struct {
-	Format int `json:"format"`
-	// ID is random, made at creation: it tells a store's backups apart.
-	ID          string `json:"id"`
-	Config      Config `json:"config"`
-	Snapshot    string `json:"snapshot,omitempty"`
-	SnapshotSeq uint64 `json:"snapshot_seq"`
-	// SnapshotTime is the time of the last change the snapshot holds.
-	SnapshotTime int64  `json:"snapshot_time,omitempty"`
-	Encrypted    bool   `json:"encrypted,omitempty"`
-	KeyCheck     string `json:"key_check,omitempty"`
 }
 
 // Store is a durable collection. It is safe for concurrent use: reads share
@@ -95,10 +86,10 @@ type Store struct {
 	lastTime int64  // and its time (unix ns)
 	walSize  int64  // WAL bytes since the last snapshot
 	closed   bool
-	failed   error // a write that failed half-way: no more writes
+	failed   error // why writes stopped: a write that failed half-way
+	report   Recovery
+	train    training // trained index types: the exact phase before training
 }
-
-const manifestName = "MANIFEST"
 
 // Open opens (or, with opts.Create, creates) the store in dir.
 func Open(dir string, opts Options) (*Store, error) {
@@ -144,8 +135,8 @@ func (s *Store) open() error {
 	case err != nil:
 		return fmt.Errorf("%w: %v", errs.IO, err)
 	default:
-		if err := json.Unmarshal(raw, &s.man); err != nil || s.man.Format != 1 {
-			return fmt.Errorf("%w: %s/MANIFEST is not a store manifest", errs.Corrupt, s.dir)
+		if s.man, err = decodeManifest(raw, filepath.Join(s.dir, manifestName)); err != nil {
+			return err
 		}
 		s.cfg = s.man.Config
 		if err := s.matches(s.opts.Create); err != nil {
@@ -210,7 +201,7 @@ func (s *Store) create(cfg Config) error {
 		cfg.Index = json.RawMessage(`{"type":"flat"}`)
 	}
 	s.cfg = cfg
-	s.man = manifest{Format: 1, Config: cfg, ID: newStoreID()}
+	s.man = manifest{Format: manifestFormat, Config: cfg, ID: newStoreID()}
 	if s.opts.Key != nil {
 		seal, err := newSealer(s.opts.Key)
 		if err != nil {
@@ -220,7 +211,11 @@ func (s *Store) create(cfg Config) error {
 		s.man.Encrypted = true
 		s.man.KeyCheck = base64.StdEncoding.EncodeToString(seal.seal([]byte(keyCheck), []byte("manifest")))
 	}
-	if _, err := s.indexSpec(); err != nil { // reject a bad spec before writing anything
+	spec, err := s.indexSpec() // reject a bad spec before writing anything
+	if err != nil {
+		return err
+	}
+	if _, err := s.trainAfter(spec); err != nil {
 		return err
 	}
 	return s.writeManifest()
@@ -299,151 +294,6 @@ func (s *Store) bind() error {
 	return err
 }
 
-func (s *Store) writeManifest() error {
-	b, _ := json.MarshalIndent(s.man, "", " ")
-	tmp := filepath.Join(s.dir, manifestName+".tmp")
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("%w: %v", errs.IO, err)
-	}
-	if _, err = f.Write(b); err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(s.dir, manifestName))
-	}
-	if err != nil {
-		return fmt.Errorf("%w: writing the manifest: %v", errs.IO, err)
-	}
-	return syncDir(s.dir)
-}
-
-// RecoveryError reports WAL damage that is not a torn tail.
-type RecoveryError struct {
-	Segment   string
-	Offset    int64
-	Reason    string
-	LastGood  uint64 // last sequence number applied
-	Remaining int    // segments after the damaged one
-}
-
-func (e *RecoveryError) Error() string {
-	return fmt.Sprintf("%v: the WAL is damaged in the middle: %s at byte %d of %s, and valid records follow. The store holds every change up to sequence %d; the changes from the damaged record on (%d later segment(s) besides this one) cannot be replayed. Nothing was changed on disk: restore from a backup (oxvec.restore), or copy the directory away and ask for help",
-		errs.Corrupt, e.Reason, e.Offset, e.Segment, e.LastGood, e.Remaining)
-}
-
-func (e *RecoveryError) Unwrap() error { return errs.Corrupt }
-
-// recover loads the snapshot and replays the WAL after it.
-func (s *Store) recover() error {
-	var err error
-	if s.man.Snapshot != "" {
-		s.idx, s.tab, err = s.readSnapshot(s.man.Snapshot)
-		if err != nil {
-			return err
-		}
-	} else {
-		spec, err := s.indexSpec()
-		if err != nil {
-			return err
-		}
-		if s.idx, err = index.New(spec); err != nil {
-			return err
-		}
-		s.tab = newTable(s.cfg.Dim)
-	}
-	s.lastSeq, s.lastTime = s.man.SnapshotSeq, s.man.SnapshotTime
-	segs, err := segments(s.dir)
-	if err != nil {
-		return err
-	}
-	stopped := false
-	for i, start := range segs {
-		path := filepath.Join(s.dir, segmentName(start))
-		sc, err := readSegment(path, s.seal, start)
-		if err != nil {
-			return err
-		}
-		last := i == len(segs)-1
-		if sc.damage != "" && (!last || sc.later) {
-			return &RecoveryError{Segment: filepath.Base(path), Offset: sc.damageAt, Reason: sc.damage, LastGood: s.lastSeq, Remaining: len(segs) - 1 - i}
-		}
-		for _, rec := range sc.records {
-			if rec.seq <= s.lastSeq || stopped {
-				continue
-			}
-			if rec.seq != s.lastSeq+1 {
-				return fmt.Errorf("%w: the WAL jumps from sequence %d to %d (%s): a segment is missing", errs.Corrupt, s.lastSeq, rec.seq, filepath.Base(path))
-			}
-			c, err := decodeChange(rec.payload, s.cfg.Dim)
-			if err != nil {
-				return fmt.Errorf("%w (record %d of %s)", err, rec.seq, filepath.Base(path))
-			}
-			if s.opts.Until.stops(rec.seq, c.time) {
-				stopped = true
-				continue
-			}
-			if err := s.apply(context.Background(), c); err != nil {
-				return fmt.Errorf("replaying record %d of %s: %w", rec.seq, filepath.Base(path), err)
-			}
-			s.lastSeq, s.lastTime = rec.seq, c.time
-			s.walSize += int64(walHeader + len(rec.payload))
-		}
-		if sc.damage != "" && !s.opts.ReadOnly {
-			// a torn tail: the crash cut the last record; nothing after it
-			if err := os.Truncate(path, sc.validEnd); err != nil {
-				return fmt.Errorf("%w: truncating the torn WAL tail: %v", errs.IO, err)
-			}
-		}
-	}
-	if s.opts.ReadOnly {
-		return nil
-	}
-	if s.opts.Until != nil {
-		// a restore: later history is dropped for good
-		for _, start := range segs {
-			os.Remove(filepath.Join(s.dir, segmentName(start)))
-		}
-	}
-	s.cleanup(segs)
-	if s.wal, err = openWAL(s.dir, s.lastSeq+1, s.seal, s.opts.Durability, s.opts.Interval); err != nil {
-		return err
-	}
-	if s.opts.Until != nil {
-		return s.snapshotLocked()
-	}
-	return nil
-}
-
-// cleanup removes what a crash may have left: empty and fully snapshotted
-// segments, unfinished snapshot directories, snapshots not in the manifest.
-func (s *Store) cleanup(segs []uint64) {
-	for i, start := range segs {
-		path := filepath.Join(s.dir, segmentName(start))
-		st, err := os.Stat(path)
-		if err != nil {
-			continue
-		}
-		covered := i+1 < len(segs) && segs[i+1] <= s.man.SnapshotSeq+1
-		if st.Size() == 0 || covered {
-			os.Remove(path)
-		}
-	}
-	ents, _ := os.ReadDir(s.dir)
-	for _, e := range ents {
-		n := e.Name()
-		if strings.HasPrefix(n, "snap-") && n != s.man.Snapshot {
-			os.RemoveAll(filepath.Join(s.dir, n))
-		}
-		if n == manifestName+".tmp" {
-			os.Remove(filepath.Join(s.dir, n))
-		}
-	}
-}
-
 // Snapshot writes the whole state to a new snapshot and drops the WAL it
 // covers. Writers wait while it runs; readers do not.
 func (s *Store) Snapshot() error {
@@ -460,7 +310,7 @@ func (s *Store) snapshotLocked() error {
 	if s.man.Snapshot != "" && seq == s.man.SnapshotSeq {
 		return nil // nothing changed since the last one
 	}
-	next, err := s.wal.rotate()
+	next, err := s.rotateWAL()
 	if err != nil {
 		return err
 	}
@@ -472,6 +322,7 @@ func (s *Store) snapshotLocked() error {
 	crashPoint("snapshot:written")
 	old, prev := s.man.Snapshot, s.man
 	s.man.Snapshot, s.man.SnapshotSeq, s.man.SnapshotTime = name, seq, s.lastTime
+	s.man.Segments = []uint64{next}
 	if err := s.writeManifest(); err != nil {
 		s.man = prev // the old manifest is still the one on disk
 		return err
@@ -491,6 +342,21 @@ func (s *Store) snapshotLocked() error {
 	return syncDir(s.dir)
 }
 
+// rotateWAL starts a new WAL segment and lists it in the manifest before
+// any change goes into it. The caller holds mu exclusively.
+func (s *Store) rotateWAL() (uint64, error) {
+	next, err := s.wal.rotate()
+	if err != nil {
+		s.failed = err
+		return 0, err
+	}
+	s.man.Segments = append(s.man.Segments, next)
+	if err := s.writeManifest(); err != nil {
+		return 0, err
+	}
+	return next, nil
+}
+
 func (s *Store) writable() error {
 	switch {
 	case s.closed:
@@ -498,7 +364,8 @@ func (s *Store) writable() error {
 	case s.opts.ReadOnly:
 		return fmt.Errorf("%w: the store was opened read-only", errs.State)
 	case s.failed != nil:
-		return fmt.Errorf("%w: an earlier write failed (%v); close and reopen the store", errs.State, s.failed)
+		// the cause keeps its class (a full disk is an I/O error)
+		return fmt.Errorf("%w; the store refuses writes since then: close it, fix the cause and open it again", s.failed)
 	}
 	return nil
 }
@@ -521,7 +388,13 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	if s.wal != nil {
-		if cerr := s.wal.close(); err == nil {
+		cerr := s.wal.close()
+		if cerr == nil && s.failed == nil {
+			// every change is durable: the next open may expect exactly this
+			s.man.Closed = &closeMark{Seq: s.lastSeq}
+			cerr = s.writeManifest()
+		}
+		if err == nil && s.failed == nil {
 			err = cerr
 		}
 	}
@@ -530,6 +403,11 @@ func (s *Store) Close() error {
 	}
 	if s.lock != nil {
 		s.lock.Close()
+	}
+	if s.failed != nil {
+		// already reported by the write that failed; closing a failed
+		// store releases it, which is all the caller can ask of it
+		return nil
 	}
 	return err
 }

@@ -176,6 +176,7 @@ func TestStore_TornTailIsTruncatedAndMiddleDamageStops(t *testing.T) {
 		s.Add(bg, batch(10, 10*i, rng))
 	}
 	s.Close()
+	markCrashed(t, dir)
 	segs, _ := segments(dir)
 	path := filepath.Join(dir, segmentName(segs[len(segs)-1]))
 	data, _ := os.ReadFile(path)
@@ -187,6 +188,16 @@ func TestStore_TornTailIsTruncatedAndMiddleDamageStops(t *testing.T) {
 	}
 	if s2.Count() != 40 {
 		t.Fatalf("torn tail: %d records, want 40", s2.Count())
+	}
+	// the torn bytes are kept beside the log, and reported
+	rep := s2.Info().Recovery
+	if len(rep.Quarantined) != 1 || rep.CleanClose {
+		t.Fatalf("recovery report %+v", rep)
+	}
+	q := rep.Quarantined[0]
+	kept, err := os.ReadFile(filepath.Join(dir, q.File))
+	if err != nil || !bytes.Equal(kept, data[q.Offset:len(data)-7]) {
+		t.Fatalf("quarantine file %s: %v (%d bytes)", q.File, err, len(kept))
 	}
 	s2.Add(bg, batch(10, 100, rng))
 	s2.Close()

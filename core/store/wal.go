@@ -97,6 +97,9 @@ type wal struct {
 	stop chan struct{}
 	done chan struct{}
 	err  atomic.Value // a background flush error, reported by the next commit
+	// broken is why the log stopped taking records (a failed write or
+	// rotation), reported by every later append instead of "closed"
+	broken error
 }
 
 // openWAL starts appending at sequence number next, in a new segment (an
@@ -134,7 +137,7 @@ func (w *wal) append(payload []byte) (uint64, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.f == nil {
-		return 0, errs.Closed
+		return 0, w.gone()
 	}
 	seq := w.next
 	var seqb [8]byte
@@ -153,7 +156,8 @@ func (w *wal) append(payload []byte) (uint64, error) {
 		// follow garbage, so this log is finished
 		w.f.Close()
 		w.f = nil
-		return 0, fmt.Errorf("%w: writing the WAL: %v", errs.IO, err)
+		w.broken = fmt.Errorf("%w: writing the WAL: %v", errs.IO, err)
+		return 0, w.broken
 	}
 	w.next++
 	w.appended = seq
@@ -223,20 +227,33 @@ func (w *wal) rotate() (uint64, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.f == nil {
-		return 0, errs.Closed
+		return 0, w.gone()
 	}
 	if err := w.f.Sync(); err != nil {
 		return 0, fmt.Errorf("%w: fsync of the WAL: %v", errs.IO, err)
 	}
 	w.synced.Store(w.appended)
-	if err := w.f.Close(); err != nil {
-		return 0, fmt.Errorf("%w: %v", errs.IO, err)
-	}
+	err := w.f.Close()
 	w.f = nil
-	if err := w.newSegment(); err != nil {
+	if err == nil {
+		err = w.newSegment()
+	} else {
+		err = fmt.Errorf("%w: closing a WAL segment: %v", errs.IO, err)
+	}
+	if err != nil {
+		w.broken = err
 		return 0, err
 	}
 	return w.next, nil
+}
+
+// gone is the error of a call on a log without a file: why it broke, or
+// that it was closed.
+func (w *wal) gone() error {
+	if w.broken != nil {
+		return w.broken
+	}
+	return errs.Closed
 }
 
 func (w *wal) close() error {
@@ -270,6 +287,7 @@ func (w *wal) close() error {
 type walRecord struct {
 	seq     uint64
 	payload []byte
+	off     int64 // where the record starts in its segment
 }
 
 // segmentScan is what reading one segment found.
@@ -309,7 +327,7 @@ func scanSegment(data []byte, seal *sealer, firstSeq uint64, name string) (*segm
 		if err != nil {
 			return nil, fmt.Errorf("%w (WAL record %d in %s)", err, rec.seq, name)
 		}
-		rec.payload = payload
+		rec.payload, rec.off = payload, off
 		sc.records = append(sc.records, rec)
 		off += n
 		expect++
