@@ -328,7 +328,9 @@ def test_backup_and_point_in_time_restore(tmp_path):
     with pytest.raises(oxvec.InvalidArgumentError, match="not empty"):
         oxvec.restore(tmp_path / "bk", tmp_path / "r10")
     seg = sorted((tmp_path / "bk").glob("wal-*.log"))[-1]
-    seg.write_bytes(seg.read_bytes()[:-1] + b"\x00")
+    damaged = bytearray(seg.read_bytes())
+    damaged[20] ^= 0xFF
+    seg.write_bytes(bytes(damaged))
     with pytest.raises(oxvec.CorruptFileError, match="SHA-256"):
         oxvec.restore(tmp_path / "bk", tmp_path / "bad")
     with pytest.raises(TypeError):
@@ -347,12 +349,16 @@ def test_damaged_files_give_clear_errors_not_silent_loss(tmp_path):
     data = bytearray(seg.read_bytes())
     data[40] ^= 0xFF  # inside the first of four records
     seg.write_bytes(bytes(data))
-    with pytest.raises(oxvec.CorruptFileError, match="damaged in the middle") as e:
+    with pytest.raises(oxvec.CorruptFileError, match="valid records follow it") as e:
         oxvec.VectorStore(path)
-    assert "restore from a backup" in str(e.value) and seg.read_bytes() == bytes(data)  # nothing changed on disk
+    assert "Restore from a backup" in str(e.value) and seg.read_bytes() == bytes(data)  # nothing changed on disk
     data[40] ^= 0xFF
-    seg.write_bytes(bytes(data[:-7]))  # a torn tail: the last record cut by a crash
-    with oxvec.VectorStore(path) as s:
+    end = len(bytes(data).rstrip(b"\0"))
+    data[end - 7:end] = bytes(7)  # the last record's end lost; after a clean close that is corruption
+    seg.write_bytes(bytes(data))
+    with pytest.raises(oxvec.CorruptFileError, match="closed cleanly after change 5"):
+        oxvec.VectorStore(path)
+    with pytest.warns(oxvec.RecoveryWarning), oxvec.VectorStore(path, recovery="point_in_time") as s:
         assert len(s) == 25
     snap = next(path.glob("snap-*/records.zst"))
     snap.write_bytes(snap.read_bytes()[:-1] + b"?")

@@ -61,8 +61,9 @@ type manifestFile struct {
 func encodeManifest(m manifest) []byte {
 	m.Format = manifestFormat
 	inner, _ := json.MarshalIndent(m, " ", " ")
-	b, _ := json.MarshalIndent(manifestFile{CRC32C: fmt.Sprintf("%08x", crc32.Checksum(inner, castagnoli)), Manifest: inner}, "", " ")
-	return append(b, '\n')
+	// written by hand: encoding the wrapper would re-encode inner, and the
+	// checksum is of these exact bytes
+	return fmt.Appendf(nil, "{\n \"crc32c\": \"%08x\",\n \"manifest\": %s\n}\n", crc32.Checksum(inner, castagnoli), inner)
 }
 
 // decodeManifest reads a MANIFEST of format 1 or 2; name is for messages.

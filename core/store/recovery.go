@@ -188,15 +188,35 @@ func (s *Store) replay(segs []uint64) (*damage, error) {
 			s.walSize += int64(walHeader + len(rec.payload))
 			s.report.Replayed++
 		}
+		// a segment the manifest lists was allocated in whole chunks: one
+		// that is not, or whose records run past its end, was cut
+		cut := s.listed(start) && (sc.size == 0 || sc.size%segmentChunk != 0)
 		if sc.damage != "" {
-			d := &damage{seg: i, off: sc.damageAt, reason: sc.damage, torn: i == len(segs)-1 && !sc.later}
-			if sc.later {
+			d := &damage{seg: i, off: sc.damageAt, reason: sc.damage}
+			d.torn = i == len(segs)-1 && !sc.later && !(s.listed(start) && sc.pastEnd) && !cut
+			switch {
+			case sc.later:
 				d.reason += " and valid records follow it"
+			case cut || (s.listed(start) && sc.pastEnd):
+				d.reason += fmt.Sprintf(" (the file is %d bytes: it was cut short)", sc.size)
 			}
 			return d, nil
 		}
+		if cut {
+			return &damage{seg: i, off: sc.size, reason: fmt.Sprintf("the segment is %d bytes, not a whole number of %d-byte chunks: it was cut short", sc.size, segmentChunk)}, nil
+		}
 	}
 	return nil, nil
+}
+
+// listed reports whether the manifest lists the segment starting at start.
+func (s *Store) listed(start uint64) bool {
+	for _, v := range s.man.Segments {
+		if v == start {
+			return true
+		}
+	}
+	return false
 }
 
 // resolve decides what damage d means under the open's mode: repaired (the
@@ -249,19 +269,23 @@ func (s *Store) quarantine(start uint64, off int64, reason string) error {
 	if err != nil {
 		return fmt.Errorf("%w: reading %s: %v", errs.IO, path, err)
 	}
-	if off >= int64(len(data)) {
+	end := int64(len(data))
+	for end > off && data[end-1] == 0 {
+		end-- // the unused rest of the allocation is not worth keeping
+	}
+	if off >= end {
 		return nil
 	}
-	q := Quarantined{Segment: name, Offset: off, Bytes: int64(len(data)) - off, Reason: reason}
+	q := Quarantined{Segment: name, Offset: off, Bytes: end - off, Reason: reason}
 	if !s.opts.ReadOnly {
 		q.File = quarantineName(s.dir, name, off)
-		if err := writeFileSync(filepath.Join(s.dir, q.File), data[off:]); err != nil {
+		if err := writeFileSync(filepath.Join(s.dir, q.File), data[off:end]); err != nil {
 			return err
 		}
 		if err := syncDir(s.dir); err != nil {
 			return err
 		}
-		if err := truncateSync(path, off); err != nil {
+		if err := clearFrom(path, off, end); err != nil {
 			return err
 		}
 	}
@@ -282,10 +306,12 @@ func quarantineName(dir, segment string, off int64) string {
 	}
 }
 
-func truncateSync(path string, size int64) error {
+// clearFrom zeroes bytes [off, end) of a segment, durably: what a
+// segment holds after its last record, so the file keeps its size.
+func clearFrom(path string, off, end int64) error {
 	f, err := os.OpenFile(path, os.O_WRONLY, 0)
 	if err == nil {
-		if err = f.Truncate(size); err == nil {
+		if _, err = f.WriteAt(make([]byte, end-off), off); err == nil {
 			err = f.Sync()
 		}
 		if cerr := f.Close(); err == nil {
@@ -293,7 +319,7 @@ func truncateSync(path string, size int64) error {
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("%w: cutting %s at byte %d: %v", errs.IO, path, size, err)
+		return fmt.Errorf("%w: clearing %s from byte %d: %v", errs.IO, path, off, err)
 	}
 	return nil
 }
@@ -354,7 +380,15 @@ func (s *Store) reopenWAL(segs []uint64) error {
 	if s.wal, err = openWAL(s.dir, s.lastSeq+1, s.seal, s.opts.Durability, s.opts.Interval); err != nil {
 		return err
 	}
-	s.man.Segments = append(keep, s.wal.start)
+	// listed are the segments in whole chunks; one of an older version
+	// (or cut, and opened at a point in time) is kept but not listed
+	s.man.Segments = nil
+	for _, v := range keep {
+		if st, err := os.Stat(filepath.Join(s.dir, segmentName(v))); err == nil && st.Size() > 0 && st.Size()%segmentChunk == 0 {
+			s.man.Segments = append(s.man.Segments, v)
+		}
+	}
+	s.man.Segments = append(s.man.Segments, s.wal.start)
 	s.man.Closed = nil
 	if err := s.writeManifest(); err != nil {
 		s.wal.close()
@@ -372,9 +406,9 @@ func (s *Store) neededSegments(segs []uint64) []uint64 {
 	var keep []uint64
 	for i, start := range segs {
 		covered := i+1 < len(segs) && segs[i+1] <= s.man.SnapshotSeq+1
-		st, err := os.Stat(filepath.Join(s.dir, segmentName(start)))
-		if err != nil || covered || st.Size() == 0 || start > s.lastSeq {
-			continue
+		_, err := os.Stat(filepath.Join(s.dir, segmentName(start)))
+		if err != nil || covered || start > s.lastSeq {
+			continue // gone, inside the snapshot, or holding nothing applied
 		}
 		keep = append(keep, start)
 	}

@@ -56,9 +56,10 @@ func TestRecovery_DamageAfterCleanCloseIsCorruption(t *testing.T) {
 		name   string
 		damage func(b []byte) []byte
 	}{
-		{"last byte flipped", func(b []byte) []byte { b[len(b)-1] ^= 1; return b }},
-		{"cut inside the last record", func(b []byte) []byte { return b[:len(b)-9] }},
+		{"last byte flipped", func(b []byte) []byte { b[dataEnd(b)-1] ^= 1; return b }},
+		{"cut inside the last record", func(b []byte) []byte { return b[:dataEnd(b)-9] }},
 		{"cut at a record boundary", func(b []byte) []byte { return b[:lastRecordStart(t, b)] }},
+		{"last record zeroed", func(b []byte) []byte { clear(b[lastRecordStart(t, b):]); return b }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir, path := fiveBatches(t)
@@ -97,11 +98,21 @@ func TestRecovery_DamageAfterCleanCloseIsCorruption(t *testing.T) {
 				}
 				kept += q.Bytes
 			}
-			if int64(len(before))-kept != int64(lastRecordStart(t, data)) {
-				t.Fatalf("%d bytes kept aside of %d, the intact part is %d", kept, len(before), lastRecordStart(t, data))
+			if int64(dataEnd(before))-kept != int64(lastRecordStart(t, data)) {
+				t.Fatalf("%d bytes kept aside of %d, the intact part is %d", kept, dataEnd(before), lastRecordStart(t, data))
 			}
 		})
 	}
+}
+
+// dataEnd is the offset after the last byte that is not zero: a segment's
+// records end there, the rest of its allocation is zeros.
+func dataEnd(b []byte) int {
+	n := len(b)
+	for n > 0 && b[n-1] == 0 {
+		n--
+	}
+	return n
 }
 
 func lastRecordStart(t *testing.T, b []byte) int {
@@ -116,7 +127,8 @@ func TestRecovery_TornTailAfterCrashIsQuarantinedNotDeleted(t *testing.T) {
 	dir, path := fiveBatches(t)
 	markCrashed(t, dir)
 	data, _ := os.ReadFile(path)
-	data[len(data)-1] ^= 1 // the last record garbled by the crash
+	// the crash wrote the last record's first page only: zeros after
+	clear(data[lastRecordStart(t, data)+walHeader+2:])
 	os.WriteFile(path, data, 0o644)
 	// strict refuses even that
 	if _, err := Open(dir, Options{Recovery: RecoverStrict}); !errors.Is(err, errs.Corrupt) {
@@ -127,12 +139,12 @@ func TestRecovery_TornTailAfterCrashIsQuarantinedNotDeleted(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep := s.Info().Recovery
-	if s.Count() != 40 || len(rep.Quarantined) != 1 || rep.Quarantined[0].Reason != "checksum mismatch" {
+	if s.Count() != 40 || len(rep.Quarantined) != 1 || !strings.HasPrefix(rep.Quarantined[0].Reason, "checksum mismatch") {
 		t.Fatalf("%d records, report %+v", s.Count(), rep)
 	}
 	q := rep.Quarantined[0]
 	kept, _ := os.ReadFile(filepath.Join(dir, q.File))
-	if string(kept) != string(data[q.Offset:]) {
+	if string(kept) != string(data[q.Offset:dataEnd(data)]) {
 		t.Fatal("the quarantine file does not hold the torn bytes")
 	}
 	s.Close()
@@ -145,6 +157,22 @@ func TestRecovery_TornTailAfterCrashIsQuarantinedNotDeleted(t *testing.T) {
 	s.Close()
 	if _, err := os.Stat(filepath.Join(dir, q.File)); err != nil {
 		t.Fatal("quarantine file removed:", err)
+	}
+}
+
+func TestRecovery_CutSegmentIsCorruptionAlsoAfterACrash(t *testing.T) {
+	for _, cut := range []func(b []byte) []byte{
+		func(b []byte) []byte { return b[:0] },
+		func(b []byte) []byte { return b[:lastRecordStart(t, b)] },
+		func(b []byte) []byte { return b[:dataEnd(b)-3] },
+	} {
+		dir, path := fiveBatches(t)
+		markCrashed(t, dir)
+		data, _ := os.ReadFile(path)
+		os.WriteFile(path, cut(data), 0o644)
+		if _, err := Open(dir, Options{}); !errors.Is(err, errs.Corrupt) || !strings.Contains(err.Error(), "cut short") {
+			t.Fatalf("open: %v", err)
+		}
 	}
 }
 

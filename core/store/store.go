@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -123,6 +124,10 @@ func (s *Store) open() error {
 	raw, err := os.ReadFile(filepath.Join(s.dir, manifestName))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
+		if leftovers := storeFiles(s.dir); leftovers != "" {
+			return fmt.Errorf("%w: %s holds %s but no MANIFEST: it was a store whose manifest is lost; restore it from a backup (oxvec.restore) rather than create a new store over it",
+				errs.Corrupt, s.dir, leftovers)
+		}
 		if s.opts.Create == nil {
 			return fmt.Errorf("%w: %s holds no store (give dim to create one)", errs.NotFound, s.dir)
 		}
@@ -150,6 +155,18 @@ func (s *Store) open() error {
 		return err
 	}
 	return s.recover()
+}
+
+// storeFiles names the WAL segments and snapshots in dir, if any.
+func storeFiles(dir string) string {
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		n := e.Name()
+		if (strings.HasPrefix(n, "wal-") && strings.HasSuffix(n, ".log")) || strings.HasPrefix(n, "snap-") {
+			return n
+		}
+	}
+	return ""
 }
 
 // matches checks that an existing store is what the caller would have

@@ -28,6 +28,14 @@ const walHeader = 16
 // maxRecord bounds one record (and so one batch): 1 GiB.
 const maxRecord = 1 << 30
 
+// segmentChunk: a segment file is allocated (sparse) in whole chunks
+// before records are written into it, as etcd preallocates its segments.
+// A crash can tear the last record - it is then followed by zeros - but
+// cannot make the file shorter, so a segment whose size is not a whole
+// number of chunks, or whose records run past its end, was cut: damage,
+// never a torn write. Zeros after the last record are the unused rest.
+const segmentChunk = 64 << 10
+
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // Durability says when an acknowledged change is on stable storage.
@@ -86,6 +94,8 @@ type wal struct {
 
 	mu       sync.Mutex // appends and rotation
 	f        *os.File
+	off      int64  // where the next record goes in the current segment
+	size     int64  // the segment's allocated size, a multiple of segmentChunk
 	start    uint64 // first sequence number of the current segment
 	next     uint64 // sequence number of the next record
 	appended uint64 // last sequence number written
@@ -123,11 +133,20 @@ func (w *wal) newSegment() error {
 	if err != nil {
 		return fmt.Errorf("%w: creating %s: %v", errs.IO, path, err)
 	}
+	// the first chunk is allocated and durable before the manifest lists
+	// the segment, so a listed segment is never shorter than a chunk
+	if err := f.Truncate(segmentChunk); err == nil {
+		err = f.Sync()
+	}
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("%w: allocating %s: %v", errs.IO, path, err)
+	}
 	if err := syncDir(w.dir); err != nil {
 		f.Close()
 		return err
 	}
-	w.f, w.start = f, w.next
+	w.f, w.start, w.off, w.size = f, w.next, 0, segmentChunk
 	return nil
 }
 
@@ -151,7 +170,19 @@ func (w *wal) append(payload []byte) (uint64, error) {
 	binary.LittleEndian.PutUint64(rec[8:16], seq)
 	copy(rec[16:], body)
 	binary.LittleEndian.PutUint32(rec[4:8], crc32.Checksum(rec[8:], castagnoli))
-	if _, err := w.f.Write(rec); err != nil {
+	err := error(nil)
+	if end := w.off + int64(len(rec)); end > w.size {
+		// grow by whole chunks before writing: the record's fsync makes the
+		// new size durable with it
+		grown := (end + segmentChunk - 1) / segmentChunk * segmentChunk
+		if err = w.f.Truncate(grown); err == nil {
+			w.size = grown
+		}
+	}
+	if err == nil {
+		_, err = w.f.WriteAt(rec, w.off)
+	}
+	if err != nil {
 		// the file may now end in part of a record: later records would
 		// follow garbage, so this log is finished
 		w.f.Close()
@@ -159,6 +190,7 @@ func (w *wal) append(payload []byte) (uint64, error) {
 		w.broken = fmt.Errorf("%w: writing the WAL: %v", errs.IO, err)
 		return 0, w.broken
 	}
+	w.off += int64(len(rec))
 	w.next++
 	w.appended = seq
 	return seq, nil
@@ -300,6 +332,11 @@ type segmentScan struct {
 	// later: whether a valid record follows the damage (then it is not a
 	// torn tail but damage in the middle)
 	later bool
+	// pastEnd: the damage is a record or header running past the end of
+	// the file; in a chunked segment only a cut can do that
+	pastEnd bool
+	// dataEnd: after the last byte that is not zero (what quarantine keeps)
+	dataEnd int64
 }
 
 // readSegment reads records until the end or the first bad one.
@@ -316,11 +353,19 @@ func scanSegment(data []byte, seal *sealer, firstSeq uint64, name string) (*segm
 	sc := &segmentScan{size: int64(len(data))}
 	off := int64(0)
 	expect := firstSeq
+	sc.dataEnd = int64(len(data))
+	for sc.dataEnd > 0 && data[sc.dataEnd-1] == 0 {
+		sc.dataEnd--
+	}
 	for off < int64(len(data)) {
+		if off >= sc.dataEnd {
+			break // only the zeros of the unused allocation remain
+		}
 		rec, n, why := decodeRecord(data[off:], expect)
 		if why != "" {
 			sc.damage, sc.damageAt = why, off
 			sc.later = validRecordAfter(data, off+1)
+			sc.pastEnd = why == "header cut short" || why == "record cut short"
 			break
 		}
 		payload, err := seal.open(rec.payload, seqBytes(rec.seq))

@@ -98,6 +98,12 @@ class ForkError(Error, RuntimeError):
     """The engine was used in a child created by fork(), which a Go runtime does not survive."""
 
 
+class RecoveryWarning(UserWarning):
+    """Opening a store set aside part of its write-ahead log it could not
+    read (a write torn by a crash, or damage with recovery="point_in_time");
+    the bytes are kept in a quarantine file, and store.recovery reports it."""
+
+
 class LibraryError(Error, ImportError):
     """The engine's shared library is missing or does not match this package."""
 

@@ -12,6 +12,7 @@ import ctypes
 import datetime as _dt
 import json
 import os
+import warnings
 from ctypes import addressof
 from typing import Any, Iterable, Sequence
 
@@ -20,7 +21,7 @@ import numpy as np
 from . import _capi
 from . import _convert as cv
 from ._call import check, json_out, run_cancellable, state
-from ._errors import InvalidArgumentError
+from ._errors import InvalidArgumentError, RecoveryWarning
 from ._resource import Resource
 
 _LONG_CALL_WORK = 50_000_000
@@ -74,6 +75,26 @@ def _include(include) -> list:
     return inc
 
 
+def _store_files(path: str) -> bool:
+    """Whether path holds WAL segments or snapshots (the engine then says
+    what is wrong with a store that lost its MANIFEST)."""
+    try:
+        return any(n.startswith(("wal-", "snap-")) for n in os.listdir(path))
+    except OSError:
+        return False
+
+
+def _warn_recovery(path: str, rep: dict) -> None:
+    """A RecoveryWarning for each part of the WAL an open set aside."""
+    for q in rep.get("quarantined") or ():
+        where = f"moved to {q['file']}" if q.get("file") else "left in place (read-only open)"
+        warnings.warn(RecoveryWarning(
+            f"{path}: {q['bytes']} bytes of {q['segment']} from byte {q['offset']} could not be read "
+            f"({q['reason']}) and were {where}; store.recovery has the report"), stacklevel=3)
+    if rep.get("not_replayed"):
+        warnings.warn(RecoveryWarning(f"{path}: replay stopped early: {rep['not_replayed']}"), stacklevel=3)
+
+
 def _where(filter, where):
     if filter is not None and where is not None:
         raise TypeError("give filter= or where= (the same thing), not both")
@@ -117,6 +138,21 @@ class VectorStore(Resource):
     snapshot_every : int, optional
         WAL bytes after which a write also takes a snapshot (default 64 MiB;
         negative: only :meth:`snapshot`).
+    train_after : int, optional
+        For index types that are trained (ivf_flat, ivf_pq, pq, opq, sq,
+        binary): the record count at which the store trains its index on
+        the records it holds and swaps it in (default: the type's minimum).
+        Until then searches are exact; ``info()["phase"]`` is ``"exact"``,
+        then ``"indexed"``. Kept in the store.
+    recovery : {"auto", "point_in_time", "strict"}
+        What opening does about a damaged write-ahead log (docs/store.md,
+        "Recovery"). "auto" (default): the end of the log torn by a crash is
+        repaired - its unreadable bytes are moved to a ``.quarantine`` file
+        beside it, with a :class:`RecoveryWarning` - and any other damage
+        raises :class:`CorruptFileError`. "point_in_time": open with every
+        change up to the first damage and quarantine the rest. "strict":
+        a torn end is an error too. What an open found is in
+        :attr:`recovery`.
 
     A store is safe to use from many threads: reads run in parallel, writes
     one at a time (fsyncs of concurrent writers are shared). Only one process
@@ -127,9 +163,11 @@ class VectorStore(Resource):
 
     def __init__(self, path, dim: int | None = None, metric: str | None = None, index=None, *,
                  durability: str = "always", interval_ms: int = 100, key_file=None, key_env: str | None = None,
-                 read_only: bool = False, embedder=None, snapshot_every: int | None = None, metric_params: dict | None = None) -> None:
+                 read_only: bool = False, embedder=None, snapshot_every: int | None = None, metric_params: dict | None = None,
+                 train_after: int | None = None, recovery: str = "auto") -> None:
         p = os.fspath(path)
-        opts: dict[str, Any] = {"durability": durability, "interval_ms": int(interval_ms), "read_only": bool(read_only)}
+        opts: dict[str, Any] = {"durability": durability, "interval_ms": int(interval_ms), "read_only": bool(read_only),
+                                "recovery": recovery}
         if key_file is not None:
             opts["key_file"] = os.fspath(key_file)
         if key_env is not None:
@@ -143,14 +181,19 @@ class VectorStore(Resource):
             create: dict[str, Any] = {"dim": int(dim), "metric": metric or "l2", "index": spec}
             if metric_params:
                 create["metric_params"] = metric_params
+            if train_after is not None:
+                if isinstance(train_after, bool) or not isinstance(train_after, (int, np.integer)) or train_after < 1:
+                    raise InvalidArgumentError(f"train_after must be a positive int, got {train_after!r}")
+                create["train_after"] = int(train_after)
             opts["create"] = create
-        elif not os.path.exists(os.path.join(p, "MANIFEST")):
+        elif not os.path.exists(os.path.join(p, "MANIFEST")) and not _store_files(p):
             raise FileNotFoundError(2, "no oxvec store here; give dim= (and metric=, index=) to create one", p)
         st = state
         h = _capi.oxv_handle()
         check(_capi.oxv_store_open(os.fsencode(p), _dumps(opts), addressof(h), st.err_addr), st)
         super().__init__(h.value)
         info = self.info()
+        _warn_recovery(p, info.get("recovery") or {})
         self._dim = int(info["dim"])
         self._metric = str(info["metric"])
         self._path = p
@@ -176,6 +219,14 @@ class VectorStore(Resource):
         """path, dim, metric, index, count, last_seq (the number of the last
         change, for :func:`oxvec.restore`), encrypted, read_only, durability."""
         return json_out(_capi.oxv_store_info, self._live())
+
+    @property
+    def recovery(self) -> dict:
+        """What opening found: ``mode``, ``clean_close`` (the last writer
+        closed the store cleanly), ``replayed`` (WAL records applied),
+        ``quarantined`` (the WAL bytes set aside: segment, offset, bytes,
+        file, reason) and, for a read-only open, ``not_replayed``."""
+        return self.info()["recovery"]
 
     @property
     def last_seq(self) -> int:
