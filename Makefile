@@ -14,7 +14,7 @@ LIB := python/oxvec/liboxvec.so
 GO_SOURCES := $(shell find core capi kernels -name '*.go' -not -name '*_test.go' 2>/dev/null) capi/oxvec.h go.mod $(wildcard go.sum)
 export PYTHONPATH := $(CURDIR)/python
 
-.PHONY: wordnet bench-data st-venv bench-embed all demo test lib venv bench-venv go-vet go-test capi-test py-test fuzz crash-soak bench kernels check-kernels clean
+.PHONY: check-tree wordnet bench-data st-venv bench-embed all demo test lib venv bench-venv go-vet go-test capi-test py-test fuzz crash-soak bench kernels check-kernels clean
 
 all: lib
 
@@ -61,7 +61,19 @@ demo: venv lib
 	$(PY) -m oxvec demo
 
 # --- tests -------------------------------------------------------------------
-test: go-vet check-kernels go-test capi-test py-test fuzz
+test: check-tree go-vet check-kernels go-test capi-test py-test fuzz
+
+# nothing compiled and nothing big is tracked: a tracked file that starts
+# like an executable (ELF, Mach-O, PE) or is over 4 MB outside testdata fails
+MAX_TRACKED_BYTES := 4000000
+check-tree:
+	@bad=0; while IFS= read -r f; do \
+	  [ -f "$$f" ] || continue; \
+	  magic=$$(head -c 4 "$$f" | od -An -tx1 | tr -d ' \n'); \
+	  case "$$magic" in 7f454c46|cffaedfe|cefaedfe|feedface|feedfacf|4d5a*) echo "tracked executable: $$f (git rm --cached it)"; bad=1;; esac; \
+	  case "$$f" in */testdata/*) continue;; esac; \
+	  if [ $$(stat -c %s "$$f") -gt $(MAX_TRACKED_BYTES) ]; then echo "tracked file over $(MAX_TRACKED_BYTES) bytes: $$f"; bad=1; fi; \
+	done < <(git ls-files 2>/dev/null); exit $$bad
 
 go-vet:
 	$(GO) vet ./...
