@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/oxvec/oxvec/core/errs"
+	"github.com/oxvec/oxvec/core/format"
 )
 
 // A backup is a directory holding copies of a store's snapshots and WAL
@@ -187,25 +188,8 @@ func copyFile(src, dst string) (backupFile, error) {
 	return backupFile{SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}, nil
 }
 
-func writeFileSync(path string, b []byte) error {
-	f, err := os.OpenFile(path+".tmp", os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("%w: %v", errs.IO, err)
-	}
-	if _, err = f.Write(b); err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(path+".tmp", path)
-	}
-	if err != nil {
-		return fmt.Errorf("%w: %v", errs.IO, err)
-	}
-	return nil
-}
+// writeFileSync replaces path with b atomically (format.WriteBytes).
+func writeFileSync(path string, b []byte) error { return format.WriteBytes(path, b) }
 
 func sha256File(path string) (string, error) {
 	f, err := os.Open(path)

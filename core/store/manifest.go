@@ -92,10 +92,10 @@ func decodeManifest(raw []byte, name string) (manifest, error) {
 }
 
 // writeManifest replaces the store's MANIFEST with s.man, atomically
-// (writeFileSync goes through MANIFEST.tmp and a rename).
+// (format.WriteFile: a temporary file, fsync, rename, fsync the directory).
 func (s *Store) writeManifest() error {
 	if err := writeFileSync(filepath.Join(s.dir, manifestName), encodeManifest(s.man)); err != nil {
 		return fmt.Errorf("writing the manifest: %w", err)
 	}
-	return syncDir(s.dir)
+	return nil
 }

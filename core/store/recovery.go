@@ -282,9 +282,6 @@ func (s *Store) quarantine(start uint64, off int64, reason string) error {
 		if err := writeFileSync(filepath.Join(s.dir, q.File), data[off:end]); err != nil {
 			return err
 		}
-		if err := syncDir(s.dir); err != nil {
-			return err
-		}
 		if err := clearFrom(path, off, end); err != nil {
 			return err
 		}
@@ -434,8 +431,8 @@ func (s *Store) cleanup(segs, keep []uint64) {
 		if strings.HasPrefix(n, "snap-") && n != s.man.Snapshot {
 			os.RemoveAll(filepath.Join(s.dir, n))
 		}
-		if n == manifestName+".tmp" {
-			os.Remove(filepath.Join(s.dir, n))
+		if n == manifestName+".tmp" || (strings.HasPrefix(n, ".") && strings.Contains(n, ".tmp")) {
+			os.Remove(filepath.Join(s.dir, n)) // an atomic write a crash interrupted
 		}
 	}
 }

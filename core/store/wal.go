@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/oxvec/oxvec/core/errs"
+	"github.com/oxvec/oxvec/core/format"
 )
 
 // A WAL record on disk:
@@ -422,18 +423,4 @@ func validRecordAfter(data []byte, from int64) bool {
 }
 
 // syncDir fsyncs a directory, making creations and renames in it durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("%w: %v", errs.IO, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !isUnsupported(err) {
-		return fmt.Errorf("%w: fsync of %s: %v", errs.IO, dir, err)
-	}
-	return nil
-}
-
-func isUnsupported(err error) bool {
-	return strings.Contains(err.Error(), "invalid argument") || strings.Contains(err.Error(), "not supported")
-}
+func syncDir(dir string) error { return format.SyncDir(dir) }
