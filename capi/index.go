@@ -11,8 +11,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"runtime/debug"
-	"runtime/metrics"
 	"unsafe"
 
 	"github.com/oxvec/oxvec/core/errs"
@@ -110,7 +108,7 @@ func oxv_index_add(h C.oxv_handle, x *C.float, n, d C.int64_t, ids, outIDs *C.in
 	if !plausible(unsafe.Pointer(x)) || !plausible(unsafe.Pointer(ids)) || !plausible(unsafe.Pointer(outIDs)) || !plausible(unsafe.Pointer(cancel)) {
 		return fail(e, fmt.Errorf("%w: a pointer argument is not a valid address", errs.InvalidArgument))
 	}
-	if err := checkMemory(int64(n) * int64(d) * 4); err != nil {
+	if err := index.CheckMemory(int64(n) * int64(d) * 4); err != nil {
 		return fail(e, err)
 	}
 	var assigned []int64
@@ -150,24 +148,6 @@ func oxv_index_train(h C.oxv_handle, x *C.float, n, d C.int64_t, cancel *C.int32
 		return fail(e, err)
 	}
 	return C.OXV_OK
-}
-
-// checkMemory refuses an allocation of about `bytes` that would take the Go
-// heap past a memory limit the caller set. Without a limit the operating
-// system decides, as for any other library.
-func checkMemory(bytes int64) error {
-	limit := debug.SetMemoryLimit(-1)
-	if limit == math.MaxInt64 {
-		return nil
-	}
-	s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}}
-	metrics.Read(s)
-	used := int64(s[0].Value.Uint64())
-	if used+bytes > limit {
-		return fmt.Errorf("%w: the call needs about %d MiB more and %d of the %d MiB memory limit are in use; raise it with oxvec.set_memory_limit",
-			errNoMem, bytes>>20, used>>20, limit>>20)
-	}
-	return nil
 }
 
 // searchCall is a validated oxv_search_request in Go terms.

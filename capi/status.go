@@ -16,13 +16,9 @@ import (
 	"github.com/oxvec/oxvec/core/parallel"
 )
 
-// ABI-level error classes, beside the engine's own (core/errs).
-var (
-	// errHandle: a freed, unknown or wrong-kind handle.
-	errHandle = errors.New("invalid handle")
-	// errNoMem: the call would exceed the memory limit.
-	errNoMem = errors.New("out of memory")
-)
+// errHandle: a freed, unknown or wrong-kind handle; the ABI's own error
+// class, beside the engine's (core/errs).
+var errHandle = errors.New("invalid handle")
 
 // codes maps each error class onto its status code, one to one.
 var codes = []struct {
@@ -40,7 +36,7 @@ var codes = []struct {
 	{errs.Closed, C.OXV_E_CLOSED},
 	{errs.State, C.OXV_E_STATE},
 	{errHandle, C.OXV_E_HANDLE},
-	{errNoMem, C.OXV_E_NOMEM},
+	{errs.NoMemory, C.OXV_E_NOMEM},
 	{errs.Internal, C.OXV_E_INTERNAL},
 }
 

@@ -13,6 +13,7 @@ import (
 	"unsafe"
 
 	"github.com/oxvec/oxvec/core/errs"
+	"github.com/oxvec/oxvec/core/index"
 	"github.com/oxvec/oxvec/core/store"
 )
 
@@ -105,7 +106,7 @@ func oxv_store_write(h C.oxv_handle, op C.int, records *C.char, vectors *C.float
 		if !plausible(unsafe.Pointer(vectors)) {
 			return fail(e, fmt.Errorf("%w: vectors is not a valid address", errs.InvalidArgument))
 		}
-		if err := checkMemory(2 * int64(n) * int64(d) * 4); err != nil {
+		if err := index.CheckMemory(2 * int64(n) * int64(d) * 4); err != nil {
 			return fail(e, err)
 		}
 		b.Vectors = floats(vectors, int64(n)*int64(d)) // copied by the store before the call returns

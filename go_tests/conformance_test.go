@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"runtime"
 	"sort"
 	"sync"
 	"testing"
@@ -256,6 +257,52 @@ func TestConformance_ConcurrentUse(t *testing.T) {
 			wg.Wait()
 			if got, want := idx.Len(), 500+2*50*3; got != want {
 				t.Fatalf("len %d, want %d", got, want)
+			}
+		})
+	}
+}
+
+// TestConformance_HugeKCostsWhatTheIndexHolds searches 5 vectors for a k of
+// 2^20 with ef and nprobe far beyond the index: the rows come back with the
+// 5 results and padding, and the call allocates about nothing, because every
+// heap, candidate list and re-rank buffer is sized by the 5 vectors, not by
+// k (or k times the re-rank factor: binary's 100 would be 1.2 GB here). The
+// outputs themselves must hold nq*k, so k stays at 2^20.
+func TestConformance_HugeKCostsWhatTheIndexHolds(t *testing.T) {
+	const d, n, nq, k = 24, 5, 2, 1 << 20
+	train, queries := data(4, 400, d), data(5, nq, d)
+	ids, dist := make([]int64, nq*k), make([]float32, nq*k)
+	p := &index.SearchParams{Ef: 1 << 40, NProbe: 1 << 40}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			idx := newIndex(t, c, d, train)
+			defer idx.Close()
+			if err := idx.Add(bg, train[:n*d], nil, nil); err != nil {
+				t.Fatal(err)
+			}
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			if err := idx.Search(bg, queries, k, p, ids, dist); err != nil {
+				t.Fatal(err)
+			}
+			runtime.ReadMemStats(&after)
+			if got := after.TotalAlloc - before.TotalAlloc; got > 1<<20 {
+				t.Errorf("a search for k = %d over %d vectors allocated %d bytes", k, n, got)
+			}
+			for q := 0; q < nq; q++ {
+				row, rd := ids[q*k:(q+1)*k], dist[q*k:(q+1)*k]
+				found := 0
+				for i, id := range row {
+					switch {
+					case id >= 0 && i == found && id < n:
+						found++
+					case id != -1 || !math.IsInf(float64(rd[i]), 1):
+						t.Fatalf("query %d, column %d: (%d, %v) after %d results", q, i, id, rd[i], found)
+					}
+				}
+				if found == 0 || (c.minRecall == 1 && found != n) {
+					t.Fatalf("query %d: %d results of %d vectors", q, found, n)
+				}
 			}
 		})
 	}

@@ -94,9 +94,9 @@ def test_negative_and_non_integer_ids_are_rejected(index):
     assert len(index) == 10
 
 
-def test_searching_an_empty_index_pads_instead_of_raising():
+def test_searching_an_empty_index_returns_no_columns_instead_of_raising():
     ids, dist = oxvec.Flat(2).search(np.zeros((2, 2)), k=3)
-    assert (ids == -1).all() and np.isposinf(dist).all()
+    assert ids.shape == dist.shape == (2, 0)
 
 
 def test_cosine_rejects_zero_vectors():
@@ -147,7 +147,7 @@ def test_a_go_panic_becomes_internal_error(in_worker):
     assert isinstance(err, oxvec.InternalError)
     assert "deliberate panic" in str(err)
     # and the process still works
-    assert oxvec.Flat(2).search(np.zeros(2), k=1)[0].tolist() == [-1]
+    assert oxvec.Flat(2).search(np.zeros(2), k=1)[0].tolist() == []
 
 
 def test_truncated_or_corrupted_files_are_clear_errors(tmp_path, index):

@@ -31,15 +31,24 @@ def test_bigann_returns_the_shipped_ground_truth(bigann):
     np.testing.assert_array_equal(dist, bigann["gt_dist"])
 
 
-def test_search_pads_when_fewer_than_k(rng):
+def test_search_cuts_k_to_the_index_size(rng):
     index = oxvec.Flat(4)
     ids, dist = index.search(np.zeros(4, np.float32), k=3)
-    assert ids.tolist() == [-1, -1, -1] and np.isinf(dist).all()
+    assert ids.shape == dist.shape == (0,)
+    assert index.search(np.zeros((2, 4)), k=3)[0].shape == (2, 0)
     index.add(rng.standard_normal((2, 4)))
     ids, dist = index.search(np.zeros((1, 4)), k=5)
-    assert ids.shape == (1, 5)
-    assert sorted(ids[0, :2].tolist()) == [0, 1]
-    assert ids[0, 2:].tolist() == [-1, -1, -1] and np.isinf(dist[0, 2:]).all()
+    assert ids.shape == dist.shape == (1, 2)
+    assert sorted(ids[0].tolist()) == [0, 1] and np.isfinite(dist).all()
+
+
+def test_search_pads_rows_a_filter_leaves_short(rng):
+    index = oxvec.Flat(4)
+    index.add(rng.standard_normal((5, 4)))
+    ids, dist = index.search(np.zeros((1, 4)), k=4, filter=[1, 3])
+    assert ids.shape == (1, 4)
+    assert sorted(ids[0, :2].tolist()) == [1, 3]
+    assert ids[0, 2:].tolist() == [-1, -1] and np.isinf(dist[0, 2:]).all()
 
 
 def test_single_vector_query_returns_1d(rng):
@@ -52,10 +61,13 @@ def test_single_vector_query_returns_1d(rng):
     assert ids2.shape == (1, 3)
 
 
-def test_zero_queries_give_empty_results():
+def test_zero_queries_give_empty_results(rng):
     index = oxvec.Flat(3)
     ids, dist = index.search(np.empty((0, 3), np.float32), k=4)
-    assert ids.shape == (0, 4) and dist.shape == (0, 4)
+    assert ids.shape == (0, 0) and dist.shape == (0, 0)
+    index.add(rng.standard_normal((5, 3)))
+    assert index.search(np.empty((0, 3), np.float32), k=4)[0].shape == (0, 4)
+    assert index.search(np.empty((0, 3), np.float32), k=10)[1].shape == (0, 5)
 
 
 def test_add_assigns_ids_and_keeps_given_ones(rng):

@@ -198,7 +198,8 @@ func (b *Binary) Remove(ctx context.Context, ids []int64) (int, error) {
 }
 
 // Search implements index.Index: hamming scan for rerank*k candidates
-// (k when rerank is 0), then exact distances on the stored vectors.
+// (k when rerank is 0; never more than the index holds, see
+// index.Candidates), then exact distances on the stored vectors.
 func (b *Binary) Search(ctx context.Context, queries []float32, k int, p *index.SearchParams, outIDs []int64, outDist []float32) error {
 	nq, pq, allow, err := index.CheckSearch(b.metric, queries, b.dim, k, p, outIDs, outDist)
 	if err != nil {
@@ -212,11 +213,17 @@ func (b *Binary) Search(ctx context.Context, queries []float32, k int, p *index.
 	if b.threshold == nil {
 		return b.notTrained("searching")
 	}
-	cand := k
-	if b.rerank > 0 {
-		cand = k * b.rerank
-	}
 	w, d, n := b.words, b.dim, b.ids.Len()
+	kk := index.Results(k, n)
+	index.PadRows(outIDs, outDist, nq, k, kk)
+	if kk == 0 {
+		return nil
+	}
+	cand := index.Candidates(kk, b.rerank, n)
+	// per task: the candidates and the hamming distances of every code
+	if err := index.CheckMemory(int64(min(parallel.Workers(), (nq+15)/16)) * (int64(cand)*12 + int64(n)*2)); err != nil {
+		return err
+	}
 	ks := kernels.Current()
 	l2 := b.metric.Class() == metric.ClassL2
 	return parallel.For(ctx, nq, 16, func(lo, hi int) error {
@@ -254,9 +261,9 @@ func (b *Binary) Search(ctx context.Context, queries []float32, k int, p *index.
 				r++
 			}
 			h.Finish()
-			dist, ids := outDist[q*k:(q+1)*k], outIDs[q*k:(q+1)*k]
+			dist, ids := outDist[q*k:q*k+kk], outIDs[q*k:q*k+kk]
 			if b.rerank == 0 {
-				for i := range k {
+				for i := range kk {
 					ids[i], dist[i] = -1, float32(math.Inf(1))
 					if ci[i] >= 0 {
 						ids[i], dist[i] = b.ids.ID(int(ci[i])), cd[i]

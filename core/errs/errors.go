@@ -38,6 +38,11 @@ var (
 	// Closed: the object was closed and can no longer be used.
 	Closed = errors.New("closed")
 
+	// NoMemory: the call would take the process past its memory limit
+	// (runtime/debug.SetMemoryLimit, oxv_set_memory_limit); nothing was
+	// allocated or changed.
+	NoMemory = errors.New("out of memory")
+
 	// State: the object is not in a state that allows the call (for example
 	// searching an index that must be trained before it is trained).
 	State = errors.New("invalid state")

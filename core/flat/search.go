@@ -2,7 +2,6 @@ package flat
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"math/bits"
 
@@ -54,8 +53,8 @@ func (f *Flat) Search(ctx context.Context, queries []float32, k int, p *index.Se
 	if err := index.CheckK(k); err != nil {
 		return err
 	}
-	if len(outIDs) < nq*k || len(outDist) < nq*k {
-		return fmt.Errorf("%w: output buffers hold %d/%d results, need %d", errs.InvalidArgument, len(outIDs), len(outDist), nq*k)
+	if err := index.CheckOutputs(nq, k, len(outIDs), len(outDist)); err != nil {
+		return err
 	}
 	if err := index.CheckFinite(queries, f.dim, "queries"); err != nil {
 		return err
@@ -73,10 +72,8 @@ func (f *Flat) Search(ctx context.Context, queries []float32, k int, p *index.Se
 	n := len(f.ids)
 	// A heap never needs more room than there are vectors: k beyond n only
 	// adds padding, which is written once here.
-	kk := min(k, n)
-	for q := 0; q < nq; q++ {
-		index.Pad(outDist[q*k+kk:(q+1)*k], outIDs[q*k+kk:(q+1)*k])
-	}
+	kk := index.Results(k, n)
+	index.PadRows(outIDs, outDist, nq, k, kk)
 	if kk == 0 {
 		return nil
 	}
@@ -294,15 +291,21 @@ func (s scan) splitBase(ctx context.Context, nq, stride int, outIDs []int64, out
 	n, k := len(s.f.ids), s.k
 	parts := min(4*parallel.Workers(), (n+splitBaseRows/2-1)/(splitBaseRows/2))
 	per := ((n+parts-1)/parts + 3) &^ 3
-	pd := make([]float32, parts*nq*k)
-	pi := make([]int64, parts*nq*k)
+	// a part's heap never holds more than the part's rows: with k near n
+	// the private heaps together hold about nq*n results, not parts*nq*k
+	pk := index.Results(k, per)
+	if err := index.CheckMemory(int64(parts) * int64(nq) * int64(pk) * 12); err != nil {
+		return err
+	}
+	pd := make([]float32, parts*nq*pk)
+	pi := make([]int64, parts*nq*pk)
 	heaps := make([]index.TopK, parts*nq)
 	err := parallel.For(ctx, parts, 1, func(lo, hi int) error {
 		for p := lo; p < hi; p++ {
 			hs := heaps[p*nq : (p+1)*nq]
 			for q := range hs {
-				o := (p*nq + q) * k
-				hs[q].Reset(pd[o:o+k], pi[o:o+k])
+				o := (p*nq + q) * pk
+				hs[q].Reset(pd[o:o+pk], pi[o:o+pk])
 			}
 			if err := s.rows(ctx, 0, nq, min(p*per, n), min((p+1)*per, n), hs); err != nil {
 				return err
@@ -350,11 +353,11 @@ func (f *Flat) allowedRows(filter *index.Filter) []int32 {
 func (f *Flat) searchAllowed(ctx context.Context, queries []float32, k int, rows []int32, outIDs []int64, outDist []float32) error {
 	d := f.dim
 	nq := len(queries) / d
-	kk := min(k, len(rows))
+	kk := index.Results(k, len(rows))
+	index.PadRows(outIDs, outDist, nq, k, kk)
 	return parallel.For(ctx, nq, 4, func(lo, hi int) error {
 		for q := lo; q < hi; q++ {
 			qv := queries[q*d : (q+1)*d]
-			index.Pad(outDist[q*k+kk:(q+1)*k], outIDs[q*k+kk:(q+1)*k])
 			var h index.TopK
 			h.Reset(outDist[q*k:q*k+kk], outIDs[q*k:q*k+kk])
 			for i, r := range rows {

@@ -2,7 +2,6 @@ package hnsw
 
 import (
 	"context"
-	"fmt"
 	"sync/atomic"
 
 	"github.com/oxvec/oxvec/core/errs"
@@ -100,8 +99,8 @@ func (h *HNSW) Search(ctx context.Context, queries []float32, k int, p *index.Se
 	if err := index.CheckK(k); err != nil {
 		return err
 	}
-	if len(outIDs) < nq*k || len(outDist) < nq*k {
-		return fmt.Errorf("%w: output buffers hold %d/%d results, need %d", errs.InvalidArgument, len(outIDs), len(outDist), nq*k)
+	if err := index.CheckOutputs(nq, k, len(outIDs), len(outDist)); err != nil {
+		return err
 	}
 	if err := index.CheckFinite(queries, h.dim, "queries"); err != nil {
 		return err
@@ -118,13 +117,20 @@ func (h *HNSW) Search(ctx context.Context, queries []float32, k int, p *index.Se
 		}
 		filter = p.Filter
 	}
-	ef = max(ef, k)
 
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	if h.closed {
 		return errs.Closed
 	}
+	// no walk holds more than the graph's nodes: k and ef beyond them only
+	// add padding (ef is raised to the results, then capped by the nodes)
+	kk := index.Results(k, h.live)
+	index.PadRows(outIDs, outDist, nq, k, kk)
+	if kk == 0 {
+		return nil
+	}
+	ef = min(max(ef, kk), h.used)
 	allow, err := h.allowSet(filter)
 	if err != nil {
 		return err
@@ -139,11 +145,11 @@ func (h *HNSW) Search(ctx context.Context, queries []float32, k int, p *index.Se
 		for qi := lo; qi < hi; qi++ {
 			q := s.query
 			copy(q, queries[qi*h.dim:(qi+1)*h.dim])
-			ids, dist := outIDs[qi*k:(qi+1)*k], outDist[qi*k:(qi+1)*k]
+			ids, dist := outIDs[qi*k:qi*k+kk], outDist[qi*k:qi*k+kk]
 			var found []item
 			switch {
 			case allow.exact():
-				found = h.scan(r, q, k, allow)
+				found = h.scan(r, q, kk, allow)
 			case h.quant != nil:
 				found = h.walkCodes(s, r, q, ef, allow)
 			default:

@@ -71,8 +71,8 @@ func CheckSearch(m *metric.Metric, queries []float32, dim, k int, p *SearchParam
 	if err := CheckK(k); err != nil {
 		return 0, nil, nil, err
 	}
-	if len(outIDs) < nq*k || len(outDist) < nq*k {
-		return 0, nil, nil, fmt.Errorf("%w: outputs hold fewer than nq*k = %d results", errs.InvalidArgument, nq*k)
+	if err := CheckOutputs(nq, k, len(outIDs), len(outDist)); err != nil {
+		return 0, nil, nil, err
 	}
 	if err := CheckFinite(queries, dim, "queries"); err != nil {
 		return 0, nil, nil, err

@@ -65,3 +65,12 @@ func CheckK(k int) error {
 	}
 	return nil
 }
+
+// CheckOutputs validates that output buffers of nids and ndist values hold
+// nq rows of k results; nq*k is not computed, so no k overflows it.
+func CheckOutputs(nq, k, nids, ndist int) error {
+	if nq > 0 && (k > nids/nq || k > ndist/nq) {
+		return fmt.Errorf("%w: output buffers hold %d/%d results, fewer than nq*k = %d*%d", errs.InvalidArgument, nids, ndist, nq, k)
+	}
+	return nil
+}

@@ -31,7 +31,15 @@ func (x *IVF) Search(ctx context.Context, queries []float32, k int, p *index.Sea
 	if x.centroids == nil {
 		return x.notTrained("searching")
 	}
+	kk := index.Results(k, x.ids.Len())
+	index.PadRows(outIDs, outDist, nq, k, kk)
+	if kk == 0 {
+		return nil
+	}
 	nprobe = min(nprobe, x.nlist)
+	if err := index.CheckMemory(int64(nq) * int64(nprobe) * 12); err != nil {
+		return err
+	}
 	probes, pdist := make([]int64, nq*nprobe), make([]float32, nq*nprobe)
 	d := x.dim
 	l2 := x.metric.Class() == metric.ClassL2
@@ -49,7 +57,7 @@ func (x *IVF) Search(ctx context.Context, queries []float32, k int, p *index.Sea
 				return err
 			}
 			row := prepared[q*d : (q+1)*d]
-			dist, ids := outDist[q*k:(q+1)*k], outIDs[q*k:(q+1)*k]
+			dist, ids := outDist[q*k:q*k+kk], outIDs[q*k:q*k+kk]
 			h.Reset(dist, ids)
 			for _, c := range probes[q*nprobe : (q+1)*nprobe] {
 				if c < 0 {

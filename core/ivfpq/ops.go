@@ -126,14 +126,21 @@ func (x *IVFPQ) Search(ctx context.Context, queries []float32, k int, sp *index.
 	if x.centroids == nil {
 		return x.notTrained("searching")
 	}
+	n := x.ids.Len()
+	kk := index.Results(k, n)
+	index.PadRows(outIDs, outDist, nq, k, kk)
+	if kk == 0 {
+		return nil
+	}
 	nprobe = min(nprobe, x.nlist)
+	cand := index.Candidates(kk, x.refine, n)
+	// the cells of every query, and per task its candidates
+	if err := index.CheckMemory(int64(nq)*int64(nprobe)*12 + int64(parallel.Workers())*int64(cand)*12); err != nil {
+		return err
+	}
 	probes, pdist := make([]int64, nq*nprobe), make([]float32, nq*nprobe)
 	d, cb := x.dim, x.cb
 	l2 := x.metric.Class() == metric.ClassL2
-	cand := k
-	if x.refine > 0 {
-		cand = k * x.refine
-	}
 	ks := kernels.Current()
 	return parallel.For(ctx, nq, index.ProbeChunk(nq), func(lo, hi int) error {
 		// this chunk's cells, then its lists (see index.ProbeChunk)
@@ -193,9 +200,9 @@ func (x *IVFPQ) Search(ctx context.Context, queries []float32, k int, sp *index.
 				}
 			}
 			h.Finish()
-			dist, ids := outDist[q*k:(q+1)*k], outIDs[q*k:(q+1)*k]
+			dist, ids := outDist[q*k:q*k+kk], outIDs[q*k:q*k+kk]
 			if x.refine == 0 {
-				for i := range k {
+				for i := range kk {
 					ids[i], dist[i] = ci[i], cd[i]
 					if ci[i] >= 0 {
 						dist[i] = x.finish(cd[i], l2)

@@ -82,6 +82,11 @@ func (p *PQ) Search(ctx context.Context, queries []float32, k int, sp *index.Sea
 	ks := kernels.Current()
 	cb := p.cb
 	n, cs, d := p.ids.Len(), cb.CodeSize, p.dim
+	kk := index.Results(k, n)
+	index.PadRows(outIDs, outDist, nq, k, kk)
+	if kk == 0 {
+		return nil
+	}
 	return parallel.For(ctx, nq, 4, func(lo, hi int) error {
 		sc := p.scratch.Get()
 		defer p.scratch.Put(sc)
@@ -100,7 +105,7 @@ func (p *PQ) Search(ctx context.Context, queries []float32, k int, sp *index.Sea
 				cb.Tables(pq[q*d:(q+g)*d], g, luts, l2, ks)
 			}
 			lut := luts[r*rows : (r+1)*rows]
-			dist, ids := outDist[q*k:(q+1)*k], outIDs[q*k:(q+1)*k]
+			dist, ids := outDist[q*k:q*k+kk], outIDs[q*k:q*k+kk]
 			h.Reset(dist, ids)
 			sign := float32(1)
 			if !l2 {

@@ -76,6 +76,11 @@ func (s *SQ) Search(ctx context.Context, queries []float32, k int, p *index.Sear
 		return s.notTrained("searching")
 	}
 	d, cs, n := s.dim, s.codeSize, s.ids.Len()
+	kk := index.Results(k, n)
+	index.PadRows(outIDs, outDist, nq, k, kk)
+	if kk == 0 {
+		return nil
+	}
 	l2 := s.metric.Class() == metric.ClassL2
 	ks := kernels.Current()
 	wl := s.weightsLen()
@@ -97,7 +102,7 @@ func (s *SQ) Search(ctx context.Context, queries []float32, k int, p *index.Sear
 			clear(w)
 			for r := range nq4 {
 				s.weights(pq[(q0+r)*d:(q0+r+1)*d], w[r*wl:(r+1)*wl], l2)
-				h[r].Reset(outDist[(q0+r)*k:(q0+r+1)*k], outIDs[(q0+r)*k:(q0+r+1)*k])
+				h[r].Reset(outDist[(q0+r)*k:(q0+r)*k+kk], outIDs[(q0+r)*k:(q0+r)*k+kk])
 			}
 			for r0 := 0; r0 < n; r0 += scanChunk {
 				cnt := min(scanChunk, n-r0)
@@ -125,7 +130,7 @@ func (s *SQ) Search(ctx context.Context, queries []float32, k int, p *index.Sear
 			for r := range nq4 {
 				q := q0 + r
 				h[r].Finish()
-				row, dist, ids := pq[q*d:(q+1)*d], outDist[q*k:(q+1)*k], outIDs[q*k:(q+1)*k]
+				row, dist, ids := pq[q*d:(q+1)*d], outDist[q*k:q*k+kk], outIDs[q*k:q*k+kk]
 				for i, rr := range ids {
 					if rr < 0 {
 						break

@@ -164,12 +164,28 @@ func (s *Store) Search(ctx context.Context, req SearchRequest) (*Hits, error) {
 			per = max(k, r.Candidates)
 		}
 	}
+	// no side returns more than the records it may rank, so a k far beyond
+	// them costs nothing (results are lists: nothing is padded)
+	ranked := s.tab.live()
+	if filtered {
+		ranked = min(ranked, len(allowed))
+	}
+	per = index.Results(per, ranked)
 	var vids []int64
 	var vdist []float32
-	if r.Mode != "keyword" {
+	if r.Mode != "keyword" && per == 0 {
+		// nothing to rank, but bad queries are still refused
+		if err := index.CheckFinite(req.Vectors, s.cfg.Dim, "queries"); err != nil {
+			return nil, err
+		}
+	}
+	if r.Mode != "keyword" && per > 0 {
 		p := &index.SearchParams{Ef: max(req.Ef, 0)}
 		if filtered {
 			p.Filter = &index.Filter{IDs: allowed}
+		}
+		if err := index.CheckMemory(int64(nq) * int64(per) * 12); err != nil {
+			return nil, err
 		}
 		vids, vdist = make([]int64, nq*per), make([]float32, nq*per)
 		if err := s.idx.Search(ctx, req.Vectors, per, p, vids, vdist); err != nil {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"math"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -168,6 +169,42 @@ func TestStore_HybridCarriesBothSubScores(t *testing.T) {
 	} {
 		if _, err := s.Search(bg, bad); err == nil {
 			t.Errorf("%+v accepted", bad)
+		}
+	}
+}
+
+// TestStore_HugeKCostsTheRecords: a k (or hybrid candidates) far beyond the
+// 5 records sizes nothing by k: every mode returns the records that match
+// and allocates about nothing (a buffer of nq*k results would be 12 TB).
+func TestStore_HugeKCostsTheRecords(t *testing.T) {
+	s := kwStore(t, t.TempDir())
+	defer s.Close()
+	const huge = 1 << 40
+	q := []float32{1, 0, 0, 0, 3, 0, 0, 0}
+	for _, c := range []struct {
+		req  SearchRequest
+		want []int // results per query
+	}{
+		{SearchRequest{Vectors: q, K: huge}, []int{5, 5}},
+		{SearchRequest{Vectors: q, K: huge, Where: map[string]any{"i": map[string]any{"$gte": int64(3)}}}, []int{2, 2}},
+		{SearchRequest{Vectors: q, K: huge, Where: map[string]any{"i": int64(99)}}, []int{0, 0}},
+		{SearchRequest{Texts: []string{"files", "zip"}, K: huge, Rank: Ranking{Mode: "keyword"}}, []int{2, 1}},
+		{SearchRequest{Vectors: q, Texts: []string{"files", "zip"}, K: 2, Rank: Ranking{Mode: "hybrid", Candidates: huge}}, []int{2, 2}},
+	} {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		h, err := s.Search(bg, c.req)
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, keys := range h.Keys {
+			if len(keys) != c.want[i] {
+				t.Errorf("%+v: query %d got %v, want %d results", c.req, i, keys, c.want[i])
+			}
+		}
+		if got := after.TotalAlloc - before.TotalAlloc; got > 1<<20 {
+			t.Errorf("%+v allocated %d bytes", c.req, got)
 		}
 	}
 }

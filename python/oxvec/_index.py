@@ -19,6 +19,10 @@ from ._resource import Resource
 # the call is over before a helper thread would have started.
 _LONG_CALL_WORK = 50_000_000
 
+# ef and nprobe travel as int32; the engine caps both by what the index
+# holds (its nodes, its lists), so a larger value means the same as this.
+_KNOB_MAX = (1 << 31) - 1
+
 
 class Index(Resource):
     """An index of float32 vectors, each with an int64 id.
@@ -48,7 +52,9 @@ class Index(Resource):
         info = self.info()
         self._dim = int(info["dim"])
         self._metric = str(info["metric"])
-        self._count_hint = int(info["len"])  # sizes the Ctrl-C decision only
+        # len() as last seen: sizes the Ctrl-C decision and decides when a
+        # search must ask for the true count to cut k (see _search)
+        self._count_hint = int(info["len"])
 
     # --- properties --------------------------------------------------------
     @property
@@ -160,10 +166,14 @@ class Index(Resource):
 
         Returns
         -------
-        ids : ndarray of int64, shape (nq, k) or (k,) for a 1-D query
+        ids : ndarray of int64, shape (nq, min(k, len(index))), or
+            (min(k, len(index)),) for a 1-D query
         distances : ndarray of float32, same shape
-            Sorted by distance, ties by id; where fewer than k vectors exist
-            a row is padded with id -1 and distance +inf.
+            Sorted by distance, ties by id. A k beyond the index is cut to
+            its size (an empty index gives shape (nq, 0)), so time and memory
+            follow the index, not k. A row with fewer results than that (a
+            filter, an approximate index probing few cells) is padded with
+            id -1 and distance +inf.
         """
         return self._search(queries, k, 0, 0, filter)
 
@@ -179,6 +189,13 @@ class Index(Resource):
             q, nq, single = cv.vectors(q, dim, "queries")
         if type(k) is not int or k <= 0:
             k = cv.k_value(k)
+        if k > self._count_hint:
+            # Rows hold min(k, len) results. The hint is exact but for other
+            # threads' changes; one too low only costs this refresh, one too
+            # high only pads up to k.
+            k = min(k, len(self))
+            if k == 0:
+                return self._search_empty(q, nq, single, ef, nprobe, filter)
         if nq == 0:
             return np.empty((0, k), np.int64), np.empty((0, k), np.float32)
         q_addr = cv.address(q)
@@ -198,6 +215,20 @@ class Index(Resource):
         if single:
             return ids, dist
         return ids.reshape(nq, k), dist.reshape(nq, k)
+
+    def _search_empty(self, q, nq, single, ef: int, nprobe: int, filter):
+        """An empty index's results, no columns, once the engine has checked
+        the call as any search (an untrained index, NaN, a bad filter)."""
+        if nq:
+            st = state
+            _, _, ids_addr, dist_addr = outputs(st, nq)
+            filt = (0, 0, 0, 0)
+            if filter is not None:
+                allow = cv.allow_list(filter)  # kept alive until the call returns
+                filt = cv.filter_fields(allow)
+            search(st, self._live(), cv.address(q), nq, self._dim, 1, ids_addr, dist_addr, 0, ef, nprobe, filt)
+        shape = (0,) if single else (nq, 0)
+        return np.empty(shape, np.int64), np.empty(shape, np.float32)
 
     def remove(self, ids) -> int:
         """Remove vectors by id; returns how many were present. Unknown ids
@@ -247,10 +278,9 @@ class Index(Resource):
         for row in q:
             k = 16
             while True:
-                n = len(self)
-                ids, dist = self.search(row, min(k, max(n, 1)), **search_kw)
+                ids, dist = self.search(row, k, **search_kw)
                 within = dist <= radius
-                if not within.all() or k >= n:
+                if not within.all() or len(ids) < k:  # fewer than k: the whole index
                     break
                 k *= 4
             out_ids.append(ids[within])
@@ -349,8 +379,8 @@ class HNSW(Index):
         k : int
         ef : int, optional
             Candidate list size for this call (default: the index's
-            ef_search); raised to k when smaller. Larger is slower and more
-            accurate.
+            ef_search); raised to k when smaller, capped by the number of
+            nodes. Larger is slower and more accurate.
         filter : array_like, optional
             An allow-list: an array of ids, or a boolean mask indexed by id.
             Applied inside the graph walk; when it admits few vectors the
@@ -362,7 +392,7 @@ class HNSW(Index):
         """
         if ef is not None and (isinstance(ef, bool) or not isinstance(ef, (int, np.integer)) or ef < 1):
             raise cv.InvalidArgumentError(f"ef must be an int >= 1, got {ef!r}")
-        return self._search(queries, k, int(ef or 0), 0, filter)
+        return self._search(queries, k, min(int(ef or 0), _KNOB_MAX), 0, filter)
 
     def _search_cost(self) -> int:
         # a graph walk computes a few thousand distances, not one per vector
@@ -415,7 +445,7 @@ class IVFFlat(Index):
         Returns (ids, distances), as :meth:`Index.search`."""
         if nprobe is not None and (isinstance(nprobe, bool) or not isinstance(nprobe, (int, np.integer)) or nprobe < 1):
             raise cv.InvalidArgumentError(f"nprobe must be an int >= 1, got {nprobe!r}")
-        return self._search(queries, k, 0, int(nprobe or 0), filter)
+        return self._search(queries, k, 0, min(int(nprobe or 0), _KNOB_MAX), filter)
 
     def _search_cost(self) -> int:
         return max(1, self._count_hint) * self._dim // 10
