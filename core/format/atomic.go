@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -21,7 +22,11 @@ func WriteFile(path string, write func(io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
-		return fmt.Errorf("%w: creating a temporary file next to %s: %v", errs.IO, path, err)
+		class := errs.IO
+		if errors.Is(err, fs.ErrNotExist) {
+			class = errs.NotFound // the directory is missing
+		}
+		return fmt.Errorf("%w: creating a temporary file next to %s: %v", class, path, err)
 	}
 	defer func() {
 		if err != nil {
