@@ -271,3 +271,11 @@ def test_huge_k_over_a_small_index_in_a_limited_address_space(tmp_path):
     env = dict(os.environ, GOMAXPROCS="2")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert r.returncode == 0 and r.stdout.strip().endswith("ok"), (r.returncode, r.stdout[-2000:], r.stderr[-4000:])
+
+
+def test_knn_columns_stop_at_the_base_rows():
+    base = np.random.default_rng(0).standard_normal((5, DIM)).astype(np.float32)
+    ids, dist = oxvec.knn(base, base[:2], 10**9)
+    assert ids.shape == dist.shape == (2, 5) and sorted(ids[0].tolist()) == list(range(5))
+    ids, dist = oxvec.knn(base[:0], base[:2], 3)
+    assert ids.shape == (2, 0)

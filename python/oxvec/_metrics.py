@@ -120,9 +120,10 @@ def distance(a, b, metric: str = "l2", **params) -> float:
 def knn(base, queries, k: int = 10, metric: str = "l2", **params):
     """Exact k nearest neighbours of each query among the rows of base.
 
-    Returns ``(ids, distances)`` of shape (nq, k) (or (k,) for a 1-D query):
-    row numbers of base and distances, sorted by distance, padded with -1 and
-    inf where base has fewer than k rows.
+    Returns ``(ids, distances)`` of shape (nq, min(k, len(base))) (or 1-D
+    for a 1-D query): row numbers of base and distances, sorted by distance.
+    As for ``Index.search``, a k beyond the base costs nothing: the columns
+    stop at the number of rows.
     """
     k = cv.k_value(k)
     bits = _is_bits(metric)
@@ -135,6 +136,10 @@ def knn(base, queries, k: int = 10, metric: str = "l2", **params):
         b = _rows(base, "base")
         q = _rows(queries, "queries", b.shape[1])
     n, nq, d = b.shape[0], q.shape[0], b.shape[1]
+    k = min(k, n)
+    if k == 0:  # an empty base: nothing can come back
+        ids, dist = np.empty((nq, 0), np.int64), np.empty((nq, 0), np.float32)
+        return (ids[0], dist[0]) if single and nq else (ids, dist)
     ids = np.empty((nq, k), np.int64)
     dist = np.empty((nq, k), np.float32)
     spec = metric_spec(metric, params)
