@@ -13,17 +13,8 @@ package main
 */
 import "C"
 
-// Every index type the library offers; each registers itself in init.
-import (
-	_ "github.com/oxvec/oxvec/core/binary"
-	_ "github.com/oxvec/oxvec/core/flat"
-	_ "github.com/oxvec/oxvec/core/hnsw"
-	_ "github.com/oxvec/oxvec/core/ivf"
-	_ "github.com/oxvec/oxvec/core/ivfpq"
-	_ "github.com/oxvec/oxvec/core/opq"
-	_ "github.com/oxvec/oxvec/core/pq"
-	_ "github.com/oxvec/oxvec/core/sq"
-)
+// Every index type the library offers (core/indexes registers them).
+import _ "github.com/oxvec/oxvec/core/indexes"
 
 // Version is the engine version reported by oxv_version.
 const Version = "0.1.0"

@@ -16,14 +16,7 @@ import (
 	"github.com/oxvec/oxvec/core/index"
 
 	// every index type under test registers itself
-	_ "github.com/oxvec/oxvec/core/binary"
-	_ "github.com/oxvec/oxvec/core/flat"
-	_ "github.com/oxvec/oxvec/core/hnsw"
-	_ "github.com/oxvec/oxvec/core/ivf"
-	_ "github.com/oxvec/oxvec/core/ivfpq"
-	_ "github.com/oxvec/oxvec/core/opq"
-	_ "github.com/oxvec/oxvec/core/pq"
-	_ "github.com/oxvec/oxvec/core/sq"
+	_ "github.com/oxvec/oxvec/core/indexes"
 )
 
 // typeCase is one index type as the conformance suite builds it.

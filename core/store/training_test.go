@@ -6,13 +6,8 @@ import (
 	"math/rand"
 	"testing"
 
-	_ "github.com/oxvec/oxvec/core/binary"
 	"github.com/oxvec/oxvec/core/errs"
-	_ "github.com/oxvec/oxvec/core/ivf"
-	_ "github.com/oxvec/oxvec/core/ivfpq"
-	_ "github.com/oxvec/oxvec/core/opq"
-	_ "github.com/oxvec/oxvec/core/pq"
-	_ "github.com/oxvec/oxvec/core/sq"
+	_ "github.com/oxvec/oxvec/core/indexes"
 )
 
 // trainedTypes are the index types that learn, with small parameters.
