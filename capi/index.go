@@ -225,6 +225,9 @@ func readRequest(r *C.oxv_search_request) (searchCall, error) {
 	if r.ef != 0 || r.nprobe != 0 || filter != nil {
 		c.params = &index.SearchParams{Ef: int(r.ef), NProbe: int(r.nprobe), Filter: filter}
 	}
+	if err := index.CheckKnobs(idx, c.params); err != nil {
+		return searchCall{}, err
+	}
 	return c, nil
 }
 
@@ -294,8 +297,9 @@ func oxv_index_info(h C.oxv_handle, buf *C.char, n C.size_t, needed *C.size_t, e
 	}
 	info := struct {
 		index.Info
-		Trained bool `json:"trained"`
-	}{Info: idx.Info(), Trained: true}
+		Trained bool           `json:"trained"`
+		Params  map[string]int `json:"params,omitempty"` // search knob defaults (oxv_index_set_params)
+	}{Info: idx.Info(), Trained: true, Params: index.Knobs(idx)}
 	if tr, ok := idx.(index.Trainer); ok {
 		info.Trained = tr.Trained()
 	}

@@ -171,11 +171,33 @@ int oxv_index_remove(oxv_handle h, const int64_t *ids, int64_t n,
 int oxv_index_len(oxv_handle h, int64_t *out, oxv_error *err);
 
 /* Describes the index as a JSON object (type, dim, metric, len,
- * memory_bytes). Writes at most len bytes including the NUL; *needed (may be
- * NULL) receives the full size including the NUL, so a caller whose buffer
- * was too small can retry with a larger one. */
+ * memory_bytes, trained, and "params": the defaults of the search knobs the
+ * type honours, e.g. {"nprobe": 1}; absent for types with none). Writes at
+ * most len bytes including the NUL; *needed (may be NULL) receives the full
+ * size including the NUL, so a caller whose buffer was too small can retry
+ * with a larger one. */
 int oxv_index_info(oxv_handle h, char *buf, size_t len, size_t *needed,
                    oxv_error *err);
+
+/* Changes the defaults of search knobs for later searches (a request's zero
+ * ef / nprobe): params_json is an object of integers >= 1 such as
+ * {"nprobe": 16} (ivf_flat, ivf_pq, opq over those) or {"ef": 200} (hnsw,
+ * whose ef_search it sets). A name the type does not honour is OXV_E_INVALID
+ * and changes nothing; so is a search request that sets such a knob. The
+ * defaults are saved with the index. Safe while searches run. */
+int oxv_index_set_params(oxv_handle h, const char *params_json,
+                         oxv_error *err);
+
+/* Writes the vectors of n ids into out[n][d] (d must be the index's dim;
+ * caller-allocated): flat, hnsw, ivf_flat (and ivf_pq with refine, binary
+ * with rerank > 0) the stored vectors exactly, pq, sq and ivf_pq the decoded
+ * reconstructions (faiss's reconstruct), opq the inner index's rotated back.
+ * Stored vectors are in the metric's prepared form (unit length for cosine,
+ * ...). An id not in the index is OXV_E_NOT_FOUND naming it; binary with
+ * rerank 0 keeps nothing to decode: OXV_E_UNSUPPORTED. out may be NULL:
+ * then the call only checks that every id is present. */
+int oxv_index_vectors(oxv_handle h, const int64_t *ids, int64_t n, float *out,
+                      int64_t d, oxv_error *err);
 
 /* Renumbers the index densely and gives the memory of removed vectors back
  * (HNSW; other types: already compact, OXV_OK). */

@@ -80,7 +80,10 @@ def test_remove_compact_and_readd(rng):
     keep = np.setdiff1d(np.arange(3000), gone)
     want, _ = brute_force(x[keep], x[:50], 10, metric="cosine", ids=keep)
     assert recall(ids, want, 10) >= 0.95
-    index.add(np.ones((1, 16), np.float32) * 5, ids=[1])  # id 1 exists: replaced
+    with pytest.raises(oxvec.DuplicateIdError):
+        index.add(np.ones((1, 16), np.float32) * 5, ids=[1])  # id 1 exists: remove it first
+    assert index.remove([1]) == 1
+    index.add(np.ones((1, 16), np.float32) * 5, ids=[1])
     assert index.search(np.ones(16, np.float32), 1)[0][0] == 1
     assert len(index) == 2000
 

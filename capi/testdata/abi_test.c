@@ -147,6 +147,21 @@ static void test_hnsw_filter_and_mmap(void) {
     CHECK(ids[0] == 500 && dist[0] == 0, "filtered nearest %lld %g", (long long)ids[0], dist[0]);
     for (int i = 0; i < 3; i++)
         CHECK(ids[i] == 5 || ids[i] == 500 || ids[i] == 999, "id %lld is not allowed", (long long)ids[i]);
+    /* search knobs: hnsw has ef, not nprobe, for a request and as a default */
+    r.nprobe = 4;
+    CHECK(oxv_index_search(&r, &err) == OXV_E_INVALID && strstr(err.message, "nprobe"), "nprobe accepted by hnsw: %s", err.message);
+    r.nprobe = 0;
+    CHECK(oxv_index_set_params(h, "{\"ef\":64}", &err) == OXV_OK, "set ef: %s", err.message);
+    CHECK(oxv_index_set_params(h, "{\"nprobe\":4}", &err) == OXV_E_INVALID, "set nprobe on hnsw accepted");
+    /* vectors back by id, into the caller's buffer; NULL out: presence only */
+    float back[2 * D];
+    int64_t which[2] = {500, 5};
+    CHECK(oxv_index_vectors(h, which, 2, back, D, &err) == OXV_OK && memcmp(back, &base[500 * D], sizeof(float) * D) == 0 &&
+              memcmp(&back[D], &base[5 * D], sizeof(float) * D) == 0, "vectors: %s", err.message);
+    which[1] = N;
+    CHECK(oxv_index_vectors(h, which, 2, NULL, D, &err) == OXV_E_NOT_FOUND && strstr(err.message, "1000"), "unknown id: %s", err.message);
+    CHECK(oxv_index_vectors(h, which, 1, (float *)16, D, &err) == OXV_E_INVALID, "implausible output pointer accepted");
+    CHECK(oxv_index_vectors(h, which, 1, back, D + 1, &err) == OXV_E_DIMENSION, "wrong row length accepted");
     char path[] = "/tmp/oxvec_abi_hnsw_XXXXXX";
     close(mkstemp(path));
     CHECK(oxv_index_save(h, path, &err) == OXV_OK, "hnsw save: %s", err.message);

@@ -50,6 +50,9 @@ type HNSW struct {
 	m0     int     // links at level 0
 	mult   float64 // level multiplier 1/ln(M)
 	rng    *rand.Rand
+	// efSearch is the default ef of a search: p.EfSearch until SetKnob
+	// changes it; atomic, since searches read it outside mu
+	efSearch atomic.Int64
 
 	// per node (internal id), capacity cap(ids):
 	vecs     []float32    // stride values per node, prepared by the metric
@@ -141,6 +144,7 @@ func New(dim int, m *metric.Metric, p Params) (*HNSW, error) {
 		rng: rand.New(rand.NewSource(p.Seed)), byID: map[int64]uint32{},
 	}
 	h.byIDOK.Store(true)
+	h.efSearch.Store(int64(p.EfSearch))
 	h.scanBelow = exactScanBelow
 	if p.Quantize != "" {
 		h.quant = newSQ8(dim)

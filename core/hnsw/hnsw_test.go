@@ -283,8 +283,17 @@ func TestHNSW_CompactReclaimsMemoryAndKeepsResults(t *testing.T) {
 	}
 }
 
-func TestHNSW_ReaddingAnIDReplacesItsVector(t *testing.T) {
+func TestHNSW_AddingAPresentIDIsADuplicate(t *testing.T) {
 	h := build(t, metric.L2, 2, []float32{0, 0, 10, 10}, Params{})
+	if err := h.Add(bg, []float32{100, 100}, []int64{0}, nil); !errors.Is(err, errs.DuplicateID) {
+		t.Fatalf("re-adding id 0: %v, want a duplicate id error", err)
+	}
+	if h.Len() != 2 {
+		t.Fatalf("len %d after a refused add", h.Len())
+	}
+	if _, err := h.Remove(bg, []int64{0}); err != nil {
+		t.Fatal(err)
+	}
 	if err := h.Add(bg, []float32{100, 100}, []int64{0}, nil); err != nil {
 		t.Fatal(err)
 	}

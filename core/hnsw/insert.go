@@ -13,8 +13,9 @@ import (
 )
 
 // Add implements index.Index. A batch is inserted in parallel, one node per
-// task. Re-adding an id that is present replaces its vector (the old node is
-// removed first). The batch is validated before anything changes.
+// task. An id that is present already is errs.DuplicateID, as in every
+// index type (hnswlib replaces its vector instead): remove it first. The
+// batch is validated before anything changes.
 func (h *HNSW) Add(ctx context.Context, vectors []float32, ids []int64, assigned []int64) error {
 	n, err := index.Rows(vectors, h.dim, "vectors")
 	if err != nil {
@@ -88,14 +89,10 @@ func (h *HNSW) reserve(vectors []float32, ids []int64, assigned []int64) (nodes 
 			copy(assigned, ids)
 		}
 	} else {
-		var replaced []int64
 		for _, id := range ids {
 			if _, ok := h.byID[id]; ok {
-				replaced = append(replaced, id)
+				return nil, nil, fmt.Errorf("%w: id %d is already in the index; remove it first to replace its vector (hnswlib replaces silently; here every index type refuses)", errs.DuplicateID, id)
 			}
-		}
-		if len(replaced) > 0 {
-			h.removeLocked(replaced)
 		}
 	}
 	if h.used-len(h.free)+n > math.MaxInt32 {

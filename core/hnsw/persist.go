@@ -54,7 +54,7 @@ func (h *HNSW) Save(w io.Writer) error {
 	}
 	stored := h.metric.Store(fw)
 	ep, top, ok := h.entryPoint()
-	m := meta{Layout: layoutVersion, Dim: h.dim, Stride: h.stride, Stored: stored, M: h.p.M, EfConstruction: h.p.EfConstruction, EfSearch: h.p.EfSearch,
+	m := meta{Layout: layoutVersion, Dim: h.dim, Stride: h.stride, Stored: stored, M: h.p.M, EfConstruction: h.p.EfConstruction, EfSearch: int(h.efSearch.Load()),
 		Seed: h.p.Seed, Used: h.used, Live: h.live, NextID: h.nextID, Entry: -1, Top: top, Quantize: h.p.Quantize}
 	if h.quant != nil {
 		m.QuantMaxAbs = h.quant.maxAbs

@@ -109,7 +109,7 @@ func (h *HNSW) Search(ctx context.Context, queries []float32, k int, p *index.Se
 	if err != nil {
 		return err
 	}
-	ef := h.p.EfSearch
+	ef := int(h.efSearch.Load())
 	var filter *index.Filter
 	if p != nil {
 		if p.Ef > 0 {

@@ -132,3 +132,26 @@ func (s *Slots) Restore(all Lister, next int64) error {
 	}
 	return nil
 }
+
+// Finder returns the slot lookup of a read of ids (Vectors): the map when
+// one is kept; while dense, one pass over the lists (all) collecting the
+// slots of just these ids, rather than a map of every id kept for good.
+func (s *Slots) Finder(ids []int64, all Lister) func(id int64) (Slot, bool) {
+	if !s.Dense() {
+		return func(id int64) (Slot, bool) { sl, ok := s.where[id]; return sl, ok }
+	}
+	want := make(map[int64]Slot, len(ids))
+	for _, id := range ids {
+		if s.has(id) {
+			want[id] = Slot{List: -1}
+		}
+	}
+	if len(want) > 0 {
+		all(func(id int64, sl Slot) {
+			if _, ok := want[id]; ok {
+				want[id] = sl
+			}
+		})
+	}
+	return func(id int64) (Slot, bool) { sl, ok := want[id]; return sl, ok && sl.List >= 0 }
+}

@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/oxvec/oxvec/core/coarse"
 	"github.com/oxvec/oxvec/core/errs"
@@ -41,7 +42,7 @@ type IVF struct {
 	metric    *metric.Metric
 	coarse    *metric.Metric // ranks centroids: l2 for l2-family metrics, inner product for the dot family
 	nlist     int
-	nprobe    int
+	nprobe    atomic.Int32 // default of a search; atomic, since searches read it outside mu
 	seed      uint64
 	centroids []float32         // nlist*dim; nil until trained
 	quant     *coarse.Quantizer // finds a query's nearest cells
@@ -80,7 +81,9 @@ func New(dim int, m *metric.Metric, nlist, nprobe int, seed uint64) (*IVF, error
 	if err != nil {
 		return nil, err
 	}
-	return &IVF{dim: dim, metric: m, coarse: coarse, nlist: nlist, nprobe: nprobe, seed: seed}, nil
+	x := &IVF{dim: dim, metric: m, coarse: coarse, nlist: nlist, seed: seed}
+	x.nprobe.Store(int32(nprobe))
+	return x, nil
 }
 
 func init() {

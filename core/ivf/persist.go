@@ -35,7 +35,7 @@ func (x *IVF) Save(w io.Writer) error {
 		return err
 	}
 	stored := x.metric.Store(fw)
-	m, _ := json.Marshal(meta{Meta: index.Meta{Layout: layoutVersion, Dim: x.dim, Stored: stored}, NList: x.nlist, NProbe: x.nprobe,
+	m, _ := json.Marshal(meta{Meta: index.Meta{Layout: layoutVersion, Dim: x.dim, Stored: stored}, NList: x.nlist, NProbe: int(x.nprobe.Load()),
 		Seed: x.seed, NextID: x.ids.Next, Trained: x.centroids != nil})
 	fw.Bytes("meta", m)
 	sizes := make([]int64, len(x.lists))

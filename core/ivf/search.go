@@ -19,7 +19,7 @@ func (x *IVF) Search(ctx context.Context, queries []float32, k int, p *index.Sea
 	if err != nil {
 		return err
 	}
-	nprobe := x.nprobe
+	nprobe := int(x.nprobe.Load())
 	if p != nil && p.NProbe > 0 {
 		nprobe = p.NProbe
 	}

@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/oxvec/oxvec/core/coarse"
 	"github.com/oxvec/oxvec/core/errs"
@@ -46,7 +47,7 @@ type IVFPQ struct {
 	metric    *metric.Metric
 	coarse    *metric.Metric
 	nlist     int
-	nprobe    int
+	nprobe    atomic.Int32 // default of a search; atomic, since searches read it outside mu
 	refine    int
 	seed      uint64
 	cb        *pq.Codebook
@@ -93,7 +94,9 @@ func New(dim int, m *metric.Metric, nlist, nprobe, pm, nbits, refine int, seed u
 	if err != nil {
 		return nil, err
 	}
-	return &IVFPQ{dim: dim, metric: m, coarse: coarse, nlist: nlist, nprobe: nprobe, refine: refine, seed: seed, cb: cb}, nil
+	x := &IVFPQ{dim: dim, metric: m, coarse: coarse, nlist: nlist, refine: refine, seed: seed, cb: cb}
+	x.nprobe.Store(int32(nprobe))
+	return x, nil
 }
 
 func init() {

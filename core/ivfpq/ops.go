@@ -114,7 +114,7 @@ func (x *IVFPQ) Search(ctx context.Context, queries []float32, k int, sp *index.
 	if err != nil {
 		return err
 	}
-	nprobe := x.nprobe
+	nprobe := int(x.nprobe.Load())
 	if sp != nil && sp.NProbe > 0 {
 		nprobe = sp.NProbe
 	}

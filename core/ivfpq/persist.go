@@ -38,7 +38,7 @@ func (x *IVFPQ) Save(w io.Writer) error {
 		return err
 	}
 	stored := x.metric.Store(fw)
-	m, _ := json.Marshal(meta{Meta: index.Meta{Layout: layoutVersion, Dim: x.dim, Stored: stored}, NList: x.nlist, NProbe: x.nprobe, M: x.cb.M,
+	m, _ := json.Marshal(meta{Meta: index.Meta{Layout: layoutVersion, Dim: x.dim, Stored: stored}, NList: x.nlist, NProbe: int(x.nprobe.Load()), M: x.cb.M,
 		NBits: x.cb.NBits, Refine: x.refine, Seed: x.seed, NextID: x.ids.Next, Trained: x.centroids != nil})
 	fw.Bytes("meta", m)
 	sizes := make([]int64, len(x.lists))

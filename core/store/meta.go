@@ -13,7 +13,8 @@ import (
 )
 
 // Metadata values are string, int64, float64, bool, or a []any of those;
-// JSON numbers written without a fraction or exponent decode as int64.
+// JSON numbers written without a fraction or exponent decode as int64, and
+// are an error beyond its range (never silently a float).
 
 // Meta is one record's metadata.
 type Meta map[string]any
@@ -52,6 +53,11 @@ func value(v any, listOK bool) (any, error) {
 	case json.Number:
 		if i, err := strconv.ParseInt(string(x), 10, 64); err == nil {
 			return i, nil
+		}
+		if !strings.ContainsAny(string(x), ".eE") {
+			// an integer beyond int64: read as a float it would lose digits
+			// and start matching float filters
+			return nil, fmt.Errorf("integer %s is outside int64 [-2^63, 2^63-1]; store it as a string (or as a float, deliberately)", x)
 		}
 		f, err := x.Float64()
 		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {

@@ -150,6 +150,9 @@ func (s *Store) Search(ctx context.Context, req SearchRequest) (*Hits, error) {
 	if s.closed {
 		return nil, errs.Closed
 	}
+	if err := index.CheckKnobs(s.idx, &index.SearchParams{Ef: req.Ef}); err != nil {
+		return nil, err // ef for a flat store, say: refused, not ignored
+	}
 	var allowed []int64
 	filtered := req.Where != nil || req.WhereDoc != nil
 	if filtered {

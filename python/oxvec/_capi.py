@@ -91,6 +91,8 @@ PROTOTYPES = {
     "oxv_index_remove": (_int, [oxv_handle, _p, _i64, _p, _p]),
     "oxv_index_len": (_int, [oxv_handle, _p, _p]),
     "oxv_index_info": (_int, [oxv_handle, _p, C.c_size_t, _p, _p]),
+    "oxv_index_set_params": (_int, [oxv_handle, C.c_char_p, _p]),
+    "oxv_index_vectors": (_int, [oxv_handle, _p, _i64, _p, _i64, _p]),
     "oxv_index_save": (_int, [oxv_handle, C.c_char_p, _p]),
     "oxv_store_open": (_int, [C.c_char_p, C.c_char_p, _p, _p]),
     "oxv_store_close": (_int, [oxv_handle, _p]),

@@ -73,15 +73,17 @@ def _numeric(x, what: str) -> np.ndarray:
 
 
 def ids(x, n: int, what: str = "ids") -> np.ndarray:
-    """x as a C-contiguous int64 array of n ids."""
-    a = np.asarray(x)
+    """x as a C-contiguous int64 array of n ids: an int or a 1-D sequence of
+    ints. Nested lists and 2-D arrays are errors, never flattened."""
+    a = _int_array(x, what)
     if a.ndim == 0:
         a = a.reshape(1)
-    if a.dtype.kind not in "iu" and not (a.size == 0 and a.dtype.kind == "f"):
-        raise TypeError(f"{what} must be integers (got dtype {a.dtype}); pass an int64 array")
-    if a.dtype.kind == "u" and a.size and a.max() > np.iinfo(np.int64).max:
-        raise InvalidArgumentError(f"{what} must fit in int64; got {a.max()}")
-    a = np.ascontiguousarray(a, dtype=I64).reshape(-1)
+    if a.ndim != 1:
+        raise InvalidArgumentError(
+            f"{what} must be 1-D, one id per vector; got shape {a.shape}. Nested lists are not "
+            f"flattened: pass a flat list (or numpy.ravel({what}) if that is what you mean)"
+        )
+    a = np.ascontiguousarray(a, dtype=I64)
     if n >= 0 and a.shape[0] != n:
         raise InvalidArgumentError(f"got {a.shape[0]} {what} for {n} vectors; pass one id per vector")
     return a
@@ -97,13 +99,38 @@ def k_value(k) -> int:
 
 def allow_list(f) -> np.ndarray:
     """A search filter as the engine reads it: int64 ids, or a uint8 mask
-    indexed by id (from a boolean array)."""
-    a = np.asarray(f)
+    indexed by id (from a boolean array). An empty list is an empty
+    allow-list: it admits nothing."""
+    a = _int_array(f, "filter", bools=True)
+    if a.ndim != 1:
+        raise InvalidArgumentError(f"filter must be 1-D (ids, or a boolean mask indexed by id), got shape {a.shape}")
     if a.dtype == np.bool_:
-        return np.ascontiguousarray(a.reshape(-1)).view(np.uint8)
+        return np.ascontiguousarray(a).view(np.uint8)
+    return np.ascontiguousarray(a, dtype=np.int64)
+
+
+def _int_array(x, what: str, bools: bool = False) -> np.ndarray:
+    """x as an integer (or, with bools, boolean) array, exactly: an empty
+    list is an empty int64 array, floats and ints beyond int64 are errors."""
+    try:
+        a = np.asarray(x)
+    except ValueError:
+        raise InvalidArgumentError(f"{what} must be a flat sequence of ints; got nested lists of different lengths") from None
+    if a.size == 0 and a.dtype.kind in "fO":
+        return np.zeros(a.shape, I64)
+    if a.dtype == np.bool_ and bools:
+        return a
+    if a.dtype.kind == "O" and a.ndim <= 1:
+        for v in a.reshape(-1):
+            if isinstance(v, int) and not isinstance(v, bool):
+                raise InvalidArgumentError(f"{what} must fit in int64; got {v}")
     if a.dtype.kind not in "iu":
-        raise TypeError(f"filter must be an array of ids or a boolean mask, got dtype {a.dtype}")
-    return np.ascontiguousarray(a.reshape(-1), dtype=np.int64)
+        if bools:
+            raise TypeError(f"{what} must be an array of ids or a boolean mask, got dtype {a.dtype}")
+        raise TypeError(f"{what} must be integers (got dtype {a.dtype}); pass an int64 array")
+    if a.dtype.kind == "u" and a.size and a.max() > np.iinfo(np.int64).max:
+        raise InvalidArgumentError(f"{what} must fit in int64; got {a.max()}")
+    return a
 
 
 # An empty allow-list admits nothing; it still needs a non-NULL pointer to

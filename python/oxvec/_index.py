@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ctypes
+import difflib
+import inspect
 import json
 import os
 from ctypes import addressof
@@ -90,6 +92,62 @@ class Index(Resource):
         """Bytes of engine memory the index holds."""
         return int(self.info()["memory_bytes"])
 
+    # --- search defaults: faiss's index.nprobe, hnswlib's index.ef -----------
+    @property
+    def nprobe(self) -> int:
+        """Cells a search scans by default (IVFFlat, IVFPQ, OPQ over one of
+        them). Setting it changes the default of later searches, from any
+        thread, and ``search(..., nprobe=)`` still overrides it per call.
+        The value is saved with the index (``save``/``load`` keep it). Types
+        without cells raise AttributeError, for reading and for setting."""
+        return self._knob("nprobe")
+
+    @nprobe.setter
+    def nprobe(self, value: int) -> None:
+        self._set_knob("nprobe", value)
+
+    @property
+    def ef(self) -> int:
+        """The candidate list size of an HNSW search by default (its
+        ``ef_search``; hnswlib's ``index.ef``). Setting it changes the
+        default of later searches, from any thread, and ``search(..., ef=)``
+        still overrides it per call. The value is saved with the index
+        (``save``/``load`` keep it). Types without a graph raise
+        AttributeError, for reading and for setting."""
+        return self._knob("ef")
+
+    @ef.setter
+    def ef(self, value: int) -> None:
+        self._set_knob("ef", value)
+
+    ef_search = ef  # the constructor's name for it
+
+    def _knob(self, name: str) -> int:
+        params = self.info().get("params") or {}
+        if name not in params:
+            raise AttributeError(self._no_knob(name, params))
+        return int(params[name])
+
+    def _set_knob(self, name: str, value) -> None:
+        params = self.info().get("params") or {}
+        if name not in params:
+            raise AttributeError(self._no_knob(name, params))
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or not 1 <= value < 2**31:
+            raise cv.InvalidArgumentError(f"{name} must be an int between 1 and 2**31 - 1, got {value!r}")
+        st = state
+        check(_capi.oxv_index_set_params(self._live(), json.dumps({name: int(value)}).encode(), st.err_addr), st)
+
+    def _no_knob(self, name: str, params: dict) -> str:
+        has = f"its search knob is {', '.join(params)}" if params else "its search has no knobs"
+        return f"{type(self).__name__} has no {name} ({has}); setting it would change nothing"
+
+    def __setattr__(self, name: str, value) -> None:
+        # index.efSearch = 64 or index.M = 32 (faiss's and hnswlib's names)
+        # would quietly make an attribute that changes nothing
+        if name in _ALIASES and not hasattr(type(self), name):
+            raise AttributeError(f"{type(self).__name__} has no attribute {name!r}{_hint(type(self), name)}")
+        object.__setattr__(self, name, value)
+
     def __repr__(self) -> str:
         if self.closed:
             return f"<oxvec.{type(self).__name__} (closed)>"
@@ -105,8 +163,10 @@ class Index(Resource):
             Vectors. float32 C-contiguous arrays are read in place; anything
             else is converted once.
         ids : array_like of int, shape (n,), optional
-            Non-negative ids, unique in the index. Without them the index
-            assigns fresh ones (never reused, also not after remove).
+            Non-negative ids, unique in the index: an id that is present
+            raises DuplicateIdError in every index type (remove it first to
+            replace its vector). Without them the index assigns fresh ones
+            (never reused, also not after remove).
 
         Returns
         -------
@@ -241,6 +301,51 @@ class Index(Resource):
         self._count_hint -= removed.value
         return removed.value
 
+    def get_vectors(self, ids) -> np.ndarray:
+        """The vectors of ``ids``, like faiss's ``reconstruct_batch``.
+
+        Parameters
+        ----------
+        ids : int or array_like of int, shape (n,)
+
+        Returns
+        -------
+        ndarray of float32, shape (n, dim), or (dim,) for a single int id.
+            Flat, HNSW, IVFFlat (and IVFPQ with refine, Binary with
+            rerank > 0) give the stored vectors exactly; PQ,
+            ScalarQuantizer and IVFPQ give the decoded reconstruction that
+            their distances are computed to; OPQ gives its inner index's,
+            rotated back. A Binary index with ``rerank=0`` keeps one bit per
+            dimension and raises UnsupportedError. Vectors are stored as the
+            metric prepares them: unit length for "cosine" (and the other
+            normalising metrics), unchanged for "l2" and "ip".
+
+        Raises NotFoundError naming the ids that are not in the index.
+        """
+        h = self._live()
+        single = isinstance(ids, (int, np.integer)) and not isinstance(ids, (bool, np.bool_))
+        a = cv.ids(ids, -1)
+        out = np.empty((a.size, self._dim), np.float32)
+        if a.size:
+            st = state
+            check(_capi.oxv_index_vectors(h, cv.address(a), a.size, cv.address(out), self._dim, st.err_addr), st)
+        return out[0] if single else out
+
+    def __contains__(self, id) -> bool:
+        """``id in index``: whether a vector with this int id is present."""
+        if isinstance(id, (bool, np.bool_)) or not isinstance(id, (int, np.integer)):
+            raise TypeError(f"'in' takes an int id, got {type(id).__name__}")
+        if not 0 <= id < 2**63:
+            return False
+        h = self._live()
+        a = np.array([id], np.int64)
+        st = state
+        rc = _capi.oxv_index_vectors(h, cv.address(a), 1, 0, self._dim, st.err_addr)
+        if rc == _capi.OXV_E_NOT_FOUND:
+            return False
+        check(rc, st)
+        return True
+
     def save(self, path) -> None:
         """Write the index to path atomically (a crash leaves the old file or
         the new one, never a torn one)."""
@@ -302,6 +407,48 @@ def _info(handle: int) -> dict:
     return json_out(_capi.oxv_index_info, handle, size=512)
 
 
+_METRIC_PARAMS = ("p", "V", "VI")
+
+# Keywords users of hnswlib and faiss reach for, and ours. A hint is given
+# only when its target is a keyword of the class at hand.
+_ALIASES = {
+    "M": "m", "space": "metric", "metric_type": "metric", "distance": "metric", "d": "dim",
+    "efConstruction": "ef_construction", "ef_construct": "ef_construction", "efSearch": "ef_search",
+    "ef": "ef_search", "maxElements": "max_elements", "num_elements": "max_elements", "random_seed": "seed",
+    "ncentroids": "nlist", "nlists": "nlist", "n_list": "nlist", "nprobes": "nprobe", "n_probe": "nprobe",
+    "nbit": "nbits", "n_bits": "nbits", "pq_m": "m", "M_pq": "m", "qtype": "bits", "k_factor": "refine",
+    "rerank_k": "rerank", "index": "inner", "niter": "iters", "M_opq": "m",
+}
+
+
+def _keywords(cls) -> list[str]:
+    sig = inspect.signature(cls.__init__)
+    return [p.name for p in sig.parameters.values() if p.name != "self" and p.kind is not p.VAR_KEYWORD]
+
+
+def _hint(cls, name: str) -> str:
+    valid = _keywords(cls)
+    target = _ALIASES.get(name)
+    if target not in valid:
+        lower = {v.lower(): v for v in valid}
+        target = lower.get(name.lower()) or next(iter(difflib.get_close_matches(name, valid, n=1)), None)
+    if target:
+        return f"; did you mean {target!r}?"
+    return f" (it takes {', '.join(valid)}, and the metric parameters {', '.join(_METRIC_PARAMS)})"
+
+
+def _metric_params(cls, metric: str, kw: dict) -> dict | None:
+    """The metric parameters among a constructor's extra keywords; any other
+    keyword is a TypeError, as Python's own for a bad keyword, naming the
+    keyword and the one meant."""
+    for name in kw:
+        if name not in _METRIC_PARAMS:
+            raise TypeError(f"unknown keyword {name!r} for {cls.__name__}{_hint(cls, name)}")
+    if not kw:
+        return None
+    return json.loads(metric_spec(metric, kw))["metric_params"]
+
+
 class Flat(Index):
     """Exact search: every query is compared with every vector.
 
@@ -323,7 +470,7 @@ class Flat(Index):
     def __init__(self, dim: int, metric: str = "l2", **metric_params) -> None:
         spec = {"type": "flat", "dim": int(dim), "metric": metric}
         if metric_params:
-            spec["metric_params"] = json.loads(metric_spec(metric, metric_params))["metric_params"]
+            spec["metric_params"] = _metric_params(Flat, metric, metric_params)
         super().__init__(spec)
 
 
@@ -344,7 +491,9 @@ class HNSW(Index):
         Candidate list size while inserting. Default 200.
     ef_search : int
         Default candidate list size of a search (``search(..., ef=)``
-        overrides it per call). Default 100.
+        overrides it per call). Default 100. ``index.ef`` (or
+        ``index.ef_search``) reads and changes it later, as hnswlib's
+        ``index.ef``; the value is saved with the index.
     max_elements : int, optional
         Initial capacity; the index grows on demand anyway.
     seed : int
@@ -358,6 +507,11 @@ class HNSW(Index):
         whose vectors are normalised (cosine, angular, correlation, ...).
     **metric_params
         p (minkowski), V (seuclidean), VI (mahalanobis).
+
+    Adding an id that is present raises DuplicateIdError, as every index
+    type does; hnswlib instead replaces the vector. To replace one, remove
+    it first: ``index.remove([i]); index.add(v, ids=[i])`` (the slot is
+    reused).
     """
 
     type_name = "hnsw"
@@ -367,7 +521,7 @@ class HNSW(Index):
         spec = {"type": "hnsw", "dim": int(dim), "metric": metric, "m": int(m), "ef_construction": int(ef_construction),
                 "ef_search": int(ef_search), "max_elements": int(max_elements or 0), "seed": int(seed), "quantize": quantize or ""}
         if metric_params:
-            spec["metric_params"] = json.loads(metric_spec(metric, metric_params))["metric_params"]
+            spec["metric_params"] = _metric_params(HNSW, metric, metric_params)
         super().__init__(spec)
 
     def search(self, queries, k: int = 10, *, ef: int | None = None, filter=None):
@@ -423,7 +577,8 @@ class IVFFlat(Index):
         Number of cells. Default 100.
     nprobe : int
         Cells a search scans by default (``search(..., nprobe=)`` overrides
-        it). Default 1, as in faiss.
+        it). Default 1, as in faiss. ``index.nprobe = 16`` changes it later,
+        as in faiss; the value is saved with the index.
     seed : int
         Seed of k-means.
     """
@@ -435,7 +590,7 @@ class IVFFlat(Index):
         spec = {"type": "ivf_flat", "dim": int(dim), "metric": metric, "nlist": int(nlist), "nprobe": int(nprobe),
                 "seed": int(seed)}
         if metric_params:
-            spec["metric_params"] = json.loads(metric_spec(metric, metric_params))["metric_params"]
+            spec["metric_params"] = _metric_params(IVFFlat, metric, metric_params)
         super().__init__(spec)
 
     def search(self, queries, k: int = 10, *, nprobe: int | None = None, filter=None):
@@ -478,7 +633,7 @@ class Binary(Index):
     def __init__(self, dim: int, metric: str = "l2", rerank: int = 10, **metric_params) -> None:
         spec = {"type": "binary", "dim": int(dim), "metric": metric, "rerank": int(rerank)}
         if metric_params:
-            spec["metric_params"] = json.loads(metric_spec(metric, metric_params))["metric_params"]
+            spec["metric_params"] = _metric_params(Binary, metric, metric_params)
         super().__init__(spec)
 
 
@@ -507,7 +662,7 @@ class ScalarQuantizer(Index):
     def __init__(self, dim: int, metric: str = "l2", bits: int = 8, range: str = "per_dim", **metric_params) -> None:
         spec = {"type": "sq", "dim": int(dim), "metric": metric, "bits": int(bits), "range": range}
         if metric_params:
-            spec["metric_params"] = json.loads(metric_spec(metric, metric_params))["metric_params"]
+            spec["metric_params"] = _metric_params(ScalarQuantizer, metric, metric_params)
         super().__init__(spec)
 
 
@@ -537,7 +692,7 @@ class PQ(Index):
     def __init__(self, dim: int, metric: str = "l2", m: int = 8, nbits: int = 8, seed: int = 1, **metric_params) -> None:
         spec = {"type": "pq", "dim": int(dim), "metric": metric, "m": int(m), "nbits": int(nbits), "seed": int(seed)}
         if metric_params:
-            spec["metric_params"] = json.loads(metric_spec(metric, metric_params))["metric_params"]
+            spec["metric_params"] = _metric_params(PQ, metric, metric_params)
         super().__init__(spec)
 
 
@@ -558,6 +713,7 @@ class IVFPQ(Index):
     metric : str
         The l2 family or the dot family (cosine, ip, ...).
     nlist, nprobe : int
+        As for :class:`IVFFlat` (``index.nprobe`` reads and sets the default).
     m : int
         Sub-quantizers; must divide dim.
     nbits : {8, 4}
@@ -573,7 +729,7 @@ class IVFPQ(Index):
         spec = {"type": "ivf_pq", "dim": int(dim), "metric": metric, "nlist": int(nlist), "nprobe": int(nprobe),
                 "m": int(m), "nbits": int(nbits), "refine": int(refine), "seed": int(seed)}
         if metric_params:
-            spec["metric_params"] = json.loads(metric_spec(metric, metric_params))["metric_params"]
+            spec["metric_params"] = _metric_params(IVFPQ, metric, metric_params)
         super().__init__(spec)
 
     def search(self, queries, k: int = 10, *, nprobe: int | None = None, filter=None):
@@ -611,10 +767,14 @@ class OPQ(Index):
 
     type_name = "opq"
 
-    def __init__(self, dim: int, metric: str = "l2", m: int = 8, inner: dict | None = None, iters: int = 20) -> None:
+    def __init__(self, dim: int, metric: str = "l2", m: int = 8, inner: dict | None = None, iters: int = 20, **kw) -> None:
+        params = _metric_params(OPQ, metric, kw)
         if not isinstance(inner, dict):
             raise TypeError('OPQ needs inner=, the spec of the index after the rotation, e.g. {"type": "pq", "m": 8}')
-        super().__init__({"type": "opq", "dim": int(dim), "metric": metric, "m": int(m), "iters": int(iters), "index": inner})
+        spec = {"type": "opq", "dim": int(dim), "metric": metric, "m": int(m), "iters": int(iters), "index": inner}
+        if params:
+            spec["metric_params"] = params
+        super().__init__(spec)
 
     def search(self, queries, k: int = 10, *, nprobe: int | None = None, filter=None):
         """As :meth:`IVFFlat.search` (nprobe reaches an inner IVF index)."""

@@ -42,10 +42,110 @@ def _plain(x):
 
 
 def _dumps(obj) -> bytes:
+    """obj as the UTF-8 JSON the engine reads; every request goes through
+    here. Strings are sent as they are (ensure_ascii=False): a lone
+    surrogate, which UTF-8 cannot hold, is an error naming its field rather
+    than an escape the engine would read as U+FFFD."""
     try:
         return json.dumps(obj, default=_plain, allow_nan=False, ensure_ascii=False).encode()
-    except ValueError as e:  # NaN or infinity
-        raise InvalidArgumentError(f"{e}: metadata and filter numbers must be finite") from None
+    except UnicodeEncodeError:
+        raise InvalidArgumentError(_surrogate_message(obj)) from None
+    except RecursionError:
+        raise InvalidArgumentError("the request nests lists or dicts too deeply to encode") from None
+    except ValueError as e:
+        if "Out of range float" in str(e):  # NaN or infinity
+            raise InvalidArgumentError(f"{e}: metadata and filter numbers must be finite") from None
+        raise InvalidArgumentError(f"the request cannot be encoded as JSON: {e}") from None
+
+
+def _surrogate_message(obj) -> str:
+    """Where the first string UTF-8 cannot encode is, for the error."""
+    stack = [(obj, "")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, str):
+            try:
+                node.encode()
+            except UnicodeEncodeError as e:
+                return (f"{path} holds a lone surrogate {node[e.start]!r} at position {e.start}, which UTF-8 cannot "
+                        "encode (text decoded with errors='surrogateescape', or half of a UTF-16 pair); "
+                        "clean it first, e.g. s.encode('utf-8', 'replace').decode()")
+        elif isinstance(node, dict):
+            items = list(node.items())
+            for k, v in reversed(items):
+                stack.append((v, f"{path}[{k!r}]" if path else str(k)))
+            for k, _ in reversed(items):
+                stack.append((k, f"{path} key {k!r}" if path else f"the key {k!r}"))
+        elif isinstance(node, (list, tuple)):
+            stack.extend((v, f"{path}[{i}]") for i, v in reversed(list(enumerate(node))))
+    return "a string holds a lone surrogate, which UTF-8 cannot encode"
+
+
+# How deeply filter objects may nest: as core/store.MaxFilterDepth, the top
+# level 1 and each object inside $and, $or or $not one more. Checked here
+# before anything recurses (json.dumps would raise RecursionError at ~1000).
+MAX_FILTER_DEPTH = 64
+
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _check_int(v, where: str) -> None:
+    if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) and not _INT64[0] <= v <= _INT64[1]:
+        shown = v if int(v).bit_length() <= 256 else f"of {int(v).bit_length()} bits"
+        raise InvalidArgumentError(f"{where}: integer {shown} is outside int64 [-2**63, 2**63 - 1], the range of "
+                                   "metadata integers; use a string (or a float, deliberately)")
+
+
+def _check_scalars(v, where: str, lists: bool) -> None:
+    """v is a metadata value: a scalar or (lists) a flat list of scalars."""
+    if isinstance(v, np.ndarray):
+        v = v.tolist()
+    if isinstance(v, (list, tuple)) and lists:
+        for i, e in enumerate(v):
+            _check_scalars(e, f"{where}[{i}]", False)
+        return
+    if isinstance(v, (list, tuple, set, frozenset, dict)):
+        what = "lists cannot nest" if not isinstance(v, dict) else "values cannot be dicts"
+        raise InvalidArgumentError(f"{where}: {what}; values are str, int, float, bool or a list of those")
+    _check_int(v, where)
+
+
+def _check_metadatas(metas: list) -> None:
+    for i, m in enumerate(metas):
+        for k, v in (m or {}).items():
+            if not isinstance(k, str):
+                raise TypeError(f"metadatas[{i}] has the key {k!r} ({type(k).__name__}); metadata keys must be str "
+                                f"(JSON would silently make it {json.dumps(str(k))})")
+            _check_scalars(v, f"metadatas[{i}][{k!r}]", True)
+
+
+def _check_filter(w, what: str):
+    """w checked before it is encoded: str keys, at most MAX_FILTER_DEPTH
+    levels, field values scalars, lists of them or operator objects."""
+    stack = [(w, 1, what)]
+    while stack:
+        node, depth, path = stack.pop()
+        if not isinstance(node, dict):
+            continue  # the engine says what is wrong with a non-object
+        if depth > MAX_FILTER_DEPTH:
+            raise InvalidArgumentError(f"{what} nests more than {MAX_FILTER_DEPTH} levels of $and, $or and $not; "
+                                       "flatten it (an $in list, or one $and of many conditions)")
+        for k, v in node.items():
+            if not isinstance(k, str):
+                raise TypeError(f"{path} has the key {k!r} ({type(k).__name__}); filter keys must be str")
+            sub = f"{path}[{k!r}]"
+            if k in ("$and", "$or") and isinstance(v, (list, tuple)):
+                stack.extend((e, depth + 1, f"{sub}[{i}]") for i, e in enumerate(v))
+            elif k == "$not":
+                stack.append((v, depth + 1, sub))
+            elif isinstance(v, dict):  # operators of a field: {"$gte": 1, "$in": [...]}
+                for op, arg in v.items():
+                    if not isinstance(op, str):
+                        raise TypeError(f"{sub} has the key {op!r} ({type(op).__name__}); filter keys must be str")
+                    _check_scalars(arg, f"{sub}[{op!r}]", True)
+            else:
+                _check_scalars(v, sub, True)
+    return w
 
 
 def _strings(xs, what: str, n: int | None = None) -> list:
@@ -98,7 +198,8 @@ def _warn_recovery(path: str, rep: dict) -> None:
 def _where(filter, where):
     if filter is not None and where is not None:
         raise TypeError("give filter= or where= (the same thing), not both")
-    return filter if filter is not None else where
+    w = filter if filter is not None else where
+    return None if w is None else _check_filter(w, "filter")
 
 
 class VectorStore(Resource):
@@ -109,10 +210,12 @@ class VectorStore(Resource):
     Parameters
     ----------
     path : str or os.PathLike
-        The store's directory. Created when it holds no store and ``dim``
-        is given; otherwise opened with the configuration it was made with.
+        The store's directory. Created when it holds no store and ``dim`` (or
+        an embedder) is given; otherwise opened with the configuration it was
+        made with.
     dim : int, optional
-        Values per vector (needed to create a store; checked on open).
+        Values per vector (needed to create a store, unless an embedder is
+        given; checked on open).
     metric : str
         Any metric of :func:`oxvec.metrics` but hamming_bits. Default "l2";
         "cosine" for sentence embeddings.
@@ -134,7 +237,10 @@ class VectorStore(Resource):
     embedder : callable, optional
         Turns a list of strings into an (n, dim) float32 array (see
         :mod:`oxvec.embed`): then ``add(ids, documents=...)`` embeds the
-        documents and ``search("text")`` embeds the query.
+        documents and ``search("text")`` embeds the query. A new store
+        without ``dim`` takes it from the embedder (its ``dim``, or the
+        width of one embedded probe text); a ``dim`` that disagrees with it
+        is an InvalidArgumentError.
     snapshot_every : int, optional
         WAL bytes after which a write also takes a snapshot (default 64 MiB;
         negative: only :meth:`snapshot`).
@@ -174,6 +280,15 @@ class VectorStore(Resource):
             opts["key"] = _key_from_env(key_env)
         if snapshot_every is not None:
             opts["snapshot_every"] = int(snapshot_every)
+        if embedder is not None:
+            # a new store takes its dim from the embedder; a given dim must agree
+            new = dim is None and not os.path.exists(os.path.join(p, "MANIFEST")) and not _store_files(p)
+            edim = _embedder_dim(embedder, probe=new)
+            if new:
+                dim = edim
+            elif dim is not None and edim is not None and edim != dim:
+                raise InvalidArgumentError(f"dim={dim!r} but the embedder makes {edim}-d vectors; "
+                                           "leave dim out to take it from the embedder")
         if dim is not None:
             if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim <= 0:
                 raise InvalidArgumentError(f"dim must be a positive int, got {dim!r}")
@@ -288,6 +403,7 @@ class VectorStore(Resource):
             for i, m in enumerate(metas):
                 if m is not None and not isinstance(m, dict):
                     raise TypeError(f"metadatas[{i}] is {type(m).__name__}; each metadata must be a dict or None")
+            _check_metadatas(metas)
             rec["metadatas"] = metas
         if embeddings is None and documents is not None and self.embedder is not None and n:
             if any(d is None for d in rec["documents"]):
@@ -320,7 +436,7 @@ class VectorStore(Resource):
         if w is not None:
             q["where"] = w
         if where_document is not None:
-            q["where_document"] = where_document
+            q["where_document"] = _check_filter(where_document, "where_document")
         if not q:
             raise TypeError("delete needs ids, filter= or where_document= (to delete everything, pass filter={})")
         st = state
@@ -346,7 +462,7 @@ class VectorStore(Resource):
         if w is not None:
             q["where"] = w
         if where_document is not None:
-            q["where_document"] = where_document
+            q["where_document"] = _check_filter(where_document, "where_document")
         if limit is not None:
             q["limit"] = _count(limit, "limit")
             if q["limit"] == 0:
@@ -399,7 +515,8 @@ class VectorStore(Resource):
             Fields beside ids, distances and scores: "documents",
             "metadatas", "embeddings".
         ef : int, optional
-            Candidate list size of an HNSW-backed store.
+            Candidate list size of an HNSW-backed store (other index types
+            have no ef: InvalidArgumentError, not silently ignored).
         fusion : "rrf" or "convex"
             Hybrid: reciprocal rank fusion, sum of weight / (rrf_k + rank)
             over the two sides; or alpha * vector + (1 - alpha) * keyword
@@ -456,7 +573,7 @@ class VectorStore(Resource):
         if w is not None:
             q["where"] = w
         if where_document is not None:
-            q["where_document"] = where_document
+            q["where_document"] = _check_filter(where_document, "where_document")
         if ef is not None:
             q["ef"] = _count(ef, "ef")
         if vectors is not None:
@@ -613,6 +730,23 @@ def restore(backup_dir, path, until=None, *, key_file=None, key_env: str | None 
     st = state
     check(_capi.oxv_store_restore(os.fsencode(b), os.fsencode(p), _dumps(opts), st.err_addr), st)
     return p
+
+
+def _embedder_dim(embedder, probe: bool) -> int | None:
+    """The dimension of an embedder's vectors: its ``dim`` (oxvec.embed's
+    embedders), sentence-transformers' method, or, when probe is set and
+    neither exists, the width of one embedded probe text; None if unknown."""
+    d = getattr(embedder, "dim", None)
+    if d is None and callable(getattr(embedder, "get_sentence_embedding_dimension", None)):
+        d = embedder.get_sentence_embedding_dimension()
+    if d is None and probe:
+        a = np.asarray(embedder(["dimension probe"]))
+        if a.ndim != 2 or a.shape[0] != 1:
+            raise InvalidArgumentError(f"the embedder returned shape {a.shape} for one text; it must return (n, dim)")
+        d = a.shape[1]
+    if d is not None and (isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d <= 0):
+        raise InvalidArgumentError(f"the embedder's dim is {d!r}, not a positive int")
+    return None if d is None else int(d)
 
 
 def _key_from_env(name: str) -> str:
