@@ -436,3 +436,9 @@ def test_a_store_takes_its_dim_from_the_embedder(tmp_path):
     assert not (tmp_path / "c").exists()  # refused before anything was created
     with pytest.raises(oxvec.InvalidArgumentError, match="6-d"):
         oxvec.VectorStore(tmp_path / "b", embedder=emb)  # an existing store of another dim
+
+
+def test_analyze_refuses_a_lone_surrogate_instead_of_replacing_it():
+    with pytest.raises(ValueError, match="lone surrogate"):
+        oxvec.analyze("bad \ud800 text")
+    assert oxvec.analyze("good text") == ["good", "text"]

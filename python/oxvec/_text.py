@@ -19,4 +19,9 @@ def analyze(text: str) -> list[str]:
         raise TypeError(f"analyze takes a str, not {type(text).__name__}")
     if "\0" in text:
         raise ValueError("text contains a NUL character")
-    return json_out(_capi.oxv_text_terms, text.encode("utf-8", "replace"), size=max(256, 4 * len(text)))
+    try:
+        raw = text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise ValueError(f"text holds a lone surrogate {text[e.start]!r} at position {e.start}, which UTF-8 cannot "
+                         "encode; clean it first, e.g. text.encode('utf-8', 'replace').decode()") from None
+    return json_out(_capi.oxv_text_terms, raw, size=max(256, 4 * len(text)))
