@@ -9,13 +9,9 @@ import "C"
 import (
 	"fmt"
 	"runtime/cgo"
-	"sync/atomic"
 
 	"github.com/oxvec/oxvec/core/index"
 )
-
-// inFlight counts engine calls running now (oxv_calls_in_flight).
-var inFlight atomic.Int64
 
 func newHandle(v any) C.oxv_handle { return C.oxv_handle(cgo.NewHandle(v)) }
 

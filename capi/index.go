@@ -10,9 +10,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"unsafe"
 
+	"github.com/oxvec/oxvec/core/calls"
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
 )
@@ -37,8 +37,8 @@ func oxv_index_load(path, options *C.char, out *C.oxv_handle, e *C.oxv_error) (r
 	if path == nil || out == nil {
 		return fail(e, fmt.Errorf("%w: path and out must not be NULL", errs.InvalidArgument))
 	}
-	inFlight.Add(1)
-	defer inFlight.Add(-1)
+	calls.Start()
+	defer calls.Done()
 	var opts struct {
 		Mmap   bool `json:"mmap"`
 		Verify bool `json:"verify"`
@@ -71,15 +71,6 @@ func oxv_index_free(h C.oxv_handle, e *C.oxv_error) (rc C.int) {
 	return C.OXV_OK
 }
 
-// checkDim rejects a batch whose row length is not the index's dimension,
-// before any pointer is turned into a slice.
-func checkDim(idx index.Index, d C.int64_t, what string) error {
-	if int(d) != idx.Dim() {
-		return fmt.Errorf("%w: %s have %d columns, the index has dim %d", errs.Dimension, what, int64(d), idx.Dim())
-	}
-	return nil
-}
-
 func checkCount(n C.int64_t, what string) error {
 	if n < 0 {
 		return fmt.Errorf("%w: %s count %d is negative", errs.InvalidArgument, what, int64(n))
@@ -90,16 +81,13 @@ func checkCount(n C.int64_t, what string) error {
 //export oxv_index_add
 func oxv_index_add(h C.oxv_handle, x *C.float, n, d C.int64_t, ids, outIDs *C.int64_t, cancel *C.int32_t, e *C.oxv_error) (rc C.int) {
 	defer recoverInto(&rc, e)
-	inFlight.Add(1)
-	defer inFlight.Add(-1)
+	calls.Start()
+	defer calls.Done()
 	idx, err := lookupIndex(h)
 	if err != nil {
 		return fail(e, err)
 	}
-	if err := checkDim(idx, d, "vectors"); err != nil {
-		return fail(e, err)
-	}
-	if err := checkCount(n, "vector"); err != nil {
+	if err := index.CheckShape(idx, int64(n), int64(d), "vectors", "vector"); err != nil {
 		return fail(e, err)
 	}
 	if n > 0 && x == nil {
@@ -125,16 +113,13 @@ func oxv_index_add(h C.oxv_handle, x *C.float, n, d C.int64_t, ids, outIDs *C.in
 //export oxv_index_train
 func oxv_index_train(h C.oxv_handle, x *C.float, n, d C.int64_t, cancel *C.int32_t, e *C.oxv_error) (rc C.int) {
 	defer recoverInto(&rc, e)
-	inFlight.Add(1)
-	defer inFlight.Add(-1)
+	calls.Start()
+	defer calls.Done()
 	idx, err := lookupIndex(h)
 	if err != nil {
 		return fail(e, err)
 	}
-	if err := checkDim(idx, d, "training vectors"); err != nil {
-		return fail(e, err)
-	}
-	if err := checkCount(n, "vector"); err != nil {
+	if err := index.CheckShape(idx, int64(n), int64(d), "training vectors", "vector"); err != nil {
 		return fail(e, err)
 	}
 	if (n > 0 && x == nil) || !plausible(unsafe.Pointer(x)) || !plausible(unsafe.Pointer(cancel)) {
@@ -174,32 +159,18 @@ func readRequest(r *C.oxv_search_request) (searchCall, error) {
 		return searchCall{}, err
 	}
 	nq, k := r.nq, r.k
-	if err := checkDim(idx, r.dim, "queries"); err != nil {
+	req := index.Request{NQ: int64(nq), Dim: int64(r.dim), K: int64(k), Ef: int64(r.ef), NProbe: int64(r.nprobe),
+		HasIDs: r.allow_ids != nil, HasMask: r.allow_mask != nil, AllowIDs: int64(r.n_allow_ids), AllowMask: int64(r.n_allow_mask)}
+	if err := req.Check(idx); err != nil {
 		return searchCall{}, err
 	}
-	if err := checkCount(nq, "query"); err != nil {
-		return searchCall{}, err
-	}
-	if err := index.CheckK(int(k)); err != nil {
-		return searchCall{}, err
-	}
-	if r.ef < 0 || r.nprobe < 0 {
-		return searchCall{}, fmt.Errorf("%w: ef and nprobe must be >= 0 (0 = the index default), got %d and %d", errs.InvalidArgument, r.ef, r.nprobe)
-	}
+	// what only a C caller can get wrong: the pointers themselves
 	if nq > 0 && (r.queries == nil || r.out_ids == nil || r.out_dist == nil) {
 		return searchCall{}, fmt.Errorf("%w: queries and both outputs must not be NULL", errs.InvalidArgument)
 	}
-	if nq > 0 && int64(k) > math.MaxInt64/int64(nq) {
-		return searchCall{}, fmt.Errorf("%w: nq*k overflows", errs.InvalidArgument)
-	}
-	if !plausible(unsafe.Pointer(r.queries)) || !plausible(unsafe.Pointer(r.out_ids)) || !plausible(unsafe.Pointer(r.out_dist)) || !plausible(unsafe.Pointer(r.cancel)) {
+	if !plausible(unsafe.Pointer(r.queries)) || !plausible(unsafe.Pointer(r.out_ids)) || !plausible(unsafe.Pointer(r.out_dist)) || !plausible(unsafe.Pointer(r.cancel)) ||
+		!plausible(unsafe.Pointer(r.allow_ids)) || !plausible(unsafe.Pointer(r.allow_mask)) {
 		return searchCall{}, fmt.Errorf("%w: a pointer in the search request is not a valid address", errs.InvalidArgument)
-	}
-	if r.allow_ids != nil && r.allow_mask != nil {
-		return searchCall{}, fmt.Errorf("%w: give allow_ids or allow_mask, not both", errs.InvalidArgument)
-	}
-	if r.n_allow_ids < 0 || r.n_allow_mask < 0 || !plausible(unsafe.Pointer(r.allow_ids)) || !plausible(unsafe.Pointer(r.allow_mask)) {
-		return searchCall{}, fmt.Errorf("%w: filter pointers or lengths are invalid", errs.InvalidArgument)
 	}
 	c := searchCall{
 		idx:     idx,
@@ -225,9 +196,6 @@ func readRequest(r *C.oxv_search_request) (searchCall, error) {
 	if r.ef != 0 || r.nprobe != 0 || filter != nil {
 		c.params = &index.SearchParams{Ef: int(r.ef), NProbe: int(r.nprobe), Filter: filter}
 	}
-	if err := index.CheckKnobs(idx, c.params); err != nil {
-		return searchCall{}, err
-	}
 	return c, nil
 }
 
@@ -238,8 +206,8 @@ func (c searchCall) run() error {
 //export oxv_index_search
 func oxv_index_search(r *C.oxv_search_request, e *C.oxv_error) (rc C.int) {
 	defer recoverInto(&rc, e)
-	inFlight.Add(1)
-	defer inFlight.Add(-1)
+	calls.Start()
+	defer calls.Done()
 	c, err := readRequest(r)
 	if err != nil {
 		return fail(e, err)
@@ -253,8 +221,8 @@ func oxv_index_search(r *C.oxv_search_request, e *C.oxv_error) (rc C.int) {
 //export oxv_index_remove
 func oxv_index_remove(h C.oxv_handle, ids *C.int64_t, n C.int64_t, removed *C.int64_t, e *C.oxv_error) (rc C.int) {
 	defer recoverInto(&rc, e)
-	inFlight.Add(1)
-	defer inFlight.Add(-1)
+	calls.Start()
+	defer calls.Done()
 	idx, err := lookupIndex(h)
 	if err != nil {
 		return fail(e, err)
@@ -313,8 +281,8 @@ func oxv_index_info(h C.oxv_handle, buf *C.char, n C.size_t, needed *C.size_t, e
 //export oxv_index_save
 func oxv_index_save(h C.oxv_handle, path *C.char, e *C.oxv_error) (rc C.int) {
 	defer recoverInto(&rc, e)
-	inFlight.Add(1)
-	defer inFlight.Add(-1)
+	calls.Start()
+	defer calls.Done()
 	idx, err := lookupIndex(h)
 	if err != nil {
 		return fail(e, err)
@@ -331,8 +299,8 @@ func oxv_index_save(h C.oxv_handle, path *C.char, e *C.oxv_error) (rc C.int) {
 //export oxv_index_compact
 func oxv_index_compact(h C.oxv_handle, e *C.oxv_error) (rc C.int) {
 	defer recoverInto(&rc, e)
-	inFlight.Add(1)
-	defer inFlight.Add(-1)
+	calls.Start()
+	defer calls.Done()
 	idx, err := lookupIndex(h)
 	if err != nil {
 		return fail(e, err)

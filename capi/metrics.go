@@ -12,6 +12,7 @@ import (
 	"math"
 	"unsafe"
 
+	"github.com/oxvec/oxvec/core/calls"
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/flat"
 	"github.com/oxvec/oxvec/core/index"
@@ -59,8 +60,8 @@ func rowsArg(p unsafe.Pointer, n, d C.int64_t, what string) error {
 //export oxv_pairwise
 func oxv_pairwise(spec *C.char, x unsafe.Pointer, nx C.int64_t, y unsafe.Pointer, ny, d C.int64_t, out *C.float, cancel *C.int32_t, e *C.oxv_error) (rc C.int) {
 	defer recoverInto(&rc, e)
-	inFlight.Add(1)
-	defer inFlight.Add(-1)
+	calls.Start()
+	defer calls.Done()
 	kind, params, err := parseMetric(spec)
 	if err == nil {
 		err = rowsArg(x, nx, d, "x")
@@ -103,8 +104,8 @@ func oxv_pairwise(spec *C.char, x unsafe.Pointer, nx C.int64_t, y unsafe.Pointer
 //export oxv_knn
 func oxv_knn(spec *C.char, base unsafe.Pointer, n C.int64_t, queries unsafe.Pointer, nq, d, k C.int64_t, outIDs *C.int64_t, outDist *C.float, cancel *C.int32_t, e *C.oxv_error) (rc C.int) {
 	defer recoverInto(&rc, e)
-	inFlight.Add(1)
-	defer inFlight.Add(-1)
+	calls.Start()
+	defer calls.Done()
 	kind, params, err := parseMetric(spec)
 	if err == nil {
 		err = rowsArg(base, n, d, "base")

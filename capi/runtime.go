@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"runtime/debug"
 
+	"github.com/oxvec/oxvec/core/calls"
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/parallel"
 )
@@ -72,4 +73,4 @@ func oxv_set_gc_percent(percent C.int32_t, previous *C.int32_t, e *C.oxv_error) 
 }
 
 //export oxv_calls_in_flight
-func oxv_calls_in_flight() C.int64_t { return C.int64_t(inFlight.Load()) }
+func oxv_calls_in_flight() C.int64_t { return C.int64_t(calls.InFlight()) }

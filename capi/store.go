@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"unsafe"
 
+	"github.com/oxvec/oxvec/core/calls"
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
 	"github.com/oxvec/oxvec/core/store"
@@ -47,8 +48,8 @@ func text(p *C.char) []byte {
 //export oxv_store_open
 func oxv_store_open(path, options *C.char, out *C.oxv_handle, e *C.oxv_error) (rc C.int) {
 	defer recoverInto(&rc, e)
-	inFlight.Add(1)
-	defer inFlight.Add(-1)
+	calls.Start()
+	defer calls.Done()
 	if path == nil || out == nil {
 		return fail(e, fmt.Errorf("%w: path and out must not be NULL", errs.InvalidArgument))
 	}
@@ -83,8 +84,8 @@ func oxv_store_close(h C.oxv_handle, e *C.oxv_error) (rc C.int) {
 //export oxv_store_write
 func oxv_store_write(h C.oxv_handle, op C.int, records *C.char, vectors *C.float, n, d C.int64_t, e *C.oxv_error) (rc C.int) {
 	defer recoverInto(&rc, e)
-	inFlight.Add(1)
-	defer inFlight.Add(-1)
+	calls.Start()
+	defer calls.Done()
 	s, err := lookupStore(h)
 	if err != nil {
 		return fail(e, err)
@@ -131,8 +132,8 @@ func oxv_store_write(h C.oxv_handle, op C.int, records *C.char, vectors *C.float
 //export oxv_store_delete
 func oxv_store_delete(h C.oxv_handle, query *C.char, deleted *C.int64_t, e *C.oxv_error) (rc C.int) {
 	defer recoverInto(&rc, e)
-	inFlight.Add(1)
-	defer inFlight.Add(-1)
+	calls.Start()
+	defer calls.Done()
 	s, err := lookupStore(h)
 	if err != nil {
 		return fail(e, err)
@@ -166,8 +167,8 @@ func newResult(v any, vecs []float32, out *C.oxv_handle) error {
 //export oxv_store_get
 func oxv_store_get(h C.oxv_handle, query *C.char, out *C.oxv_handle, e *C.oxv_error) (rc C.int) {
 	defer recoverInto(&rc, e)
-	inFlight.Add(1)
-	defer inFlight.Add(-1)
+	calls.Start()
+	defer calls.Done()
 	s, err := lookupStore(h)
 	if err != nil {
 		return fail(e, err)
@@ -192,8 +193,8 @@ func oxv_store_get(h C.oxv_handle, query *C.char, out *C.oxv_handle, e *C.oxv_er
 //export oxv_store_search
 func oxv_store_search(h C.oxv_handle, queries *C.float, nq, d C.int64_t, query *C.char, cancel *C.int32_t, out *C.oxv_handle, e *C.oxv_error) (rc C.int) {
 	defer recoverInto(&rc, e)
-	inFlight.Add(1)
-	defer inFlight.Add(-1)
+	calls.Start()
+	defer calls.Done()
 	s, err := lookupStore(h)
 	if err != nil {
 		return fail(e, err)
@@ -316,8 +317,8 @@ func oxv_store_info(h C.oxv_handle, buf *C.char, n C.size_t, needed *C.size_t, e
 //export oxv_store_snapshot
 func oxv_store_snapshot(h C.oxv_handle, e *C.oxv_error) (rc C.int) {
 	defer recoverInto(&rc, e)
-	inFlight.Add(1)
-	defer inFlight.Add(-1)
+	calls.Start()
+	defer calls.Done()
 	s, err := lookupStore(h)
 	if err != nil {
 		return fail(e, err)
@@ -331,8 +332,8 @@ func oxv_store_snapshot(h C.oxv_handle, e *C.oxv_error) (rc C.int) {
 //export oxv_store_backup
 func oxv_store_backup(h C.oxv_handle, dir *C.char, incremental C.int32_t, buf *C.char, n C.size_t, needed *C.size_t, e *C.oxv_error) (rc C.int) {
 	defer recoverInto(&rc, e)
-	inFlight.Add(1)
-	defer inFlight.Add(-1)
+	calls.Start()
+	defer calls.Done()
 	s, err := lookupStore(h)
 	if err != nil {
 		return fail(e, err)
@@ -351,8 +352,8 @@ func oxv_store_backup(h C.oxv_handle, dir *C.char, incremental C.int32_t, buf *C
 //export oxv_store_restore
 func oxv_store_restore(backup, path, options *C.char, e *C.oxv_error) (rc C.int) {
 	defer recoverInto(&rc, e)
-	inFlight.Add(1)
-	defer inFlight.Add(-1)
+	calls.Start()
+	defer calls.Done()
 	if backup == nil || path == nil {
 		return fail(e, fmt.Errorf("%w: backup and path must not be NULL", errs.InvalidArgument))
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"unsafe"
 
+	"github.com/oxvec/oxvec/core/calls"
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
 )
@@ -20,14 +21,14 @@ import (
 //export oxv_index_vectors
 func oxv_index_vectors(h C.oxv_handle, ids *C.int64_t, n C.int64_t, out *C.float, d C.int64_t, e *C.oxv_error) (rc C.int) {
 	defer recoverInto(&rc, e)
-	inFlight.Add(1)
-	defer inFlight.Add(-1)
+	calls.Start()
+	defer calls.Done()
 	idx, err := lookupIndex(h)
 	if err != nil {
 		return fail(e, err)
 	}
-	if err := checkDim(idx, d, "output rows"); err != nil {
-		return fail(e, err)
+	if d != C.int64_t(idx.Dim()) {
+		return fail(e, fmt.Errorf("%w: output rows have %d columns, the index has dim %d", errs.Dimension, int64(d), idx.Dim()))
 	}
 	if err := checkCount(n, "id"); err != nil {
 		return fail(e, err)
