@@ -199,7 +199,7 @@ def main() -> None:
     ])
     groups = sorted({(r["dataset"], r["threads"]) for r in rows})
     H.bar_plot(
-        H.HERE / "flat.png", "Exact search, batch of 1,000 queries, k=10",
+        H.OUT / "flat.png", "Exact search, batch of 1,000 queries, k=10",
         [f"{d}\n{t} thread{'s' * (t > 1)}" for d, t in groups],
         {s: [next(r["batch_qps"] for r in rows if (r["dataset"], r["threads"], r["system"]) == (d, t, s)) for d, t in groups] for s in ("oxvec", "faiss", "numpy")},
         "queries per second",

@@ -237,7 +237,7 @@ def plot(r: dict) -> None:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(H.HERE / f"hnsw-{r['dataset']}.png", dpi=110)
+    fig.savefig(H.OUT / f"hnsw-{r['dataset']}.png", dpi=110)
     plt.close(fig)
 
 

@@ -25,8 +25,11 @@ import numpy as np
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
 DATASETS = ROOT.parent / "shared" / "datasets"
-RESULTS_MD = HERE / "RESULTS.md"
-RESULTS_DIR = HERE / "results"
+# OXVEC_BENCH_OUT (set by make bench QUICK=1) sends results elsewhere, so a
+# quick trial run never replaces the figures RESULTS.md quotes.
+OUT = pathlib.Path(os.environ["OXVEC_BENCH_OUT"]) if os.environ.get("OXVEC_BENCH_OUT") else HERE
+RESULTS_MD = OUT / "RESULTS.md"
+RESULTS_DIR = OUT / "results"  # plots go to OUT too
 
 
 # --- data ---------------------------------------------------------------------
@@ -151,7 +154,7 @@ def _git_rev() -> str:
 
 # --- writing results ------------------------------------------------------------
 def save_json(name: str, payload: dict) -> pathlib.Path:
-    RESULTS_DIR.mkdir(exist_ok=True)
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / f"{name}.json"
     path.write_text(json.dumps(payload, indent=1, default=float) + "\n")
     return path
@@ -178,6 +181,7 @@ def update_results_md(section: str, body: str) -> None:
         text = re.sub(re.escape(begin) + r".*?" + re.escape(end), lambda _: block, text, flags=re.S)
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
+    RESULTS_MD.parent.mkdir(parents=True, exist_ok=True)
     RESULTS_MD.write_text(text)
 
 
