@@ -45,3 +45,6 @@ func View[T Number](b []byte) ([]T, error) {
 	}
 	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), len(b)/size), nil
 }
+
+// Put adds a section holding the values of s as they lie in memory.
+func Put[T Number](w *Writer, tag string, s []T) error { return w.Bytes(tag, AsBytes(s)) }

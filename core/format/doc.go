@@ -29,4 +29,12 @@
 //
 // What a section holds is up to the index type; the version of that layout
 // is the type's business too (a "meta" section by convention).
+//
+// Reading: Parse checks a container already in memory and hands out its
+// sections in place. Open checks one on disk reading only its header,
+// trailer and table; each section is then read when asked for (Section),
+// or mapped read-only (Map, where the platform has mmap), so that a large
+// section can stay on disk and be paged in as it is used. Either way a
+// section's checksum is verified when the caller asks, and the bytes of a
+// mapped section live until the File is closed.
 package format
