@@ -81,8 +81,8 @@ type HNSW struct {
 	pool       scratchPool
 	scanBelow  int // filters admitting at most this many nodes are scanned exactly
 	closed     bool
-	mapped     *mapping // the file the arrays view when loaded with mmap; nil otherwise
-	quant      *sq8     // one-byte codes to walk on (quantize \"int8\"), or nil
+	mapped     formatFile // the file whose mapped sections the arrays view when loaded with mmap; nil otherwise
+	quant      *sq8       // one-byte codes to walk on (quantize \"int8\"), or nil
 }
 
 func init() {
@@ -98,7 +98,7 @@ func init() {
 			}
 			return New(s.Dim, m, Params{M: s.M, EfConstruction: s.EfConstruction, EfSearch: s.EfSearch, MaxElements: s.MaxElements, Seed: s.Seed, Quantize: s.Quantize})
 		},
-		Load: func(f formatFile) (index.Index, error) { return load(f, nil) },
+		Load: func(f formatFile) (index.Index, error) { return load(f, false, false) },
 		Map:  mapIndex,
 	})
 }
@@ -237,7 +237,7 @@ func (h *HNSW) Close() error {
 	h.closed = true
 	h.vecs, h.level0, h.levels, h.upperOff, h.ids, h.indeg, h.locks, h.upper, h.byID = nil, nil, nil, nil, nil, nil, nil, nil, nil
 	if h.mapped != nil {
-		err := h.mapped.close()
+		err := h.mapped.Close()
 		h.mapped = nil
 		return err
 	}

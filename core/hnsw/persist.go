@@ -81,13 +81,14 @@ func corrupt(format string, a ...any) error {
 }
 
 // load rebuilds an index over the sections of f, viewing them in place.
-// With a mapping the views are read-only file pages: the index owns the
-// mapping, copies everything to the heap before its first change, and big
-// sections' checksums are left unverified unless verify is set (checking
-// would read every page); the structure is always validated, so a damaged
-// file gives an error, never an out-of-range access.
-func load(f *format.File, mp *mapping) (index.Index, error) {
-	verify := mp == nil || mp.verify
+// mapped (f opened from disk) maps the sections instead of reading them:
+// the views are then read-only file pages, the index owns f, copies
+// everything to the heap before its first change, and big sections'
+// checksums are left unverified unless verifyAll is set (checking would
+// read every page); the structure is always validated, so a damaged file
+// gives an error, never an out-of-range access.
+func load(f *format.File, mapped, verifyAll bool) (index.Index, error) {
+	verify := !mapped || verifyAll
 	raw, err := f.Section("meta", true)
 	if err != nil {
 		return nil, err
@@ -110,7 +111,12 @@ func load(f *format.File, mp *mapping) (index.Index, error) {
 	if err != nil {
 		return nil, corrupt("parameters: %v", err)
 	}
-	section := func(tag string, big bool) ([]byte, error) { return f.Section(tag, verify || !big) }
+	section := func(tag string, big bool) ([]byte, error) {
+		if mapped {
+			return f.Map(tag, verify || !big)
+		}
+		return f.Section(tag, verify || !big)
+	}
 	var bv, b0, bl, bo, bu, bi []byte
 	for _, s := range []struct {
 		tag string
@@ -181,37 +187,21 @@ func load(f *format.File, mp *mapping) (index.Index, error) {
 	} else if live > 0 {
 		return nil, corrupt("no entry point for %d nodes", live)
 	}
-	h.mapped = mp
-	if mp == nil {
-		// plain load: the arrays alias the caller's buffer, which the index
-		// now owns (index.Load's contract). Copying them cost 40% of a
-		// store's reopen; clipping their capacity is enough to make the
-		// first growth reallocate instead of writing over the next section.
+	if mapped {
+		h.mapped = f
+	} else {
+		// plain load: the arrays alias the caller's buffer (or the
+		// sections read for this load), which the index now owns
+		// (index.Load's contract). Copying them cost 40% of a store's
+		// reopen; clipping their capacity is enough to make the first
+		// growth reallocate instead of writing over the next section.
 		h.clip()
 	}
 	return h, nil
 }
 
-// mapIndex loads an index file by mapping it (index.Factory.Map).
-func mapIndex(path string, verify bool) (index.Index, error) {
-	mp, err := mapFile(path, verify)
-	if err != nil {
-		return nil, err
-	}
-	f, err := format.Parse(mp.data)
-	if err == nil && f.Kind() != TypeName {
-		err = corrupt("file holds a %q index", f.Kind())
-	}
-	var idx index.Index
-	if err == nil {
-		idx, err = load(f, mp)
-	}
-	if err != nil {
-		mp.close()
-		return nil, err
-	}
-	return idx, nil
-}
+// mapIndex loads an index file by mapping its sections (index.Factory.Map).
+func mapIndex(f *format.File, verify bool) (index.Index, error) { return load(f, true, verify) }
 
 // countInDegrees recomputes every node's level-0 in-degree from the lists.
 func (h *HNSW) countInDegrees() {
@@ -288,7 +278,7 @@ func (h *HNSW) materialize() {
 		h.quant.codes = slices.Clone(h.quant.codes)
 	}
 	if h.mapped != nil {
-		h.mapped.close()
+		h.mapped.Close()
 		h.mapped = nil
 	}
 }

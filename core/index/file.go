@@ -1,11 +1,7 @@
 package index
 
 import (
-	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
 
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/format"
@@ -27,47 +23,29 @@ type LoadOptions struct {
 	Verify bool
 }
 
-// LoadFileWith loads the index saved at path as the options ask.
+// LoadFileWith loads the index saved at path as the options ask. The file
+// is opened with format.Open, so only the sections the type's loader asks
+// for are read (or, with Mmap, mapped).
 func LoadFileWith(path string, o LoadOptions) (Index, error) {
-	if !o.Mmap {
-		return LoadFile(path)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, ioError("open "+path, err)
-	}
-	head := make([]byte, format.HeaderSize)
-	_, err = io.ReadFull(f, head)
-	f.Close()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s is too short to be an oxvec index", errs.Corrupt, path)
-	}
-	kind, err := format.KindOf(head)
+	f, err := format.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	fac, err := factory(kind)
+	fac, err := factory(f.Kind())
 	if err != nil {
-		return nil, fmt.Errorf("%w: file holds index type %q, which this build does not know", errs.Unsupported, kind)
+		f.Close()
+		return nil, fmt.Errorf("%w: file holds index type %q, which this build does not know", errs.Unsupported, f.Kind())
 	}
-	if fac.Map == nil {
-		return LoadFile(path)
+	if o.Mmap && fac.Map != nil {
+		idx, err := fac.Map(f, o.Verify)
+		if err != nil {
+			f.Close()
+		}
+		return idx, err
 	}
-	return fac.Map(path, o.Verify)
+	defer f.Close()
+	return fac.Load(f)
 }
 
 // LoadFile reads and loads the index saved at path.
-func LoadFile(path string) (Index, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, ioError("read "+path, err)
-	}
-	return Load(data)
-}
-
-func ioError(what string, err error) error {
-	if errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("%w: %s: %v", errs.NotFound, what, err)
-	}
-	return fmt.Errorf("%w: %s: %v", errs.IO, what, err)
-}
+func LoadFile(path string) (Index, error) { return LoadFileWith(path, LoadOptions{}) }

@@ -9,15 +9,6 @@ import (
 	"github.com/oxvec/oxvec/core/metric"
 )
 
-// Meta is the part of a saved index's "meta" section every type shares:
-// its section layout version, its dim and its metric. Types embed it in
-// their own meta struct (the JSON fields stay at the top level).
-type Meta struct {
-	Layout int `json:"layout"`
-	Dim    int `json:"dim"`
-	metric.Stored
-}
-
 // LoadMeta decodes file's "meta" section into v, a type's meta struct whose
 // embedded Meta is head, checks the layout version and dim, and restores
 // the metric.

@@ -18,12 +18,16 @@ type Factory struct {
 	// New decodes the full JSON spec (use DecodeSpec) and builds an empty
 	// index.
 	New func(spec []byte) (Index, error)
-	// Load rebuilds a saved index from its container.
+	// Load rebuilds a saved index from its container; the index may keep
+	// the bytes of sections it views (they are the caller's buffer, or
+	// read for this load), never the File.
 	Load func(f *format.File) (Index, error)
-	// Map, when not nil, loads a saved index by memory-mapping its file and
-	// searching it in place; verify asks for every checksum to be checked
-	// (which reads every page).
-	Map func(path string, verify bool) (Index, error)
+	// Map, when not nil, loads a saved index opened from disk, mapping the
+	// sections it searches in place (format.File.Map); verify asks for
+	// every checksum to be checked (which reads every page). On success
+	// the index owns f and closes it when it no longer uses the mappings;
+	// on error the caller closes f.
+	Map func(f *format.File, verify bool) (Index, error)
 }
 
 var (
