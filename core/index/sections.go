@@ -88,6 +88,12 @@ func ReadMeta(file *format.File, typeName string, layout int, v any) (*Sections,
 // Err is the first error of a read, or nil.
 func (s *Sections) Err() error { return s.err }
 
+// Corrupt is the errs.Corrupt error of a loader's own check, naming the
+// type.
+func (s *Sections) Corrupt(format string, a ...any) error {
+	return fmt.Errorf("%w: %s: "+format, append([]any{errs.Corrupt, s.what}, a...)...)
+}
+
 // File is the container the sections come from.
 func (s *Sections) File() *format.File { return s.file }
 

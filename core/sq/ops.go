@@ -3,7 +3,6 @@ package sq
 import (
 	"context"
 
-	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
 	"github.com/oxvec/oxvec/core/metric"
 	"github.com/oxvec/oxvec/core/parallel"
@@ -12,15 +11,15 @@ import (
 
 // Add implements index.Index.
 func (s *SQ) Add(ctx context.Context, vectors []float32, ids []int64, assigned []int64) error {
-	n, p, err := index.CheckAdd(s.metric, vectors, s.dim, ids, assigned)
+	d := s.Dim()
+	n, p, err := index.CheckAdd(s.Bound(), vectors, d, ids, assigned)
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return errs.Closed
+	if err := s.LockOpen(); err != nil {
+		return err
 	}
+	defer s.Unlock()
 	if s.a == nil {
 		return s.notTrained("adding to")
 	}
@@ -30,7 +29,7 @@ func (s *SQ) Add(ctx context.Context, vectors []float32, ids []int64, assigned [
 	base := s.ids.Len()
 	s.codes = append(s.codes, make([]uint8, n*s.codeSize)...)
 	for i := range n {
-		s.encode(p[i*s.dim:(i+1)*s.dim], s.codes[(base+i)*s.codeSize:(base+i+1)*s.codeSize])
+		s.encode(p[i*d:(i+1)*d], s.codes[(base+i)*s.codeSize:(base+i+1)*s.codeSize])
 	}
 	s.ids.Append(ids)
 	return nil
@@ -38,11 +37,10 @@ func (s *SQ) Add(ctx context.Context, vectors []float32, ids []int64, assigned [
 
 // Remove implements index.Index: the last row moves into the hole.
 func (s *SQ) Remove(ctx context.Context, ids []int64) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return 0, errs.Closed
+	if err := s.LockOpen(); err != nil {
+		return 0, err
 	}
+	defer s.Unlock()
 	removed := 0
 	for _, id := range ids {
 		r, last, ok := s.ids.Remove(id)
@@ -63,25 +61,24 @@ func (s *SQ) Remove(ctx context.Context, ids []int64) (int, error) {
 // chunk by chunk, and the k results get their distances computed directly
 // from their decoded values.
 func (s *SQ) Search(ctx context.Context, queries []float32, k int, p *index.SearchParams, outIDs []int64, outDist []float32) error {
-	nq, pq, allow, err := index.CheckSearch(s.metric, queries, s.dim, k, p, outIDs, outDist)
+	nq, pq, allow, err := index.CheckSearch(s.Bound(), queries, s.Dim(), k, p, outIDs, outDist)
 	if err != nil {
 		return err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return errs.Closed
+	if err := s.RLockOpen(); err != nil {
+		return err
 	}
+	defer s.RUnlock()
 	if s.a == nil {
 		return s.notTrained("searching")
 	}
-	d, cs, n := s.dim, s.codeSize, s.ids.Len()
+	d, cs, n := s.Dim(), s.codeSize, s.ids.Len()
 	kk := index.Results(k, n)
 	index.PadRows(outIDs, outDist, nq, k, kk)
 	if kk == 0 {
 		return nil
 	}
-	l2 := s.metric.Class() == metric.ClassL2
+	l2 := s.Bound().Class() == metric.ClassL2
 	ks := kernels.Current()
 	wl := s.weightsLen()
 	var v []float32 // the codes' own term, for euclidean distances
@@ -168,14 +165,14 @@ func (s *SQ) exact(q []float32, c []uint8) float32 {
 	var acc float64
 	for j, x := range q {
 		y := float64(s.b[j]) + float64(s.a[j])*float64(c[j])
-		if s.metric.Class() == metric.ClassL2 {
+		if s.Bound().Class() == metric.ClassL2 {
 			acc += (float64(x) - y) * (float64(x) - y)
 		} else {
 			acc += float64(x) * y
 		}
 	}
-	if s.metric.Class() == metric.ClassL2 {
-		return float32(s.metric.FromL2(acc))
+	if s.Bound().Class() == metric.ClassL2 {
+		return float32(s.Bound().FromL2(acc))
 	}
-	return float32(s.metric.FromDot(acc))
+	return float32(s.Bound().FromDot(acc))
 }

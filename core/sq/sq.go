@@ -24,7 +24,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sync"
 
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
@@ -43,10 +42,8 @@ type Spec struct {
 
 // SQ is safe for concurrent use (searches share a read lock).
 type SQ struct {
-	mu       sync.RWMutex
+	index.Base
 	scratch  index.Pool[scratch]
-	dim      int
-	metric   *metric.Metric
 	bits     int
 	uniform  bool
 	levels   float32 // 255 or 15
@@ -57,7 +54,6 @@ type SQ struct {
 	vdiff    []float32
 	codes    []uint8
 	ids      index.IDs
-	closed   bool
 }
 
 // New returns an untrained scalar quantizer index.
@@ -65,7 +61,7 @@ func New(dim int, m *metric.Metric, bits int, rng string) (*SQ, error) {
 	if m.Class() != metric.ClassL2 && m.Class() != metric.ClassDot {
 		return nil, fmt.Errorf("%w: sq ranks by euclidean or inner-product-based metrics (l2, cosine, ip, ...), not %s", errs.Unsupported, m.Kind)
 	}
-	s := &SQ{dim: dim, metric: m, bits: bits, ids: index.NewIDs()}
+	s := &SQ{Base: index.NewBase(dim, m), bits: bits, ids: index.NewIDs()}
 	switch bits {
 	case 8:
 		s.levels, s.codeSize = 255, dim
@@ -101,16 +97,10 @@ func init() {
 	})
 }
 
-// Dim implements index.Index.
-func (s *SQ) Dim() int { return s.dim }
-
-// Metric implements index.Index.
-func (s *SQ) Metric() metric.Kind { return s.metric.Kind }
-
 // Len implements index.Index.
 func (s *SQ) Len() int {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.RLock()
+	defer s.RUnlock()
 	return s.ids.Len()
 }
 
@@ -119,24 +109,25 @@ func (s *SQ) Len() int {
 func (s *SQ) MinTrain() int { return 1 }
 
 func (s *SQ) Trained() bool {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.RLock()
+	defer s.RUnlock()
 	return s.a != nil
 }
 
 // Train implements index.Trainer: the range of each dimension (or of all
 // values, uniform) over the prepared training vectors.
 func (s *SQ) Train(ctx context.Context, vectors []float32) error {
-	n, p, err := index.CheckTrain(s.metric, vectors, s.dim, index.AtLeastOne)
+	d := s.Dim()
+	n, p, err := index.CheckTrain(s.Bound(), vectors, d, index.AtLeastOne)
 	if err != nil {
 		return err
 	}
-	lo, hi := make([]float32, s.dim), make([]float32, s.dim)
+	lo, hi := make([]float32, d), make([]float32, d)
 	for j := range lo {
 		lo[j], hi[j] = float32(math.Inf(1)), float32(math.Inf(-1))
 	}
 	for i := range n {
-		for j, v := range p[i*s.dim : (i+1)*s.dim] {
+		for j, v := range p[i*d : (i+1)*d] {
 			lo[j], hi[j] = min(lo[j], v), max(hi[j], v)
 		}
 	}
@@ -149,12 +140,12 @@ func (s *SQ) Train(ctx context.Context, vectors []float32) error {
 			lo[j], hi[j] = l, h
 		}
 	}
-	diff := make([]float32, s.dim)
+	diff := make([]float32, d)
 	for j := range diff {
 		diff[j] = hi[j] - lo[j]
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.Lock()
+	defer s.Unlock()
 	if s.ids.Len() > 0 {
 		return fmt.Errorf("%w: the index holds vectors; train a new index instead", errs.State)
 	}
@@ -165,7 +156,7 @@ func (s *SQ) Train(ctx context.Context, vectors []float32) error {
 // setRange installs a trained range and the decode coefficients.
 func (s *SQ) setRange(vmin, vdiff []float32) {
 	s.vmin, s.vdiff = vmin, vdiff
-	s.a, s.b = make([]float32, s.dim), make([]float32, s.dim)
+	s.a, s.b = make([]float32, s.Dim()), make([]float32, s.Dim())
 	for j := range s.a {
 		s.a[j] = vdiff[j] / s.levels
 		s.b[j] = vmin[j] + 0.5*s.a[j]
@@ -182,7 +173,7 @@ func (s *SQ) weightsLen() int {
 	if s.bits == 4 {
 		return 2 * s.codeSize
 	}
-	return s.dim
+	return s.Dim()
 }
 
 // encode writes the code of prepared vector v into dst (codeSize bytes).
@@ -230,19 +221,18 @@ func (s *SQ) notTrained(what string) error {
 
 // Info implements index.Index.
 func (s *SQ) Info() index.Info {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.RLock()
+	defer s.RUnlock()
 	mem := int64(cap(s.codes)) + s.ids.MemoryBytes() + int64(len(s.a))*16
-	return index.Info{Type: TypeName, Dim: s.dim, Metric: s.metric.Kind.String(), Len: s.ids.Len(), MemoryBytes: mem}
+	return index.Info{Type: TypeName, Dim: s.Dim(), Metric: s.Metric().String(), Len: s.ids.Len(), MemoryBytes: mem}
 }
 
 // Close implements index.Index.
 func (s *SQ) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.closed = true
-	s.codes, s.ids = nil, index.NewIDs()
-	return nil
+	return s.CloseWith(func() error {
+		s.codes, s.ids = nil, index.NewIDs()
+		return nil
+	})
 }
 
 // scratch is one search task's buffers: 4 queries' weights, a chunk's

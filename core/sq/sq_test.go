@@ -26,8 +26,8 @@ func data(n, d int, seed uint64) []float32 {
 
 // reference ranks every stored code by its exact decoded distance.
 func reference(s *SQ, q []float32, k int) []int64 {
-	pq, _ := s.metric.PrepareCopy(q, "q")
-	scratch := make([]uint8, s.dim)
+	pq, _ := s.Bound().PrepareCopy(q, "q")
+	scratch := make([]uint8, s.Dim())
 	type hit struct {
 		d  float32
 		id int64

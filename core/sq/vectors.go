@@ -1,21 +1,17 @@
 package sq
 
-import (
-	"github.com/oxvec/oxvec/core/errs"
-	"github.com/oxvec/oxvec/core/index"
-)
+import "github.com/oxvec/oxvec/core/index"
 
 // Vectors implements index.Reconstructor: each code decoded to the middle
 // of its steps (faiss's reconstruct), in the metric's prepared form.
 func (s *SQ) Vectors(ids []int64, out []float32) error {
-	if err := index.CheckVectors(ids, out, s.dim); err != nil {
+	if err := index.CheckVectors(ids, out, s.Dim()); err != nil {
 		return err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return errs.Closed
+	if err := s.RLockOpen(); err != nil {
+		return err
 	}
+	defer s.RUnlock()
 	rows := make([]int, len(ids))
 	if err := index.Locate(ids, rows, s.ids.Row); err != nil {
 		return err
@@ -23,7 +19,7 @@ func (s *SQ) Vectors(ids []int64, out []float32) error {
 	if out == nil {
 		return nil
 	}
-	d, cs := s.dim, s.codeSize
+	d, cs := s.Dim(), s.codeSize
 	levels := make([]uint8, d)
 	for i, r := range rows {
 		c := s.unpack(s.codes[r*cs:(r+1)*cs], levels)
