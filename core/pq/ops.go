@@ -3,7 +3,6 @@ package pq
 import (
 	"context"
 
-	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
 	"github.com/oxvec/oxvec/core/metric"
 	"github.com/oxvec/oxvec/core/parallel"
@@ -12,13 +11,13 @@ import (
 
 // Add implements index.Index.
 func (p *PQ) Add(ctx context.Context, vectors []float32, ids []int64, assigned []int64) error {
-	n, x, err := index.CheckAdd(p.metric, vectors, p.dim, ids, assigned)
+	n, x, err := index.CheckAdd(p.Bound(), vectors, p.Dim(), ids, assigned)
 	if err != nil {
 		return err
 	}
-	p.mu.RLock()
+	p.RLock()
 	cb := p.cb
-	p.mu.RUnlock()
+	p.RUnlock()
 	if !cb.Trained() {
 		return p.notTrained("adding to")
 	}
@@ -26,11 +25,10 @@ func (p *PQ) Add(ctx context.Context, vectors []float32, ids []int64, assigned [
 	if err != nil {
 		return err
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		return errs.Closed
+	if err := p.LockOpen(); err != nil {
+		return err
 	}
+	defer p.Unlock()
 	if ids, err = p.ids.Assign(ids, n, assigned); err != nil {
 		return err
 	}
@@ -41,11 +39,10 @@ func (p *PQ) Add(ctx context.Context, vectors []float32, ids []int64, assigned [
 
 // Remove implements index.Index: the last row moves into the hole.
 func (p *PQ) Remove(ctx context.Context, ids []int64) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		return 0, errs.Closed
+	if err := p.LockOpen(); err != nil {
+		return 0, err
 	}
+	defer p.Unlock()
 	removed := 0
 	cs := p.cb.CodeSize
 	for _, id := range ids {
@@ -66,22 +63,21 @@ const scanChunk = 256
 
 // Search implements index.Index; distances are the ADC estimates.
 func (p *PQ) Search(ctx context.Context, queries []float32, k int, sp *index.SearchParams, outIDs []int64, outDist []float32) error {
-	nq, pq, allow, err := index.CheckSearch(p.metric, queries, p.dim, k, sp, outIDs, outDist)
+	nq, pq, allow, err := index.CheckSearch(p.Bound(), queries, p.Dim(), k, sp, outIDs, outDist)
 	if err != nil {
 		return err
 	}
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	if p.closed {
-		return errs.Closed
+	if err := p.RLockOpen(); err != nil {
+		return err
 	}
+	defer p.RUnlock()
 	if !p.cb.Trained() {
 		return p.notTrained("searching")
 	}
-	l2 := p.metric.Class() == metric.ClassL2
+	l2 := p.Bound().Class() == metric.ClassL2
 	ks := kernels.Current()
 	cb := p.cb
-	n, cs, d := p.ids.Len(), cb.CodeSize, p.dim
+	n, cs, d := p.ids.Len(), cb.CodeSize, p.Dim()
 	kk := index.Results(k, n)
 	index.PadRows(outIDs, outDist, nq, k, kk)
 	if kk == 0 {
@@ -126,9 +122,9 @@ func (p *PQ) Search(ctx context.Context, queries []float32, k int, sp *index.Sea
 					break
 				}
 				if l2 {
-					dist[i] = float32(p.metric.FromL2(float64(dist[i])))
+					dist[i] = float32(p.Bound().FromL2(float64(dist[i])))
 				} else {
-					dist[i] = float32(p.metric.FromDot(float64(-dist[i])))
+					dist[i] = float32(p.Bound().FromDot(float64(-dist[i])))
 				}
 			}
 		}

@@ -11,7 +11,6 @@ package pq
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
@@ -31,15 +30,12 @@ type Spec struct {
 
 // PQ is safe for concurrent use (searches share a read lock).
 type PQ struct {
-	mu      sync.RWMutex
+	index.Base
 	scratch index.Pool[scratch]
-	dim     int
-	metric  *metric.Metric
 	cb      *Codebook
 	seed    uint64
 	codes   []uint8 // n * code size
 	ids     index.IDs
-	closed  bool
 }
 
 // New returns an untrained product quantizer index.
@@ -54,7 +50,7 @@ func New(dim int, mt *metric.Metric, m, nbits int, seed uint64) (*PQ, error) {
 	if seed == 0 {
 		seed = 1
 	}
-	return &PQ{dim: dim, metric: mt, cb: cb, seed: seed, ids: index.NewIDs()}, nil
+	return &PQ{Base: index.NewBase(dim, mt), cb: cb, seed: seed, ids: index.NewIDs()}, nil
 }
 
 func init() {
@@ -74,16 +70,10 @@ func init() {
 	})
 }
 
-// Dim implements index.Index.
-func (p *PQ) Dim() int { return p.dim }
-
-// Metric implements index.Index.
-func (p *PQ) Metric() metric.Kind { return p.metric.Kind }
-
 // Len implements index.Index.
 func (p *PQ) Len() int {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
+	p.RLock()
+	defer p.RUnlock()
 	return p.ids.Len()
 }
 
@@ -92,8 +82,8 @@ func (p *PQ) Len() int {
 func (p *PQ) MinTrain() int { return p.cb.KSub }
 
 func (p *PQ) Trained() bool {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
+	p.RLock()
+	defer p.RUnlock()
 	return p.cb.Trained()
 }
 
@@ -101,16 +91,16 @@ func (p *PQ) Trained() bool {
 // of the m sub-spaces of the prepared vectors (at most 256 training points
 // per centroid are sampled, as in faiss).
 func (p *PQ) Train(ctx context.Context, vectors []float32) error {
-	n, x, err := index.CheckTrain(p.metric, vectors, p.dim, nil)
+	n, x, err := index.CheckTrain(p.Bound(), vectors, p.Dim(), nil)
 	if err != nil {
 		return err
 	}
-	cb, _ := NewCodebook(p.dim, p.cb.M, p.cb.NBits)
+	cb, _ := NewCodebook(p.Dim(), p.cb.M, p.cb.NBits)
 	if err := cb.Train(ctx, x, n, p.seed); err != nil {
 		return err
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	p.Lock()
+	defer p.Unlock()
 	if p.ids.Len() > 0 {
 		return fmt.Errorf("%w: the index holds vectors; train a new index instead", errs.State)
 	}
@@ -124,19 +114,18 @@ func (p *PQ) notTrained(what string) error {
 
 // Info implements index.Index.
 func (p *PQ) Info() index.Info {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
+	p.RLock()
+	defer p.RUnlock()
 	mem := int64(cap(p.codes)) + p.ids.MemoryBytes() + p.cb.MemoryBytes()
-	return index.Info{Type: TypeName, Dim: p.dim, Metric: p.metric.Kind.String(), Len: p.ids.Len(), MemoryBytes: mem}
+	return index.Info{Type: TypeName, Dim: p.Dim(), Metric: p.Metric().String(), Len: p.ids.Len(), MemoryBytes: mem}
 }
 
 // Close implements index.Index.
 func (p *PQ) Close() error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.closed = true
-	p.codes, p.ids = nil, index.NewIDs()
-	return nil
+	return p.CloseWith(func() error {
+		p.codes, p.ids = nil, index.NewIDs()
+		return nil
+	})
 }
 
 // scratch is one search task's buffers: 4 queries' tables, a chunk's
