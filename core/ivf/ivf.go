@@ -12,7 +12,6 @@ package ivf
 import (
 	"context"
 	"fmt"
-	"sync"
 	"sync/atomic"
 
 	"github.com/oxvec/oxvec/core/coarse"
@@ -36,10 +35,8 @@ type Spec struct {
 // IVF is safe for concurrent use: searches share a read lock; train, add
 // and remove take the write lock.
 type IVF struct {
-	mu        sync.RWMutex
+	index.Base
 	scratch   index.Pool[scratch]
-	dim       int
-	metric    *metric.Metric
 	coarse    *metric.Metric // ranks centroids: l2 for l2-family metrics, inner product for the dot family
 	nlist     int
 	nprobe    atomic.Int32 // default of a search; atomic, since searches read it outside mu
@@ -48,7 +45,6 @@ type IVF struct {
 	quant     *coarse.Quantizer // finds a query's nearest cells
 	lists     []list
 	ids       index.Slots // id -> (list, position); no map while the ids are 0..n-1
-	closed    bool
 }
 
 type list struct {
@@ -81,7 +77,7 @@ func New(dim int, m *metric.Metric, nlist, nprobe int, seed uint64) (*IVF, error
 	if err != nil {
 		return nil, err
 	}
-	x := &IVF{dim: dim, metric: m, coarse: coarse, nlist: nlist, seed: seed}
+	x := &IVF{Base: index.NewBase(dim, m), coarse: coarse, nlist: nlist, seed: seed}
 	x.nprobe.Store(int32(nprobe))
 	return x, nil
 }
@@ -103,16 +99,10 @@ func init() {
 	})
 }
 
-// Dim implements index.Index.
-func (x *IVF) Dim() int { return x.dim }
-
-// Metric implements index.Index.
-func (x *IVF) Metric() metric.Kind { return x.metric.Kind }
-
 // Len implements index.Index.
 func (x *IVF) Len() int {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
+	x.RLock()
+	defer x.RUnlock()
 	return x.ids.Len()
 }
 
@@ -121,8 +111,8 @@ func (x *IVF) Len() int {
 func (x *IVF) MinTrain() int { return x.nlist }
 
 func (x *IVF) Trained() bool {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
+	x.RLock()
+	defer x.RUnlock()
 	return x.centroids != nil
 }
 
@@ -130,7 +120,7 @@ func (x *IVF) Trained() bool {
 // (at most 256 per list are sampled). Training again is an error once
 // vectors were added: their lists would no longer match.
 func (x *IVF) Train(ctx context.Context, vectors []float32) error {
-	_, prepared, err := index.CheckTrain(x.metric, vectors, x.dim, func(n int) error {
+	_, prepared, err := index.CheckTrain(x.Bound(), vectors, x.Dim(), func(n int) error {
 		if n < x.nlist {
 			return fmt.Errorf("%w: training nlist=%d lists needs at least %d vectors (39 per list or more is better), got %d", errs.InvalidArgument, x.nlist, x.nlist, n)
 		}
@@ -139,15 +129,14 @@ func (x *IVF) Train(ctx context.Context, vectors []float32) error {
 	if err != nil {
 		return err
 	}
-	res, err := kmeans.Train(ctx, prepared, x.dim, kmeans.Params{K: x.nlist, Seed: x.seed})
+	res, err := kmeans.Train(ctx, prepared, x.Dim(), kmeans.Params{K: x.nlist, Seed: x.seed})
 	if err != nil {
 		return err
 	}
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if x.closed {
-		return errs.Closed
+	if err := x.LockOpen(); err != nil {
+		return err
 	}
+	defer x.Unlock()
 	if x.ids.Len() > 0 {
 		return fmt.Errorf("%w: the index holds vectors; train a new index instead", errs.State)
 	}
@@ -157,7 +146,7 @@ func (x *IVF) Train(ctx context.Context, vectors []float32) error {
 // setCentroids installs trained centroids and the exact index over them;
 // the caller holds mu exclusively (or owns x).
 func (x *IVF) setCentroids(c []float32) error {
-	q, err := coarse.New(c, x.dim, x.coarse)
+	q, err := coarse.New(c, x.Dim(), x.coarse)
 	if err != nil {
 		return err
 	}
@@ -168,9 +157,9 @@ func (x *IVF) setCentroids(c []float32) error {
 
 // Info implements index.Index.
 func (x *IVF) Info() index.Info {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	return index.Info{Type: TypeName, Dim: x.dim, Metric: x.metric.Kind.String(), Len: x.ids.Len(), MemoryBytes: x.memoryLocked()}
+	x.RLock()
+	defer x.RUnlock()
+	return index.Info{Type: TypeName, Dim: x.Dim(), Metric: x.Metric().String(), Len: x.ids.Len(), MemoryBytes: x.memoryLocked()}
 }
 
 func (x *IVF) memoryLocked() int64 {
@@ -186,11 +175,10 @@ func (x *IVF) memoryLocked() int64 {
 
 // Close implements index.Index.
 func (x *IVF) Close() error {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	x.closed = true
-	x.lists, x.centroids, x.ids = nil, nil, index.Slots{}
-	return nil
+	return x.CloseWith(func() error {
+		x.lists, x.centroids, x.ids = nil, nil, index.Slots{}
+		return nil
+	})
 }
 
 func (x *IVF) notTrained(what string) error {

@@ -3,20 +3,20 @@ package ivf
 import (
 	"context"
 
-	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
 )
 
 // Add implements index.Index: each vector goes to the list of its nearest
 // centroid.
 func (x *IVF) Add(ctx context.Context, vectors []float32, ids []int64, assigned []int64) error {
-	n, prepared, err := index.CheckAdd(x.metric, vectors, x.dim, ids, assigned)
+	d := x.Dim()
+	n, prepared, err := index.CheckAdd(x.Bound(), vectors, d, ids, assigned)
 	if err != nil {
 		return err
 	}
-	x.mu.RLock()
+	x.RLock()
 	quant := x.quant
-	x.mu.RUnlock()
+	x.RUnlock()
 	if quant == nil {
 		return x.notTrained("adding to")
 	}
@@ -25,11 +25,10 @@ func (x *IVF) Add(ctx context.Context, vectors []float32, ids []int64, assigned 
 	if err := quant.Search(ctx, prepared, 1, cell, make([]float32, n)); err != nil {
 		return err
 	}
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if x.closed {
-		return errs.Closed
+	if err := x.LockOpen(); err != nil {
+		return err
 	}
+	defer x.Unlock()
 	ids, err = x.ids.Assign(ids, n, assigned, "an ivf_flat")
 	if err != nil {
 		return err
@@ -38,7 +37,7 @@ func (x *IVF) Add(ctx context.Context, vectors []float32, ids []int64, assigned 
 	for c, extra := range index.CountLists(cell, x.nlist) {
 		if extra > 0 {
 			l := &x.lists[c]
-			l.ids, l.vecs = index.GrowFor(l.ids, extra), index.GrowFor(l.vecs, extra*x.dim)
+			l.ids, l.vecs = index.GrowFor(l.ids, extra), index.GrowFor(l.vecs, extra*d)
 		}
 	}
 	for i, id := range ids {
@@ -48,7 +47,7 @@ func (x *IVF) Add(ctx context.Context, vectors []float32, ids []int64, assigned 
 			x.ids.Set(id, index.Slot{List: int32(c), Pos: int32(len(l.ids))})
 		}
 		l.ids = append(l.ids, id)
-		l.vecs = append(l.vecs, prepared[i*x.dim:(i+1)*x.dim]...)
+		l.vecs = append(l.vecs, prepared[i*d:(i+1)*d]...)
 	}
 	return nil
 }
@@ -56,12 +55,11 @@ func (x *IVF) Add(ctx context.Context, vectors []float32, ids []int64, assigned 
 // Remove implements index.Index: the last vector of a list takes the
 // removed one's place.
 func (x *IVF) Remove(ctx context.Context, ids []int64) (int, error) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if x.closed {
-		return 0, errs.Closed
+	if err := x.LockOpen(); err != nil {
+		return 0, err
 	}
-	removed := 0
+	defer x.Unlock()
+	removed, d := 0, x.Dim()
 	for _, id := range ids {
 		s, ok := x.ids.Remove(id, x.each)
 		if !ok {
@@ -72,10 +70,10 @@ func (x *IVF) Remove(ctx context.Context, ids []int64) (int, error) {
 		if int(s.Pos) != last {
 			moved := l.ids[last]
 			l.ids[s.Pos] = moved
-			copy(l.vecs[int(s.Pos)*x.dim:(int(s.Pos)+1)*x.dim], l.vecs[last*x.dim:(last+1)*x.dim])
+			copy(l.vecs[int(s.Pos)*d:(int(s.Pos)+1)*d], l.vecs[last*d:(last+1)*d])
 			x.ids.Set(moved, s)
 		}
-		l.ids, l.vecs = l.ids[:last], l.vecs[:last*x.dim]
+		l.ids, l.vecs = l.ids[:last], l.vecs[:last*d]
 		removed++
 	}
 	return removed, nil

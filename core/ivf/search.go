@@ -3,7 +3,6 @@ package ivf
 import (
 	"context"
 
-	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
 	"github.com/oxvec/oxvec/core/metric"
 	"github.com/oxvec/oxvec/core/parallel"
@@ -15,7 +14,7 @@ import (
 // with one kernel call per list: l2-family metrics by |q-x|^2 (L2SqRows),
 // the dot family by -<q,x> (DotRows).
 func (x *IVF) Search(ctx context.Context, queries []float32, k int, p *index.SearchParams, outIDs []int64, outDist []float32) error {
-	nq, prepared, allow, err := index.CheckSearch(x.metric, queries, x.dim, k, p, outIDs, outDist)
+	nq, prepared, allow, err := index.CheckSearch(x.Bound(), queries, x.Dim(), k, p, outIDs, outDist)
 	if err != nil {
 		return err
 	}
@@ -23,11 +22,10 @@ func (x *IVF) Search(ctx context.Context, queries []float32, k int, p *index.Sea
 	if p != nil && p.NProbe > 0 {
 		nprobe = p.NProbe
 	}
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	if x.closed {
-		return errs.Closed
+	if err := x.RLockOpen(); err != nil {
+		return err
 	}
+	defer x.RUnlock()
 	if x.centroids == nil {
 		return x.notTrained("searching")
 	}
@@ -41,8 +39,8 @@ func (x *IVF) Search(ctx context.Context, queries []float32, k int, p *index.Sea
 		return err
 	}
 	probes, pdist := make([]int64, nq*nprobe), make([]float32, nq*nprobe)
-	d := x.dim
-	l2 := x.metric.Class() == metric.ClassL2
+	d := x.Dim()
+	l2 := x.Bound().Class() == metric.ClassL2
 	ks := kernels.Current()
 	return parallel.For(ctx, nq, index.ProbeChunk(nq), func(lo, hi int) error {
 		// this chunk's cells, then its lists (see index.ProbeChunk)
@@ -91,9 +89,9 @@ func (x *IVF) Search(ctx context.Context, queries []float32, k int, p *index.Sea
 					break
 				}
 				if l2 {
-					dist[i] = float32(x.metric.FromL2(float64(dist[i])))
+					dist[i] = float32(x.Bound().FromL2(float64(dist[i])))
 				} else {
-					dist[i] = float32(x.metric.FromDot(float64(-dist[i])))
+					dist[i] = float32(x.Bound().FromDot(float64(-dist[i])))
 				}
 			}
 		}

@@ -1,22 +1,18 @@
 package ivf
 
-import (
-	"github.com/oxvec/oxvec/core/errs"
-	"github.com/oxvec/oxvec/core/index"
-)
+import "github.com/oxvec/oxvec/core/index"
 
 // Vectors implements index.Reconstructor: the stored vectors exactly (the
 // metric's prepared form). While the ids are 0..n-1 no id map is kept, and
 // a call scans the lists' ids once.
 func (x *IVF) Vectors(ids []int64, out []float32) error {
-	if err := index.CheckVectors(ids, out, x.dim); err != nil {
+	if err := index.CheckVectors(ids, out, x.Dim()); err != nil {
 		return err
 	}
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	if x.closed {
-		return errs.Closed
+	if err := x.RLockOpen(); err != nil {
+		return err
 	}
+	defer x.RUnlock()
 	slots := make([]index.Slot, len(ids))
 	if err := index.Locate(ids, slots, x.ids.Finder(ids, x.each)); err != nil {
 		return err
@@ -24,7 +20,7 @@ func (x *IVF) Vectors(ids []int64, out []float32) error {
 	if out == nil {
 		return nil
 	}
-	d := x.dim
+	d := x.Dim()
 	for i, s := range slots {
 		copy(out[i*d:(i+1)*d], x.lists[s.List].vecs[int(s.Pos)*d:(int(s.Pos)+1)*d])
 	}
