@@ -12,7 +12,6 @@ package ivfpq
 import (
 	"context"
 	"fmt"
-	"sync"
 	"sync/atomic"
 
 	"github.com/oxvec/oxvec/core/coarse"
@@ -41,10 +40,8 @@ type Spec struct {
 
 // IVFPQ is safe for concurrent use: searches share a read lock.
 type IVFPQ struct {
-	mu        sync.RWMutex
+	index.Base
 	scratch   index.Pool[scratch]
-	dim       int
-	metric    *metric.Metric
 	coarse    *metric.Metric
 	nlist     int
 	nprobe    atomic.Int32 // default of a search; atomic, since searches read it outside mu
@@ -56,7 +53,6 @@ type IVFPQ struct {
 	pre       [][256]float32    // l2 family: TableRows() rows per cell of |c_jk|^2 + 2<cell_j, c_jk>
 	lists     []list
 	ids       index.Slots // id -> (list, position); no map while the ids are 0..n-1
-	closed    bool
 }
 
 type list struct {
@@ -94,7 +90,7 @@ func New(dim int, m *metric.Metric, nlist, nprobe, pm, nbits, refine int, seed u
 	if err != nil {
 		return nil, err
 	}
-	x := &IVFPQ{dim: dim, metric: m, coarse: coarse, nlist: nlist, refine: refine, seed: seed, cb: cb}
+	x := &IVFPQ{Base: index.NewBase(dim, m), coarse: coarse, nlist: nlist, refine: refine, seed: seed, cb: cb}
 	x.nprobe.Store(int32(nprobe))
 	return x, nil
 }
@@ -116,16 +112,10 @@ func init() {
 	})
 }
 
-// Dim implements index.Index.
-func (x *IVFPQ) Dim() int { return x.dim }
-
-// Metric implements index.Index.
-func (x *IVFPQ) Metric() metric.Kind { return x.metric.Kind }
-
 // Len implements index.Index.
 func (x *IVFPQ) Len() int {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
+	x.RLock()
+	defer x.RUnlock()
 	return x.ids.Len()
 }
 
@@ -134,15 +124,16 @@ func (x *IVFPQ) Len() int {
 func (x *IVFPQ) MinTrain() int { return max(x.nlist, x.cb.KSub) }
 
 func (x *IVFPQ) Trained() bool {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
+	x.RLock()
+	defer x.RUnlock()
 	return x.centroids != nil
 }
 
 // Train implements index.Trainer: k-means for the cells, then the PQ
 // codebook on the residuals of the training vectors.
 func (x *IVFPQ) Train(ctx context.Context, vectors []float32) error {
-	n, p, err := index.CheckTrain(x.metric, vectors, x.dim, func(n int) error {
+	d := x.Dim()
+	n, p, err := index.CheckTrain(x.Bound(), vectors, d, func(n int) error {
 		if need := max(x.nlist, x.cb.KSub); n < need {
 			return fmt.Errorf("%w: training nlist=%d lists and %d-bit codes needs at least %d vectors, got %d", errs.InvalidArgument, x.nlist, x.cb.NBits, need, n)
 		}
@@ -151,7 +142,7 @@ func (x *IVFPQ) Train(ctx context.Context, vectors []float32) error {
 	if err != nil {
 		return err
 	}
-	res, err := kmeans.Train(ctx, p, x.dim, kmeans.Params{K: x.nlist, Seed: x.seed})
+	res, err := kmeans.Train(ctx, p, d, kmeans.Params{K: x.nlist, Seed: x.seed})
 	if err != nil {
 		return err
 	}
@@ -164,16 +155,15 @@ func (x *IVFPQ) Train(ctx context.Context, vectors []float32) error {
 		return err
 	}
 	r := append([]float32(nil), p...) // p may be the caller's buffer
-	residuals(r, res.Centroids, cell, x.dim)
-	cb, _ := pq.NewCodebook(x.dim, x.cb.M, x.cb.NBits)
+	residuals(r, res.Centroids, cell, d)
+	cb, _ := pq.NewCodebook(d, x.cb.M, x.cb.NBits)
 	if err := cb.Train(ctx, r, n, x.seed+1000); err != nil {
 		return err
 	}
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if x.closed {
-		return errs.Closed
+	if err := x.LockOpen(); err != nil {
+		return err
 	}
+	defer x.Unlock()
 	if x.ids.Len() > 0 {
 		return fmt.Errorf("%w: the index holds vectors; train a new index instead", errs.State)
 	}
@@ -187,15 +177,15 @@ func (x *IVFPQ) Train(ctx context.Context, vectors []float32) error {
 // needs one table of inner products per query instead of a table of
 // distances per probed cell.
 func (x *IVFPQ) precompute() {
-	if x.metric.Class() != metric.ClassL2 {
+	if x.Bound().Class() != metric.ClassL2 {
 		return
 	}
-	m := x.cb.TableRows()
+	m, d := x.cb.TableRows(), x.Dim()
 	x.pre = make([][256]float32, x.nlist*m)
 	ks := kernels.Current()
 	parallel.For(context.Background(), x.nlist, 16, func(lo, hi int) error {
 		for c := lo; c < hi; c++ {
-			x.cb.CellTables(x.centroids[c*x.dim:(c+1)*x.dim], x.pre[c*m:(c+1)*m], ks)
+			x.cb.CellTables(x.centroids[c*d:(c+1)*d], x.pre[c*m:(c+1)*m], ks)
 		}
 		return nil
 	})
@@ -203,7 +193,7 @@ func (x *IVFPQ) precompute() {
 
 // quantizer finds the cells of queries and added vectors.
 func (x *IVFPQ) quantizer(c []float32) (*coarse.Quantizer, error) {
-	return coarse.New(c, x.dim, x.coarse)
+	return coarse.New(c, x.Dim(), x.coarse)
 }
 
 // residuals subtracts from each row of v the centroid of its cell.
@@ -218,22 +208,21 @@ func residuals(v, centroids []float32, cell []int64, dim int) {
 
 // Info implements index.Index.
 func (x *IVFPQ) Info() index.Info {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
+	x.RLock()
+	defer x.RUnlock()
 	b := int64(cap(x.centroids))*4 + x.cb.MemoryBytes() + x.ids.MemoryBytes() + int64(len(x.pre))*1024
 	for _, l := range x.lists {
 		b += int64(cap(l.ids))*8 + int64(cap(l.codes)) + int64(cap(l.vecs))*4
 	}
-	return index.Info{Type: TypeName, Dim: x.dim, Metric: x.metric.Kind.String(), Len: x.ids.Len(), MemoryBytes: b}
+	return index.Info{Type: TypeName, Dim: x.Dim(), Metric: x.Metric().String(), Len: x.ids.Len(), MemoryBytes: b}
 }
 
 // Close implements index.Index.
 func (x *IVFPQ) Close() error {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	x.closed = true
-	x.lists, x.ids = nil, index.Slots{}
-	return nil
+	return x.CloseWith(func() error {
+		x.lists, x.ids = nil, index.Slots{}
+		return nil
+	})
 }
 
 func (x *IVFPQ) notTrained(what string) error {

@@ -3,7 +3,6 @@ package ivfpq
 import (
 	"context"
 
-	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
 	"github.com/oxvec/oxvec/core/metric"
 	"github.com/oxvec/oxvec/core/parallel"
@@ -13,13 +12,14 @@ import (
 // Add implements index.Index: each vector joins its nearest cell, its
 // residual encoded.
 func (x *IVFPQ) Add(ctx context.Context, vectors []float32, ids []int64, assigned []int64) error {
-	n, p, err := index.CheckAdd(x.metric, vectors, x.dim, ids, assigned)
+	d := x.Dim()
+	n, p, err := index.CheckAdd(x.Bound(), vectors, d, ids, assigned)
 	if err != nil {
 		return err
 	}
-	x.mu.RLock()
+	x.RLock()
 	quant, centroids, cb := x.quant, x.centroids, x.cb
-	x.mu.RUnlock()
+	x.RUnlock()
 	if quant == nil {
 		return x.notTrained("adding to")
 	}
@@ -32,16 +32,15 @@ func (x *IVFPQ) Add(ctx context.Context, vectors []float32, ids []int64, assigne
 	// residuals go to a copy, the vectors kept for refining are copied into
 	// the lists below
 	r := append([]float32(nil), p...)
-	residuals(r, centroids, cell, x.dim)
+	residuals(r, centroids, cell, d)
 	codes, err := cb.Encode(ctx, r, n)
 	if err != nil {
 		return err
 	}
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if x.closed {
-		return errs.Closed
+	if err := x.LockOpen(); err != nil {
+		return err
 	}
+	defer x.Unlock()
 	ids, err = x.ids.Assign(ids, n, assigned, "an ivf_pq")
 	if err != nil {
 		return err
@@ -53,7 +52,7 @@ func (x *IVFPQ) Add(ctx context.Context, vectors []float32, ids []int64, assigne
 			l := &x.lists[c]
 			l.ids, l.codes = index.GrowFor(l.ids, extra), index.GrowFor(l.codes, extra*cs)
 			if x.refine > 0 {
-				l.vecs = index.GrowFor(l.vecs, extra*x.dim)
+				l.vecs = index.GrowFor(l.vecs, extra*d)
 			}
 		}
 	}
@@ -65,7 +64,7 @@ func (x *IVFPQ) Add(ctx context.Context, vectors []float32, ids []int64, assigne
 		l.ids = append(l.ids, id)
 		l.codes = append(l.codes, codes[i*cs:(i+1)*cs]...)
 		if x.refine > 0 {
-			l.vecs = append(l.vecs, p[i*x.dim:(i+1)*x.dim]...)
+			l.vecs = append(l.vecs, p[i*d:(i+1)*d]...)
 		}
 	}
 	return nil
@@ -74,12 +73,11 @@ func (x *IVFPQ) Add(ctx context.Context, vectors []float32, ids []int64, assigne
 // Remove implements index.Index: the last entry of a list takes the
 // removed one's place.
 func (x *IVFPQ) Remove(ctx context.Context, ids []int64) (int, error) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if x.closed {
-		return 0, errs.Closed
+	if err := x.LockOpen(); err != nil {
+		return 0, err
 	}
-	cs, d, removed := x.cb.CodeSize, x.dim, 0
+	defer x.Unlock()
+	cs, d, removed := x.cb.CodeSize, x.Dim(), 0
 	for _, id := range ids {
 		s, ok := x.ids.Remove(id, x.each)
 		if !ok {
@@ -110,7 +108,7 @@ func (x *IVFPQ) Remove(ctx context.Context, ids []int64) (int, error) {
 // plus the cell's <q, centroid>. Distances are ADC estimates, or exact
 // ones after refining.
 func (x *IVFPQ) Search(ctx context.Context, queries []float32, k int, sp *index.SearchParams, outIDs []int64, outDist []float32) error {
-	nq, pq, allow, err := index.CheckSearch(x.metric, queries, x.dim, k, sp, outIDs, outDist)
+	nq, pq, allow, err := index.CheckSearch(x.Bound(), queries, x.Dim(), k, sp, outIDs, outDist)
 	if err != nil {
 		return err
 	}
@@ -118,11 +116,10 @@ func (x *IVFPQ) Search(ctx context.Context, queries []float32, k int, sp *index.
 	if sp != nil && sp.NProbe > 0 {
 		nprobe = sp.NProbe
 	}
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	if x.closed {
-		return errs.Closed
+	if err := x.RLockOpen(); err != nil {
+		return err
 	}
+	defer x.RUnlock()
 	if x.centroids == nil {
 		return x.notTrained("searching")
 	}
@@ -139,8 +136,8 @@ func (x *IVFPQ) Search(ctx context.Context, queries []float32, k int, sp *index.
 		return err
 	}
 	probes, pdist := make([]int64, nq*nprobe), make([]float32, nq*nprobe)
-	d, cb := x.dim, x.cb
-	l2 := x.metric.Class() == metric.ClassL2
+	d, cb := x.Dim(), x.cb
+	l2 := x.Bound().Class() == metric.ClassL2
 	ks := kernels.Current()
 	return parallel.For(ctx, nq, index.ProbeChunk(nq), func(lo, hi int) error {
 		// this chunk's cells, then its lists (see index.ProbeChunk)
@@ -220,9 +217,9 @@ func (x *IVFPQ) Search(ctx context.Context, queries []float32, k int, sp *index.
 				v, id := l.vecs[pos*d:(pos+1)*d], l.ids[pos]
 				var e float64
 				if l2 {
-					e = x.metric.FromL2(float64(ks.L2Sq(row, v)))
+					e = x.Bound().FromL2(float64(ks.L2Sq(row, v)))
 				} else {
-					e = x.metric.FromDot(float64(ks.Dot(row, v)))
+					e = x.Bound().FromDot(float64(ks.Dot(row, v)))
 				}
 				top.Push(float32(e), id)
 			}
@@ -235,7 +232,7 @@ func (x *IVFPQ) Search(ctx context.Context, queries []float32, k int, sp *index.
 // finish turns a ranking value into the metric's distance.
 func (x *IVFPQ) finish(v float32, l2 bool) float32 {
 	if l2 {
-		return float32(x.metric.FromL2(float64(v)))
+		return float32(x.Bound().FromL2(float64(v)))
 	}
-	return float32(x.metric.FromDot(float64(-v)))
+	return float32(x.Bound().FromDot(float64(-v)))
 }

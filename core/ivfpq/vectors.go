@@ -1,22 +1,18 @@
 package ivfpq
 
-import (
-	"github.com/oxvec/oxvec/core/errs"
-	"github.com/oxvec/oxvec/core/index"
-)
+import "github.com/oxvec/oxvec/core/index"
 
 // Vectors implements index.Reconstructor: with refine the stored float32
 // vectors exactly, otherwise each vector's cell centroid plus its decoded
 // residual (faiss's reconstruct), in the metric's prepared form.
 func (x *IVFPQ) Vectors(ids []int64, out []float32) error {
-	if err := index.CheckVectors(ids, out, x.dim); err != nil {
+	if err := index.CheckVectors(ids, out, x.Dim()); err != nil {
 		return err
 	}
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	if x.closed {
-		return errs.Closed
+	if err := x.RLockOpen(); err != nil {
+		return err
 	}
+	defer x.RUnlock()
 	slots := make([]index.Slot, len(ids))
 	if err := index.Locate(ids, slots, x.ids.Finder(ids, x.each)); err != nil {
 		return err
@@ -24,7 +20,7 @@ func (x *IVFPQ) Vectors(ids []int64, out []float32) error {
 	if out == nil {
 		return nil
 	}
-	d, cs := x.dim, x.cb.CodeSize
+	d, cs := x.Dim(), x.cb.CodeSize
 	for i, s := range slots {
 		l, pos, row := &x.lists[s.List], int(s.Pos), out[i*d:(i+1)*d]
 		if x.refine > 0 {
