@@ -12,7 +12,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sync"
 
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
@@ -32,17 +31,14 @@ type Spec struct {
 
 // Binary is safe for concurrent use (searches share a read lock).
 type Binary struct {
-	mu        sync.RWMutex
+	index.Base
 	scratch   index.Pool[scratch]
-	dim       int
 	words     int // uint64 words per code
-	metric    *metric.Metric
 	rerank    int
 	threshold []float32 // per dimension; nil until trained
 	codes     []uint64  // n*words
 	vecs      []float32 // n*dim, prepared; only when rerank > 0
 	ids       index.IDs
-	closed    bool
 }
 
 // New returns an untrained binary index.
@@ -53,7 +49,7 @@ func New(dim int, m *metric.Metric, rerank int) (*Binary, error) {
 	if rerank < 0 || rerank > 1000 {
 		return nil, fmt.Errorf("%w: rerank must be between 0 and 1000, got %d", errs.InvalidArgument, rerank)
 	}
-	return &Binary{dim: dim, words: (dim + 63) / 64, metric: m, rerank: rerank, ids: index.NewIDs()}, nil
+	return &Binary{Base: index.NewBase(dim, m), words: (dim + 63) / 64, rerank: rerank, ids: index.NewIDs()}, nil
 }
 
 func init() {
@@ -77,16 +73,10 @@ func init() {
 	})
 }
 
-// Dim implements index.Index.
-func (b *Binary) Dim() int { return b.dim }
-
-// Metric implements index.Index.
-func (b *Binary) Metric() metric.Kind { return b.metric.Kind }
-
 // Len implements index.Index.
 func (b *Binary) Len() int {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
+	b.RLock()
+	defer b.RUnlock()
 	return b.ids.Len()
 }
 
@@ -95,30 +85,31 @@ func (b *Binary) Len() int {
 func (b *Binary) MinTrain() int { return 1 }
 
 func (b *Binary) Trained() bool {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
+	b.RLock()
+	defer b.RUnlock()
 	return b.threshold != nil
 }
 
 // Train implements index.Trainer: the thresholds are the per-dimension
 // means of the prepared training vectors, so each bit splits the data.
 func (b *Binary) Train(ctx context.Context, vectors []float32) error {
-	n, p, err := index.CheckTrain(b.metric, vectors, b.dim, index.AtLeastOne)
+	d := b.Dim()
+	n, p, err := index.CheckTrain(b.Bound(), vectors, d, index.AtLeastOne)
 	if err != nil {
 		return err
 	}
-	sum := make([]float64, b.dim)
+	sum := make([]float64, d)
 	for i := range n {
-		for j, v := range p[i*b.dim : (i+1)*b.dim] {
+		for j, v := range p[i*d : (i+1)*d] {
 			sum[j] += float64(v)
 		}
 	}
-	t := make([]float32, b.dim)
+	t := make([]float32, d)
 	for j := range t {
 		t[j] = float32(sum[j] / float64(n))
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	b.Lock()
+	defer b.Unlock()
 	if b.ids.Len() > 0 {
 		return fmt.Errorf("%w: the index holds vectors; train a new index instead", errs.State)
 	}
@@ -142,15 +133,15 @@ func (b *Binary) notTrained(what string) error {
 
 // Add implements index.Index.
 func (b *Binary) Add(ctx context.Context, vectors []float32, ids []int64, assigned []int64) error {
-	n, p, err := index.CheckAdd(b.metric, vectors, b.dim, ids, assigned)
+	d := b.Dim()
+	n, p, err := index.CheckAdd(b.Bound(), vectors, d, ids, assigned)
 	if err != nil {
 		return err
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closed {
-		return errs.Closed
+	if err := b.LockOpen(); err != nil {
+		return err
 	}
+	defer b.Unlock()
 	if b.threshold == nil {
 		return b.notTrained("adding to")
 	}
@@ -160,7 +151,7 @@ func (b *Binary) Add(ctx context.Context, vectors []float32, ids []int64, assign
 	base := b.ids.Len()
 	b.codes = append(b.codes, make([]uint64, n*b.words)...)
 	for i := range n {
-		b.encode(p[i*b.dim:(i+1)*b.dim], b.codes[(base+i)*b.words:(base+i+1)*b.words])
+		b.encode(p[i*d:(i+1)*d], b.codes[(base+i)*b.words:(base+i+1)*b.words])
 	}
 	if b.rerank > 0 {
 		b.vecs = append(b.vecs, p...)
@@ -171,12 +162,11 @@ func (b *Binary) Add(ctx context.Context, vectors []float32, ids []int64, assign
 
 // Remove implements index.Index: the last row moves into the hole.
 func (b *Binary) Remove(ctx context.Context, ids []int64) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closed {
-		return 0, errs.Closed
+	if err := b.LockOpen(); err != nil {
+		return 0, err
 	}
-	removed := 0
+	defer b.Unlock()
+	removed, d := 0, b.Dim()
 	for _, id := range ids {
 		r, last, ok := b.ids.Remove(id)
 		if !ok {
@@ -185,12 +175,12 @@ func (b *Binary) Remove(ctx context.Context, ids []int64) (int, error) {
 		if r != last {
 			copy(b.codes[r*b.words:(r+1)*b.words], b.codes[last*b.words:(last+1)*b.words])
 			if b.vecs != nil {
-				copy(b.vecs[r*b.dim:(r+1)*b.dim], b.vecs[last*b.dim:(last+1)*b.dim])
+				copy(b.vecs[r*d:(r+1)*d], b.vecs[last*d:(last+1)*d])
 			}
 		}
 		b.codes = b.codes[:last*b.words]
 		if b.vecs != nil {
-			b.vecs = b.vecs[:last*b.dim]
+			b.vecs = b.vecs[:last*d]
 		}
 		removed++
 	}
@@ -201,19 +191,18 @@ func (b *Binary) Remove(ctx context.Context, ids []int64) (int, error) {
 // (k when rerank is 0; never more than the index holds, see
 // index.Candidates), then exact distances on the stored vectors.
 func (b *Binary) Search(ctx context.Context, queries []float32, k int, p *index.SearchParams, outIDs []int64, outDist []float32) error {
-	nq, pq, allow, err := index.CheckSearch(b.metric, queries, b.dim, k, p, outIDs, outDist)
+	nq, pq, allow, err := index.CheckSearch(b.Bound(), queries, b.Dim(), k, p, outIDs, outDist)
 	if err != nil {
 		return err
 	}
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	if b.closed {
-		return errs.Closed
+	if err := b.RLockOpen(); err != nil {
+		return err
 	}
+	defer b.RUnlock()
 	if b.threshold == nil {
 		return b.notTrained("searching")
 	}
-	w, d, n := b.words, b.dim, b.ids.Len()
+	w, d, n := b.words, b.Dim(), b.ids.Len()
 	kk := index.Results(k, n)
 	index.PadRows(outIDs, outDist, nq, k, kk)
 	if kk == 0 {
@@ -225,7 +214,7 @@ func (b *Binary) Search(ctx context.Context, queries []float32, k int, p *index.
 		return err
 	}
 	ks := kernels.Current()
-	l2 := b.metric.Class() == metric.ClassL2
+	l2 := b.Bound().Class() == metric.ClassL2
 	return parallel.For(ctx, nq, 16, func(lo, hi int) error {
 		sc := b.scratch.Get()
 		defer b.scratch.Put(sc)
@@ -280,9 +269,9 @@ func (b *Binary) Search(ctx context.Context, queries []float32, k int, p *index.
 				v := b.vecs[r*int64(d) : (r+1)*int64(d)]
 				var x float64
 				if l2 {
-					x = b.metric.FromL2(float64(ks.L2Sq(row, v)))
+					x = b.Bound().FromL2(float64(ks.L2Sq(row, v)))
 				} else {
-					x = b.metric.FromDot(float64(ks.Dot(row, v)))
+					x = b.Bound().FromDot(float64(ks.Dot(row, v)))
 				}
 				top.Push(float32(x), b.ids.ID(int(r)))
 			}
@@ -294,19 +283,18 @@ func (b *Binary) Search(ctx context.Context, queries []float32, k int, p *index.
 
 // Info implements index.Index.
 func (b *Binary) Info() index.Info {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
+	b.RLock()
+	defer b.RUnlock()
 	mem := int64(cap(b.codes))*8 + int64(cap(b.vecs))*4 + b.ids.MemoryBytes() + int64(len(b.threshold))*4
-	return index.Info{Type: TypeName, Dim: b.dim, Metric: b.metric.Kind.String(), Len: b.ids.Len(), MemoryBytes: mem}
+	return index.Info{Type: TypeName, Dim: b.Dim(), Metric: b.Metric().String(), Len: b.ids.Len(), MemoryBytes: mem}
 }
 
 // Close implements index.Index.
 func (b *Binary) Close() error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.closed = true
-	b.codes, b.vecs, b.ids = nil, nil, index.NewIDs()
-	return nil
+	return b.CloseWith(func() error {
+		b.codes, b.vecs, b.ids = nil, nil, index.NewIDs()
+		return nil
+	})
 }
 
 // scratch is one search task's buffers: the query's code, candidates,
