@@ -12,7 +12,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sync"
 
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
@@ -31,15 +30,12 @@ type Spec struct {
 // Flat is an exact index. It is safe for concurrent use: searches share a
 // read lock, mutations take the write lock.
 type Flat struct {
-	mu     sync.RWMutex
-	dim    int
-	metric *metric.Metric
+	index.Base
 	vecs   []float32       // n*dim, row-major, prepared by the metric (unit length for cosine, ...)
 	norms  []float32       // ClassL2 metrics only: |row|^2, for ranking by |x|^2 - 2<q,x>
 	ids    []int64         // row -> id
 	rows   map[int64]int32 // id -> row
 	nextID int64           // smallest id never handed out by auto-assignment
-	closed bool
 }
 
 // New returns an empty flat index. Every metric works except hamming_bits,
@@ -54,7 +50,7 @@ func New(dim int, m *metric.Metric) (*Flat, error) {
 	if m.Kind == metric.HammingBits {
 		return nil, fmt.Errorf("%w: a flat index stores float32 vectors; for packed bits use oxvec.knn(..., metric=\"hamming_bits\")", errs.Unsupported)
 	}
-	return &Flat{dim: dim, metric: m, rows: map[int64]int32{}}, nil
+	return &Flat{Base: index.NewBase(dim, m), rows: map[int64]int32{}}, nil
 }
 
 // Of returns an empty flat index of the given metric kind without
@@ -84,27 +80,21 @@ func init() {
 	})
 }
 
-// Dim implements index.Index.
-func (f *Flat) Dim() int { return f.dim }
-
-// Metric implements index.Index.
-func (f *Flat) Metric() metric.Kind { return f.metric.Kind }
-
 // Len implements index.Index.
 func (f *Flat) Len() int {
-	f.mu.RLock()
-	defer f.mu.RUnlock()
+	f.RLock()
+	defer f.RUnlock()
 	return len(f.ids)
 }
 
 // Info implements index.Index.
 func (f *Flat) Info() index.Info {
-	f.mu.RLock()
-	defer f.mu.RUnlock()
+	f.RLock()
+	defer f.RUnlock()
 	return index.Info{
 		Type:   TypeName,
-		Dim:    f.dim,
-		Metric: f.metric.Kind.String(),
+		Dim:    f.Dim(),
+		Metric: f.Metric().String(),
 		Len:    len(f.ids),
 		// a Go map entry of int64->int32 costs about 24 bytes with overhead
 		MemoryBytes: int64(cap(f.vecs))*4 + int64(cap(f.norms))*4 + int64(cap(f.ids))*8 + int64(len(f.rows))*24,
@@ -113,41 +103,26 @@ func (f *Flat) Info() index.Info {
 
 // Close implements index.Index.
 func (f *Flat) Close() error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.closed = true
-	f.vecs, f.norms, f.ids, f.rows = nil, nil, nil, nil
-	return nil
+	return f.CloseWith(func() error {
+		f.vecs, f.norms, f.ids, f.rows = nil, nil, nil, nil
+		return nil
+	})
 }
 
 // Add implements index.Index.
 func (f *Flat) Add(ctx context.Context, vectors []float32, ids []int64, assigned []int64) error {
-	n, err := index.Rows(vectors, f.dim, "vectors")
-	if err != nil {
-		return err
-	}
-	if err := index.CheckFinite(vectors, f.dim, "vectors"); err != nil {
-		return err
-	}
-	if ids != nil {
-		if err := index.CheckIDs(ids, n); err != nil {
-			return err
-		}
-	} else if assigned != nil && len(assigned) < n {
-		return fmt.Errorf("%w: room for %d assigned ids, need %d", errs.InvalidArgument, len(assigned), n)
-	}
-	// Preparing a private copy keeps the caller's buffer untouched; it is
-	// done before taking the lock so searches are not held up.
-	vectors, err = f.metric.PrepareCopy(vectors, "vectors")
+	// The batch is checked and prepared before taking the lock, so
+	// searches are not held up; the prepared form may be the caller's
+	// buffer, which append below copies.
+	n, vectors, err := index.CheckAdd(f.Bound(), vectors, f.Dim(), ids, assigned)
 	if err != nil {
 		return err
 	}
 
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.closed {
-		return errs.Closed
+	if err := f.LockOpen(); err != nil {
+		return err
 	}
+	defer f.Unlock()
 	if len(f.ids)+n > math.MaxInt32 {
 		return fmt.Errorf("%w: a flat index holds at most %d vectors", errs.InvalidArgument, math.MaxInt32)
 	}
@@ -185,13 +160,12 @@ func (f *Flat) Add(ctx context.Context, vectors []float32, ids []int64, assigned
 
 // Remove implements index.Index.
 func (f *Flat) Remove(ctx context.Context, ids []int64) (int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.closed {
-		return 0, errs.Closed
+	if err := f.LockOpen(); err != nil {
+		return 0, err
 	}
+	defer f.Unlock()
 	removed := 0
-	d := f.dim
+	d := f.Dim()
 	for _, id := range ids {
 		row, ok := f.rows[id]
 		if !ok {
@@ -223,7 +197,7 @@ func (f *Flat) Remove(ctx context.Context, ids []int64) (int, error) {
 // so an index that was large once does not hold that memory for ever.
 func (f *Flat) shrink() {
 	if n := len(f.ids); cap(f.ids) > 1024 && cap(f.ids) > 4*n {
-		f.vecs = append(make([]float32, 0, 2*n*f.dim), f.vecs...)
+		f.vecs = append(make([]float32, 0, 2*n*f.Dim()), f.vecs...)
 		f.ids = append(make([]int64, 0, 2*n), f.ids...)
 		if f.norms != nil {
 			f.norms = append(make([]float32, 0, 2*n), f.norms...)
@@ -233,15 +207,16 @@ func (f *Flat) shrink() {
 
 // appendNorms records |row|^2 of each new row, for ClassL2 ranking.
 func (f *Flat) appendNorms(vectors []float32) {
-	if f.metric.Class() != metric.ClassL2 {
+	if f.Bound().Class() != metric.ClassL2 {
 		return
 	}
+	d := f.Dim()
 	if f.norms == nil {
-		f.norms = make([]float32, 0, len(vectors)/f.dim)
+		f.norms = make([]float32, 0, len(vectors)/d)
 	}
 	ks := kernels.Current()
-	for r := 0; r+f.dim <= len(vectors); r += f.dim {
-		row := vectors[r : r+f.dim]
+	for r := 0; r+d <= len(vectors); r += d {
+		row := vectors[r : r+d]
 		f.norms = append(f.norms, ks.Dot(row, row))
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/bits"
 
-	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
 	"github.com/oxvec/oxvec/core/metric"
 	"github.com/oxvec/oxvec/core/parallel"
@@ -46,29 +45,17 @@ const (
 // classes finally map to the metric's distance (FromL2, FromDot), which
 // keeps the order. ClassGeneric metrics are computed pair by pair.
 func (f *Flat) Search(ctx context.Context, queries []float32, k int, p *index.SearchParams, outIDs []int64, outDist []float32) error {
-	nq, err := index.Rows(queries, f.dim, "queries")
-	if err != nil {
-		return err
-	}
-	if err := index.CheckK(k); err != nil {
-		return err
-	}
-	if err := index.CheckOutputs(nq, k, len(outIDs), len(outDist)); err != nil {
-		return err
-	}
-	if err := index.CheckFinite(queries, f.dim, "queries"); err != nil {
-		return err
-	}
-	queries, err = f.metric.PrepareCopy(queries, "queries")
+	// the filter becomes rows below (allowedRows), not a membership test
+	d := f.Dim()
+	nq, queries, _, err := index.CheckSearch(f.Bound(), queries, d, k, nil, outIDs, outDist)
 	if err != nil {
 		return err
 	}
 
-	f.mu.RLock()
-	defer f.mu.RUnlock()
-	if f.closed {
-		return errs.Closed
+	if err := f.RLockOpen(); err != nil {
+		return err
 	}
+	defer f.RUnlock()
 	n := len(f.ids)
 	// A heap never needs more room than there are vectors: k beyond n only
 	// adds padding, which is written once here.
@@ -86,19 +73,19 @@ func (f *Flat) Search(ctx context.Context, queries []float32, k int, p *index.Se
 	switch {
 	case nq < workers && n >= splitBaseRows:
 		run = s.splitBase(ctx, nq, k, outIDs, outDist)
-	case nq <= blockFor(n, f.dim) && (workers == 1 || nq*n*f.dim < serialWork):
+	case nq <= blockFor(n, d) && (workers == 1 || nq*n*d < serialWork):
 		run = s.block(ctx, 0, nq, k, outIDs, outDist)
 	default:
-		run = parallel.For(ctx, nq, blockFor(n, f.dim), func(lo, hi int) error {
+		run = parallel.For(ctx, nq, blockFor(n, d), func(lo, hi int) error {
 			return s.block(ctx, lo, hi, k, outIDs, outDist)
 		})
 	}
 	if run != nil {
 		return run
 	}
-	if f.metric.Class() != metric.ClassGeneric {
+	if f.Bound().Class() != metric.ClassGeneric {
 		for q := 0; q < nq; q++ {
-			s.exact(queries[q*f.dim:(q+1)*f.dim], outIDs[q*k:q*k+kk], outDist[q*k:q*k+kk])
+			s.exact(queries[q*d:(q+1)*d], outIDs[q*k:q*k+kk], outDist[q*k:q*k+kk])
 		}
 	}
 	return nil
@@ -144,12 +131,12 @@ func (s scan) block(ctx context.Context, lo, hi, stride int, outIDs []int64, out
 // l2 beta is the row's |x|^2 and alpha -2, for ip and cosine beta is 1 and
 // alpha -1, so the inner loop has no branch on the metric.
 func (s scan) rows(ctx context.Context, q0, q1, r0, r1 int, heaps []index.TopK) error {
-	if s.f.metric.Class() == metric.ClassGeneric {
+	if s.f.Bound().Class() == metric.ClassGeneric {
 		return s.pairs(ctx, q0, q1, r0, r1, heaps)
 	}
-	d := s.f.dim
+	d := s.f.Dim()
 	vecs, ids, norms := s.f.vecs, s.f.ids, s.f.norms
-	l2 := s.f.metric.Class() == metric.ClassL2
+	l2 := s.f.Bound().Class() == metric.ClassL2
 	alpha := float32(-1)
 	if l2 {
 		alpha = -2
@@ -250,8 +237,8 @@ func (s scan) rows(ctx context.Context, q0, q1, r0, r1 int, heaps []index.TopK) 
 // pairs is rows for metrics without a dot-product form: one exact distance
 // per pair, tile by tile.
 func (s scan) pairs(ctx context.Context, q0, q1, r0, r1 int, heaps []index.TopK) error {
-	d := s.f.dim
-	m, vecs, ids := s.f.metric, s.f.vecs, s.f.ids
+	d := s.f.Dim()
+	m, vecs, ids := s.f.Bound(), s.f.vecs, s.f.ids
 	tile := max(1, tileBytes/(4*d))
 	for t0 := r0; t0 < r1; t0 += tile {
 		if err := parallel.Check(ctx); err != nil {
@@ -274,13 +261,13 @@ func (s scan) pairs(ctx context.Context, q0, q1, r0, r1 int, heaps []index.TopK)
 // exact replaces the ranking values of one query's results by the
 // metric's exact distances and restores the (distance, id) order.
 func (s scan) exact(q []float32, ids []int64, dist []float32) {
-	d := s.f.dim
+	d := s.f.Dim()
 	for i, id := range ids {
 		if id < 0 {
 			break
 		}
 		r := int(s.f.rows[id])
-		dist[i] = float32(s.f.metric.Pair(q, s.f.vecs[r*d:(r+1)*d]))
+		dist[i] = float32(s.f.Bound().Pair(q, s.f.vecs[r*d:(r+1)*d]))
 	}
 	index.SortResults(dist, ids)
 }
@@ -351,7 +338,7 @@ func (f *Flat) allowedRows(filter *index.Filter) []int32 {
 // searchAllowed is exact search restricted to the given rows, pair by pair
 // with the metric's exact distance.
 func (f *Flat) searchAllowed(ctx context.Context, queries []float32, k int, rows []int32, outIDs []int64, outDist []float32) error {
-	d := f.dim
+	d := f.Dim()
 	nq := len(queries) / d
 	kk := index.Results(k, len(rows))
 	index.PadRows(outIDs, outDist, nq, k, kk)
@@ -366,7 +353,7 @@ func (f *Flat) searchAllowed(ctx context.Context, queries []float32, k int, rows
 						return err
 					}
 				}
-				if v := float32(f.metric.Pair(qv, f.vecs[int(r)*d:int(r+1)*d])); v <= h.Bound() {
+				if v := float32(f.Bound().Pair(qv, f.vecs[int(r)*d:int(r+1)*d])); v <= h.Bound() {
 					h.Push(v, f.ids[r])
 				}
 			}
