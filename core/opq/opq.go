@@ -11,18 +11,14 @@
 package opq
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"sync"
 
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/oxvec/oxvec/core/errs"
-	"github.com/oxvec/oxvec/core/format"
 	"github.com/oxvec/oxvec/core/index"
 	"github.com/oxvec/oxvec/core/metric"
 	"github.com/oxvec/oxvec/core/parallel"
@@ -46,14 +42,12 @@ const maxTrain = 16384
 
 // OPQ is safe for concurrent use; the inner index synchronises itself.
 type OPQ struct {
-	mu     sync.RWMutex
-	dim    int
-	metric *metric.Metric
-	m      int
-	iters  int
-	rt     []float32 // R transposed (row j = column j of R), as saved; nil until trained
-	r      []float32 // R row by row, for rotating (DotCols)
-	inner  index.Index
+	index.Base
+	m     int
+	iters int
+	rt    []float32 // R transposed (row j = column j of R), as saved; nil until trained
+	r     []float32 // R row by row, for rotating (DotCols)
+	inner index.Index
 }
 
 func init() {
@@ -86,17 +80,11 @@ func init() {
 			if err != nil {
 				return nil, fmt.Errorf("opq inner index: %w", err)
 			}
-			return &OPQ{dim: s.Dim, metric: m, m: s.M, iters: s.Iters, inner: inner}, nil
+			return &OPQ{Base: index.NewBase(s.Dim, m), m: s.M, iters: s.Iters, inner: inner}, nil
 		},
 		Load: load,
 	})
 }
-
-// Dim implements index.Index.
-func (o *OPQ) Dim() int { return o.dim }
-
-// Metric implements index.Index.
-func (o *OPQ) Metric() metric.Kind { return o.metric.Kind }
 
 // Len implements index.Index.
 func (o *OPQ) Len() int { return o.inner.Len() }
@@ -113,8 +101,8 @@ func (o *OPQ) MinTrain() int {
 
 // Trained implements index.Trainer.
 func (o *OPQ) Trained() bool {
-	o.mu.RLock()
-	defer o.mu.RUnlock()
+	o.RLock()
+	defer o.RUnlock()
 	if o.rt == nil {
 		return false
 	}
@@ -125,7 +113,7 @@ func (o *OPQ) Trained() bool {
 // Train implements index.Trainer: the rotation, then the inner index on
 // the rotated vectors.
 func (o *OPQ) Train(ctx context.Context, vectors []float32) error {
-	n, x, err := index.CheckTrain(o.metric, vectors, o.dim, nil)
+	n, x, err := index.CheckTrain(o.Bound(), vectors, o.Dim(), nil)
 	if err != nil {
 		return err
 	}
@@ -133,23 +121,23 @@ func (o *OPQ) Train(ctx context.Context, vectors []float32) error {
 	if err != nil {
 		return err
 	}
-	o.mu.Lock()
+	o.Lock()
 	if o.inner.Len() > 0 {
-		o.mu.Unlock()
+		o.Unlock()
 		return fmt.Errorf("%w: the index holds vectors; train a new index instead", errs.State)
 	}
-	o.rt, o.r = rt, transpose(rt, o.dim)
+	o.rt, o.r = rt, transpose(rt, o.Dim())
 	r := o.r
-	o.mu.Unlock()
+	o.Unlock()
 	if tr, ok := o.inner.(index.Trainer); ok {
-		return tr.Train(ctx, rotate(r, x, o.dim))
+		return tr.Train(ctx, rotate(r, x, o.Dim()))
 	}
 	return nil
 }
 
 // learn runs the alternating optimisation on at most maxTrain rows.
 func (o *OPQ) learn(ctx context.Context, x []float32, n int) ([]float32, error) {
-	d := o.dim
+	d := o.Dim()
 	if n > maxTrain {
 		r := rand.New(rand.NewPCG(1, 7))
 		s := make([]float32, 0, maxTrain*d)
@@ -248,8 +236,8 @@ func transpose(a []float32, d int) []float32 { return kernels.Columns(a, d, d, n
 
 // rotation returns R row by row.
 func (o *OPQ) rotation(what string) ([]float32, error) {
-	o.mu.RLock()
-	defer o.mu.RUnlock()
+	o.RLock()
+	defer o.RUnlock()
 	if o.rt == nil {
 		return nil, fmt.Errorf("%w: %s an untrained opq index: call train first", errs.State, what)
 	}
@@ -258,40 +246,40 @@ func (o *OPQ) rotation(what string) ([]float32, error) {
 
 // Add implements index.Index.
 func (o *OPQ) Add(ctx context.Context, vectors []float32, ids []int64, assigned []int64) error {
-	if _, err := index.Rows(vectors, o.dim, "vectors"); err != nil {
+	if _, err := index.Rows(vectors, o.Dim(), "vectors"); err != nil {
 		return err
 	}
-	if err := index.CheckFinite(vectors, o.dim, "vectors"); err != nil {
+	if err := index.CheckFinite(vectors, o.Dim(), "vectors"); err != nil {
 		return err
 	}
 	r, err := o.rotation("adding to")
 	if err != nil {
 		return err
 	}
-	x, err := o.metric.PrepareCopy(vectors, "vectors")
+	x, err := o.Bound().PrepareCopy(vectors, "vectors")
 	if err != nil {
 		return err
 	}
-	return o.inner.Add(ctx, rotate(r, x, o.dim), ids, assigned)
+	return o.inner.Add(ctx, rotate(r, x, o.Dim()), ids, assigned)
 }
 
 // Search implements index.Index.
 func (o *OPQ) Search(ctx context.Context, queries []float32, k int, p *index.SearchParams, outIDs []int64, outDist []float32) error {
-	if _, err := index.Rows(queries, o.dim, "queries"); err != nil {
+	if _, err := index.Rows(queries, o.Dim(), "queries"); err != nil {
 		return err
 	}
-	if err := index.CheckFinite(queries, o.dim, "queries"); err != nil {
+	if err := index.CheckFinite(queries, o.Dim(), "queries"); err != nil {
 		return err
 	}
 	r, err := o.rotation("searching")
 	if err != nil {
 		return err
 	}
-	q, err := o.metric.PrepareCopy(queries, "queries")
+	q, err := o.Bound().PrepareCopy(queries, "queries")
 	if err != nil {
 		return err
 	}
-	return o.inner.Search(ctx, rotate(r, q, o.dim), k, p, outIDs, outDist)
+	return o.inner.Search(ctx, rotate(r, q, o.Dim()), k, p, outIDs, outDist)
 }
 
 // Remove implements index.Index.
@@ -306,78 +294,3 @@ func (o *OPQ) Info() index.Info {
 
 // Close implements index.Index.
 func (o *OPQ) Close() error { return o.inner.Close() }
-
-type meta struct {
-	Dim int `json:"dim"`
-	metric.Stored
-	M       int  `json:"m"`
-	Iters   int  `json:"iters"`
-	Trained bool `json:"trained"`
-}
-
-// Save implements index.Index. Sections: "meta", "rotation" (R transposed,
-// dim*dim float32) and "inner" (the inner index's own file).
-func (o *OPQ) Save(w io.Writer) error {
-	o.mu.RLock()
-	defer o.mu.RUnlock()
-	fw, err := format.NewWriter(w, TypeName)
-	if err != nil {
-		return err
-	}
-	stored := o.metric.Store(fw)
-	m, _ := json.Marshal(meta{Dim: o.dim, Stored: stored, M: o.m, Iters: o.iters, Trained: o.rt != nil})
-	fw.Bytes("meta", m)
-	fw.Bytes("rotation", format.AsBytes(o.rt))
-	var inner bytes.Buffer
-	if err := o.inner.Save(&inner); err != nil {
-		return err
-	}
-	fw.Bytes("inner", inner.Bytes())
-	return fw.Close()
-}
-
-func load(file *format.File) (index.Index, error) {
-	raw, err := file.Section("meta", true)
-	if err != nil {
-		return nil, err
-	}
-	var m meta
-	if err := json.Unmarshal(raw, &m); err != nil || m.Dim < 1 || m.Dim > index.MaxDim {
-		return nil, fmt.Errorf("%w: opq meta section", errs.Corrupt)
-	}
-	bound, err := metric.Restore(file, m.Stored, m.Dim)
-	if err != nil {
-		return nil, err
-	}
-	rb, err := file.Section("rotation", true)
-	if err != nil {
-		return nil, err
-	}
-	rt, err := format.View[float32](rb)
-	if err != nil {
-		return nil, err
-	}
-	if (m.Trained && len(rt) != m.Dim*m.Dim) || (!m.Trained && len(rt) != 0) {
-		return nil, fmt.Errorf("%w: opq rotation of %d values for dim %d", errs.Corrupt, len(rt), m.Dim)
-	}
-	if err := index.CheckFinite(rt, 1, "rotation"); err != nil {
-		return nil, fmt.Errorf("%w: %v", errs.Corrupt, err)
-	}
-	ib, err := file.Section("inner", true)
-	if err != nil {
-		return nil, err
-	}
-	inner, err := index.Load(append([]byte(nil), ib...))
-	if err != nil {
-		return nil, fmt.Errorf("opq inner index: %w", err)
-	}
-	if inner.Dim() != m.Dim {
-		return nil, fmt.Errorf("%w: opq inner index has dim %d, rotation %d", errs.Corrupt, inner.Dim(), m.Dim)
-	}
-	o := &OPQ{dim: m.Dim, metric: bound, m: m.M, iters: m.Iters, inner: inner}
-	if m.Trained {
-		o.rt = append([]float32(nil), rt...)
-		o.r = transpose(o.rt, o.dim)
-	}
-	return o, nil
-}

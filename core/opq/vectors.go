@@ -11,7 +11,7 @@ import (
 // reconstructions) rotated back, y R^T (R is orthogonal), in the metric's
 // prepared form.
 func (o *OPQ) Vectors(ids []int64, out []float32) error {
-	if err := index.CheckVectors(ids, out, o.dim); err != nil {
+	if err := index.CheckVectors(ids, out, o.Dim()); err != nil {
 		return err
 	}
 	r, ok := o.inner.(index.Reconstructor)
@@ -21,9 +21,9 @@ func (o *OPQ) Vectors(ids []int64, out []float32) error {
 	if out == nil {
 		return r.Vectors(ids, nil)
 	}
-	o.mu.RLock()
+	o.RLock()
 	rt := o.rt
-	o.mu.RUnlock()
+	o.RUnlock()
 	if rt == nil {
 		// untrained: nothing was added, so the ids are reported missing
 		return r.Vectors(ids, nil)
@@ -33,7 +33,7 @@ func (o *OPQ) Vectors(ids []int64, out []float32) error {
 		return err
 	}
 	// rotate(m, x) is x M for M given row by row; R^T row by row is rt
-	copy(out, rotate(rt, y, o.dim))
+	copy(out, rotate(rt, y, o.Dim()))
 	return nil
 }
 

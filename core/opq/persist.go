@@ -1,0 +1,68 @@
+package opq
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+
+	"github.com/oxvec/oxvec/core/errs"
+	"github.com/oxvec/oxvec/core/format"
+	"github.com/oxvec/oxvec/core/index"
+)
+
+// meta is the "meta" section. It has no layout field (layout 0).
+type meta struct {
+	index.Meta
+	M       int  `json:"m"`
+	Iters   int  `json:"iters"`
+	Trained bool `json:"trained"`
+}
+
+// Save implements index.Index. Sections: "meta", "rotation" (R transposed,
+// dim*dim float32) and "inner" (the inner index's own file).
+func (o *OPQ) Save(w io.Writer) error {
+	o.RLock()
+	defer o.RUnlock()
+	fw, head, err := o.StartFile(w, TypeName, 0)
+	if err != nil {
+		return err
+	}
+	index.WriteMeta(fw, meta{Meta: head, M: o.m, Iters: o.iters, Trained: o.rt != nil})
+	format.Put(fw, "rotation", o.rt)
+	var inner bytes.Buffer
+	if err := o.inner.Save(&inner); err != nil {
+		return err
+	}
+	fw.Bytes("inner", inner.Bytes())
+	return fw.Close()
+}
+
+func load(file *format.File) (index.Index, error) {
+	var m meta
+	r, bound, err := index.ReadMeta(file, TypeName, 0, &m)
+	if err != nil {
+		return nil, err
+	}
+	rows := 0 // of the rotation
+	if m.Trained {
+		rows = m.Dim
+	}
+	rt := index.Floats(r, "rotation", rows, m.Dim)
+	ib := index.Section[uint8](r, "inner", index.AnyRows, 1)
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	inner, err := index.Load(append([]byte(nil), ib...))
+	if err != nil {
+		return nil, fmt.Errorf("opq inner index: %w", err)
+	}
+	if inner.Dim() != m.Dim {
+		return nil, fmt.Errorf("%w: opq inner index has dim %d, rotation %d", errs.Corrupt, inner.Dim(), m.Dim)
+	}
+	o := &OPQ{Base: index.NewBase(m.Dim, bound), m: m.M, iters: m.Iters, inner: inner}
+	if m.Trained {
+		o.rt = append([]float32(nil), rt...)
+		o.r = transpose(o.rt, m.Dim)
+	}
+	return o, nil
+}
