@@ -42,10 +42,8 @@ type Params struct {
 // the structure lock (inserts synchronise per node); growth, removal and
 // compaction take it exclusively.
 type HNSW struct {
-	mu     sync.RWMutex
-	dim    int
+	index.Base
 	stride int // values per stored row: dim rounded up to kernels.GatherAlign, zero padded
-	metric *metric.Metric
 	p      Params
 	m0     int     // links at level 0
 	mult   float64 // level multiplier 1/ln(M)
@@ -79,8 +77,7 @@ type HNSW struct {
 	orphans    orphanList
 	sinceCheck atomic.Int64 // nodes inserted since the last reachability check
 	pool       scratchPool
-	scanBelow  int // filters admitting at most this many nodes are scanned exactly
-	closed     bool
+	scanBelow  int        // filters admitting at most this many nodes are scanned exactly
 	mapped     formatFile // the file whose mapped sections the arrays view when loaded with mmap; nil otherwise
 	quant      *sq8       // one-byte codes to walk on (quantize \"int8\"), or nil
 }
@@ -139,8 +136,8 @@ func New(dim int, m *metric.Metric, p Params) (*HNSW, error) {
 		}
 	}
 	h := &HNSW{
-		dim: dim, stride: (dim + kernels.GatherAlign - 1) / kernels.GatherAlign * kernels.GatherAlign,
-		metric: m, p: p, m0: 2 * p.M, mult: 1 / math.Log(float64(p.M)),
+		Base: index.NewBase(dim, m), stride: (dim + kernels.GatherAlign - 1) / kernels.GatherAlign * kernels.GatherAlign,
+		p: p, m0: 2 * p.M, mult: 1 / math.Log(float64(p.M)),
 		rng: rand.New(rand.NewSource(p.Seed)), byID: map[int64]uint32{},
 	}
 	h.byIDOK.Store(true)
@@ -194,16 +191,10 @@ func (h *HNSW) grow(n int) {
 	h.locks = make([]sync.Mutex, n)
 }
 
-// Dim implements index.Index.
-func (h *HNSW) Dim() int { return h.dim }
-
-// Metric implements index.Index.
-func (h *HNSW) Metric() metric.Kind { return h.metric.Kind }
-
 // Len implements index.Index.
 func (h *HNSW) Len() int {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
+	h.RLock()
+	defer h.RUnlock()
 	return h.live
 }
 
@@ -212,9 +203,9 @@ func (h *HNSW) Params() Params { return h.p }
 
 // Info implements index.Index.
 func (h *HNSW) Info() index.Info {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	return index.Info{Type: TypeName, Dim: h.dim, Metric: h.metric.Kind.String(), Len: h.live, MemoryBytes: h.memoryBytes()}
+	h.RLock()
+	defer h.RUnlock()
+	return index.Info{Type: TypeName, Dim: h.Dim(), Metric: h.Metric().String(), Len: h.live, MemoryBytes: h.memoryBytes()}
 }
 
 func (h *HNSW) memoryBytes() int64 {
@@ -229,19 +220,15 @@ func (h *HNSW) memoryBytes() int64 {
 
 // Close implements index.Index.
 func (h *HNSW) Close() error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closed {
+	return h.CloseWith(func() error {
+		h.vecs, h.level0, h.levels, h.upperOff, h.ids, h.indeg, h.locks, h.upper, h.byID = nil, nil, nil, nil, nil, nil, nil, nil, nil
+		if h.mapped != nil {
+			err := h.mapped.Close()
+			h.mapped = nil
+			return err
+		}
 		return nil
-	}
-	h.closed = true
-	h.vecs, h.level0, h.levels, h.upperOff, h.ids, h.indeg, h.locks, h.upper, h.byID = nil, nil, nil, nil, nil, nil, nil, nil, nil
-	if h.mapped != nil {
-		err := h.mapped.Close()
-		h.mapped = nil
-		return err
-	}
-	return nil
+	})
 }
 
 // vec is node i's stored row, padded to stride.

@@ -469,7 +469,7 @@ func TestHNSW_DamagedFilesAreErrors(t *testing.T) {
 
 func (h *HNSW) searchOK() ([]int64, error) {
 	ids, dist := make([]int64, 3), make([]float32, 3)
-	return ids, h.Search(bg, make([]float32, h.dim), 3, nil, ids, dist)
+	return ids, h.Search(bg, make([]float32, h.Dim()), 3, nil, ids, dist)
 }
 
 // reachable counts the nodes a level-0 walk from the entry point can reach.

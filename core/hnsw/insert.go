@@ -17,21 +17,7 @@ import (
 // index type (hnswlib replaces its vector instead): remove it first. The
 // batch is validated before anything changes.
 func (h *HNSW) Add(ctx context.Context, vectors []float32, ids []int64, assigned []int64) error {
-	n, err := index.Rows(vectors, h.dim, "vectors")
-	if err != nil {
-		return err
-	}
-	if err := index.CheckFinite(vectors, h.dim, "vectors"); err != nil {
-		return err
-	}
-	if ids != nil {
-		if err := index.CheckIDs(ids, n); err != nil {
-			return err
-		}
-	} else if assigned != nil && len(assigned) < n {
-		return fmt.Errorf("%w: room for %d assigned ids, need %d", errs.InvalidArgument, len(assigned), n)
-	}
-	prepared, err := h.metric.PrepareCopy(vectors, "vectors")
+	n, prepared, err := index.CheckAdd(h.Bound(), vectors, h.Dim(), ids, assigned)
 	if err != nil {
 		return err
 	}
@@ -42,11 +28,10 @@ func (h *HNSW) Add(ctx context.Context, vectors []float32, ids []int64, assigned
 	if err != nil {
 		return err
 	}
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	if h.closed {
-		return errs.Closed
+	if err := h.RLockOpen(); err != nil {
+		return err
 	}
+	defer h.RUnlock()
 	// Nodes become reachable only once linked, so a canceled batch leaves
 	// the rest unlinked; they are linked anyway (cheap next to the damage of
 	// a half-added batch) and cancellation is reported after.
@@ -70,12 +55,12 @@ func (h *HNSW) Add(ctx context.Context, vectors []float32, ids []int64, assigned
 // nodes' levels and allocates their upper lists, all under the exclusive
 // lock, so the parallel insertion that follows never reallocates anything.
 func (h *HNSW) reserve(vectors []float32, ids []int64, assigned []int64) (nodes []uint32, levels []uint8, err error) {
-	n := len(vectors) / h.dim
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closed {
-		return nil, nil, errs.Closed
+	d := h.Dim()
+	n := len(vectors) / d
+	if err := h.LockOpen(); err != nil {
+		return nil, nil, err
 	}
+	defer h.Unlock()
 	if h.mapped != nil {
 		h.materialize()
 	}
@@ -121,9 +106,9 @@ func (h *HNSW) reserve(vectors []float32, ids []int64, assigned []int64) (nodes 
 			h.ids = append(h.ids, -1)
 		}
 		lvl := min(maxLevel, int(-math.Log(1-h.rng.Float64())*h.mult))
-		copy(h.vec(node), vectors[i*h.dim:(i+1)*h.dim]) // the padding stays zero
+		copy(h.vec(node), vectors[i*d:(i+1)*d]) // the padding stays zero
 		if h.quant != nil {
-			h.quant.encode(h.quant.code(node), vectors[i*h.dim:(i+1)*h.dim])
+			h.quant.encode(h.quant.code(node), vectors[i*d:(i+1)*d])
 		}
 		h.level0[int(node)*(1+h.m0)] = 0
 		h.levels[node] = uint8(lvl)

@@ -1,7 +1,6 @@
 package hnsw
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -43,18 +42,16 @@ type meta struct {
 // (uint32 lists of levels 1..L, 1+M each), ids (used int64, -1 for a free
 // slot). Every section starts 64-byte aligned, so Load can map the file.
 func (h *HNSW) Save(w io.Writer) error {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	if h.closed {
-		return errs.Closed
+	if err := h.RLockOpen(); err != nil {
+		return err
 	}
-	fw, err := format.NewWriter(w, TypeName)
+	defer h.RUnlock()
+	fw, head, err := h.StartFile(w, TypeName, layoutVersion)
 	if err != nil {
 		return err
 	}
-	stored := h.metric.Store(fw)
 	ep, top, ok := h.entryPoint()
-	m := meta{Layout: layoutVersion, Dim: h.dim, Stride: h.stride, Stored: stored, M: h.p.M, EfConstruction: h.p.EfConstruction, EfSearch: int(h.efSearch.Load()),
+	m := meta{Layout: head.Layout, Dim: head.Dim, Stride: h.stride, Stored: head.Stored, M: h.p.M, EfConstruction: h.p.EfConstruction, EfSearch: int(h.efSearch.Load()),
 		Seed: h.p.Seed, Used: h.used, Live: h.live, NextID: h.nextID, Entry: -1, Top: top, Quantize: h.p.Quantize}
 	if h.quant != nil {
 		m.QuantMaxAbs = h.quant.maxAbs
@@ -62,16 +59,15 @@ func (h *HNSW) Save(w io.Writer) error {
 	if ok {
 		m.Entry = int64(ep)
 	}
-	js, _ := json.Marshal(m)
-	fw.Bytes("meta", js)
-	fw.Bytes("vectors", format.AsBytes(h.vecs[:h.used*h.stride]))
-	fw.Bytes("level0", format.AsBytes(h.level0[:h.used*(1+h.m0)]))
-	fw.Bytes("levels", h.levels[:h.used])
-	fw.Bytes("upper_off", format.AsBytes(h.upperOff[:h.used]))
-	fw.Bytes("upper", format.AsBytes(h.upper))
-	fw.Bytes("ids", format.AsBytes(h.ids[:h.used]))
+	index.WriteMeta(fw, m)
+	format.Put(fw, "vectors", h.vecs[:h.used*h.stride])
+	format.Put(fw, "level0", h.level0[:h.used*(1+h.m0)])
+	format.Put(fw, "levels", h.levels[:h.used])
+	format.Put(fw, "upper_off", h.upperOff[:h.used])
+	format.Put(fw, "upper", h.upper)
+	format.Put(fw, "ids", h.ids[:h.used])
 	if h.quant != nil {
-		fw.Bytes("codes", h.quant.codes[:h.used*h.quant.stride])
+		format.Put(fw, "codes", h.quant.codes[:h.used*h.quant.stride])
 	}
 	return fw.Close()
 }
@@ -81,87 +77,51 @@ func corrupt(format string, a ...any) error {
 }
 
 // load rebuilds an index over the sections of f, viewing them in place.
-// mapped (f opened from disk) maps the sections instead of reading them:
-// the views are then read-only file pages, the index owns f, copies
-// everything to the heap before its first change, and big sections'
-// checksums are left unverified unless verifyAll is set (checking would
-// read every page); the structure is always validated, so a damaged file
-// gives an error, never an out-of-range access.
+// mapped (f opened from disk, owned by the index from now on) maps the
+// sections instead of reading them: the views are then read-only file
+// pages, the index copies everything to the heap before its first change,
+// and the checksums of the sections a search reads (vectors, level-0
+// lists, codes) are left unverified unless verifyAll is set (checking
+// would read every page); the structure is always validated, so a damaged
+// file gives an error, never an out-of-range access.
 func load(f *format.File, mapped, verifyAll bool) (index.Index, error) {
-	verify := !mapped || verifyAll
-	raw, err := f.Section("meta", true)
-	if err != nil {
-		return nil, err
-	}
 	var m meta
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, corrupt("meta section: %v", err)
-	}
-	if m.Layout != layoutVersion {
-		return nil, fmt.Errorf("%w: hnsw layout version %d, this build reads %d", errs.Unsupported, m.Layout, layoutVersion)
-	}
-	if m.Dim < 1 || m.Dim > index.MaxDim || m.Used < 0 || m.Used > math.MaxInt32 || m.Live < 0 || m.Live > m.Used || m.Top > maxLevel {
-		return nil, corrupt("meta values out of range: %+v", m)
-	}
-	bound, err := metric.Restore(f, m.Stored, m.Dim)
+	r, bound, err := index.ReadMeta(f, TypeName, layoutVersion, &m)
 	if err != nil {
 		return nil, err
+	}
+	if m.Used < 0 || m.Used > math.MaxInt32 || m.Live < 0 || m.Live > m.Used || m.Top > maxLevel {
+		return nil, corrupt("meta values out of range: %+v", m)
 	}
 	h, err := New(m.Dim, bound, Params{M: m.M, EfConstruction: m.EfConstruction, EfSearch: m.EfSearch, Seed: m.Seed, Quantize: m.Quantize})
 	if err != nil {
 		return nil, corrupt("parameters: %v", err)
 	}
-	section := func(tag string, big bool) ([]byte, error) {
-		if mapped {
-			return f.Map(tag, verify || !big)
-		}
-		return f.Section(tag, verify || !big)
-	}
-	var bv, b0, bl, bo, bu, bi []byte
-	for _, s := range []struct {
-		tag string
-		big bool
-		dst *[]byte
-	}{{"vectors", true, &bv}, {"level0", true, &b0}, {"levels", false, &bl}, {"upper_off", false, &bo}, {"upper", false, &bu}, {"ids", false, &bi}} {
-		if *s.dst, err = section(s.tag, s.big); err != nil {
-			return nil, err
-		}
-	}
-	if h.vecs, err = format.View[float32](bv); err != nil {
-		return nil, err
-	}
-	if h.level0, err = format.View[uint32](b0); err != nil {
-		return nil, err
-	}
-	if h.upperOff, err = format.View[int32](bo); err != nil {
-		return nil, err
-	}
-	if h.upper, err = format.View[uint32](bu); err != nil {
-		return nil, err
-	}
-	if h.ids, err = format.View[int64](bi); err != nil {
-		return nil, err
-	}
-	h.levels = bl
-	n := m.Used
 	if m.Stride != h.stride {
 		return nil, corrupt("row stride %d, this build pads %d-dimensional rows to %d", m.Stride, m.Dim, h.stride)
 	}
-	if len(h.vecs) != n*h.stride || len(h.level0) != n*(1+h.m0) || len(h.levels) != n || len(h.upperOff) != n || len(h.ids) != n {
-		return nil, corrupt("section sizes do not match %d nodes of dim %d", n, m.Dim)
+	if mapped {
+		r.Map()
+	}
+	n, big := m.Used, !mapped || verifyAll // big: verify the large sections' checksums
+	h.vecs = index.Mapped[float32](r, "vectors", n, h.stride, big)
+	h.level0 = index.Mapped[uint32](r, "level0", n, 1+h.m0, big)
+	h.levels = index.Mapped[uint8](r, "levels", n, 1, true)
+	h.upperOff = index.Mapped[int32](r, "upper_off", n, 1, true)
+	h.upper = index.Mapped[uint32](r, "upper", index.AnyRows, 1, true)
+	h.ids = index.Mapped[int64](r, "ids", n, 1, true)
+	if err := r.Err(); err != nil {
+		return nil, err
 	}
 	if err := h.validate(); err != nil {
 		return nil, err
 	}
 	if h.quant != nil {
-		codes, err := section("codes", true)
-		if err != nil {
+		h.quant.codes = index.Mapped[uint8](r, "codes", n, h.quant.stride, big)
+		if err := r.Err(); err != nil {
 			return nil, err
 		}
-		if len(codes) != n*h.quant.stride {
-			return nil, corrupt("codes section holds %d bytes, need %d", len(codes), n*h.quant.stride)
-		}
-		h.quant.codes, h.quant.maxAbs = codes, m.QuantMaxAbs
+		h.quant.maxAbs = m.QuantMaxAbs
 	}
 	live := 0
 	for node := 0; node < n; node++ {

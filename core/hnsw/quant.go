@@ -80,7 +80,7 @@ func abs32(x float32) float32 { return math.Float32frombits(math.Float32bits(x) 
 // encodeAll re-encodes every stored row (after the scale changed).
 func (h *HNSW) encodeAll() {
 	for node := 0; node < h.used; node++ {
-		h.quant.encode(h.quant.code(uint32(node)), h.vec(uint32(node))[:h.dim])
+		h.quant.encode(h.quant.code(uint32(node)), h.vec(uint32(node))[:h.Dim()])
 	}
 }
 

@@ -21,7 +21,7 @@ type ranker struct {
 }
 
 func (h *HNSW) ranker() ranker {
-	return ranker{class: h.metric.Class(), ks: kernels.Current(), m: h.metric, dim: h.dim}
+	return ranker{class: h.Bound().Class(), ks: kernels.Current(), m: h.Bound(), dim: h.Dim()}
 }
 
 // dist ranks two stored-form rows (padded or not).

@@ -3,8 +3,6 @@ package hnsw
 import (
 	"context"
 	"sync"
-
-	"github.com/oxvec/oxvec/core/errs"
 )
 
 // Remove implements index.Index. Every node that linked to a removed one
@@ -12,11 +10,10 @@ import (
 // neighbours and the removed node's, so the graph stays navigable; the
 // removed slots are reused by later adds.
 func (h *HNSW) Remove(ctx context.Context, ids []int64) (int, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closed {
-		return 0, errs.Closed
+	if err := h.LockOpen(); err != nil {
+		return 0, err
 	}
+	defer h.Unlock()
 	if h.mapped != nil {
 		h.materialize()
 	}
@@ -124,11 +121,10 @@ func (h *HNSW) fixEntry(dead map[uint32]bool) {
 // Compact renumbers the live nodes densely and releases the memory of
 // removed ones (hnswlib never gives it back). Searches wait while it runs.
 func (h *HNSW) Compact() error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closed {
-		return errs.Closed
+	if err := h.LockOpen(); err != nil {
+		return err
 	}
+	defer h.Unlock()
 	if h.mapped != nil {
 		h.materialize()
 	}

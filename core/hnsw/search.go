@@ -4,7 +4,6 @@ import (
 	"context"
 	"sync/atomic"
 
-	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
 	"github.com/oxvec/oxvec/core/parallel"
 	"github.com/oxvec/oxvec/kernels"
@@ -92,20 +91,9 @@ func (h *HNSW) searchLayer(s *scratch, r ranker, q []float32, ep item, ef, l int
 // Search implements index.Index. p.Ef overrides the index's ef_search;
 // p.Filter restricts results to an allow-list.
 func (h *HNSW) Search(ctx context.Context, queries []float32, k int, p *index.SearchParams, outIDs []int64, outDist []float32) error {
-	nq, err := index.Rows(queries, h.dim, "queries")
-	if err != nil {
-		return err
-	}
-	if err := index.CheckK(k); err != nil {
-		return err
-	}
-	if err := index.CheckOutputs(nq, k, len(outIDs), len(outDist)); err != nil {
-		return err
-	}
-	if err := index.CheckFinite(queries, h.dim, "queries"); err != nil {
-		return err
-	}
-	queries, err = h.metric.PrepareCopy(queries, "queries")
+	// the filter becomes a bitset below (allowSet), not a membership test
+	d := h.Dim()
+	nq, queries, _, err := index.CheckSearch(h.Bound(), queries, d, k, nil, outIDs, outDist)
 	if err != nil {
 		return err
 	}
@@ -118,11 +106,10 @@ func (h *HNSW) Search(ctx context.Context, queries []float32, k int, p *index.Se
 		filter = p.Filter
 	}
 
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	if h.closed {
-		return errs.Closed
+	if err := h.RLockOpen(); err != nil {
+		return err
 	}
+	defer h.RUnlock()
 	// no walk holds more than the graph's nodes: k and ef beyond them only
 	// add padding (ef is raised to the results, then capped by the nodes)
 	kk := index.Results(k, h.live)
@@ -144,7 +131,7 @@ func (h *HNSW) Search(ctx context.Context, queries []float32, k int, p *index.Se
 		}
 		for qi := lo; qi < hi; qi++ {
 			q := s.query
-			copy(q, queries[qi*h.dim:(qi+1)*h.dim])
+			copy(q, queries[qi*d:(qi+1)*d])
 			ids, dist := outIDs[qi*k:qi*k+kk], outDist[qi*k:qi*k+kk]
 			var found []item
 			switch {
@@ -181,7 +168,7 @@ func (h *HNSW) walkCodes(s *scratch, r ranker, q []float32, ef int, allow *allow
 	if len(s.qcode) != h.quant.stride {
 		s.qcode = make([]uint8, h.quant.stride)
 	}
-	h.quant.encode(s.qcode, q[:h.dim])
+	h.quant.encode(s.qcode, q[:h.Dim()])
 	rc := r
 	rc.q8, rc.qcode = h.quant, s.qcode
 	found := h.walk(s, rc, q, ef, allow)

@@ -1,22 +1,18 @@
 package hnsw
 
-import (
-	"github.com/oxvec/oxvec/core/errs"
-	"github.com/oxvec/oxvec/core/index"
-)
+import "github.com/oxvec/oxvec/core/index"
 
 // Vectors implements index.Reconstructor: the stored float32 rows exactly
 // (the metric's prepared form; with quantize "int8" still the float32
 // copy the search re-ranks on).
 func (h *HNSW) Vectors(ids []int64, out []float32) error {
-	if err := index.CheckVectors(ids, out, h.dim); err != nil {
+	if err := index.CheckVectors(ids, out, h.Dim()); err != nil {
 		return err
 	}
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	if h.closed {
-		return errs.Closed
+	if err := h.RLockOpen(); err != nil {
+		return err
 	}
+	defer h.RUnlock()
 	h.ensureByID()
 	nodes := make([]uint32, len(ids))
 	if err := index.Locate(ids, nodes, func(id int64) (uint32, bool) { n, ok := h.byID[id]; return n, ok }); err != nil {
@@ -25,7 +21,7 @@ func (h *HNSW) Vectors(ids []int64, out []float32) error {
 	if out == nil {
 		return nil
 	}
-	d := h.dim
+	d := h.Dim()
 	for i, node := range nodes {
 		copy(out[i*d:(i+1)*d], h.vec(node)[:d])
 	}

@@ -48,9 +48,10 @@ func WriteMeta(fw *format.Writer, v any) error {
 // before the loader copies or allocates anything by it. Errors are sticky:
 // after the first one every read returns nil and Err reports it.
 type Sections struct {
-	file *format.File
-	what string // the type name, for errors
-	err  error
+	file    *format.File
+	what    string // the type name, for errors
+	mapping bool   // Mapped maps (Map was called)
+	err     error
 }
 
 // AnyRows asks Section for any whole number of rows (a count that only
@@ -109,14 +110,25 @@ func Section[T format.Number](s *Sections, tag string, rows, width int) []T {
 	return sized[T](s, tag, raw, err, rows, width)
 }
 
-// Mapped is Section for a section an index may search in place: mapped,
-// not read, when the file was opened from disk (format.File.Map), and its
-// checksum verified only with verify, since that reads every page.
+// Map makes Mapped map sections (format.File.Map) instead of reading
+// them: for a loader that searches the file in place and owns it from
+// then on (Factory.Map).
+func (s *Sections) Map() { s.mapping = true }
+
+// Mapped is Section for a section an index may search in place: mapped
+// after Map, read otherwise, and its checksum verified only with verify
+// (on a mapped file that reads every page).
 func Mapped[T format.Number](s *Sections, tag string, rows, width int, verify bool) []T {
 	if s.err != nil {
 		return nil
 	}
-	raw, err := s.file.Map(tag, verify)
+	var raw []byte
+	var err error
+	if s.mapping {
+		raw, err = s.file.Map(tag, verify)
+	} else {
+		raw, err = s.file.Section(tag, verify)
+	}
 	return sized[T](s, tag, raw, err, rows, width)
 }
 
