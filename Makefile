@@ -1,6 +1,9 @@
 # oxvec - two commands set up everything on a fresh machine:
-#   make demo   the main job (builds the engine, makes a venv, runs the demo)
-#   make test   every test (go vet, go test -race, the C ABI test, pytest)
+#   make demo   the main job (builds the engine, makes a venv with oxvec
+#               installed in editable mode, runs the demo)
+#   make test   every test (go vet, go test -race, the C ABI test, pytest,
+#               the wheels installed in fresh venvs)
+#   make wheel  the sdist and manylinux_2_17 wheels for x86_64 and aarch64 in dist/
 # Both install what they need: Go modules through the go command, Python
 # packages into .venv. Nothing else is required but Go, a C compiler and
 # Python 3.9+.
@@ -14,7 +17,7 @@ LIB := python/oxvec/liboxvec.so
 GO_SOURCES := $(shell find core capi kernels -name '*.go' -not -name '*_test.go' 2>/dev/null) capi/oxvec.h go.mod $(wildcard go.sum)
 export PYTHONPATH := $(CURDIR)/python
 
-.PHONY: check-tree wordnet bench-data st-venv bench-embed all demo test lib venv bench-venv go-vet go-test capi-test py-test fuzz crash-soak bench kernels check-kernels clean
+.PHONY: check-tree wordnet bench-data st-venv bench-embed all demo test lib venv bench-venv go-vet go-test capi-test py-test fuzz crash-soak bench kernels check-kernels clean wheel wheel-test
 
 all: lib
 
@@ -44,7 +47,14 @@ $(VENV)/.bench-deps: $(VENV)/.test-deps pyproject.toml
 	$(call pip_install_extra,bench)
 	touch $@
 
-venv: $(VENV)/.test-deps
+# oxvec itself in .venv, editable (a .pth to python/): `source .venv/bin/activate`
+# and `import oxvec` or the `oxvec` command work from anywhere, on the tree's
+# code and the engine `make lib` built (pip's build of it relinks that one)
+$(VENV)/.editable: $(VENV)/.test-deps pyproject.toml setup.py | $(LIB)
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+venv: $(VENV)/.test-deps $(VENV)/.editable
 bench-venv: $(VENV)/.bench-deps
 
 lib: $(LIB)
@@ -59,6 +69,28 @@ build/abi_test: capi/testdata/abi_test.c capi/oxvec.h $(LIB)
 # --- the main job ------------------------------------------------------------
 demo: venv lib
 	$(PY) -m oxvec demo
+
+# --- wheels ------------------------------------------------------------------
+# dist/: oxvec-<v>.tar.gz and py3-none-manylinux2014_{x86_64,aarch64} wheels
+# (tools/build_wheels.sh: Zig as cgo's C compiler for glibc 2.17 and arm64,
+# auditwheel repair). Rebuilt when a source changes.
+DIST := dist
+WHEEL_INPUTS := $(GO_SOURCES) $(shell find python/oxvec -name '*.py' 2>/dev/null) setup.py pyproject.toml MANIFEST.in README.md tools/zigcc tools/build_wheels.sh
+
+$(VENV)/.wheel-deps: $(VENV)/.test-deps pyproject.toml
+	$(call pip_install_extra,wheel)
+	touch $@
+
+wheel: $(DIST)/.built
+$(DIST)/.built: $(VENV)/.wheel-deps $(WHEEL_INPUTS)
+	tools/build_wheels.sh $(PY) $(DIST)
+	touch $@
+
+# the installed-wheel test under every Python version pyproject.toml declares
+# (make test runs the oldest and the newest: each version costs a fresh venv
+# and its packages, 45-100 s here; all five take about 7 minutes)
+wheel-test: venv wheel
+	OXVEC_DIST=$(CURDIR)/$(DIST) OXVEC_WHEEL_PYTHONS=all $(PY) -m pytest -q tests/test_packaging.py
 
 # --- tests -------------------------------------------------------------------
 test: check-tree go-vet check-kernels go-test capi-test py-test fuzz
@@ -85,8 +117,8 @@ go-test:
 capi-test: build/abi_test
 	./build/abi_test
 
-py-test: venv lib wordnet
-	$(PY) -m pytest -q tests
+py-test: venv lib wordnet wheel
+	OXVEC_DIST=$(CURDIR)/$(DIST) $(PY) -m pytest -q tests
 
 # a short run of every fuzz target, counted in executions: with a duration,
 # Go 1.26's fuzz coordinator can fail a target with "context deadline
@@ -138,4 +170,4 @@ bench-data: venv lib wordnet
 	$(PY) benchmarks/make_data.py
 
 clean:
-	rm -rf build dist *.egg-info $(LIB) $(basename $(LIB)).h
+	rm -rf build dist *.egg-info python/*.egg-info $(LIB) $(basename $(LIB)).h
