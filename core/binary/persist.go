@@ -22,20 +22,14 @@ type meta struct {
 // float32), "codes" (count*words uint64), "ids", and "vectors" (count*dim
 // float32, empty when rerank is 0).
 func (b *Binary) Save(w io.Writer) error {
-	if err := b.RLockOpen(); err != nil {
-		return err
-	}
-	defer b.RUnlock()
-	fw, head, err := b.StartFile(w, TypeName, layoutVersion)
-	if err != nil {
-		return err
-	}
-	index.WriteMeta(fw, meta{Meta: head, Rerank: b.rerank, Count: b.ids.Len(), NextID: b.ids.Next, Trained: b.threshold != nil})
-	format.Put(fw, "threshold", b.threshold)
-	format.Put(fw, "codes", b.codes)
-	format.Put(fw, "ids", b.ids.List())
-	format.Put(fw, "vectors", b.vecs)
-	return fw.Close()
+	return b.SaveWith(w, TypeName, layoutVersion, func(fw *format.Writer, head index.Meta) error {
+		index.WriteMeta(fw, meta{Meta: head, Rerank: b.rerank, Count: b.ids.Len(), NextID: b.ids.Next, Trained: b.threshold != nil})
+		format.Put(fw, "threshold", b.threshold)
+		format.Put(fw, "codes", b.codes)
+		format.Put(fw, "ids", b.ids.List())
+		format.Put(fw, "vectors", b.vecs)
+		return nil
+	})
 }
 
 func load(file *format.File) (index.Index, error) {

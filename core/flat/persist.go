@@ -21,18 +21,12 @@ type meta struct {
 // Save implements index.Index. Sections: "meta" (JSON), "vectors" (count*dim
 // float32) and "ids" (count int64).
 func (f *Flat) Save(w io.Writer) error {
-	if err := f.RLockOpen(); err != nil {
-		return err
-	}
-	defer f.RUnlock()
-	fw, head, err := f.StartFile(w, TypeName, layoutVersion)
-	if err != nil {
-		return err
-	}
-	index.WriteMeta(fw, meta{Meta: head, Count: len(f.ids), NextID: f.nextID})
-	format.Put(fw, "vectors", f.vecs)
-	format.Put(fw, "ids", f.ids)
-	return fw.Close()
+	return f.SaveWith(w, TypeName, layoutVersion, func(fw *format.Writer, head index.Meta) error {
+		index.WriteMeta(fw, meta{Meta: head, Count: len(f.ids), NextID: f.nextID})
+		format.Put(fw, "vectors", f.vecs)
+		format.Put(fw, "ids", f.ids)
+		return nil
+	})
 }
 
 func load(file *format.File) (index.Index, error) {

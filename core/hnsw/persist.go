@@ -42,34 +42,28 @@ type meta struct {
 // (uint32 lists of levels 1..L, 1+M each), ids (used int64, -1 for a free
 // slot). Every section starts 64-byte aligned, so Load can map the file.
 func (h *HNSW) Save(w io.Writer) error {
-	if err := h.RLockOpen(); err != nil {
-		return err
-	}
-	defer h.RUnlock()
-	fw, head, err := h.StartFile(w, TypeName, layoutVersion)
-	if err != nil {
-		return err
-	}
-	ep, top, ok := h.entryPoint()
-	m := meta{Layout: head.Layout, Dim: head.Dim, Stride: h.stride, Stored: head.Stored, M: h.p.M, EfConstruction: h.p.EfConstruction, EfSearch: int(h.efSearch.Load()),
-		Seed: h.p.Seed, Used: h.used, Live: h.live, NextID: h.nextID, Entry: -1, Top: top, Quantize: h.p.Quantize}
-	if h.quant != nil {
-		m.QuantMaxAbs = h.quant.maxAbs
-	}
-	if ok {
-		m.Entry = int64(ep)
-	}
-	index.WriteMeta(fw, m)
-	format.Put(fw, "vectors", h.vecs[:h.used*h.stride])
-	format.Put(fw, "level0", h.level0[:h.used*(1+h.m0)])
-	format.Put(fw, "levels", h.levels[:h.used])
-	format.Put(fw, "upper_off", h.upperOff[:h.used])
-	format.Put(fw, "upper", h.upper)
-	format.Put(fw, "ids", h.ids[:h.used])
-	if h.quant != nil {
-		format.Put(fw, "codes", h.quant.codes[:h.used*h.quant.stride])
-	}
-	return fw.Close()
+	return h.SaveWith(w, TypeName, layoutVersion, func(fw *format.Writer, head index.Meta) error {
+		ep, top, ok := h.entryPoint()
+		m := meta{Layout: head.Layout, Dim: head.Dim, Stride: h.stride, Stored: head.Stored, M: h.p.M, EfConstruction: h.p.EfConstruction, EfSearch: int(h.efSearch.Load()),
+			Seed: h.p.Seed, Used: h.used, Live: h.live, NextID: h.nextID, Entry: -1, Top: top, Quantize: h.p.Quantize}
+		if h.quant != nil {
+			m.QuantMaxAbs = h.quant.maxAbs
+		}
+		if ok {
+			m.Entry = int64(ep)
+		}
+		index.WriteMeta(fw, m)
+		format.Put(fw, "vectors", h.vecs[:h.used*h.stride])
+		format.Put(fw, "level0", h.level0[:h.used*(1+h.m0)])
+		format.Put(fw, "levels", h.levels[:h.used])
+		format.Put(fw, "upper_off", h.upperOff[:h.used])
+		format.Put(fw, "upper", h.upper)
+		format.Put(fw, "ids", h.ids[:h.used])
+		if h.quant != nil {
+			format.Put(fw, "codes", h.quant.codes[:h.used*h.quant.stride])
+		}
+		return nil
+	})
 }
 
 func corrupt(format string, a ...any) error {

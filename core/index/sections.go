@@ -20,17 +20,26 @@ type Meta struct {
 	metric.Stored
 }
 
-// StartFile begins the file of an index of type typeName whose sections
-// have layout version layout: the container header, then the metric's own
-// sections. It returns the writer, for the type's meta (WriteMeta) and its
-// sections (format.Put), and the shared meta fields to embed. The caller
-// holds the lock and closes the writer.
-func (b *Base) StartFile(w io.Writer, typeName string, layout int) (*format.Writer, Meta, error) {
+// SaveWith is the body of every Save: under the shared lock (errs.Closed
+// on a closed index) it starts the container of an index of type typeName
+// whose sections have layout version layout and writes the metric's own
+// sections; write then adds the "meta" section (WriteMeta, embedding head,
+// the shared fields) and the type's sections (format.Put), and SaveWith
+// closes the container. The writer's errors are sticky: write returns
+// only errors of its own.
+func (b *Base) SaveWith(w io.Writer, typeName string, layout int, write func(fw *format.Writer, head Meta) error) error {
+	if err := b.RLockOpen(); err != nil {
+		return err
+	}
+	defer b.RUnlock()
 	fw, err := format.NewWriter(w, typeName)
 	if err != nil {
-		return nil, Meta{}, err
+		return err
 	}
-	return fw, Meta{Layout: layout, Dim: b.dim, Stored: b.metric.Store(fw)}, nil
+	if err := write(fw, Meta{Layout: layout, Dim: b.dim, Stored: b.metric.Store(fw)}); err != nil {
+		return err
+	}
+	return fw.Close()
 }
 
 // WriteMeta adds the "meta" section: v, the type's meta struct, as JSON.
@@ -59,14 +68,20 @@ type Sections struct {
 const AnyRows = -1
 
 // ReadMeta decodes file's "meta" section into v, the type's meta struct,
-// checks the shared fields (the layout version against layout, the dim)
-// and returns the reader of the other sections and the metric, bound.
+// checks the shared fields (the layout version against layout, the dim,
+// and where the type has them a count and a next_id that are not
+// negative) and returns the reader of the other sections and the metric,
+// bound.
 func ReadMeta(file *format.File, typeName string, layout int, v any) (*Sections, *metric.Metric, error) {
 	raw, err := file.Section("meta", true)
 	if err != nil {
 		return nil, nil, err
 	}
-	var head Meta
+	var head struct {
+		Meta
+		Count  int   `json:"count"`
+		NextID int64 `json:"next_id"`
+	}
 	if err := json.Unmarshal(raw, &head); err == nil {
 		err = json.Unmarshal(raw, v)
 	}
@@ -78,6 +93,9 @@ func ReadMeta(file *format.File, typeName string, layout int, v any) (*Sections,
 	}
 	if head.Dim < 1 || head.Dim > MaxDim {
 		return nil, nil, fmt.Errorf("%w: %s dim %d", errs.Corrupt, typeName, head.Dim)
+	}
+	if head.Count < 0 || head.NextID < 0 {
+		return nil, nil, fmt.Errorf("%w: %s count %d, next_id %d", errs.Corrupt, typeName, head.Count, head.NextID)
 	}
 	bound, err := metric.Restore(file, head.Stored, head.Dim)
 	if err != nil {

@@ -23,28 +23,22 @@ type meta struct {
 // (nlist*dim float32), "sizes" (nlist int64), "ids" and "vectors" (the
 // lists one after the other). Norms are recomputed on load.
 func (x *IVF) Save(w io.Writer) error {
-	if err := x.RLockOpen(); err != nil {
-		return err
-	}
-	defer x.RUnlock()
-	fw, head, err := x.StartFile(w, TypeName, layoutVersion)
-	if err != nil {
-		return err
-	}
-	index.WriteMeta(fw, meta{Meta: head, NList: x.nlist, NProbe: int(x.nprobe.Load()), Seed: x.seed, NextID: x.ids.Next, Trained: x.centroids != nil})
-	sizes := make([]int64, len(x.lists))
-	var ids []int64
-	var vecs []float32
-	for i, l := range x.lists {
-		sizes[i] = int64(len(l.ids))
-		ids = append(ids, l.ids...)
-		vecs = append(vecs, l.vecs...)
-	}
-	format.Put(fw, "centroids", x.centroids)
-	format.Put(fw, "sizes", sizes)
-	format.Put(fw, "ids", ids)
-	format.Put(fw, "vectors", vecs)
-	return fw.Close()
+	return x.SaveWith(w, TypeName, layoutVersion, func(fw *format.Writer, head index.Meta) error {
+		index.WriteMeta(fw, meta{Meta: head, NList: x.nlist, NProbe: int(x.nprobe.Load()), Seed: x.seed, NextID: x.ids.Next, Trained: x.centroids != nil})
+		sizes := make([]int64, len(x.lists))
+		var ids []int64
+		var vecs []float32
+		for i, l := range x.lists {
+			sizes[i] = int64(len(l.ids))
+			ids = append(ids, l.ids...)
+			vecs = append(vecs, l.vecs...)
+		}
+		format.Put(fw, "centroids", x.centroids)
+		format.Put(fw, "sizes", sizes)
+		format.Put(fw, "ids", ids)
+		format.Put(fw, "vectors", vecs)
+		return nil
+	})
 }
 
 func load(file *format.File) (index.Index, error) {

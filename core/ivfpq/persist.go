@@ -26,31 +26,25 @@ type meta struct {
 // "codebook" (PQ centroids), "sizes" (per list), and the lists one after
 // the other in "ids", "codes" and "vectors" (refine > 0).
 func (x *IVFPQ) Save(w io.Writer) error {
-	if err := x.RLockOpen(); err != nil {
-		return err
-	}
-	defer x.RUnlock()
-	fw, head, err := x.StartFile(w, TypeName, layoutVersion)
-	if err != nil {
-		return err
-	}
-	index.WriteMeta(fw, meta{Meta: head, NList: x.nlist, NProbe: int(x.nprobe.Load()), M: x.cb.M, NBits: x.cb.NBits, Refine: x.refine, Seed: x.seed,
-		NextID: x.ids.Next, Trained: x.centroids != nil})
-	sizes := make([]int64, len(x.lists))
-	var ids []int64
-	var codes []uint8
-	var vecs []float32
-	for i, l := range x.lists {
-		sizes[i] = int64(len(l.ids))
-		ids, codes, vecs = append(ids, l.ids...), append(codes, l.codes...), append(vecs, l.vecs...)
-	}
-	format.Put(fw, "centroids", x.centroids)
-	format.Put(fw, "codebook", x.cb.Centroids)
-	format.Put(fw, "sizes", sizes)
-	format.Put(fw, "ids", ids)
-	format.Put(fw, "codes", codes)
-	format.Put(fw, "vectors", vecs)
-	return fw.Close()
+	return x.SaveWith(w, TypeName, layoutVersion, func(fw *format.Writer, head index.Meta) error {
+		index.WriteMeta(fw, meta{Meta: head, NList: x.nlist, NProbe: int(x.nprobe.Load()), M: x.cb.M, NBits: x.cb.NBits, Refine: x.refine, Seed: x.seed,
+			NextID: x.ids.Next, Trained: x.centroids != nil})
+		sizes := make([]int64, len(x.lists))
+		var ids []int64
+		var codes []uint8
+		var vecs []float32
+		for i, l := range x.lists {
+			sizes[i] = int64(len(l.ids))
+			ids, codes, vecs = append(ids, l.ids...), append(codes, l.codes...), append(vecs, l.vecs...)
+		}
+		format.Put(fw, "centroids", x.centroids)
+		format.Put(fw, "codebook", x.cb.Centroids)
+		format.Put(fw, "sizes", sizes)
+		format.Put(fw, "ids", ids)
+		format.Put(fw, "codes", codes)
+		format.Put(fw, "vectors", vecs)
+		return nil
+	})
 }
 
 func load(file *format.File) (index.Index, error) {

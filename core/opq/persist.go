@@ -21,20 +21,16 @@ type meta struct {
 // Save implements index.Index. Sections: "meta", "rotation" (R transposed,
 // dim*dim float32) and "inner" (the inner index's own file).
 func (o *OPQ) Save(w io.Writer) error {
-	o.RLock()
-	defer o.RUnlock()
-	fw, head, err := o.StartFile(w, TypeName, 0)
-	if err != nil {
-		return err
-	}
-	index.WriteMeta(fw, meta{Meta: head, M: o.m, Iters: o.iters, Trained: o.rt != nil})
-	format.Put(fw, "rotation", o.rt)
-	var inner bytes.Buffer
-	if err := o.inner.Save(&inner); err != nil {
-		return err
-	}
-	fw.Bytes("inner", inner.Bytes())
-	return fw.Close()
+	return o.SaveWith(w, TypeName, 0, func(fw *format.Writer, head index.Meta) error {
+		index.WriteMeta(fw, meta{Meta: head, M: o.m, Iters: o.iters, Trained: o.rt != nil})
+		format.Put(fw, "rotation", o.rt)
+		var inner bytes.Buffer
+		if err := o.inner.Save(&inner); err != nil {
+			return err
+		}
+		fw.Bytes("inner", inner.Bytes())
+		return nil
+	})
 }
 
 func load(file *format.File) (index.Index, error) {

@@ -23,19 +23,13 @@ type meta struct {
 // Save implements index.Index. Sections: "meta", "centroids" (m*ksub*dsub
 // float32), "codes" (count*code size bytes), "ids".
 func (p *PQ) Save(w io.Writer) error {
-	if err := p.RLockOpen(); err != nil {
-		return err
-	}
-	defer p.RUnlock()
-	fw, head, err := p.StartFile(w, TypeName, layoutVersion)
-	if err != nil {
-		return err
-	}
-	index.WriteMeta(fw, meta{Meta: head, M: p.cb.M, NBits: p.cb.NBits, Seed: p.seed, Count: p.ids.Len(), NextID: p.ids.Next, Trained: p.cb.Trained()})
-	format.Put(fw, "centroids", p.cb.Centroids)
-	format.Put(fw, "codes", p.codes)
-	format.Put(fw, "ids", p.ids.List())
-	return fw.Close()
+	return p.SaveWith(w, TypeName, layoutVersion, func(fw *format.Writer, head index.Meta) error {
+		index.WriteMeta(fw, meta{Meta: head, M: p.cb.M, NBits: p.cb.NBits, Seed: p.seed, Count: p.ids.Len(), NextID: p.ids.Next, Trained: p.cb.Trained()})
+		format.Put(fw, "centroids", p.cb.Centroids)
+		format.Put(fw, "codes", p.codes)
+		format.Put(fw, "ids", p.ids.List())
+		return nil
+	})
 }
 
 func load(file *format.File) (index.Index, error) {

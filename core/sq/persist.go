@@ -22,24 +22,18 @@ type meta struct {
 // Save implements index.Index. Sections: "meta", "vmin" and "vdiff" (dim
 // float32 each), "codes" (count*code size bytes), "ids".
 func (s *SQ) Save(w io.Writer) error {
-	if err := s.RLockOpen(); err != nil {
-		return err
-	}
-	defer s.RUnlock()
-	fw, head, err := s.StartFile(w, TypeName, layoutVersion)
-	if err != nil {
-		return err
-	}
-	rng := "per_dim"
-	if s.uniform {
-		rng = "uniform"
-	}
-	index.WriteMeta(fw, meta{Meta: head, Bits: s.bits, Range: rng, Count: s.ids.Len(), NextID: s.ids.Next, Trained: s.a != nil})
-	format.Put(fw, "vmin", s.vmin)
-	format.Put(fw, "vdiff", s.vdiff)
-	format.Put(fw, "codes", s.codes)
-	format.Put(fw, "ids", s.ids.List())
-	return fw.Close()
+	return s.SaveWith(w, TypeName, layoutVersion, func(fw *format.Writer, head index.Meta) error {
+		rng := "per_dim"
+		if s.uniform {
+			rng = "uniform"
+		}
+		index.WriteMeta(fw, meta{Meta: head, Bits: s.bits, Range: rng, Count: s.ids.Len(), NextID: s.ids.Next, Trained: s.a != nil})
+		format.Put(fw, "vmin", s.vmin)
+		format.Put(fw, "vdiff", s.vdiff)
+		format.Put(fw, "codes", s.codes)
+		format.Put(fw, "ids", s.ids.List())
+		return nil
+	})
 }
 
 func load(file *format.File) (index.Index, error) {
