@@ -33,11 +33,26 @@ import (
 // TypeName is the name of this index type in specs and files.
 const TypeName = "sq"
 
-// Spec is {"type":"sq","dim":D,"metric":M,"bits":8,"range":"per_dim"}.
+// Spec is {"type":"sq","dim":D,"metric":M,"nbits":8,"range":"per_dim"}:
+// nbits as pq and ivf_pq name it. "bits", its first name, is still read.
 type Spec struct {
 	index.Common
-	Bits  int    `json:"bits"`
+	NBits *int   `json:"nbits"`
+	Bits  *int   `json:"bits"` // the old name of nbits
 	Range string `json:"range"`
+}
+
+// nbits is the spec's nbits (or bits), 8 when neither is given.
+func (s Spec) nbits() (int, error) {
+	switch {
+	case s.NBits != nil && s.Bits != nil && *s.NBits != *s.Bits:
+		return 0, fmt.Errorf("%w: give nbits or its old name bits, not both (%d and %d)", errs.InvalidArgument, *s.NBits, *s.Bits)
+	case s.NBits != nil:
+		return *s.NBits, nil
+	case s.Bits != nil:
+		return *s.Bits, nil
+	}
+	return 8, nil
 }
 
 // SQ is safe for concurrent use (searches share a read lock).
@@ -68,7 +83,7 @@ func New(dim int, m *metric.Metric, bits int, rng string) (*SQ, error) {
 	case 4:
 		s.levels, s.codeSize = 15, (dim+1)/2
 	default:
-		return nil, fmt.Errorf("%w: bits must be 8 or 4, got %d", errs.InvalidArgument, bits)
+		return nil, fmt.Errorf("%w: nbits must be 8 or 4, got %d", errs.InvalidArgument, bits)
 	}
 	switch rng {
 	case "", "per_dim":
@@ -83,15 +98,19 @@ func New(dim int, m *metric.Metric, bits int, rng string) (*SQ, error) {
 func init() {
 	index.Register(TypeName, index.Factory{
 		New: func(spec []byte) (index.Index, error) {
-			s := Spec{Bits: 8}
+			var s Spec
 			if err := index.DecodeSpec(spec, &s); err != nil {
+				return nil, err
+			}
+			nbits, err := s.nbits()
+			if err != nil {
 				return nil, err
 			}
 			m, err := s.Check()
 			if err != nil {
 				return nil, err
 			}
-			return New(s.Dim, m, s.Bits, s.Range)
+			return New(s.Dim, m, nbits, s.Range)
 		},
 		Load: load,
 	})
