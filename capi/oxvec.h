@@ -163,6 +163,22 @@ int oxv_index_add(oxv_handle h, const float *x, int64_t n, int64_t d,
  * req->out_dist[nq][k], each row sorted by distance (ties by id). */
 int oxv_index_search(const oxv_search_request *req, oxv_error *err);
 
+/* Every vector within distance `radius` (distance <= radius) of each of
+ * req->nq queries, as far as the index's search reaches (faiss's
+ * range_search). req is read as for oxv_index_search (queries, ef, nprobe,
+ * filter, cancel), but out_ids and out_dist are one buffer of nq*k results
+ * for all queries together: the results of query i are
+ * out_ids[lims[i]..lims[i+1]) and out_dist[...], sorted by distance (ties
+ * by id), never padding. lims holds nq + 1 values. *needed receives the
+ * number of results, lims[nq]. Caller buffer with a required size: when
+ * *needed > nq*k, lims and *needed are written, the outputs are not, and
+ * the call still returns OXV_OK; call again with k >= *needed / nq
+ * (rounded up). The engine searches k = 16 nearest, then 4 times more for
+ * the queries whose k-th result is still within the radius, until it is
+ * not or k exceeds the index (exact for exact types). */
+int oxv_index_range_search(const oxv_search_request *req, float radius,
+                           int64_t *lims, int64_t *needed, oxv_error *err);
+
 /* Removes the given ids; *removed (may be NULL) counts those that existed. */
 int oxv_index_remove(oxv_handle h, const int64_t *ids, int64_t n,
                      int64_t *removed, oxv_error *err);

@@ -69,6 +69,37 @@ static void test_padding(void) {
     CHECK(oxv_index_free(h, &err) == OXV_OK, "free: %s", err.message);
 }
 
+/* range search: every row of a line 0, 1, 2, ... within a radius, first
+ * into a buffer too small (only lims and needed come back), then again */
+static void test_range_search(void) {
+    oxv_handle h = 0;
+    oxv_error err;
+    CHECK(oxv_index_new("{\"type\":\"flat\",\"dim\":1}", &h, &err) == OXV_OK, "new: %s", err.message);
+    float v[40], q[2] = {0, 39};
+    for (int i = 0; i < 40; i++)
+        v[i] = (float)i;
+    CHECK(oxv_index_add(h, v, 40, 1, NULL, NULL, NULL, &err) == OXV_OK, "add: %s", err.message);
+    int64_t ids[60], lims[3], needed = -1;
+    float dist[60];
+    oxv_search_request r = {0};
+    r.size = sizeof r;
+    r.index = h;
+    r.queries = q;
+    r.nq = 2;
+    r.dim = 1;
+    r.k = 10; /* room for 20 results: too few */
+    r.out_ids = ids;
+    r.out_dist = dist;
+    int rc = oxv_index_range_search(&r, 600.0f, lims, &needed, &err); /* distance = squared l2: |i - q| <= 24 */
+    CHECK(rc == OXV_OK && needed == 50 && lims[0] == 0 && lims[1] == 25 && lims[2] == 50,
+          "range rc=%d needed=%lld lims %lld %lld %s", rc, (long long)needed, (long long)lims[1], (long long)lims[2], err.message);
+    r.k = 30;
+    rc = oxv_index_range_search(&r, 600.0f, lims, &needed, &err);
+    CHECK(rc == OXV_OK && needed == 50 && ids[0] == 0 && ids[24] == 24 && ids[25] == 39 && dist[49] == 576.0f,
+          "range rc=%d ids %lld %lld %lld %s", rc, (long long)ids[0], (long long)ids[24], (long long)ids[25], err.message);
+    CHECK(oxv_index_free(h, &err) == OXV_OK, "free: %s", err.message);
+}
+
 static void test_errors(oxv_handle h) {
     oxv_error err;
     int64_t ids[K];
@@ -290,6 +321,7 @@ int main(void) {
 
     test_exact_search(h);
     test_padding();
+    test_range_search();
     test_errors(h);
     test_request_size_is_checked(h);
     test_distances();

@@ -88,6 +88,7 @@ PROTOTYPES = {
     "oxv_index_train": (_int, [oxv_handle, _p, _i64, _i64, _p, _p]),
     "oxv_index_add": (_int, [oxv_handle, _p, _i64, _i64, _p, _p, _p, _p]),
     "oxv_index_search": (_int, [_p, _p]),
+    "oxv_index_range_search": (_int, [_p, C.c_float, _p, _p, _p]),
     "oxv_index_remove": (_int, [oxv_handle, _p, _i64, _p, _p]),
     "oxv_index_len": (_int, [oxv_handle, _p, _p]),
     "oxv_index_info": (_int, [oxv_handle, _p, C.c_size_t, _p, _p]),
