@@ -19,7 +19,8 @@ import numpy as np
 
 import harness as H
 import oxvec
-from oxvec import _call, _capi
+from oxvec import _call
+from oxvec._library import lib
 
 K = 10
 
@@ -48,12 +49,15 @@ def set_threads(n: int, faiss, pools) -> None:
 
 def engine_ns_per_search(index: oxvec.Index, q: np.ndarray, k: int, repeat: int) -> float:
     """The engine's own time for one search, measured inside the engine."""
-    st = _call.state
     ids = np.empty(len(q) * k, np.int64)
     dist = np.empty(len(q) * k, np.float32)
-    _call.pack(st, index._handle, q.ctypes.data, len(q), q.shape[1], k, ids.ctypes.data, dist.ctypes.data)
     elapsed = ctypes.c_int64()
-    _call.check(_capi.oxv_debug_search_repeat(st.request_ptr, repeat, ctypes.addressof(elapsed), st.err_addr), st)
+
+    def repeat_call(request, err):
+        return lib.oxv_debug_search_repeat(request, repeat, ctypes.addressof(elapsed), err)
+
+    _call.search(_call.state, index._handle, q.ctypes.data, len(q), q.shape[1], k, ids.ctypes.data, dist.ctypes.data,
+                 call=repeat_call)
     return elapsed.value / repeat
 
 

@@ -21,7 +21,8 @@ from scipy.spatial.distance import cdist
 
 import harness as H
 import oxvec
-from oxvec import _call, _capi
+from oxvec import _call
+from oxvec._library import lib
 
 DIMS = [128, 384, 768, 1536]
 KERNELS = ["dot", "l2sq", "l1", "tile", "dot_i8", "l2_u8", "hamming"]
@@ -30,7 +31,7 @@ KERNELS = ["dot", "l2sq", "l1", "tile", "dot_i8", "l2_u8", "hamming"]
 def engine_ns(kernel: str, level: str, d: int, repeat: int) -> float:
     st = _call.state
     ns = ctypes.c_double()
-    _call.check(_capi.oxv_debug_kernel_ns(kernel.encode(), level.encode(), d, repeat, ctypes.addressof(ns), st.err_addr), st)
+    _call.check(lib.oxv_debug_kernel_ns(kernel.encode(), level.encode(), d, repeat, ctypes.addressof(ns), st.err_addr), st)
     return ns.value
 
 

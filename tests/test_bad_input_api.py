@@ -159,7 +159,7 @@ def test_the_engine_refuses_integers_beyond_int64_too(store):
     payload = json.dumps({"ids": ["z"], "metadatas": [{"n": 2**64}]}).encode()
     a = data(n=1)
     with pytest.raises(oxvec.InvalidArgumentError, match="outside int64"):
-        _store.check(_store._capi.oxv_store_write(store._live(), _store._capi.OXV_STORE_ADD, payload,
+        _store.check(_store.lib.oxv_store_write(store._live(), _store._capi.OXV_STORE_ADD, payload,
                                                   _store.cv.address(a), 1, DIM, _store.state.err_addr), _store.state)
 
 
@@ -314,7 +314,7 @@ def test_ef_property_changes_what_searches_do():
     (oxvec.IVFPQ, {"M": 4}, "m"),
     (oxvec.IVFPQ, {"nbit": 4}, "nbits"),
     (oxvec.PQ, {"n_bits": 4}, "nbits"),
-    (oxvec.ScalarQuantizer, {"Bits": 4}, "bits"),
+    (oxvec.ScalarQuantizer, {"Bits": 4}, "nbits"),  # bits, its old name, is accepted; the hint is the name
     (oxvec.Binary, {"rerank_k": 4}, "rerank"),
     (oxvec.OPQ, {"index": {"type": "pq"}}, "inner"),
     (oxvec.OPQ, {"M": 4, "inner": {"type": "pq"}}, "m"),

@@ -15,6 +15,7 @@ import pytest
 
 import oxvec
 from oxvec import _call, _capi, _convert
+from oxvec._library import lib
 from conftest import ROOT
 
 
@@ -22,14 +23,14 @@ def test_float32_contiguous_input_is_not_copied(rng, monkeypatch):
     x = rng.standard_normal((100, 16)).astype(np.float32)
     assert _convert.vectors(x, 16)[0] is x
     seen = {}
-    real_add = _capi.oxv_index_add
+    real_add = lib.oxv_index_add
 
     def spy(h, x_addr, *rest):
         seen["x"] = x_addr
         return real_add(h, x_addr, *rest)
 
     index = oxvec.Flat(16)
-    monkeypatch.setattr(_capi, "oxv_index_add", spy)
+    monkeypatch.setattr(lib, "oxv_index_add", spy)
     index.add(x)
     assert seen["x"] == x.ctypes.data  # the engine read the caller's own buffer
 
@@ -84,11 +85,11 @@ def test_two_threads_are_inside_the_engine_at_once(big_index, rng):
         except oxvec.CanceledError:
             results[i] = "canceled"
 
-    assert _capi.oxv_calls_in_flight() == 0
+    assert lib.oxv_calls_in_flight() == 0
     threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
     for t in threads:
         t.start()
-    wait_for(lambda: _capi.oxv_calls_in_flight() == 2, "both searches to be running")
+    wait_for(lambda: lib.oxv_calls_in_flight() == 2, "both searches to be running")
     # the main thread runs Python and a third engine call meanwhile
     assert big_index.search(queries[0], k=1)[0].shape == (1,)
     for f in flags:
@@ -96,7 +97,7 @@ def test_two_threads_are_inside_the_engine_at_once(big_index, rng):
     for t in threads:
         t.join()
     assert results == ["canceled", "canceled"]
-    assert _capi.oxv_calls_in_flight() == 0
+    assert lib.oxv_calls_in_flight() == 0
 
 
 def test_ctrl_c_interrupts_a_long_search(big_index, rng):
@@ -105,7 +106,7 @@ def test_ctrl_c_interrupts_a_long_search(big_index, rng):
     queries = rng.standard_normal((2_000, 64)).astype(np.float32)
 
     def interrupt():
-        wait_for(lambda: _capi.oxv_calls_in_flight() >= 1, "the search to start")
+        wait_for(lambda: lib.oxv_calls_in_flight() >= 1, "the search to start")
         os.kill(os.getpid(), signal.SIGINT)
 
     t = threading.Thread(target=interrupt)
@@ -113,7 +114,7 @@ def test_ctrl_c_interrupts_a_long_search(big_index, rng):
     with pytest.raises(KeyboardInterrupt):
         big_index.search(queries, k=5)
     t.join()
-    wait_for(lambda: _capi.oxv_calls_in_flight() == 0, "the engine call to stop")
+    wait_for(lambda: lib.oxv_calls_in_flight() == 0, "the engine call to stop")
 
 
 def test_searches_stay_valid_while_other_threads_add_and_remove(rng):

@@ -7,6 +7,7 @@ import pytest
 
 import oxvec
 from oxvec import _capi
+from oxvec._library import lib
 from oxvec._call import state
 
 
@@ -133,16 +134,16 @@ def test_freed_or_made_up_handle_is_an_error_not_a_crash(index):
     handle = index._handle
     index.close()
     n = ctypes.c_int64()
-    rc = _capi.oxv_index_len(handle, ctypes.addressof(n), st.err_addr)
+    rc = lib.oxv_index_len(handle, ctypes.addressof(n), st.err_addr)
     assert rc == _capi.OXV_E_HANDLE
     assert b"not a live oxvec handle" in st.err.message
-    assert _capi.oxv_index_free(123456789, st.err_addr) == _capi.OXV_E_HANDLE
+    assert lib.oxv_index_free(123456789, st.err_addr) == _capi.OXV_E_HANDLE
 
 
 @pytest.mark.parametrize("in_worker", [0, 1])
 def test_a_go_panic_becomes_internal_error(in_worker):
     st = state
-    rc = _capi.oxv_debug_panic(in_worker, st.err_addr)
+    rc = lib.oxv_debug_panic(in_worker, st.err_addr)
     err = oxvec._errors.from_status(rc, st.err.message.decode())
     assert isinstance(err, oxvec.InternalError)
     assert "deliberate panic" in str(err)

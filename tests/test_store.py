@@ -13,6 +13,7 @@ import pytest
 
 import oxvec
 from oxvec import _capi
+from oxvec._library import lib
 from conftest import ROOT
 
 DIM = 8
@@ -57,14 +58,14 @@ def test_records_survive_close_and_reopen_exactly(tmp_path):
 def test_float32_embeddings_are_read_in_place(tmp_path, monkeypatch):
     ids, x, _, _ = records(10)
     seen = {}
-    real = _capi.oxv_store_write
+    real = lib.oxv_store_write
 
     def spy(h, op, payload, x_addr, *rest):
         seen["x"] = x_addr
         return real(h, op, payload, x_addr, *rest)
 
     with oxvec.VectorStore(tmp_path / "s", dim=DIM) as s:
-        monkeypatch.setattr(_capi, "oxv_store_write", spy)
+        monkeypatch.setattr(lib, "oxv_store_write", spy)
         s.add(ids, x)
     assert seen["x"] == x.ctypes.data
 

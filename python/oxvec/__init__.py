@@ -28,7 +28,8 @@ from ._errors import (
     UnsupportedError,
 )
 from ._index import HNSW, IVFPQ, OPQ, PQ, Binary, Flat, Index, IVFFlat, ScalarQuantizer, load
-from ._store import VectorStore, restore
+from ._restore import restore
+from ._store import VectorStore
 from ._text import analyze
 from ._metrics import distance, fit_mahalanobis, knn, metrics, pairwise, set_simd_level, simd_level, simd_levels
 from ._runtime import (

@@ -3,7 +3,8 @@ scratch, Ctrl-C, and output buffers.
 
 Per-thread scratch: every thread owns one error buffer and one search
 request, allocated once, whose addresses are known, so a call costs no
-allocation and no pointer lookups for them.
+allocation and no pointer lookups for them. ``search`` is the one place
+that packs the request, for every call that reads one.
 
 Ctrl-C: Python runs signal handlers only in the main thread and only between
 bytecodes, so a long engine call would ignore Ctrl-C until it returned. A call
@@ -29,10 +30,12 @@ import numpy as np
 
 from . import _capi
 from ._errors import from_status
+from ._library import lib
 
 _SLAB = 1 << 14  # results per slab
 _REQUEST = struct.Struct(_capi.OXV_SEARCH_REQUEST_FORMAT)
 _REQUEST_SIZE = ctypes.sizeof(_capi.oxv_search_request)
+NO_FILTER = (0, 0, 0, 0)  # a request's allow_ids, n_allow_ids, allow_mask, n_allow_mask: none
 
 
 class _ThreadState(threading.local):
@@ -84,16 +87,17 @@ def outputs(st: _ThreadState, n: int):
     return slab[0][used:end], slab[1][used:end], slab[2] + 8 * used, slab[3] + 4 * used
 
 
-def pack(st: _ThreadState, handle, q_addr, nq, dim, k, ids_addr, dist_addr, cancel_addr=0, ef=0, nprobe=0, filt=(0, 0, 0, 0)) -> None:
-    """Fill the thread's search request. filt is (allow_ids address, count,
-    allow_mask address, length)."""
-    _REQUEST.pack_into(st.request, 0, _REQUEST_SIZE, ef, nprobe, 0, handle, q_addr, nq, dim, k, ids_addr, dist_addr, cancel_addr, *filt)
-
-
-def search(st: _ThreadState, handle, q_addr, nq, dim, k, ids_addr, dist_addr, cancel_addr, ef, nprobe, filt=(0, 0, 0, 0)) -> None:
-    """One search request into buffers at the given addresses, or raise."""
-    pack(st, handle, q_addr, nq, dim, k, ids_addr, dist_addr, cancel_addr, ef, nprobe, filt)
-    rc = _capi.oxv_index_search(st.request_ptr, st.err_ptr)
+def search(st: _ThreadState, handle, q_addr, nq, dim, k, ids_addr, dist_addr, cancel_addr=0, ef=0, nprobe=0,
+           allow_ids=0, n_allow_ids=0, allow_mask=0, n_allow_mask=0, call=None) -> None:
+    """Fill the thread's search request and run it, or raise:
+    oxv_index_search into the buffers at ids_addr and dist_addr, or
+    ``call(request, err)``, another call that reads a request (range search,
+    the benchmarks' repeat). The filter fields are those of
+    ``_convert.filter_fields``. The hot path of the package: one function
+    call with plain arguments (no *args), so it costs Index._search little."""
+    _REQUEST.pack_into(st.request, 0, _REQUEST_SIZE, ef, nprobe, 0, handle, q_addr, nq, dim, k, ids_addr, dist_addr,
+                       cancel_addr, allow_ids, n_allow_ids, allow_mask, n_allow_mask)
+    rc = lib.oxv_index_search(st.request_ptr, st.err_ptr) if call is None else call(st.request_ptr, st.err_ptr)
     if rc:
         raise from_status(rc, error_text(st))
 

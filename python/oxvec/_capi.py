@@ -1,10 +1,10 @@
-"""One-to-one ctypes mirror of capi/oxvec.h. No logic lives here.
-
-Functions are looked up lazily: the first access of a name such as
-``_capi.oxv_index_new`` loads the shared library (see ``_library``) and binds
-every prototype below. Structs mirror the header field for field; the
-``*_FORMAT`` strings describe the same layouts for ``struct.pack_into`` and are
-checked against the ctypes definitions by the tests.
+"""One-to-one ctypes mirror of capi/oxvec.h: constants, structs and the
+prototypes of the functions. No logic lives here, and nothing of the package
+is imported: ``_library`` loads the library and binds ``PROTOTYPES`` into
+its ``lib`` object (``lib.oxv_index_new``). Structs mirror the header field
+for field; the ``*_FORMAT`` strings describe the same layouts for
+``struct.pack_into`` and are checked against the ctypes definitions by the
+tests.
 """
 
 from __future__ import annotations
@@ -120,12 +120,3 @@ PROTOTYPES = {
     "oxv_debug_search_repeat": (_int, [_p, _i64, _p, _p]),
     "oxv_debug_kernel_ns": (_int, [C.c_char_p, C.c_char_p, _i64, _i64, _p, _p]),
 }
-
-
-def __getattr__(name: str):
-    # Deferred so that importing oxvec does not start the Go runtime.
-    if name in PROTOTYPES:
-        from . import _library
-
-        return _library.function(name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

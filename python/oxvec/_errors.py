@@ -1,4 +1,5 @@
-"""The exception classes of oxvec, mapped one to one from the C status codes.
+"""The exception classes of oxvec, mapped one to one from the C status codes
+(the table is _vocabulary.ERRORS, which also names each Go error class).
 
 Each class also derives from the built-in exception a Python user would catch
 for that situation (ValueError for bad arguments, OSError for I/O, ...), so
@@ -8,6 +9,7 @@ for that situation (ValueError for bad arguments, OSError for I/O, ...), so
 from __future__ import annotations
 
 from . import _capi
+from ._vocabulary import ERRORS
 
 
 class Error(Exception):
@@ -19,79 +21,53 @@ class Error(Exception):
 class InvalidArgumentError(Error, ValueError):
     """A parameter is out of range or malformed (k <= 0, NaN in input, bad spec)."""
 
-    code = _capi.OXV_E_INVALID
-
 
 class DimensionError(InvalidArgumentError):
     """A vector's length differs from the index dimension."""
-
-    code = _capi.OXV_E_DIMENSION
 
 
 class DuplicateIdError(Error, ValueError):
     """An id is already in the index, or appears twice in one batch."""
 
-    code = _capi.OXV_E_DUPLICATE
-
 
 class NotFoundError(Error, LookupError):
     """An id or file that was asked for does not exist."""
-
-    code = _capi.OXV_E_NOT_FOUND
 
 
 class StorageError(Error, OSError):
     """The operating system refused a read or a write."""
 
-    code = _capi.OXV_E_IO
-
 
 class CorruptFileError(Error):
     """A file failed its magic, version, length or checksum checks."""
-
-    code = _capi.OXV_E_CORRUPT
 
 
 class UnsupportedError(Error, ValueError):
     """The operation or parameter is not available for this index type or file version."""
 
-    code = _capi.OXV_E_UNSUPPORTED
-
 
 class CanceledError(Error):
     """The call was canceled while it ran."""
-
-    code = _capi.OXV_E_CANCELED
 
 
 class ClosedError(Error, ValueError):
     """The object was closed (like I/O on a closed file, a ValueError)."""
 
-    code = _capi.OXV_E_CLOSED
-
 
 class InvalidHandleError(ClosedError):
     """The engine does not know the handle: it was freed, or never valid."""
-
-    code = _capi.OXV_E_HANDLE
 
 
 class StateError(Error, RuntimeError):
     """Not allowed in the object's current state (for example: not trained)."""
 
-    code = _capi.OXV_E_STATE
-
 
 class MemoryLimitError(Error, MemoryError):
     """The call would exceed the memory limit set with oxvec.set_memory_limit."""
 
-    code = _capi.OXV_E_NOMEM
-
 
 class InternalError(Error, RuntimeError):
     """A bug in the engine; the message carries the Go stack. Please report it."""
-
-    code = _capi.OXV_E_INTERNAL
 
 
 class ForkError(Error, RuntimeError):
@@ -108,24 +84,17 @@ class LibraryError(Error, ImportError):
     """The engine's shared library is missing or does not match this package."""
 
 
-_BY_CODE = {
-    cls.code: cls
-    for cls in (
-        InvalidArgumentError,
-        DimensionError,
-        DuplicateIdError,
-        NotFoundError,
-        StorageError,
-        CorruptFileError,
-        UnsupportedError,
-        CanceledError,
-        ClosedError,
-        InvalidHandleError,
-        StateError,
-        MemoryLimitError,
-        InternalError,
-    )
-}
+def _by_code() -> dict[int, type[Error]]:
+    """Each class of ERRORS gets its status code; the map back from codes."""
+    by_code = {}
+    for name, status, _go_class in ERRORS:
+        cls = globals()[name]
+        cls.code = getattr(_capi, status)
+        by_code[cls.code] = cls
+    return by_code
+
+
+_BY_CODE = _by_code()
 
 
 def from_status(rc: int, message: str) -> Error:

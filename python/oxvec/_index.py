@@ -13,9 +13,11 @@ import numpy as np
 
 from . import _capi
 from . import _convert as cv
-from ._call import _REQUEST, _REQUEST_SIZE, check, json_out, outputs, run_cancellable, search, state
+from ._call import NO_FILTER, check, json_out, outputs, run_cancellable, search, state
+from ._library import lib
 from ._metrics import metric_spec
 from ._resource import Resource
+from ._vocabulary import ALIASES, HINTS, SPEC_KEYS
 
 # Work (multiply-adds) above which a call runs Ctrl-C-interruptibly; below it
 # the call is over before a helper thread would have started.
@@ -24,6 +26,11 @@ _LONG_CALL_WORK = 50_000_000
 # ef and nprobe travel as int32; the engine caps both by what the index
 # holds (its nodes, its lists), so a larger value means the same as this.
 _KNOB_MAX = (1 << 31) - 1
+
+# range_search's first guess of its results per query (the engine's first
+# k), and the most results that guess may reserve for all queries together
+_RANGE_GUESS = 16
+_RANGE_GUESS_MAX = 1 << 22
 
 
 class Index(Resource):
@@ -43,10 +50,28 @@ class Index(Resource):
         if cls.type_name:
             Index._types[cls.type_name] = cls
 
-    def __init__(self, spec: dict) -> None:
+    def _create(self, dim, metric: str, kw: dict, **params) -> None:
+        """Make the engine index of this class: the one place a spec is
+        built. params are the constructor's own keywords; kw its others:
+        old names of its parameters (_vocabulary.ALIASES) and the metric
+        parameters, anything else a TypeError."""
+        cls = type(self)
+        for old, new in ALIASES.get(cls.type_name, {}).items():
+            if old in kw:
+                value = kw.pop(old)
+                if params[new] not in (value, _default(cls, new)):
+                    raise TypeError(f"give {new} or its old name {old}, not both")
+                params[new] = int(value) if isinstance(params[new], int) else value
+        spec = {"type": cls.type_name, "dim": int(dim), "metric": metric}
+        keys = SPEC_KEYS.get(cls.type_name, {})
+        for name, value in params.items():
+            spec[keys.get(name, name)] = value
+        metric_params = _metric_params(cls, metric, kw)
+        if metric_params:
+            spec["metric_params"] = metric_params
         st = state
         h = _capi.oxv_handle()
-        check(_capi.oxv_index_new(json.dumps(spec).encode(), addressof(h), st.err_addr), st)
+        check(lib.oxv_index_new(json.dumps(spec).encode(), addressof(h), st.err_addr), st)
         self._adopt(h.value)
 
     def _adopt(self, handle: int) -> None:
@@ -79,7 +104,7 @@ class Index(Resource):
     def __len__(self) -> int:
         st = state
         n = ctypes.c_int64()
-        check(_capi.oxv_index_len(self._live(), addressof(n), st.err_addr), st)
+        check(lib.oxv_index_len(self._live(), addressof(n), st.err_addr), st)
         self._count_hint = n.value
         return n.value
 
@@ -135,7 +160,7 @@ class Index(Resource):
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or not 1 <= value < 2**31:
             raise cv.InvalidArgumentError(f"{name} must be an int between 1 and 2**31 - 1, got {value!r}")
         st = state
-        check(_capi.oxv_index_set_params(self._live(), json.dumps({name: int(value)}).encode(), st.err_addr), st)
+        check(lib.oxv_index_set_params(self._live(), json.dumps({name: int(value)}).encode(), st.err_addr), st)
 
     def _no_knob(self, name: str, params: dict) -> str:
         has = f"its search knob is {', '.join(params)}" if params else "its search has no knobs"
@@ -144,7 +169,7 @@ class Index(Resource):
     def __setattr__(self, name: str, value) -> None:
         # index.efSearch = 64 or index.M = 32 (faiss's and hnswlib's names)
         # would quietly make an attribute that changes nothing
-        if name in _ALIASES and not hasattr(type(self), name):
+        if name in HINTS and not hasattr(type(self), name):
             raise AttributeError(f"{type(self).__name__} has no attribute {name!r}{_hint(type(self), name)}")
         object.__setattr__(self, name, value)
 
@@ -187,7 +212,7 @@ class Index(Resource):
 
         def call(cancel: int) -> None:
             st = state
-            check(_capi.oxv_index_add(h, x_addr, n, self._dim, ids_addr, out_addr, cancel, st.err_addr), st)
+            check(lib.oxv_index_add(h, x_addr, n, self._dim, ids_addr, out_addr, cancel, st.err_addr), st)
 
         run_cancellable(call, self._add_work(n) > _LONG_CALL_WORK)
         self._count_hint += n
@@ -202,7 +227,7 @@ class Index(Resource):
 
         def call(cancel: int) -> None:
             st = state
-            check(_capi.oxv_index_train(h, x_addr, n, self._dim, cancel, st.err_addr), st)
+            check(lib.oxv_index_train(h, x_addr, n, self._dim, cancel, st.err_addr), st)
 
         run_cancellable(call, n * self._dim * 1000 > _LONG_CALL_WORK)
         del a
@@ -258,20 +283,12 @@ class Index(Resource):
                 return self._search_empty(q, nq, single, ef, nprobe, filter)
         if nq == 0:
             return np.empty((0, k), np.int64), np.empty((0, k), np.float32)
-        q_addr = cv.address(q)
         st = state
         ids, dist, ids_addr, dist_addr = outputs(st, nq * k)
-        if filter is not None:
-            allow = cv.allow_list(filter)  # kept alive until the call returns
-            filt = cv.filter_fields(allow)
-            _search_long(h, q_addr, nq, dim, k, ids_addr, dist_addr, ef, nprobe, filt, nq * self._search_cost() > _LONG_CALL_WORK)
-        elif nq * self._search_cost() <= _LONG_CALL_WORK:
-            _REQUEST.pack_into(st.request, 0, _REQUEST_SIZE, ef, nprobe, 0, h, q_addr, nq, dim, k, ids_addr, dist_addr, 0, 0, 0, 0, 0)
-            rc = _capi.oxv_index_search(st.request_ptr, st.err_ptr)
-            if rc:
-                check(rc, st)
+        if filter is None and nq * self._search_cost() <= _LONG_CALL_WORK:
+            search(st, h, cv.address(q), nq, dim, k, ids_addr, dist_addr, 0, ef, nprobe)
         else:
-            _search_long(h, q_addr, nq, dim, k, ids_addr, dist_addr, ef, nprobe, (0, 0, 0, 0), True)
+            _search_call(h, q, nq, dim, k, ids_addr, dist_addr, ef, nprobe, filter, nq * self._search_cost() > _LONG_CALL_WORK)
         if single:
             return ids, dist
         return ids.reshape(nq, k), dist.reshape(nq, k)
@@ -280,15 +297,14 @@ class Index(Resource):
         """An empty index's results, no columns, once the engine has checked
         the call as any search (an untrained index, NaN, a bad filter)."""
         if nq:
-            st = state
-            _, _, ids_addr, dist_addr = outputs(st, nq)
-            filt = (0, 0, 0, 0)
-            if filter is not None:
-                allow = cv.allow_list(filter)  # kept alive until the call returns
-                filt = cv.filter_fields(allow)
-            search(st, self._live(), cv.address(q), nq, self._dim, 1, ids_addr, dist_addr, 0, ef, nprobe, filt)
+            _, _, ids_addr, dist_addr = outputs(state, nq)
+            _search_call(self._live(), q, nq, self._dim, 1, ids_addr, dist_addr, ef, nprobe, filter, False)
         shape = (0,) if single else (nq, 0)
         return np.empty(shape, np.int64), np.empty(shape, np.float32)
+
+    def _search_args(self, filter=None):
+        """(ef, nprobe, filter) from the keywords of this type's search."""
+        return 0, 0, filter
 
     def remove(self, ids) -> int:
         """Remove vectors by id; returns how many were present. Unknown ids
@@ -297,7 +313,7 @@ class Index(Resource):
         a = cv.ids(ids, -1)
         st = state
         removed = ctypes.c_int64()
-        check(_capi.oxv_index_remove(h, cv.address(a) if a.size else 0, a.size, addressof(removed), st.err_addr), st)
+        check(lib.oxv_index_remove(h, cv.address(a) if a.size else 0, a.size, addressof(removed), st.err_addr), st)
         self._count_hint -= removed.value
         return removed.value
 
@@ -328,7 +344,7 @@ class Index(Resource):
         out = np.empty((a.size, self._dim), np.float32)
         if a.size:
             st = state
-            check(_capi.oxv_index_vectors(h, cv.address(a), a.size, cv.address(out), self._dim, st.err_addr), st)
+            check(lib.oxv_index_vectors(h, cv.address(a), a.size, cv.address(out), self._dim, st.err_addr), st)
         return out[0] if single else out
 
     def __contains__(self, id) -> bool:
@@ -340,7 +356,7 @@ class Index(Resource):
         h = self._live()
         a = np.array([id], np.int64)
         st = state
-        rc = _capi.oxv_index_vectors(h, cv.address(a), 1, 0, self._dim, st.err_addr)
+        rc = lib.oxv_index_vectors(h, cv.address(a), 1, 0, self._dim, st.err_addr)
         if rc == _capi.OXV_E_NOT_FOUND:
             return False
         check(rc, st)
@@ -350,7 +366,7 @@ class Index(Resource):
         """Write the index to path atomically (a crash leaves the old file or
         the new one, never a torn one)."""
         st = state
-        check(_capi.oxv_index_save(self._live(), os.fsencode(path), st.err_addr), st)
+        check(lib.oxv_index_save(self._live(), os.fsencode(path), st.err_addr), st)
 
     # Estimates of a call's work (multiply-adds), to decide whether it runs
     # Ctrl-C-interruptibly. _count_hint may lag behind other threads'
@@ -365,60 +381,71 @@ class Index(Resource):
         """Give the memory of removed vectors back (HNSW renumbers its graph;
         exact indexes shrink as they go and need nothing)."""
         st = state
-        check(_capi.oxv_index_compact(self._live(), st.err_addr), st)
+        check(lib.oxv_index_compact(self._live(), st.err_addr), st)
 
     def range_search(self, queries, radius: float, **search_kw):
         """Every indexed vector within distance ``radius`` of each query.
 
-        Searches with a growing k until a result row reaches beyond the
-        radius, so it is exact for exact indexes and as good as the search
-        itself for approximate ones. Returns ``(ids, distances)`` for a 1-D
-        query, else faiss's layout ``(lims, ids, distances)``: the results of
-        query i are ``ids[lims[i]:lims[i+1]]``, sorted by distance.
+        The engine searches the k nearest with a growing k (16, 64, ...)
+        until a query's k-th result lies beyond the radius, so it is exact
+        for exact indexes and as good as the search itself for approximate
+        ones. ``search_kw`` are those of this type's :meth:`search` (ef,
+        nprobe, filter). Returns ``(ids, distances)`` for a 1-D query, else
+        faiss's layout ``(lims, ids, distances)``: the results of query i are
+        ``ids[lims[i]:lims[i+1]]``, sorted by distance.
         """
+        ef, nprobe, filter = self._search_args(**search_kw)
         q, nq, single = cv.vectors(queries, self._dim, "queries")
-        q = q.reshape(nq, self._dim)
         radius = float(radius)
-        out_ids, out_dist = [], []
-        for row in q:
-            k = 16
-            while True:
-                ids, dist = self.search(row, k, **search_kw)
-                within = dist <= radius
-                if not within.all() or len(ids) < k:  # fewer than k: the whole index
-                    break
-                k *= 4
-            out_ids.append(ids[within])
-            out_dist.append(dist[within])
-        if single:
-            return out_ids[0], out_dist[0]
+        h = self._live()
         lims = np.zeros(nq + 1, np.int64)
-        lims[1:] = np.cumsum([len(i) for i in out_ids])
-        return lims, np.concatenate(out_ids) if out_ids else np.empty(0, np.int64), np.concatenate(out_dist) if out_dist else np.empty(0, np.float32)
+        needed = ctypes.c_int64()
+        lims_addr, needed_addr = cv.address(lims), addressof(needed)
+
+        def range_call(request, err):
+            return lib.oxv_index_range_search(request, radius, lims_addr, needed_addr, err)
+
+        # The results' count is known only afterwards: the engine fills the
+        # outputs when they hold them, else says how many there are.
+        k = max(1, min(_RANGE_GUESS, _RANGE_GUESS_MAX // max(nq, 1)))
+        while True:
+            ids, dist = np.empty(nq * k, np.int64), np.empty(nq * k, np.float32)
+            _search_call(h, q, nq, self._dim, k, cv.address(ids), cv.address(dist), ef, nprobe, filter,
+                         nq * self._search_cost() > _LONG_CALL_WORK, range_call)
+            if needed.value <= nq * k:
+                break
+            k = -(-needed.value // nq)
+        ids, dist = ids[:needed.value], dist[:needed.value]
+        if single:
+            return ids, dist
+        return lims, ids, dist
 
 
-def _search_long(h, q_addr, nq, dim, k, ids_addr, dist_addr, ef, nprobe, filt, long: bool) -> None:
-    # A function of its own: a closure inside Index._search would make every
-    # local it captures a cell on every call, which costs the hot path ~0.5 us.
-    run_cancellable(lambda cancel: search(state, h, q_addr, nq, dim, k, ids_addr, dist_addr, cancel, ef, nprobe, filt), long)
+def _search_call(h, q, nq, dim, k, ids_addr, dist_addr, ef, nprobe, filter, long: bool, call=None) -> None:
+    """A search request with its filter, Ctrl-C-interruptible when long.
+    A function of its own: a closure inside Index._search would make every
+    local it captures a cell on every call, which costs the hot path ~0.5 us."""
+    allow = None if filter is None else cv.allow_list(filter)  # kept alive until the call returns
+    filt = NO_FILTER if allow is None else cv.filter_fields(allow)
+    q_addr = cv.address(q) if nq else 0
+    run_cancellable(lambda cancel: search(state, h, q_addr, nq, dim, k, ids_addr, dist_addr, cancel, ef, nprobe, *filt, call), long)
+
+
+def _knob(name: str, value) -> int:
+    """A search call's ef or nprobe as the request carries it (0: the
+    index's default)."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise cv.InvalidArgumentError(f"{name} must be an int >= 1, got {value!r}")
+    return min(int(value), _KNOB_MAX)
 
 
 def _info(handle: int) -> dict:
-    return json_out(_capi.oxv_index_info, handle, size=512)
+    return json_out(lib.oxv_index_info, handle, size=512)
 
 
 _METRIC_PARAMS = ("p", "V", "VI")
-
-# Keywords users of hnswlib and faiss reach for, and ours. A hint is given
-# only when its target is a keyword of the class at hand.
-_ALIASES = {
-    "M": "m", "space": "metric", "metric_type": "metric", "distance": "metric", "d": "dim",
-    "efConstruction": "ef_construction", "ef_construct": "ef_construction", "efSearch": "ef_search",
-    "ef": "ef_search", "maxElements": "max_elements", "num_elements": "max_elements", "random_seed": "seed",
-    "ncentroids": "nlist", "nlists": "nlist", "n_list": "nlist", "nprobes": "nprobe", "n_probe": "nprobe",
-    "nbit": "nbits", "n_bits": "nbits", "pq_m": "m", "M_pq": "m", "qtype": "bits", "k_factor": "refine",
-    "rerank_k": "rerank", "index": "inner", "niter": "iters", "M_opq": "m",
-}
 
 
 def _keywords(cls) -> list[str]:
@@ -426,9 +453,17 @@ def _keywords(cls) -> list[str]:
     return [p.name for p in sig.parameters.values() if p.name != "self" and p.kind is not p.VAR_KEYWORD]
 
 
+def _default(cls, name: str):
+    return inspect.signature(cls.__init__).parameters[name].default
+
+
 def _hint(cls, name: str) -> str:
+    """What to say about an unknown keyword: the one meant (a name from
+    _vocabulary.HINTS, the canonical name of an old one in another case, a
+    near one), else the keywords there are. A hint names only keywords of
+    cls."""
     valid = _keywords(cls)
-    target = _ALIASES.get(name)
+    target = HINTS.get(name) or ALIASES.get(cls.type_name, {}).get(name.lower())
     if target not in valid:
         lower = {v.lower(): v for v in valid}
         target = lower.get(name.lower()) or next(iter(difflib.get_close_matches(name, valid, n=1)), None)
@@ -468,10 +503,7 @@ class Flat(Index):
     type_name = "flat"
 
     def __init__(self, dim: int, metric: str = "l2", **metric_params) -> None:
-        spec = {"type": "flat", "dim": int(dim), "metric": metric}
-        if metric_params:
-            spec["metric_params"] = _metric_params(Flat, metric, metric_params)
-        super().__init__(spec)
+        self._create(dim, metric, metric_params)
 
 
 class HNSW(Index):
@@ -518,11 +550,8 @@ class HNSW(Index):
 
     def __init__(self, dim: int, metric: str = "l2", m: int = 16, ef_construction: int = 200, ef_search: int = 100,
                  max_elements: int | None = None, seed: int = 1, quantize: str | None = None, **metric_params) -> None:
-        spec = {"type": "hnsw", "dim": int(dim), "metric": metric, "m": int(m), "ef_construction": int(ef_construction),
-                "ef_search": int(ef_search), "max_elements": int(max_elements or 0), "seed": int(seed), "quantize": quantize or ""}
-        if metric_params:
-            spec["metric_params"] = _metric_params(HNSW, metric, metric_params)
-        super().__init__(spec)
+        self._create(dim, metric, metric_params, m=int(m), ef_construction=int(ef_construction), ef_search=int(ef_search),
+                     max_elements=int(max_elements or 0), seed=int(seed), quantize=quantize or "")
 
     def search(self, queries, k: int = 10, *, ef: int | None = None, filter=None):
         """Find the k nearest neighbours of each query (approximately).
@@ -544,9 +573,10 @@ class HNSW(Index):
         -------
         (ids, distances), as :meth:`Index.search`.
         """
-        if ef is not None and (isinstance(ef, bool) or not isinstance(ef, (int, np.integer)) or ef < 1):
-            raise cv.InvalidArgumentError(f"ef must be an int >= 1, got {ef!r}")
-        return self._search(queries, k, min(int(ef or 0), _KNOB_MAX), 0, filter)
+        return self._search(queries, k, *self._search_args(ef, filter))
+
+    def _search_args(self, ef=None, filter=None):
+        return _knob("ef", ef), 0, filter
 
     def _search_cost(self) -> int:
         # a graph walk computes a few thousand distances, not one per vector
@@ -587,20 +617,17 @@ class IVFFlat(Index):
 
     def __init__(self, dim: int, metric: str = "l2", nlist: int = 100, nprobe: int = 1, seed: int = 1,
                  **metric_params) -> None:
-        spec = {"type": "ivf_flat", "dim": int(dim), "metric": metric, "nlist": int(nlist), "nprobe": int(nprobe),
-                "seed": int(seed)}
-        if metric_params:
-            spec["metric_params"] = _metric_params(IVFFlat, metric, metric_params)
-        super().__init__(spec)
+        self._create(dim, metric, metric_params, nlist=int(nlist), nprobe=int(nprobe), seed=int(seed))
 
     def search(self, queries, k: int = 10, *, nprobe: int | None = None, filter=None):
         """Find the k nearest neighbours of each query among the vectors of
         the ``nprobe`` nearest cells (default: the index's nprobe).
 
         Returns (ids, distances), as :meth:`Index.search`."""
-        if nprobe is not None and (isinstance(nprobe, bool) or not isinstance(nprobe, (int, np.integer)) or nprobe < 1):
-            raise cv.InvalidArgumentError(f"nprobe must be an int >= 1, got {nprobe!r}")
-        return self._search(queries, k, 0, min(int(nprobe or 0), _KNOB_MAX), filter)
+        return self._search(queries, k, *self._search_args(nprobe, filter))
+
+    def _search_args(self, nprobe=None, filter=None):
+        return 0, _knob("nprobe", nprobe), filter
 
     def _search_cost(self) -> int:
         return max(1, self._count_hint) * self._dim // 10
@@ -631,10 +658,7 @@ class Binary(Index):
     type_name = "binary"
 
     def __init__(self, dim: int, metric: str = "l2", rerank: int = 10, **metric_params) -> None:
-        spec = {"type": "binary", "dim": int(dim), "metric": metric, "rerank": int(rerank)}
-        if metric_params:
-            spec["metric_params"] = _metric_params(Binary, metric, metric_params)
-        super().__init__(spec)
+        self._create(dim, metric, metric_params, rerank=int(rerank))
 
 
 class ScalarQuantizer(Index):
@@ -653,17 +677,16 @@ class ScalarQuantizer(Index):
     dim : int
     metric : str
         The l2 family or the dot family (cosine, ip, ...).
-    bits : {8, 4}
+    nbits : {8, 4}
+        Bits per dimension, as :class:`PQ` names them (``bits=``, the
+        first name, is still accepted).
     range : {"per_dim", "uniform"}
     """
 
     type_name = "sq"
 
-    def __init__(self, dim: int, metric: str = "l2", bits: int = 8, range: str = "per_dim", **metric_params) -> None:
-        spec = {"type": "sq", "dim": int(dim), "metric": metric, "bits": int(bits), "range": range}
-        if metric_params:
-            spec["metric_params"] = _metric_params(ScalarQuantizer, metric, metric_params)
-        super().__init__(spec)
+    def __init__(self, dim: int, metric: str = "l2", nbits: int = 8, range: str = "per_dim", **kw) -> None:
+        self._create(dim, metric, kw, nbits=int(nbits), range=range)
 
 
 class PQ(Index):
@@ -690,10 +713,7 @@ class PQ(Index):
     type_name = "pq"
 
     def __init__(self, dim: int, metric: str = "l2", m: int = 8, nbits: int = 8, seed: int = 1, **metric_params) -> None:
-        spec = {"type": "pq", "dim": int(dim), "metric": metric, "m": int(m), "nbits": int(nbits), "seed": int(seed)}
-        if metric_params:
-            spec["metric_params"] = _metric_params(PQ, metric, metric_params)
-        super().__init__(spec)
+        self._create(dim, metric, metric_params, m=int(m), nbits=int(nbits), seed=int(seed))
 
 
 class IVFPQ(Index):
@@ -726,15 +746,14 @@ class IVFPQ(Index):
 
     def __init__(self, dim: int, metric: str = "l2", nlist: int = 100, nprobe: int = 1, m: int = 8, nbits: int = 8,
                  refine: int = 0, seed: int = 1, **metric_params) -> None:
-        spec = {"type": "ivf_pq", "dim": int(dim), "metric": metric, "nlist": int(nlist), "nprobe": int(nprobe),
-                "m": int(m), "nbits": int(nbits), "refine": int(refine), "seed": int(seed)}
-        if metric_params:
-            spec["metric_params"] = _metric_params(IVFPQ, metric, metric_params)
-        super().__init__(spec)
+        self._create(dim, metric, metric_params, nlist=int(nlist), nprobe=int(nprobe), m=int(m), nbits=int(nbits),
+                     refine=int(refine), seed=int(seed))
 
     def search(self, queries, k: int = 10, *, nprobe: int | None = None, filter=None):
         """As :meth:`IVFFlat.search`."""
         return IVFFlat.search(self, queries, k, nprobe=nprobe, filter=filter)
+
+    _search_args = IVFFlat._search_args
 
     def _search_cost(self) -> int:
         return max(1, self._count_hint) * self._dim // 40
@@ -768,17 +787,16 @@ class OPQ(Index):
     type_name = "opq"
 
     def __init__(self, dim: int, metric: str = "l2", m: int = 8, inner: dict | None = None, iters: int = 20, **kw) -> None:
-        params = _metric_params(OPQ, metric, kw)
         if not isinstance(inner, dict):
+            _metric_params(OPQ, metric, kw)  # a misspelt keyword (index=, M=) first: it is the likelier mistake
             raise TypeError('OPQ needs inner=, the spec of the index after the rotation, e.g. {"type": "pq", "m": 8}')
-        spec = {"type": "opq", "dim": int(dim), "metric": metric, "m": int(m), "iters": int(iters), "index": inner}
-        if params:
-            spec["metric_params"] = params
-        super().__init__(spec)
+        self._create(dim, metric, kw, m=int(m), inner=inner, iters=int(iters))
 
     def search(self, queries, k: int = 10, *, nprobe: int | None = None, filter=None):
         """As :meth:`IVFFlat.search` (nprobe reaches an inner IVF index)."""
         return IVFFlat.search(self, queries, k, nprobe=nprobe, filter=filter)
+
+    _search_args = IVFFlat._search_args
 
 
 def load(path, mmap: bool = False, verify: bool | None = None) -> Index:
@@ -796,11 +814,11 @@ def load(path, mmap: bool = False, verify: bool | None = None) -> Index:
     st = state
     h = _capi.oxv_handle()
     opts = json.dumps({"mmap": bool(mmap), "verify": bool(verify)}).encode()
-    check(_capi.oxv_index_load(os.fsencode(p), opts, addressof(h), st.err_addr), st)
+    check(lib.oxv_index_load(os.fsencode(p), opts, addressof(h), st.err_addr), st)
     try:
         cls = Index._types.get(_info(h.value)["type"], Index)
     except BaseException:
-        check(_capi.oxv_index_free(h.value, st.err_addr), st)
+        check(lib.oxv_index_free(h.value, st.err_addr), st)
         raise
     idx = cls.__new__(cls)
     idx._adopt(h.value)

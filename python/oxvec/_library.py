@@ -7,6 +7,10 @@ A Go runtime does not survive fork(): the child has one thread and the
 runtime's other threads are gone. Once the library is loaded, a fork hook
 makes every later engine call in the child raise ForkError with what to do
 instead. A child forked before the library was loaded may load it itself.
+
+The bound functions live in one object, ``lib``: ``lib.oxv_index_new(...)``.
+``_capi`` only declares them, so the import graph has no cycle (_capi <-
+_errors <- _library).
 """
 
 from __future__ import annotations
@@ -38,8 +42,24 @@ def loaded() -> bool:
     return _lib is not None
 
 
+class Functions:
+    """The engine's functions, one attribute each, bound with their
+    ``_capi.PROTOTYPES`` when the library loads. An attribute not bound yet
+    (before the first call, or in a forked child) loads the library first,
+    which raises ForkError in a forked child."""
+
+    def __getattr__(self, name: str):
+        if name not in _capi.PROTOTYPES:
+            raise AttributeError(f"the engine has no function {name!r} (see capi/oxvec.h)")
+        load()
+        return self.__dict__[name]
+
+
+lib = Functions()
+
+
 def load() -> ctypes.CDLL:
-    """Load the library once and bind every prototype into the _capi module."""
+    """Load the library once and bind every prototype into ``lib``."""
     global _lib
     if _forked:
         raise ForkError(
@@ -59,41 +79,36 @@ def load() -> ctypes.CDLL:
                     "reinstall oxvec (pip install oxvec), or in a source checkout run `make lib`"
                 )
             try:
-                lib = ctypes.CDLL(p)
+                so = ctypes.CDLL(p)
             except OSError as e:
                 raise LibraryError(f"could not load the oxvec engine library {p}: {e}") from e
+            bound = {}
             for name, (restype, argtypes) in _capi.PROTOTYPES.items():
                 try:
-                    fn = getattr(lib, name)
+                    fn = getattr(so, name)
                 except AttributeError:
                     raise LibraryError(
                         f"{p} does not export {name}: the library and the Python package are "
                         "from different builds; rebuild with `make lib` or reinstall oxvec"
                     ) from None
                 fn.restype, fn.argtypes = restype, argtypes
-                setattr(_capi, name, fn)  # later lookups skip _capi.__getattr__
-            abi = lib.oxv_abi_version()
+                bound[name] = fn
+            abi = so.oxv_abi_version()
             if abi != _capi.OXV_ABI_VERSION:
                 raise LibraryError(
                     f"{p} speaks ABI version {abi}, this package speaks "
                     f"{_capi.OXV_ABI_VERSION}; rebuild with `make lib` or reinstall oxvec"
                 )
-            _lib = lib
+            lib.__dict__.update(bound)  # later lookups skip Functions.__getattr__
+            _lib = so
     return _lib
-
-
-def function(name: str):
-    """The bound function `name`, loading the library if needed."""
-    load()
-    return getattr(_capi, name)
 
 
 def _after_fork_in_child() -> None:
     global _forked
     if _lib is not None:
         _forked = True
-        for name in _capi.PROTOTYPES:
-            _capi.__dict__.pop(name, None)  # the next call goes through load() and raises
+        lib.__dict__.clear()  # the next call goes through load() and raises
 
 
 if hasattr(os, "register_at_fork"):

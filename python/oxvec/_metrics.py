@@ -9,9 +9,9 @@ from ctypes import addressof
 
 import numpy as np
 
-from . import _capi
 from . import _convert as cv
 from ._call import check, json_out, run_cancellable, state
+from ._library import lib
 
 _LONG_CALL_WORK = 50_000_000
 
@@ -104,7 +104,7 @@ def pairwise(X, Y=None, metric: str = "l2", *, out: np.ndarray | None = None, **
 
     def call(cancel: int) -> None:
         st = state
-        check(_capi.oxv_pairwise(spec, xa, nx, ya, ny, d, oa, cancel, st.err_addr), st)
+        check(lib.oxv_pairwise(spec, xa, nx, ya, ny, d, oa, cancel, st.err_addr), st)
 
     run_cancellable(call, nx * ny * d > _LONG_CALL_WORK)
     return out
@@ -147,7 +147,7 @@ def knn(base, queries, k: int = 10, metric: str = "l2", **params):
 
     def call(cancel: int) -> None:
         st = state
-        check(_capi.oxv_knn(spec, ba, n, qa, nq, d, k, ia, da, cancel, st.err_addr), st)
+        check(lib.oxv_knn(spec, ba, n, qa, nq, d, k, ia, da, cancel, st.err_addr), st)
 
     if nq:
         run_cancellable(call, n * nq * d > _LONG_CALL_WORK)
@@ -167,26 +167,26 @@ def fit_mahalanobis(data, shrinkage: float = 0.0) -> np.ndarray:
     n, d = x.shape
     vi = np.empty((d, d), np.float64)
     st = state
-    check(_capi.oxv_fit_mahalanobis(_addr(x), n, d, float(shrinkage), _addr(vi), st.err_addr), st)
+    check(lib.oxv_fit_mahalanobis(_addr(x), n, d, float(shrinkage), _addr(vi), st.err_addr), st)
     return vi
 
 
 def metrics() -> list[dict]:
     """The metric catalogue: name, aliases, is_metric, class, domain."""
-    return json_out(_capi.oxv_metrics, size=8192)
+    return json_out(lib.oxv_metrics, size=8192)
 
 
 def simd_level() -> str:
     """The kernel level in use: "generic", "avx2" or "avx512"."""
     cur, best = ctypes.create_string_buffer(16), ctypes.create_string_buffer(16)
-    _capi.oxv_simd_level(addressof(cur), addressof(best), 16)
+    lib.oxv_simd_level(addressof(cur), addressof(best), 16)
     return cur.value.decode()
 
 
 def simd_levels() -> list[str]:
     """Every kernel level this CPU supports, lowest first."""
     cur, best = ctypes.create_string_buffer(16), ctypes.create_string_buffer(16)
-    _capi.oxv_simd_level(addressof(cur), addressof(best), 16)
+    lib.oxv_simd_level(addressof(cur), addressof(best), 16)
     order = ["generic", "avx2", "avx512"]
     return order[: order.index(best.value.decode()) + 1]
 
@@ -195,4 +195,4 @@ def set_simd_level(level: str) -> None:
     """Use the kernels of this level from now on (tests, benchmarks); raises
     InvalidArgumentError when the CPU lacks it."""
     st = state
-    check(_capi.oxv_set_simd_level(str(level).encode(), st.err_addr), st)
+    check(lib.oxv_set_simd_level(str(level).encode(), st.err_addr), st)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from . import _capi, _library
+from . import _library
 from ._call import check, state
 from ._errors import ClosedError
 
@@ -14,7 +14,7 @@ class Resource:
     and refuses use after close with ClosedError. Usable as a context manager.
     """
 
-    _free_name = ""  # the _capi function that frees this kind of handle
+    _free_name = ""  # the engine function that frees this kind of handle
     _handle = 0
 
     def __init__(self, handle: int) -> None:
@@ -38,7 +38,7 @@ class Resource:
             h, self._handle = self._handle, 0
         if h and not _library._forked:  # a forked child must not call the engine
             st = state
-            check(getattr(_capi, self._free_name)(h, st.err_addr), st)
+            check(getattr(_library.lib, self._free_name)(h, st.err_addr), st)
 
     def __enter__(self):
         self._live()

@@ -10,20 +10,20 @@ from __future__ import annotations
 import ctypes
 from ctypes import addressof
 
-from . import _capi
 from ._call import check, state
+from ._library import lib
 
 
 def set_num_threads(n: int) -> None:
     """Use at most n threads for engine work (batch search, build). n <= 0
     restores the default, the number of CPUs. Like faiss.omp_set_num_threads."""
     st = state
-    check(_capi.oxv_set_num_threads(int(n), st.err_addr), st)
+    check(lib.oxv_set_num_threads(int(n), st.err_addr), st)
 
 
 def get_num_threads() -> int:
     """How many threads engine work may use."""
-    return int(_capi.oxv_get_num_threads())
+    return int(lib.oxv_get_num_threads())
 
 
 def set_memory_limit(nbytes: int | None) -> int:
@@ -34,7 +34,7 @@ def set_memory_limit(nbytes: int | None) -> int:
     value = (1 << 63) - 1 if nbytes is None else int(nbytes)
     if value < 0:
         raise ValueError("the memory limit must be >= 0 bytes, or None for no limit")
-    check(_capi.oxv_set_memory_limit(value, addressof(prev), st.err_addr), st)
+    check(lib.oxv_set_memory_limit(value, addressof(prev), st.err_addr), st)
     return prev.value
 
 
@@ -43,12 +43,12 @@ def set_gc_percent(percent: int) -> int:
     trades CPU for memory, negative turns it off); returns the previous one."""
     st = state
     prev = ctypes.c_int32()
-    check(_capi.oxv_set_gc_percent(int(percent), addressof(prev), st.err_addr), st)
+    check(lib.oxv_set_gc_percent(int(percent), addressof(prev), st.err_addr), st)
     return prev.value
 
 
 def engine_version() -> str:
     """Version of the loaded engine library, with its Go version and platform."""
     buf = ctypes.create_string_buffer(128)
-    _capi.oxv_version(buf, 128)
+    lib.oxv_version(buf, 128)
     return buf.value.decode()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from . import _capi
 from ._call import json_out
+from ._library import lib
 
 
 def analyze(text: str) -> list[str]:
@@ -24,4 +24,4 @@ def analyze(text: str) -> list[str]:
     except UnicodeEncodeError as e:
         raise ValueError(f"text holds a lone surrogate {text[e.start]!r} at position {e.start}, which UTF-8 cannot "
                          "encode; clean it first, e.g. text.encode('utf-8', 'replace').decode()") from None
-    return json_out(_capi.oxv_text_terms, raw, size=max(256, 4 * len(text)))
+    return json_out(lib.oxv_text_terms, raw, size=max(256, 4 * len(text)))
