@@ -69,7 +69,7 @@ func init() {
 			}
 			return New(s.Dim, m, r)
 		},
-		Load: load,
+		Load: index.Loader(TypeName, layoutVersion, load),
 	})
 }
 

@@ -76,7 +76,7 @@ func init() {
 			}
 			return New(s.Dim, m)
 		},
-		Load: load,
+		Load: index.Loader(TypeName, layoutVersion, load),
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/oxvec/oxvec/core/format"
 	"github.com/oxvec/oxvec/core/index"
+	"github.com/oxvec/oxvec/core/metric"
 )
 
 // layoutVersion is the version of the sections below; bump it when they
@@ -29,12 +30,9 @@ func (f *Flat) Save(w io.Writer) error {
 	})
 }
 
-func load(file *format.File) (index.Index, error) {
-	var m meta
-	r, bound, err := index.ReadMeta(file, TypeName, layoutVersion, &m)
-	if err != nil {
-		return nil, err
-	}
+// load rebuilds the index from its sections; index.Loader has read the
+// meta section into m.
+func load(r *index.Sections, m *meta, bound *metric.Metric) (index.Index, error) {
 	f, err := New(m.Dim, bound)
 	if err != nil {
 		return nil, r.Corrupt("meta section: %v", err)

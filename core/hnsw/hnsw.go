@@ -74,6 +74,13 @@ type HNSW struct {
 	entry atomic.Uint64
 	epMu  sync.Mutex
 
+	// pending holds the nodes an Add has reserved and not linked yet:
+	// between reserve (exclusive lock) and the insertion (shared lock) a
+	// removal may run, and must neither make such a node the entry point
+	// (searches would start at a node without lists) nor free its slot
+	pendMu  sync.Mutex
+	pending map[uint32]bool
+
 	orphans    orphanList
 	sinceCheck atomic.Int64 // nodes inserted since the last reachability check
 	pool       scratchPool

@@ -41,6 +41,7 @@ func (h *HNSW) Add(ctx context.Context, vectors []float32, ids []int64, assigned
 		r := h.ranker()
 		for i := lo; i < hi; i++ {
 			h.insert(s, r, nodes[i], int(levels[i]))
+			h.setPending(nodes[i], false)
 		}
 		return nil
 	})
@@ -119,6 +120,7 @@ func (h *HNSW) reserve(vectors []float32, ids []int64, assigned []int64) (nodes 
 		}
 		h.ids[node] = ids[i]
 		h.byID[ids[i]] = node
+		h.setPending(node, true)
 		if ids[i] >= h.nextID {
 			h.nextID = ids[i] + 1
 		}
@@ -126,6 +128,28 @@ func (h *HNSW) reserve(vectors []float32, ids []int64, assigned []int64) (nodes 
 	}
 	h.live += n
 	return nodes, levels, nil
+}
+
+// setPending marks a reserved node as not linked yet, or clears the mark.
+func (h *HNSW) setPending(node uint32, on bool) {
+	h.pendMu.Lock()
+	defer h.pendMu.Unlock()
+	if !on {
+		delete(h.pending, node)
+		return
+	}
+	if h.pending == nil {
+		h.pending = map[uint32]bool{}
+	}
+	h.pending[node] = true
+}
+
+// isPending reports whether node is reserved by an Add that has not linked
+// it yet.
+func (h *HNSW) isPending(node uint32) bool {
+	h.pendMu.Lock()
+	defer h.pendMu.Unlock()
+	return h.pending[node]
 }
 
 // insert links one reserved node into the graph (Malkov and Yashunin,
@@ -147,19 +171,32 @@ func (h *HNSW) insert(s *scratch, r ranker, node uint32, level int) {
 	for l := top; l > level; l-- {
 		cur = h.greedy(s, r, q, cur, l)
 	}
-	for l := min(level, top); l >= 0; l-- {
+	// Choose the neighbours at every level top-down (each level's search
+	// starts from the best of the level above), then link bottom-up: a
+	// search that reaches the node at some level then finds its lists set
+	// at that level and every level below. Linked top-down, a concurrent
+	// search could descend onto the node before its level-0 list existed
+	// and return the node alone. The choice at level l-1 reads no list of
+	// level l, so the graph is the same as linking level by level.
+	chosen := make([][]item, min(level, top)+1)
+	for l := len(chosen) - 1; l >= 0; l-- {
 		cands := h.searchLayer(s, r, q, cur, h.p.EfConstruction, l, nil, node)
+		if len(cands) == 0 {
+			continue // nothing reachable at this level but the node itself
+		}
 		cur = cands[0]
-		chosen := h.selectNeighbours(r, cands, h.p.M)
-		ids := make([]uint32, len(chosen))
-		for i, c := range chosen {
-			ids[i] = c.id
+		chosen[l] = append([]item(nil), h.selectNeighbours(r, cands, h.p.M)...)
+	}
+	for l, c := range chosen {
+		ids := make([]uint32, len(c))
+		for i := range c {
+			ids[i] = c[i].id
 		}
 		h.locks[node].Lock()
 		h.setNeighbours(node, l, ids)
 		h.locks[node].Unlock()
-		for _, c := range chosen {
-			h.link(s, r, c.id, node, c.d, l)
+		for _, nb := range c {
+			h.link(s, r, nb.id, node, nb.d, l)
 		}
 	}
 	if level > top {

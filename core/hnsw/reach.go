@@ -57,8 +57,8 @@ func (h *HNSW) reconnect() {
 	r := h.ranker()
 	for node := 0; node < h.used; node++ {
 		u := uint32(node)
-		if seen[u] || h.ids[u] < 0 {
-			continue
+		if seen[u] || h.ids[u] < 0 || h.isPending(u) {
+			continue // free, or about to be linked by its own Add
 		}
 		// a walk reaches only reachable nodes: link u from the closest
 		// ones it finds

@@ -25,7 +25,9 @@ func (h *HNSW) removeLocked(ids []int64) int {
 	h.ensureByID()
 	dead := map[uint32]bool{}
 	for _, id := range ids {
-		if node, ok := h.byID[id]; ok && !dead[node] {
+		// a node an Add has not linked yet is not there yet: removing it
+		// would free a slot the Add is about to link
+		if node, ok := h.byID[id]; ok && !dead[node] && !h.isPending(node) {
 			dead[node] = true
 			delete(h.byID, id)
 			h.ids[node] = -1
@@ -107,7 +109,8 @@ func (h *HNSW) fixEntry(dead map[uint32]bool) {
 	}
 	best, bestLevel := -1, -1
 	for p := 0; p < h.used; p++ {
-		if h.ids[p] >= 0 && int(h.levels[p]) > bestLevel {
+		// a pending node has no lists yet: searches must not start there
+		if h.ids[p] >= 0 && int(h.levels[p]) > bestLevel && !h.isPending(uint32(p)) {
 			best, bestLevel = p, int(h.levels[p])
 		}
 	}

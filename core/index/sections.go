@@ -104,6 +104,21 @@ func ReadMeta(file *format.File, typeName string, layout int, v any) (*Sections,
 	return &Sections{file: file, what: typeName}, bound, nil
 }
 
+// Loader makes the Factory.Load of a type from its loader of sections:
+// it decodes the "meta" section into a new M (ReadMeta, with the type's
+// name and layout version) and hands load the reader of the other
+// sections, the decoded meta and the bound metric.
+func Loader[M any](typeName string, layout int, load func(r *Sections, m *M, bound *metric.Metric) (Index, error)) func(*format.File) (Index, error) {
+	return func(file *format.File) (Index, error) {
+		m := new(M)
+		r, bound, err := ReadMeta(file, typeName, layout, m)
+		if err != nil {
+			return nil, err
+		}
+		return load(r, m, bound)
+	}
+}
+
 // Err is the first error of a read, or nil.
 func (s *Sections) Err() error { return s.err }
 

@@ -95,7 +95,7 @@ func init() {
 			}
 			return New(s.Dim, m, s.NList, s.NProbe, s.Seed)
 		},
-		Load: load,
+		Load: index.Loader(TypeName, layoutVersion, load),
 	})
 }
 

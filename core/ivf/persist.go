@@ -6,6 +6,7 @@ import (
 
 	"github.com/oxvec/oxvec/core/format"
 	"github.com/oxvec/oxvec/core/index"
+	"github.com/oxvec/oxvec/core/metric"
 )
 
 const layoutVersion = 1
@@ -41,12 +42,9 @@ func (x *IVF) Save(w io.Writer) error {
 	})
 }
 
-func load(file *format.File) (index.Index, error) {
-	var m meta
-	r, bound, err := index.ReadMeta(file, TypeName, layoutVersion, &m)
-	if err != nil {
-		return nil, err
-	}
+// load rebuilds the index from its sections; index.Loader has read the
+// meta section into m.
+func load(r *index.Sections, m *meta, bound *metric.Metric) (index.Index, error) {
 	x, err := New(m.Dim, bound, m.NList, m.NProbe, m.Seed)
 	if err != nil {
 		return nil, r.Corrupt("%v", err)

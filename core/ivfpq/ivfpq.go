@@ -108,7 +108,7 @@ func init() {
 			}
 			return New(s.Dim, m, s.NList, s.NProbe, s.M, s.NBits, s.Refine, s.Seed)
 		},
-		Load: load,
+		Load: index.Loader(TypeName, layoutVersion, load),
 	})
 }
 

@@ -82,7 +82,7 @@ func init() {
 			}
 			return &OPQ{Base: index.NewBase(s.Dim, m), m: s.M, iters: s.Iters, inner: inner}, nil
 		},
-		Load: load,
+		Load: index.Loader(TypeName, 0, load),
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/format"
 	"github.com/oxvec/oxvec/core/index"
+	"github.com/oxvec/oxvec/core/metric"
 )
 
 // meta is the "meta" section. It has no layout field (layout 0).
@@ -33,12 +34,9 @@ func (o *OPQ) Save(w io.Writer) error {
 	})
 }
 
-func load(file *format.File) (index.Index, error) {
-	var m meta
-	r, bound, err := index.ReadMeta(file, TypeName, 0, &m)
-	if err != nil {
-		return nil, err
-	}
+// load rebuilds the index from its sections; index.Loader has read the
+// meta section into m.
+func load(r *index.Sections, m *meta, bound *metric.Metric) (index.Index, error) {
 	rows := 0 // of the rotation
 	if m.Trained {
 		rows = m.Dim

@@ -66,7 +66,7 @@ func init() {
 			}
 			return New(s.Dim, mt, s.M, s.NBits, s.Seed)
 		},
-		Load: load,
+		Load: index.Loader(TypeName, layoutVersion, load),
 	})
 }
 

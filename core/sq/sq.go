@@ -112,7 +112,7 @@ func init() {
 			}
 			return New(s.Dim, m, nbits, s.Range)
 		},
-		Load: load,
+		Load: index.Loader(TypeName, layoutVersion, load),
 	})
 }
 
