@@ -136,11 +136,29 @@ crash-soak:
 	OXVEC_CRASH_KILLS=1000 $(GO) test -count=1 -timeout 2h -v -run 'TestCrash_' ./go_tests
 
 # --- benchmarks --------------------------------------------------------------
+# every benchmark script, each writing its results/*.json and its part of
+# RESULTS.md. make bench QUICK=1 tries them all in minutes (one repetition,
+# the small SIFT set, smaller stores) and writes into build/bench-quick: for
+# checking the scripts, never for numbers to quote.
+ifeq ($(QUICK),1)
+REPS := --reps 1
+SETS := --datasets bigann
+STORE_N := --n 20000
+IVF_SEEDS := --seeds 0
+FLAT_QUICK := --quick
+export OXVEC_BENCH_OUT := $(CURDIR)/build/bench-quick
+endif
 bench: bench-venv lib bench-data bench-embed
-	$(PY) benchmarks/bench_flat.py
-	$(PY) benchmarks/bench_kernels.py
-	$(PY) benchmarks/bench_hnsw.py
+	$(PY) benchmarks/bench_kernels.py $(REPS)
+	$(PY) benchmarks/bench_flat.py $(REPS) $(FLAT_QUICK)
+	$(PY) benchmarks/bench_hnsw.py $(REPS) $(SETS)
 	$(PY) benchmarks/bench_hnsw_filter_load.py
+	$(PY) benchmarks/bench_ivf.py $(REPS) $(SETS) $(IVF_SEEDS)
+	$(PY) benchmarks/bench_pq.py $(REPS) $(SETS)
+	$(PY) benchmarks/bench_sq.py $(REPS) $(SETS)
+	$(PY) benchmarks/bench_binary.py $(REPS) $(SETS)
+	$(PY) benchmarks/bench_store.py $(REPS) $(STORE_N)
+	$(PY) benchmarks/bench_scifact.py
 
 # regenerate the assembly kernels from kernels/_generate (needs the Go module proxy for avo)
 kernels:
@@ -162,7 +180,7 @@ $(ST_VENV)/.ok:
 st-venv: $(ST_VENV)/.ok
 
 bench-embed: bench-venv lib $(ST_VENV)/.ok
-	$(PY) benchmarks/bench_embed.py
+	$(PY) benchmarks/bench_embed.py $(REPS)
 
 # real 384-d embedding sets for the benchmarks (cached under benchmarks/data)
 bench-data: venv lib wordnet
