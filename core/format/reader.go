@@ -29,21 +29,6 @@ func corrupt(format string, a ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{errs.Corrupt}, a...)...)
 }
 
-// HeaderSize is the length of the fixed header at the start of a file.
-const HeaderSize = headerSize
-
-// KindOf reads the index type name from a file's header (at least
-// HeaderSize bytes), checking the magic and the header checksum.
-func KindOf(h []byte) (string, error) {
-	if len(h) < headerSize || !bytes.Equal(h[0:8], magic[:]) {
-		return "", corrupt("not an oxvec index file")
-	}
-	if binary.LittleEndian.Uint32(h[60:64]) != crc32.Checksum(h[:60], castagno) {
-		return "", corrupt("header checksum mismatch")
-	}
-	return cstring(h[16:48]), nil
-}
-
 // Parse checks the header, the trailer and the section table of data. It does
 // not read the sections themselves: Section does, and verifies each one's
 // checksum when asked to.
