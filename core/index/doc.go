@@ -15,4 +15,13 @@
 //     from a counter that never hands out the same id twice.
 //   - Every method is safe for concurrent use; long calls poll ctx.Err() and
 //     return ErrCanceled soon after the context is canceled.
+//
+// What the types share is here too, so that a type is its algorithm and its
+// sections: Base (dimension, bound metric, the lock and the closed state,
+// with guards that refuse a closed index), the checks every call runs first
+// (CheckAdd, CheckSearch, CheckTrain), and the persistence around the
+// container of package format: Base.SaveWith writes the header, the
+// metric's sections and the shared meta fields; Loader and Sections read
+// them back, checking each section against the meta section before a
+// loader copies anything.
 package index
