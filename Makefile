@@ -111,8 +111,8 @@ go-vet:
 	$(GO) vet ./...
 
 go-test:
-	$(GO) test -race -count=1 ./...
-	$(GO) test -count=1 -tags noasm ./kernels ./core/...
+	OXVEC_VERIFY=1 $(GO) test -race -count=1 ./...
+	OXVEC_VERIFY=1 $(GO) test -count=1 -tags noasm ./kernels ./core/...
 
 capi-test: build/abi_test
 	./build/abi_test
@@ -124,12 +124,23 @@ py-test: venv lib wordnet wheel
 # Go 1.26's fuzz coordinator can fail a target with "context deadline
 # exceeded" at the deadline although nothing was found (go.dev/issue/75804,
 # fixed in Go 1.27; CI saw it once). Longer runs: make fuzz FUZZTIME=2000000x
+# The index decoders' FuzzLoad (core/index/loadtest: load, Verify, search,
+# save twice, remove, add) take FUZZTIME_LOAD: about 5 s of fuzzing plus
+# their build each here, 60 s for the seven.
 FUZZTIME ?= 30000x
+FUZZTIME_LOAD ?= $(FUZZTIME)
 fuzz:
 	$(GO) test ./core/format -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 	$(GO) test ./core/flat -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME)
 	$(GO) test ./core/store -run '^$$' -fuzz FuzzWAL -fuzztime $(FUZZTIME)
 	$(GO) test ./core/store -run '^$$' -fuzz FuzzSnapshot -fuzztime $(FUZZTIME)
+	$(GO) test ./core/hnsw -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME_LOAD)
+	$(GO) test ./core/ivf -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME_LOAD)
+	$(GO) test ./core/ivfpq -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME_LOAD)
+	$(GO) test ./core/pq -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME_LOAD)
+	$(GO) test ./core/sq -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME_LOAD)
+	$(GO) test ./core/binary -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME_LOAD)
+	$(GO) test ./core/opq -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME_LOAD)
 
 # the crash harness with 1,000 kills (make test runs 60 in Go and 12 in Python)
 crash-soak:

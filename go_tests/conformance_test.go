@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"os"
 	"runtime"
 	"sort"
 	"sync"
@@ -116,8 +117,27 @@ func search(t *testing.T, idx index.Index, q []float32, k int) ([]int64, []float
 	if err := idx.Search(bg, q, k, nil, ids, dist); err != nil {
 		t.Fatal(err)
 	}
+	verified(t, idx, "search")
 	return ids, dist
 }
+
+// verifyOn: with OXVEC_VERIFY=1 (make test sets it) every step of the
+// suite checks the index's invariants with index.Verify, as bbolt's tests
+// run its consistency check.
+var verifyOn = os.Getenv("OXVEC_VERIFY") == "1"
+
+// verified fails the test when OXVEC_VERIFY=1 and idx breaks an invariant
+// after step.
+func verified(t *testing.T, idx index.Index, step string) {
+	t.Helper()
+	if !verifyOn {
+		return
+	}
+	if err := index.Verify(idx); err != nil {
+		t.Fatalf("after %s: %v", step, err)
+	}
+}
+
 
 func TestConformance(t *testing.T) {
 	const d, n, nq, k = 24, 2000, 50, 10
@@ -127,6 +147,7 @@ func TestConformance(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			idx := newIndex(t, c, d, base)
 			defer idx.Close()
+			verified(t, idx, "training")
 
 			ids, dist := search(t, idx, queries[:d], 3)
 			for i := range ids {
@@ -138,6 +159,7 @@ func TestConformance(t *testing.T) {
 			if err := idx.Add(bg, base, nil, assigned); err != nil {
 				t.Fatal(err)
 			}
+			verified(t, idx, "add")
 			for i, id := range assigned {
 				if id != int64(i) {
 					t.Fatalf("auto id %d = %d", i, id)
@@ -172,6 +194,7 @@ func TestConformance(t *testing.T) {
 			if c, err := idx.Remove(bg, removed); err != nil || c != len(removed) {
 				t.Fatalf("removed %d (%v), want %d", c, err, len(removed))
 			}
+			verified(t, idx, "remove")
 			got, _ = search(t, idx, queries, k)
 			for _, id := range got {
 				if id >= 0 && id%2 == 0 {
@@ -188,6 +211,7 @@ func TestConformance(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer again.Close()
+			verified(t, again, "load")
 			if again.Len() != idx.Len() || again.Info().Type != name {
 				t.Fatalf("reloaded %+v, saved %+v", again.Info(), idx.Info())
 			}
@@ -213,6 +237,7 @@ func TestConformance(t *testing.T) {
 			if err := again.Add(bg, one, nil, auto); err != nil || auto[0] != int64(n) {
 				t.Fatalf("auto id %d (%v), want %d", auto[0], err, n)
 			}
+			verified(t, again, "adds after a reload")
 		})
 	}
 }
@@ -247,6 +272,7 @@ func TestConformance_ConcurrentUse(t *testing.T) {
 				}(w)
 			}
 			wg.Wait()
+			verified(t, idx, "concurrent adds, removes and searches")
 			if got, want := idx.Len(), 500+2*50*3; got != want {
 				t.Fatalf("len %d, want %d", got, want)
 			}
@@ -281,6 +307,7 @@ func TestConformance_HugeKCostsWhatTheIndexHolds(t *testing.T) {
 			if got := after.TotalAlloc - before.TotalAlloc; got > 1<<20 {
 				t.Errorf("a search for k = %d over %d vectors allocated %d bytes", k, n, got)
 			}
+			verified(t, idx, "a huge-k search")
 			for q := 0; q < nq; q++ {
 				row, rd := ids[q*k:(q+1)*k], dist[q*k:(q+1)*k]
 				found := 0

@@ -40,6 +40,9 @@ func load(r *index.Sections, m *meta, bound *metric.Metric) (index.Index, error)
 	if err != nil {
 		return nil, r.Corrupt("%v", err)
 	}
+	if !m.Trained && m.Count > 0 {
+		return nil, r.Corrupt("%d vectors in an untrained index", m.Count)
+	}
 	thresholds, kept := 0, 0 // rows of the threshold and of the vectors kept for re-ranking
 	if m.Trained {
 		thresholds = 1
@@ -53,6 +56,9 @@ func load(r *index.Sections, m *meta, bound *metric.Metric) (index.Index, error)
 	vecs := index.Floats(r, "vectors", kept, m.Dim)
 	if err := r.Err(); err != nil {
 		return nil, err
+	}
+	if row := paddedRow(codes, b.words, m.Dim); row >= 0 {
+		return nil, r.Corrupt("code %d has bits set past dim %d", row, m.Dim)
 	}
 	if m.Trained {
 		b.threshold = append([]float32(nil), th...)

@@ -29,6 +29,9 @@ func FuzzLoad(f *testing.F) {
 		if err != nil {
 			return
 		}
+		if err := index.Verify(got); err != nil {
+			t.Fatalf("a loaded index must pass Verify: %v", err)
+		}
 		k := 2
 		out, dist := make([]int64, k), make([]float32, k)
 		q := make([]float32, got.Dim())
@@ -38,6 +41,11 @@ func FuzzLoad(f *testing.F) {
 		}
 		if _, err := got.Remove(bg, out); err != nil {
 			t.Fatal(err)
+		}
+		if err := got.Add(bg, q, nil, nil); err == nil {
+			if err := index.Verify(got); err != nil {
+				t.Fatalf("after an add: %v", err)
+			}
 		}
 	})
 }

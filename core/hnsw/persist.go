@@ -141,6 +141,9 @@ func load(f *format.File, mapped, verifyAll bool) (index.Index, error) {
 	} else if live > 0 {
 		return nil, corrupt("no entry point for %d nodes", live)
 	}
+	if err := h.loadChecks(m.NextID); err != nil {
+		return nil, err
+	}
 	if mapped {
 		h.mapped = f
 	} else {

@@ -53,6 +53,12 @@ func load(r *index.Sections, m *meta, bound *metric.Metric) (index.Index, error)
 	if inner.Dim() != m.Dim {
 		return nil, fmt.Errorf("%w: opq inner index has dim %d, rotation %d", errs.Corrupt, inner.Dim(), m.Dim)
 	}
+	if k := bound.Kind; (k != metric.L2 && k != metric.IP && k != metric.Cosine) || inner.Metric() != k || m.M < 1 || m.Dim%m.M != 0 ||
+		(!m.Trained && inner.Len() > 0) {
+		inner.Close()
+		return nil, fmt.Errorf("%w: opq of metric %s, m %d, dim %d, trained %v: inner index of metric %s with %d vectors", errs.Corrupt,
+			bound.Kind, m.M, m.Dim, m.Trained, inner.Metric(), inner.Len())
+	}
 	o := &OPQ{Base: index.NewBase(m.Dim, bound), m: m.M, iters: m.Iters, inner: inner}
 	if m.Trained {
 		o.rt = append([]float32(nil), rt...)
