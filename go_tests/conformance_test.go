@@ -138,7 +138,6 @@ func verified(t *testing.T, idx index.Index, step string) {
 	}
 }
 
-
 func TestConformance(t *testing.T) {
 	const d, n, nq, k = 24, 2000, 50, 10
 	base, queries := data(1, n, d), data(2, nq, d)
