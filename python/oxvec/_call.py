@@ -102,16 +102,18 @@ def search(st: _ThreadState, handle, q_addr, nq, dim, k, ids_addr, dist_addr, ca
         raise from_status(rc, error_text(st))
 
 
-def run_cancellable(fn, long: bool):
+def run_cancellable(fn, long: bool, keep=()):
     """Run fn(cancel_address), one engine call that returns or raises, so
-    that Ctrl-C stops it when it is expected to be long (see module doc)."""
+    that Ctrl-C stops it when it is expected to be long (see module doc).
+    keep: the arrays whose addresses fn passes (inputs and outputs); the
+    call's thread holds them until the engine returns."""
     if not long or threading.current_thread() is not threading.main_thread():
         return fn(0)
     flag = ctypes.c_int32(0)
     box: dict = {}
     done = threading.Event()
 
-    def work() -> None:
+    def work(keep) -> None:
         try:
             box["value"] = fn(ctypes.addressof(flag))
         except BaseException as e:  # handed to the waiting thread
@@ -119,19 +121,29 @@ def run_cancellable(fn, long: bool):
         finally:
             done.set()
 
-    threading.Thread(target=work, name="oxvec-call", daemon=True).start()
+    thread = threading.Thread(target=work, args=(keep,), name="oxvec-call", daemon=True)
     # Wait on our own event, not Thread.join: a join interrupted by Ctrl-C
     # could return while the engine still wrote into the caller's result
     # arrays, which the KeyboardInterrupt then freed (heap corruption in
     # about 1 run in 30 of the Ctrl-C test). Further Ctrl-Cs only repeat the
     # cancel request: nothing is released before the engine call returns.
+    # A Ctrl-C while the thread starts (Thread.start waits for it, and the
+    # engine call may begin meanwhile) raises at once, with the cancel flag
+    # up; the thread still holds keep, so the engine writes only into live
+    # memory until it stops.
     interrupted = None
+    started = False
     while True:
         try:
+            if not started:
+                thread.start()
+                started = True
             if done.wait(0.05):
                 break
         except KeyboardInterrupt as e:
             flag.value = 1
+            if not started:
+                raise
             interrupted = interrupted or e
     if interrupted is not None:
         raise interrupted

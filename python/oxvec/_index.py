@@ -214,7 +214,7 @@ class Index(Resource):
             st = state
             check(lib.oxv_index_add(h, x_addr, n, self._dim, ids_addr, out_addr, cancel, st.err_addr), st)
 
-        run_cancellable(call, self._add_work(n) > _LONG_CALL_WORK)
+        run_cancellable(call, self._add_work(n) > _LONG_CALL_WORK, (a, out))
         self._count_hint += n
         return out
 
@@ -229,8 +229,7 @@ class Index(Resource):
             st = state
             check(lib.oxv_index_train(h, x_addr, n, self._dim, cancel, st.err_addr), st)
 
-        run_cancellable(call, n * self._dim * 1000 > _LONG_CALL_WORK)
-        del a
+        run_cancellable(call, n * self._dim * 1000 > _LONG_CALL_WORK, (a,))
 
     @property
     def is_trained(self) -> bool:
@@ -288,7 +287,8 @@ class Index(Resource):
         if filter is None and nq * self._search_cost() <= _LONG_CALL_WORK:
             search(st, h, cv.address(q), nq, dim, k, ids_addr, dist_addr, 0, ef, nprobe)
         else:
-            _search_call(h, q, nq, dim, k, ids_addr, dist_addr, ef, nprobe, filter, nq * self._search_cost() > _LONG_CALL_WORK)
+            _search_call(h, q, nq, dim, k, (ids, dist, ids_addr, dist_addr), ef, nprobe, filter,
+                         nq * self._search_cost() > _LONG_CALL_WORK)
         if single:
             return ids, dist
         return ids.reshape(nq, k), dist.reshape(nq, k)
@@ -297,8 +297,7 @@ class Index(Resource):
         """An empty index's results, no columns, once the engine has checked
         the call as any search (an untrained index, NaN, a bad filter)."""
         if nq:
-            _, _, ids_addr, dist_addr = outputs(state, nq)
-            _search_call(self._live(), q, nq, self._dim, 1, ids_addr, dist_addr, ef, nprobe, filter, False)
+            _search_call(self._live(), q, nq, self._dim, 1, outputs(state, nq), ef, nprobe, filter, False)
         shape = (0,) if single else (nq, 0)
         return np.empty(shape, np.int64), np.empty(shape, np.float32)
 
@@ -410,7 +409,7 @@ class Index(Resource):
         k = max(1, min(_RANGE_GUESS, _RANGE_GUESS_MAX // max(nq, 1)))
         while True:
             ids, dist = np.empty(nq * k, np.int64), np.empty(nq * k, np.float32)
-            _search_call(h, q, nq, self._dim, k, cv.address(ids), cv.address(dist), ef, nprobe, filter,
+            _search_call(h, q, nq, self._dim, k, (ids, dist, cv.address(ids), cv.address(dist)), ef, nprobe, filter,
                          nq * self._search_cost() > _LONG_CALL_WORK, range_call)
             if needed.value <= nq * k:
                 break
@@ -421,14 +420,17 @@ class Index(Resource):
         return lims, ids, dist
 
 
-def _search_call(h, q, nq, dim, k, ids_addr, dist_addr, ef, nprobe, filter, long: bool, call=None) -> None:
-    """A search request with its filter, Ctrl-C-interruptible when long.
-    A function of its own: a closure inside Index._search would make every
-    local it captures a cell on every call, which costs the hot path ~0.5 us."""
-    allow = None if filter is None else cv.allow_list(filter)  # kept alive until the call returns
+def _search_call(h, q, nq, dim, k, out, ef, nprobe, filter, long: bool, call=None) -> None:
+    """A search request with its filter into out (ids, distances and their
+    addresses), Ctrl-C-interruptible when long. A function of its own: a
+    closure inside Index._search would make every local it captures a cell
+    on every call, which costs the hot path ~0.5 us."""
+    allow = None if filter is None else cv.allow_list(filter)
     filt = NO_FILTER if allow is None else cv.filter_fields(allow)
     q_addr = cv.address(q) if nq else 0
-    run_cancellable(lambda cancel: search(state, h, q_addr, nq, dim, k, ids_addr, dist_addr, cancel, ef, nprobe, *filt, call), long)
+    _, _, ids_addr, dist_addr = out
+    run_cancellable(lambda cancel: search(state, h, q_addr, nq, dim, k, ids_addr, dist_addr, cancel, ef, nprobe, *filt, call),
+                    long, (q, out, allow))
 
 
 def _knob(name: str, value) -> int:

@@ -106,7 +106,7 @@ def pairwise(X, Y=None, metric: str = "l2", *, out: np.ndarray | None = None, **
         st = state
         check(lib.oxv_pairwise(spec, xa, nx, ya, ny, d, oa, cancel, st.err_addr), st)
 
-    run_cancellable(call, nx * ny * d > _LONG_CALL_WORK)
+    run_cancellable(call, nx * ny * d > _LONG_CALL_WORK, (x, y, out))
     return out
 
 
@@ -150,7 +150,7 @@ def knn(base, queries, k: int = 10, metric: str = "l2", **params):
         check(lib.oxv_knn(spec, ba, n, qa, nq, d, k, ia, da, cancel, st.err_addr), st)
 
     if nq:
-        run_cancellable(call, n * nq * d > _LONG_CALL_WORK)
+        run_cancellable(call, n * nq * d > _LONG_CALL_WORK, (b, q, ids, dist))
     if single:
         return ids[0], dist[0]
     return ids, dist

@@ -437,8 +437,7 @@ class VectorStore(Resource, ChromaAPI, PandasIO):
             check(lib.oxv_store_search(h, q_addr, nq, self._dim, payload, cancel, addressof(r), st.err_addr), st)
             return r.value
 
-        rh = run_cancellable(call, max(nq, len(texts or ())) * self._dim * max(self.count(), 1) > _LONG_CALL_WORK)
-        del a
+        rh = run_cancellable(call, max(nq, len(texts or ())) * self._dim * max(self.count(), 1) > _LONG_CALL_WORK, (a,))
         out, emb = _read_result(rh)
         out["ids"] = out.get("ids") or []
         out["distances"] = [_floats(d, np.float32) for d in out.get("distances") or []]
