@@ -11,7 +11,7 @@ from ctypes import addressof
 
 import numpy as np
 
-from . import _capi
+from . import _capi, _jupyter, _pandas
 from . import _convert as cv
 from ._call import NO_FILTER, check, json_out, outputs, run_cancellable, search, state
 from ._library import lib
@@ -176,7 +176,21 @@ class Index(Resource):
     def __repr__(self) -> str:
         if self.closed:
             return f"<oxvec.{type(self).__name__} (closed)>"
-        return f"<oxvec.{type(self).__name__} dim={self._dim} metric={self._metric!r} ntotal={len(self)}>"
+        f = _jupyter.index_fields(self)
+        extra = f" memory={f['memory']}" + (f" {_jupyter._fmt(f['parameters'])}" if f.get("parameters") else "")
+        return f"<oxvec.{type(self).__name__} dim={self._dim} metric={self._metric!r} ntotal={f['count']}{extra}>"
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: type, dim, metric, count, memory, parameters."""
+        if self.closed:
+            return _jupyter.closed_html(type(self).__name__)
+        return _jupyter.table(type(self).__name__, _jupyter.index_fields(self))
+
+    def search_pandas(self, queries, k: int = 10, **search_kw):
+        """:meth:`search` as a pandas DataFrame: one row per (query, rank)
+        with columns query, rank, id, distance (padding rows left out)."""
+        found, dist = self.search(queries, k, **search_kw)
+        return _pandas.index_frame(np.atleast_2d(found), np.atleast_2d(dist))
 
     # --- operations ---------------------------------------------------------
     def add(self, x, ids=None) -> np.ndarray:

@@ -38,6 +38,45 @@ class PandasIO:
             cols[k] = [None if m is None else m.get(k) for m in r["metadatas"]]
         return pd.DataFrame(cols)
 
+    def search_pandas(self, queries, k: int = 10, **search_kw):
+        """:meth:`search` as one pandas DataFrame: a row per (query, rank)
+        with columns query, rank, id, distance, score and keyword_score (for
+        keyword and hybrid searches), document and one column per metadata
+        key. Takes the arguments of :meth:`search`."""
+        pd = _import_pandas()
+        search_kw.setdefault("include", ("documents", "metadatas"))
+        r = self.search(queries, k, **search_kw)
+        cols: dict[str, list] = {"query": [], "rank": [], "id": [], "distance": []}
+        scored = "scores" in r
+        if scored:
+            cols["score"], cols["keyword_score"] = [], []
+        docs, metas = r.get("documents"), r.get("metadatas")
+        if docs is not None:
+            cols["document"] = []
+        rows_meta: list = []
+        for qi, ids in enumerate(r["ids"]):
+            for rank, rid in enumerate(ids):
+                cols["query"].append(qi)
+                cols["rank"].append(rank)
+                cols["id"].append(rid)
+                cols["distance"].append(float(r["distances"][qi][rank]))
+                if scored:
+                    cols["score"].append(float(r["scores"][qi][rank]))
+                    cols["keyword_score"].append(float(r["keyword_scores"][qi][rank]))
+                if docs is not None:
+                    cols["document"].append(docs[qi][rank])
+                rows_meta.append(metas[qi][rank] if metas is not None else None)
+        keys: list = []
+        for m in rows_meta:
+            for key in m or ():
+                if key not in keys:
+                    keys.append(key)
+        for key in keys:
+            if key in cols:
+                raise InvalidArgumentError(f"metadata key {key!r} clashes with a column of search_pandas()")
+            cols[key] = [None if m is None else m.get(key) for m in rows_meta]
+        return pd.DataFrame(cols)
+
     @classmethod
     def from_pandas(cls, df, path, vector_column: str = "embedding", id_column: str | None = "id",
                     text_column: str | None = "document", metadata_columns: Iterable[str] | None = None,
@@ -78,11 +117,20 @@ class PandasIO:
         return store
 
 
+def index_frame(found: np.ndarray, dist: np.ndarray):
+    """An index search's (ids, distances) as rows (query, rank, id, distance),
+    without the -1 padding."""
+    pd = _import_pandas()
+    q, rank = np.nonzero(found >= 0)
+    return pd.DataFrame({"query": q.astype(np.int64), "rank": rank.astype(np.int64),
+                         "id": found[q, rank], "distance": dist[q, rank]})
+
+
 def _import_pandas():
     try:
         import pandas as pd
     except ImportError:
-        raise ImportError("to_pandas/from_pandas need pandas: pip install 'oxvec[pandas]'") from None
+        raise ImportError("to_pandas, from_pandas and search_pandas need pandas: pip install 'oxvec[pandas]'") from None
     return pd
 
 

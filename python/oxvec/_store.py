@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from . import _capi
+from . import _capi, _jupyter
 from . import _convert as cv
 from . import _requests as rq
 from ._call import check, json_out, run_cancellable, state
@@ -222,7 +222,15 @@ class VectorStore(Resource, ChromaAPI, PandasIO):
     def __repr__(self) -> str:
         if self.closed:
             return "<oxvec.VectorStore (closed)>"
-        return f"<oxvec.VectorStore {self._path!r} dim={self._dim} metric={self._metric!r} count={self.count()}>"
+        f = _jupyter.store_fields(self)
+        extra = f" index={f['index']!r} phase={f['phase']!r}"
+        return f"<oxvec.VectorStore {self._path!r} dim={self._dim} metric={self._metric!r} count={f['count']}{extra}>"
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: path, index type, dim, metric, count, phase, parameters, durability."""
+        if self.closed:
+            return _jupyter.closed_html("VectorStore")
+        return _jupyter.table("VectorStore", _jupyter.store_fields(self))
 
     # --- writes -------------------------------------------------------------
     def add(self, ids, embeddings=None, documents=None, metadatas=None) -> None:
