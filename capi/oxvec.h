@@ -59,6 +59,10 @@ extern "C" {
 #define OXV_E_HANDLE -11     /* freed, unknown or wrong-kind handle           */
 #define OXV_E_NOMEM -12      /* the memory limit does not allow the call      */
 #define OXV_E_INTERNAL -13   /* a bug in the engine (a recovered panic)       */
+#define OXV_E_PERMISSION -14 /* a tenancy key lacks the permission, or is bad */
+#define OXV_E_QUOTA -15      /* a write would pass a tenant quota; message:   */
+                             /* "limit=<name> use=<n> limit_value=<m>: ..."  */
+#define OXV_E_RATE -16       /* a rate limit; message "retry_after=<s>s: ..." */
 
 /* ---- shared types ------------------------------------------------------ */
 typedef uint64_t oxv_handle;

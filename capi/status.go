@@ -38,6 +38,9 @@ var codes = []struct {
 	{errHandle, C.OXV_E_HANDLE},
 	{errs.NoMemory, C.OXV_E_NOMEM},
 	{errs.Internal, C.OXV_E_INTERNAL},
+	{errs.PermissionDenied, C.OXV_E_PERMISSION},
+	{errs.QuotaExceeded, C.OXV_E_QUOTA},
+	{errs.RateLimited, C.OXV_E_RATE},
 }
 
 // fail writes err's text into the caller's error buffer and returns its

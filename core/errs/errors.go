@@ -47,6 +47,20 @@ var (
 	// searching an index that must be trained before it is trained).
 	State = errors.New("invalid state")
 
+	// PermissionDenied: a tenancy session's key lacks the permission the
+	// call needs (read, write, delete, admin), or was refused (wrong,
+	// revoked or expired key).
+	PermissionDenied = errors.New("permission denied")
+
+	// QuotaExceeded: a write would take a tenant past one of its quotas;
+	// the message reads "<limit>: use <n>, limit <m>" (core/tenant) and
+	// nothing was written.
+	QuotaExceeded = errors.New("quota exceeded")
+
+	// RateLimited: a tenant's or a key's token bucket is empty; the
+	// message starts "retry_after=<seconds>s".
+	RateLimited = errors.New("rate limited")
+
 	// Internal: a bug in the engine. A recovered Go panic is reported with
 	// this class, and its stack in the message, instead of killing the
 	// process.

@@ -8,6 +8,8 @@ for that situation (ValueError for bad arguments, OSError for I/O, ...), so
 
 from __future__ import annotations
 
+import re
+
 from . import _capi
 from ._vocabulary import ERRORS
 
@@ -68,6 +70,41 @@ class MemoryLimitError(Error, MemoryError):
 
 class InternalError(Error, RuntimeError):
     """A bug in the engine; the message carries the Go stack. Please report it."""
+
+
+class PermissionDeniedError(Error, PermissionError):
+    """A tenancy session's key lacks the permission the call needs, or the
+    key is unknown, wrong, revoked or expired (docs/tenancy.md)."""
+
+
+class QuotaExceededError(Error):
+    """A write would take a tenant past a quota; nothing was written.
+    ``limit`` names it ("max_vectors", "max_storage_bytes",
+    "max_index_bytes"), ``use`` is the tenant's use before the write and
+    ``limit_value`` the quota."""
+
+    limit: str | None = None
+    use: int | None = None
+    limit_value: int | None = None
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        m = re.match(r"limit=(\w+) use=(\d+) limit_value=(\d+)", message)
+        if m:
+            self.limit, self.use, self.limit_value = m.group(1), int(m.group(2)), int(m.group(3))
+
+
+class RateLimitedError(Error):
+    """A tenant's or a key's rate limit refused the call; ``retry_after`` is
+    the seconds until it would be admitted."""
+
+    retry_after: float | None = None
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        m = re.match(r"retry_after=([0-9.]+)s", message)
+        if m:
+            self.retry_after = float(m.group(1))
 
 
 class ForkError(Error, RuntimeError):

@@ -85,4 +85,7 @@ ERRORS = (
     ("InvalidHandleError", "OXV_E_HANDLE", "errHandle"),
     ("MemoryLimitError", "OXV_E_NOMEM", "errs.NoMemory"),
     ("InternalError", "OXV_E_INTERNAL", "errs.Internal"),
+    ("PermissionDeniedError", "OXV_E_PERMISSION", "errs.PermissionDenied"),
+    ("QuotaExceededError", "OXV_E_QUOTA", "errs.QuotaExceeded"),
+    ("RateLimitedError", "OXV_E_RATE", "errs.RateLimited"),
 )
