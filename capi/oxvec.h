@@ -316,6 +316,53 @@ int oxv_store_backup(oxv_handle store, const char *dir, int32_t incremental,
 int oxv_store_restore(const char *backup, const char *path,
                       const char *options, oxv_error *err);
 
+/* ---- tenancy ------------------------------------------------------------ */
+
+/* A database is a directory of tenants, their collections (each a store)
+ * and API keys (docs/tenancy.md). The database handle is the trusted local
+ * administrator; a front end serving others opens a session from an API key
+ * and reaches data only through it: every call is checked for the key, its
+ * role's permission, the rate limits, the tenant's policy and quotas
+ * (OXV_E_PERMISSION, OXV_E_RATE, OXV_E_QUOTA). */
+
+/* Opens or creates the database in path. options: NULL or
+ * {"durability": "always" | "interval" | "never", "key_cost_log2": n}
+ * (log2 of scrypt's N for new keys; default 15). */
+int oxv_db_open(const char *path, const char *options, oxv_handle *out,
+                oxv_error *err);
+int oxv_db_close(oxv_handle db, oxv_error *err);
+
+/* One administrative request {"op": ..., fields} for h, a database (every
+ * op) or a session (an operator key: every op; a tenant key with the admin
+ * permission: its own tenant's collections, roles and keys). ops:
+ * create_tenant {name, quota, policy}, drop_tenant {name}, tenants,
+ * tenant {name}, create_collection {tenant, name, dim, metric, index,
+ * train_after}, drop_collection {tenant, name}, collections {tenant},
+ * create_role {tenant, name, permissions}, create_api_key {tenant, role,
+ * name, max_qps, burst, expires_ns} (the result's "key" is the secret, shown
+ * this once), revoke_api_key {tenant, key}, api_keys {tenant}, whoami. *out is a
+ * result handle (oxv_result_json, oxv_result_free). */
+int oxv_db_admin(oxv_handle h, const char *request, oxv_handle *out,
+                 oxv_error *err);
+
+/* Test hook: the database's clock (rate limits, key expiry) stops at
+ * unix_ns; 0 gives back the real clock. */
+int oxv_db_set_clock(oxv_handle db, int64_t unix_ns, oxv_error *err);
+
+/* A session of an API key; a malformed, unknown, wrong, revoked or expired
+ * key is OXV_E_PERMISSION. */
+int oxv_session_open(oxv_handle db, const char *api_key, oxv_handle *out,
+                     oxv_error *err);
+int oxv_session_close(oxv_handle session, oxv_error *err);
+
+/* A collection of the session's tenant, used with oxv_store_write,
+ * oxv_store_delete, oxv_store_get, oxv_store_search, oxv_store_count and
+ * oxv_store_info (each call checked) and freed with oxv_store_close (the
+ * store stays open in the database). A name the tenant does not have -
+ * another tenant's or none - is OXV_E_NOT_FOUND alike. */
+int oxv_session_collection(oxv_handle session, const char *name,
+                           oxv_handle *out, oxv_error *err);
+
 /* ---- distances ---------------------------------------------------------- */
 
 /* The distance calls name their metric with a JSON spec, the same keys an

@@ -16,6 +16,7 @@ import (
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
 	"github.com/oxvec/oxvec/core/store"
+	"github.com/oxvec/oxvec/core/tenant"
 )
 
 // A result of a store read: JSON for ids, documents, metadata and
@@ -68,14 +69,18 @@ func oxv_store_open(path, options *C.char, out *C.oxv_handle, e *C.oxv_error) (r
 //export oxv_store_close
 func oxv_store_close(h C.oxv_handle, e *C.oxv_error) (rc C.int) {
 	defer recoverInto(&rc, e)
-	if _, err := lookupStore(h); err != nil {
+	if _, err := lookupRecords(h); err != nil {
 		return fail(e, err)
 	}
 	v, err := deleteHandle(h)
 	if err != nil {
 		return fail(e, err)
 	}
-	if err := v.(*store.Store).Close(); err != nil {
+	st, ok := v.(*store.Store)
+	if !ok {
+		return C.OXV_OK // a collection of a session: its database owns the store
+	}
+	if err := st.Close(); err != nil {
 		return fail(e, err)
 	}
 	return C.OXV_OK
@@ -86,7 +91,7 @@ func oxv_store_write(h C.oxv_handle, op C.int, records *C.char, vectors *C.float
 	defer recoverInto(&rc, e)
 	calls.Start()
 	defer calls.Done()
-	s, err := lookupStore(h)
+	s, err := lookupRecords(h)
 	if err != nil {
 		return fail(e, err)
 	}
@@ -134,7 +139,7 @@ func oxv_store_delete(h C.oxv_handle, query *C.char, deleted *C.int64_t, e *C.ox
 	defer recoverInto(&rc, e)
 	calls.Start()
 	defer calls.Done()
-	s, err := lookupStore(h)
+	s, err := lookupRecords(h)
 	if err != nil {
 		return fail(e, err)
 	}
@@ -169,7 +174,7 @@ func oxv_store_get(h C.oxv_handle, query *C.char, out *C.oxv_handle, e *C.oxv_er
 	defer recoverInto(&rc, e)
 	calls.Start()
 	defer calls.Done()
-	s, err := lookupStore(h)
+	s, err := lookupRecords(h)
 	if err != nil {
 		return fail(e, err)
 	}
@@ -195,7 +200,7 @@ func oxv_store_search(h C.oxv_handle, queries *C.float, nq, d C.int64_t, query *
 	defer recoverInto(&rc, e)
 	calls.Start()
 	defer calls.Done()
-	s, err := lookupStore(h)
+	s, err := lookupRecords(h)
 	if err != nil {
 		return fail(e, err)
 	}
@@ -293,12 +298,21 @@ func oxv_result_free(h C.oxv_handle, e *C.oxv_error) (rc C.int) {
 //export oxv_store_count
 func oxv_store_count(h C.oxv_handle, out *C.int64_t, e *C.oxv_error) (rc C.int) {
 	defer recoverInto(&rc, e)
-	s, err := lookupStore(h)
+	r, err := lookupRecords(h)
 	if err != nil {
 		return fail(e, err)
 	}
+	n := 0
+	switch x := r.(type) {
+	case *store.Store:
+		n = x.Count()
+	case *tenant.Collection:
+		if n, err = x.Count(); err != nil {
+			return fail(e, err)
+		}
+	}
 	if out != nil {
-		*out = C.int64_t(s.Count())
+		*out = C.int64_t(n)
 	}
 	return C.OXV_OK
 }
@@ -306,11 +320,20 @@ func oxv_store_count(h C.oxv_handle, out *C.int64_t, e *C.oxv_error) (rc C.int) 
 //export oxv_store_info
 func oxv_store_info(h C.oxv_handle, buf *C.char, n C.size_t, needed *C.size_t, e *C.oxv_error) (rc C.int) {
 	defer recoverInto(&rc, e)
-	s, err := lookupStore(h)
+	r, err := lookupRecords(h)
 	if err != nil {
 		return fail(e, err)
 	}
-	js, _ := json.Marshal(s.Info())
+	var info store.Info
+	switch x := r.(type) {
+	case *store.Store:
+		info = x.Info()
+	case *tenant.Collection:
+		if info, err = x.Info(); err != nil {
+			return fail(e, err)
+		}
+	}
+	js, _ := json.Marshal(info)
 	return writeText(js, buf, n, needed)
 }
 

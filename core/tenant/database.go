@@ -90,8 +90,8 @@ func Open(root string, opts Options) (*Database, error) {
 	return db, nil
 }
 
-func (db *Database) catalogPath() string          { return filepath.Join(db.root, catalogName) }
-func (db *Database) tenantDir(tid string) string   { return filepath.Join(db.root, "tenants", tid) }
+func (db *Database) catalogPath() string            { return filepath.Join(db.root, catalogName) }
+func (db *Database) tenantDir(tid string) string    { return filepath.Join(db.root, "tenants", tid) }
 func (db *Database) collDir(tid, cid string) string { return filepath.Join(db.tenantDir(tid), cid) }
 
 // removeOrphans deletes tenant and collection directories the catalog does

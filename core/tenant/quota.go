@@ -89,18 +89,19 @@ func (m *meter) reserve(q Quota, need Usage) error {
 }
 
 // settle gives a reservation back and records the collection's new size.
+// The store is measured under mu: a measurement taken outside it could be
+// installed after a newer one and forget a write whose reservation is
+// already given back.
 func (m *meter) settle(need Usage, coll string, st *store.Store) {
-	u := measure(st)
 	m.mu.Lock()
 	m.reserved.plus(Usage{-need.Vectors, -need.StorageBytes, -need.IndexBytes})
-	m.measured[coll] = u
+	m.measured[coll] = measure(st)
 	m.mu.Unlock()
 }
 
 func (m *meter) set(coll string, st *store.Store) {
-	u := measure(st)
 	m.mu.Lock()
-	m.measured[coll] = u
+	m.measured[coll] = measure(st)
 	m.mu.Unlock()
 }
 

@@ -64,8 +64,13 @@ func (db *Database) Admin(who *Session, raw []byte) (any, error) {
 		return ok, db.RevokeKey(who, r.Tenant, r.Key)
 	case "api_keys":
 		return db.Keys(who, r.Tenant)
+	case "whoami":
+		if who == nil {
+			return map[string]any{"operator": true}, nil
+		}
+		return map[string]any{"tenant": who.Tenant(), "operator": who.Operator()}, nil
 	}
-	return nil, fmt.Errorf("%w: unknown admin op %q (create_tenant, drop_tenant, tenants, tenant, create_collection, drop_collection, collections, create_role, create_api_key, revoke_api_key, api_keys)", errs.InvalidArgument, r.Op)
+	return nil, fmt.Errorf("%w: unknown admin op %q (create_tenant, drop_tenant, tenants, tenant, create_collection, drop_collection, collections, create_role, create_api_key, revoke_api_key, api_keys, whoami)", errs.InvalidArgument, r.Op)
 }
 
 // DecodeOpen reads database options: {"durability": "always" | "interval"

@@ -117,3 +117,6 @@ func (s *Session) Operator() bool { return s.operator }
 func denied(role string, p Perm, what string) error {
 	return fmt.Errorf("%w: the key's role %q has no %s permission (needed to %s)", errs.PermissionDenied, role, p, what)
 }
+
+// Database is the session's database.
+func (s *Session) Database() *Database { return s.db }

@@ -33,6 +33,7 @@ from ._errors import (
 from ._index import HNSW, IVFPQ, OPQ, PQ, Binary, Flat, Index, IVFFlat, ScalarQuantizer, load
 from ._restore import restore
 from ._store import VectorStore
+from ._tenant import Collection, Database, Policy, Quota, Session
 from ._text import analyze
 from ._metrics import distance, fit_mahalanobis, knn, metrics, pairwise, set_simd_level, simd_level, simd_levels
 from ._runtime import (
@@ -48,8 +49,10 @@ __version__ = "0.1.0"
 __all__ = [
     "Binary",
     "CanceledError",
+    "Collection",
     "ClosedError",
     "CorruptFileError",
+    "Database",
     "DimensionError",
     "DuplicateIdError",
     "Error",
@@ -70,7 +73,10 @@ __all__ = [
     "RateLimitedError",
     "OPQ",
     "PQ",
+    "Policy",
+    "Quota",
     "ScalarQuantizer",
+    "Session",
     "RecoveryWarning",
     "StateError",
     "StorageError",

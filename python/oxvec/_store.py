@@ -219,6 +219,11 @@ class VectorStore(Resource, ChromaAPI, PandasIO):
 
     __len__ = count
 
+    def _work_size(self) -> int:
+        """The record count a search's cost is judged by (whether it runs
+        in a thread that Ctrl-C can interrupt)."""
+        return self.count()
+
     def __repr__(self) -> str:
         if self.closed:
             return "<oxvec.VectorStore (closed)>"
@@ -445,7 +450,7 @@ class VectorStore(Resource, ChromaAPI, PandasIO):
             check(lib.oxv_store_search(h, q_addr, nq, self._dim, payload, cancel, addressof(r), st.err_addr), st)
             return r.value
 
-        rh = run_cancellable(call, max(nq, len(texts or ())) * self._dim * max(self.count(), 1) > _LONG_CALL_WORK, (a,))
+        rh = run_cancellable(call, max(nq, len(texts or ())) * self._dim * max(self._work_size(), 1) > _LONG_CALL_WORK, (a,))
         out, emb = _read_result(rh)
         out["ids"] = out.get("ids") or []
         out["distances"] = [_floats(d, np.float32) for d in out.get("distances") or []]
