@@ -139,3 +139,26 @@ def test_the_docs_example_runs():
     assert store.similarity_search("read a .gz file", k=1)[0].id == "gzip.open"
     assert [d.id for d in ns["retriever"].invoke("how do I read compressed data?")][0] == "gzip.open"
     store.close()
+
+
+def test_engine_mmr_matches_langchain_core(tmp_path, rng):
+    # the engine's MMR chooses what langchain-core's maximal_marginal_relevance chooses from the same candidates
+    import numpy as np
+    from langchain_core.vectorstores.utils import maximal_marginal_relevance
+
+    import oxvec
+
+    x = rng.standard_normal((300, 16)).astype(np.float32)
+    s = oxvec.VectorStore(tmp_path / "s", dim=16, metric="cosine")
+    s.add([str(i) for i in range(300)], x)
+    for lam in (0.0, 0.25, 0.5, 0.9, 1.0):
+        q = rng.standard_normal(16).astype(np.float32)
+        cand = s.search(q, k=30, include=["embeddings"])
+        want = maximal_marginal_relevance(q, cand["embeddings"][0], lambda_mult=lam, k=8)
+        got = s.search(q, k=8, mmr={"fetch_k": 30, "lambda": lam})["ids"][0]
+        assert got == [cand["ids"][0][i] for i in want], lam
+    with pytest.raises(oxvec.InvalidArgumentError):
+        s.search(q, k=2, mmr={"lambda": 2})
+    with pytest.raises(oxvec.InvalidArgumentError):
+        s.search(q, k=2, mmr={"fetchk": 2})
+    s.close()

@@ -161,6 +161,9 @@ func (s *Store) Search(ctx context.Context, req SearchRequest) (*Hits, error) {
 		}
 	}
 	per := k // results taken from each side
+	if r.MMR != nil {
+		per = r.MMR.fetch(k) // candidates MMR chooses k of
+	}
 	if r.Mode == "hybrid" {
 		per = max(k, 100)
 		if r.Candidates > 0 {
@@ -215,6 +218,13 @@ func (s *Store) Search(ctx context.Context, req SearchRequest) (*Hits, error) {
 		var res []scored
 		switch r.Mode {
 		case "vector":
+			if r.MMR != nil {
+				d := s.cfg.Dim
+				for _, i := range mmrSelect(req.Vectors[q*d:(q+1)*d], ids, s.tab.vec, k, *r.MMR.Lambda) {
+					res = append(res, scored{id: ids[i], dist: dist[i], hasDist: true})
+				}
+				break
+			}
 			for i, id := range ids {
 				res = append(res, scored{id: id, dist: dist[i], hasDist: true})
 			}

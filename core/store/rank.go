@@ -21,6 +21,7 @@ type Ranking struct {
 	K1         float64    `json:"k1"`         // BM25, default 1.2
 	B          float64    `json:"b"`          // BM25, default 0.75
 	Candidates int        `json:"candidates"` // hybrid: results taken from each side, default max(k, 100)
+	MMR        *MMR       `json:"mmr"`        // vector: maximal marginal relevance (mmr.go)
 }
 
 // withDefaults fills unset fields and checks the rest.
@@ -65,6 +66,11 @@ func (r Ranking) withDefaults() (Ranking, error) {
 	case r.Candidates < 0:
 		return bad("candidates must be >= 0")
 	}
+	m, err := r.MMR.withDefaults(r.Mode)
+	if err != nil {
+		return r, err
+	}
+	r.MMR = m
 	return r, nil
 }
 

@@ -350,7 +350,8 @@ class VectorStore(Resource, ChromaAPI, PandasIO):
     def search(self, queries, k: int = 10, *, mode: str | None = None, text=None, filter=None, where=None,
                where_document=None, include: Sequence[str] = ("documents", "metadatas"), ef: int | None = None,
                fusion: str = "rrf", alpha: float = 0.5, rrf_k: float = 60, weights=(1.0, 1.0),
-               normalize: str = "minmax", k1: float = 1.2, b: float = 0.75, candidates: int | None = None) -> dict:
+               normalize: str = "minmax", k1: float = 1.2, b: float = 0.75, candidates: int | None = None,
+               mmr=None) -> dict:
         """The k best records of each query among those the filters match.
 
         Parameters
@@ -391,6 +392,13 @@ class VectorStore(Resource, ChromaAPI, PandasIO):
         candidates : int, optional
             Hybrid: results taken from each side before fusing (default
             max(k, 100)).
+        mmr : True or dict, optional
+            Vector mode: maximal marginal relevance, in the engine. The
+            ``fetch_k`` nearest records (default max(k, 20)) are taken, then
+            k of them chosen one at a time, each maximising ``lambda`` x
+            cosine similarity to the query - (1 - ``lambda``) x its highest
+            cosine similarity to those chosen before (default lambda 0.5; 1
+            is plain relevance order). ``mmr={"fetch_k": 50, "lambda": 0.25}``.
 
         Returns
         -------
@@ -435,6 +443,8 @@ class VectorStore(Resource, ChromaAPI, PandasIO):
         _filters(q, filter, where, where_document)
         if ef is not None:
             q["ef"] = rq.count(ef, "ef")
+        if mmr is not None and mmr is not False:
+            q["mmr"] = _mmr(mmr)
         if vectors is not None:
             a, nq, _ = cv.vectors(vectors, self._dim, "queries")
             q_addr = cv.address(a) if nq else 0
@@ -505,6 +515,26 @@ def _embedder_dim(embedder, probe: bool) -> int | None:
     if d is not None and (isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d <= 0):
         raise InvalidArgumentError(f"the embedder's dim is {d!r}, not a positive int")
     return None if d is None else int(d)
+
+
+def _mmr(mmr) -> dict:
+    """search(mmr=...) as the engine's request field: {} or fetch_k and lambda."""
+    if mmr is True:
+        return {}
+    if not isinstance(mmr, dict):
+        raise TypeError(f"mmr= takes True or a dict with fetch_k and lambda, not {type(mmr).__name__}")
+    unknown = set(mmr) - {"fetch_k", "lambda"}
+    if unknown:
+        raise InvalidArgumentError(f"mmr: unknown keys {sorted(unknown)} (known: fetch_k, lambda)")
+    out: dict[str, Any] = {}
+    if mmr.get("fetch_k") is not None:
+        out["fetch_k"] = rq.count(mmr["fetch_k"], "mmr fetch_k")
+    if mmr.get("lambda") is not None:
+        lam = mmr["lambda"]
+        if isinstance(lam, bool) or not isinstance(lam, (int, float, np.floating, np.integer)) or not 0 <= lam <= 1:
+            raise InvalidArgumentError(f"mmr lambda must be a number in [0, 1], got {lam!r}")
+        out["lambda"] = float(lam)
+    return out
 
 
 def _texts(q):

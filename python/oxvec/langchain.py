@@ -29,7 +29,6 @@ try:
     from langchain_core.embeddings import Embeddings
     from langchain_core.vectorstores import VectorStore as _LCVectorStore
     from langchain_core.vectorstores import VectorStoreRetriever
-    from langchain_core.vectorstores.utils import maximal_marginal_relevance
 except ImportError as e:  # pragma: no cover - the message is the point
     raise ImportError("oxvec.langchain needs langchain-core: pip install 'oxvec[langchain]'") from e
 
@@ -308,14 +307,12 @@ class OxvecVectorStore(_LCVectorStore):
 
     def max_marginal_relevance_search_by_vector(self, embedding, k: int = 4, fetch_k: int = 20, lambda_mult: float = 0.5,
                                                 **kwargs: Any) -> list[Document]:
-        """The fetch_k nearest (with their vectors, from the same engine
-        search), then k of them chosen for relevance and diversity."""
-        q = np.asarray(embedding, np.float32)
-        docs, _, _, emb = self._search(q, max(k, fetch_k), include_embeddings=True, **kwargs)
-        if not docs:
-            return []
-        picked = maximal_marginal_relevance(q, emb, lambda_mult=lambda_mult, k=min(k, len(docs)))
-        return [docs[i] for i in picked]
+        """MMR in the engine: the fetch_k nearest, then k of them chosen one
+        at a time for relevance to the query and dissimilarity to those
+        chosen (cosine similarities, as langchain-core's
+        maximal_marginal_relevance); filters apply to the candidates."""
+        mmr = {"fetch_k": max(int(k), int(fetch_k)), "lambda": float(lambda_mult)}
+        return self._search(np.asarray(embedding, np.float32), k, mmr=mmr, **kwargs)[0]
 
     def as_retriever(self, **kwargs: Any) -> OxvecRetriever:
         """A retriever; search_type "similarity" (default),
