@@ -175,3 +175,40 @@ func (db *Database) liveLocked() error {
 	}
 	return nil
 }
+
+// Verify checks that the directories and the catalog agree: every tenant
+// and collection the catalog names has its directory (and an open store),
+// no other directory is there, and every key belongs to a tenant or is an
+// operator's. The crash tests call it after each reopen.
+func (db *Database) Verify() error {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	bad := func(f string, a ...any) error { return fmt.Errorf("%w: "+f, append([]any{errs.Corrupt}, a...)...) }
+	ents, err := os.ReadDir(filepath.Join(db.root, "tenants"))
+	if err != nil {
+		return fmt.Errorf("%w: %v", errs.IO, err)
+	}
+	if len(ents) != len(db.cat.Tenants) {
+		return bad("%d tenant directories for %d tenants", len(ents), len(db.cat.Tenants))
+	}
+	for _, t := range db.cat.Tenants {
+		cs, err := os.ReadDir(db.tenantDir(t.ID))
+		if err != nil {
+			return bad("tenant %s has no directory: %v", t.Name, err)
+		}
+		if len(cs) != len(t.Collections) {
+			return bad("tenant %s: %d collection directories for %d collections", t.Name, len(cs), len(t.Collections))
+		}
+		for _, c := range t.Collections {
+			if db.stores[c.ID] == nil {
+				return bad("collection %s/%s has no open store", t.Name, c.Name)
+			}
+		}
+	}
+	for _, k := range db.cat.Keys {
+		if (k.Tenant == "") != (k.Role == OperatorRole) || (k.Tenant != "" && db.cat.tenantByID(k.Tenant) == nil) {
+			return bad("key %s belongs to no tenant", k.ID)
+		}
+	}
+	return nil
+}
