@@ -300,6 +300,57 @@ static void test_threads(oxv_handle h) {
     }
 }
 
+/* the admin call's result JSON, read into buf */
+static int admin(oxv_handle h, const char *req, char *buf, size_t len, oxv_error *err) {
+    oxv_handle r = 0;
+    int rc = oxv_db_admin(h, req, &r, err);
+    if (rc != OXV_OK)
+        return rc;
+    size_t needed = 0;
+    int64_t nvec = 0;
+    rc = oxv_result_json(r, buf, len, &needed, &nvec, err);
+    oxv_result_free(r, err);
+    return rc;
+}
+
+static void test_tenancy(void) {
+    char dir[] = "/tmp/oxv-abi-tenancy-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    oxv_error err;
+    oxv_handle db = 0, s = 0, c = 0;
+    char buf[4096];
+    CHECK(oxv_db_open(dir, "{\"key_cost_log2\":4,\"durability\":\"never\"}", &db, &err) == OXV_OK, "db open: %s", err.message);
+    CHECK(admin(db, "{\"op\":\"create_tenant\",\"name\":\"a\",\"quota\":{\"max_vectors\":1}}", buf, sizeof buf, &err) == OXV_OK, "tenant: %s", err.message);
+    CHECK(admin(db, "{\"op\":\"create_collection\",\"tenant\":\"a\",\"name\":\"docs\",\"dim\":4}", buf, sizeof buf, &err) == OXV_OK, "collection: %s", err.message);
+    CHECK(admin(db, "{\"op\":\"create_api_key\",\"tenant\":\"a\",\"role\":\"writer\",\"name\":\"w\"}", buf, sizeof buf, &err) == OXV_OK, "key: %s", err.message);
+    char key[256] = {0};
+    const char *at = strstr(buf, "\"key\":\"");
+    CHECK(at != NULL, "no key in %s", buf);
+    if (at) {
+        at += 7;
+        size_t n = strcspn(at, "\"");
+        memcpy(key, at, n < sizeof key - 1 ? n : sizeof key - 1);
+    }
+    CHECK(oxv_session_open(db, "oxv_0123456789abcdef_wrong", &s, &err) == OXV_E_PERMISSION, "a wrong key opened a session");
+    CHECK(oxv_session_open(db, key, &s, &err) == OXV_OK, "session: %s", err.message);
+    CHECK(oxv_session_collection(s, "docs", &c, &err) == OXV_OK, "collection: %s", err.message);
+    oxv_handle none = 0;
+    CHECK(oxv_session_collection(s, "other", &none, &err) == OXV_E_NOT_FOUND, "an unknown collection");
+    float v[2 * D] = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f, 0.8f};
+    CHECK(oxv_store_write(c, OXV_STORE_ADD, "{\"ids\":[\"x\"]}", v, 1, D, &err) == OXV_OK, "write: %s", err.message);
+    int rc = oxv_store_write(c, OXV_STORE_ADD, "{\"ids\":[\"y\"]}", v + D, 1, D, &err);
+    CHECK(rc == OXV_E_QUOTA && strstr(err.message, "limit=max_vectors use=1 limit_value=1"), "over quota rc=%d %s", rc, err.message);
+    int64_t count = -1;
+    CHECK(oxv_store_count(c, &count, &err) == OXV_OK && count == 1, "count %lld", (long long)count);
+    CHECK(oxv_store_close(c, &err) == OXV_OK, "collection close: %s", err.message);
+    CHECK(oxv_session_close(s, &err) == OXV_OK, "session close: %s", err.message);
+    CHECK(oxv_db_close(db, &err) == OXV_OK, "db close: %s", err.message);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+}
+
 int main(void) {
     char version[128];
     CHECK(oxv_abi_version() == OXV_ABI_VERSION, "ABI version %d, header %d", oxv_abi_version(), OXV_ABI_VERSION);
@@ -330,6 +381,7 @@ int main(void) {
     test_cancel(h);
     test_save_load(h);
     test_threads(h);
+    test_tenancy();
 
     CHECK(oxv_calls_in_flight() == 0, "calls in flight after all returned: %lld", (long long)oxv_calls_in_flight());
     CHECK(oxv_index_free(h, &err) == OXV_OK, "free: %s", err.message);
