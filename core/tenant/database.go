@@ -37,6 +37,9 @@ type Database struct {
 	stores  map[string]*store.Store // collection id ->
 	closed  bool
 	clockMu sync.RWMutex
+	// keyBuckets: key id -> *bucket, the rate limit of each key that has
+	// opened a session
+	keyBuckets sync.Map
 }
 
 // tenantState is a tenant's live side: its usage and its rate bucket.

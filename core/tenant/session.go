@@ -2,7 +2,6 @@ package tenant
 
 import (
 	"fmt"
-	"sync"
 
 	"github.com/oxvec/oxvec/core/errs"
 )
@@ -18,14 +17,6 @@ type Session struct {
 	tenantID string // "" for an operator
 	operator bool
 	bucket   *bucket // the key's own rate limit, shared by its sessions
-}
-
-// keyBuckets holds each key's bucket, so every session of a key shares it.
-var keyBuckets sync.Map // *Database + key id -> *bucket
-
-type bucketKey struct {
-	db *Database
-	id string
 }
 
 // Session opens a session for an API key. Every key that does not open
@@ -56,7 +47,8 @@ func (db *Database) Session(apiKey string) (*Session, error) {
 		return nil, errBadKey("unknown or wrong")
 	}
 	s := &Session{db: db, keyID: id, tenantID: rec.Tenant, operator: rec.Role == OperatorRole && rec.Tenant == ""}
-	b, _ := keyBuckets.LoadOrStore(bucketKey{db, id}, newBucket(rec.MaxQPS, rec.Burst))
+	// every session of a key shares the key's bucket
+	b, _ := db.keyBuckets.LoadOrStore(id, newBucket(rec.MaxQPS, rec.Burst))
 	s.bucket, _ = b.(*bucket)
 	db.mu.RLock()
 	defer db.mu.RUnlock()

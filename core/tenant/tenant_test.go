@@ -315,3 +315,20 @@ func TestProperty_NoCrossTenantAccess(t *testing.T) {
 		}
 	}
 }
+
+func TestQuota_ByteLimitsNameTheirLimit(t *testing.T) {
+	db := openDB(t, t.TempDir())
+	defer db.Close()
+	must(t, db.CreateTenant(nil, "a", Quota{MaxIndexBytes: 4 * 4 * 10}, Policy{}))
+	must(t, db.CreateCollection(nil, "a", "docs", store.Config{Dim: 4}))
+	key, _, _ := db.CreateKey(nil, "a", "writer", "w", KeyOptions{})
+	s, _ := db.Session(key)
+	c, _ := s.Collection("docs")
+	err := c.Add(context.Background(), store.Batch{Keys: keys("x", 11), Vectors: vecs(11, 4, 1)})
+	if !errors.Is(err, errs.QuotaExceeded) || !strings.Contains(err.Error(), "limit=max_index_bytes use=0 limit_value=160") {
+		t.Fatalf("11 vectors of 16 bytes under a 160-byte index quota: %v", err)
+	}
+	if n, _ := c.Count(); n != 0 {
+		t.Fatalf("a refused write left %d records", n)
+	}
+}
