@@ -134,6 +134,7 @@ fuzz:
 	$(GO) test ./core/flat -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME)
 	$(GO) test ./core/store -run '^$$' -fuzz FuzzWAL -fuzztime $(FUZZTIME)
 	$(GO) test ./core/store -run '^$$' -fuzz FuzzSnapshot -fuzztime $(FUZZTIME)
+	$(GO) test ./core/tenant -run '^$$' -fuzz FuzzCatalog -fuzztime $(FUZZTIME)
 	$(GO) test ./core/hnsw -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME_LOAD)
 	$(GO) test ./core/ivf -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME_LOAD)
 	$(GO) test ./core/ivfpq -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME_LOAD)
