@@ -304,8 +304,7 @@ func (db *Database) Collections(who *Session, tenant string) ([]CollectionInfo, 
 		return nil, err
 	}
 	var t *tenantRec
-	var err error
-	if who != nil && !who.operator && t == nil {
+	if who != nil && !who.operator {
 		// any key of the tenant may list its collections
 		if err := who.valid(); err != nil {
 			return nil, err
@@ -313,8 +312,11 @@ func (db *Database) Collections(who *Session, tenant string) ([]CollectionInfo, 
 		if t = db.cat.tenant(tenant); t == nil || t.ID != who.tenantID {
 			return nil, notFoundTenant(tenant)
 		}
-	} else if t, err = db.adminOf(who, db.cat, tenant); err != nil {
-		return nil, err
+	} else {
+		var err error
+		if t, err = db.adminOf(who, db.cat, tenant); err != nil {
+			return nil, err
+		}
 	}
 	out := []CollectionInfo{}
 	for _, c := range t.Collections {
