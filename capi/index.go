@@ -103,7 +103,9 @@ func oxv_index_add(h C.oxv_handle, x *C.float, n, d C.int64_t, ids, outIDs *C.in
 	if ids == nil {
 		assigned = int64s(outIDs, int64(n))
 	}
-	err = idx.Add(contextFor(cancel), floats(x, int64(n*d)), int64s(ids, int64(n)), assigned)
+	ctx, finished := progressContext(cancel)
+	defer finished()
+	err = idx.Add(ctx, floats(x, int64(n*d)), int64s(ids, int64(n)), assigned)
 	if err != nil {
 		return fail(e, err)
 	}
@@ -129,7 +131,9 @@ func oxv_index_train(h C.oxv_handle, x *C.float, n, d C.int64_t, cancel *C.int32
 	if !ok {
 		return C.OXV_OK // nothing to learn: like faiss, training such an index does nothing
 	}
-	if err := tr.Train(contextFor(cancel), floats(x, int64(n*d))); err != nil {
+	ctx, finished := progressContext(cancel)
+	defer finished()
+	if err := tr.Train(ctx, floats(x, int64(n*d))); err != nil {
 		return fail(e, err)
 	}
 	return C.OXV_OK

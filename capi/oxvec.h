@@ -132,6 +132,14 @@ int oxv_set_gc_percent(int32_t percent, int32_t *previous, oxv_error *err);
  * over all threads. For monitoring and for tests of concurrency. */
 int64_t oxv_calls_in_flight(void);
 
+/* Progress of the long call (index add, train) that was passed the cancel
+ * flag at address cancel, read from another thread while it runs: *done
+ * units of *total (HNSW: vectors linked; k-means: iterations). Both are 0
+ * before the call starts reporting and after it returned. The engine never
+ * calls back; the caller polls. Returns OXV_OK, or OXV_E_INVALID for an
+ * implausible pointer (no error buffer: this call cannot otherwise fail). */
+int oxv_progress(const volatile int32_t *cancel, int64_t *done, int64_t *total);
+
 /* ---- indexes ----------------------------------------------------------- */
 
 /* Creates an empty index from a JSON spec, for example

@@ -10,6 +10,7 @@ import (
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
 	"github.com/oxvec/oxvec/core/parallel"
+	"github.com/oxvec/oxvec/core/progress"
 )
 
 // Add implements index.Index. A batch is inserted in parallel, one node per
@@ -35,7 +36,10 @@ func (h *HNSW) Add(ctx context.Context, vectors []float32, ids []int64, assigned
 	// Nodes become reachable only once linked, so a canceled batch leaves
 	// the rest unlinked; they are linked anyway (cheap next to the damage of
 	// a half-added batch) and cancellation is reported after.
+	prog := progress.From(ctx)
+	prog.Expect(int64(n))
 	err = parallel.For(context.Background(), n, 1, func(lo, hi int) error {
+		defer prog.Add(int64(hi - lo)) // one atomic add per node, next to a graph search
 		s := h.pool.get()
 		defer h.pool.put(s)
 		r := h.ranker()

@@ -14,6 +14,7 @@ import (
 	"github.com/oxvec/oxvec/core/flat"
 	"github.com/oxvec/oxvec/core/metric"
 	"github.com/oxvec/oxvec/core/parallel"
+	"github.com/oxvec/oxvec/core/progress"
 	"github.com/oxvec/oxvec/kernels"
 )
 
@@ -62,6 +63,8 @@ func Train(ctx context.Context, x []float32, dim int, p Params) (*Result, error)
 	assign := make([]int64, n)
 	dist := make([]float32, n)
 	sizes := make([]int, p.K)
+	prog := progress.From(ctx)
+	prog.Expect(int64(p.Iters))
 	for it := 0; it < p.Iters; it++ {
 		if err := Nearest(ctx, c, x, dim, assign, dist); err != nil {
 			return nil, err
@@ -70,6 +73,7 @@ func Train(ctx context.Context, x []float32, dim int, p Params) (*Result, error)
 			return nil, err
 		}
 		repair(x, dim, assign, c, sizes, rng)
+		prog.Add(1)
 	}
 	// no assignment after the last update: nothing uses it (indexes assign
 	// what they add), and it was one more pass of 21

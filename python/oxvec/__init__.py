@@ -31,6 +31,7 @@ from ._errors import (
     UnsupportedError,
 )
 from ._index import HNSW, IVFPQ, OPQ, PQ, Binary, Flat, Index, IVFFlat, ScalarQuantizer, load
+from ._call import set_progress
 from ._restore import restore
 from ._store import VectorStore
 from ._tenant import Collection, Database, Policy, Quota, Session
@@ -95,6 +96,7 @@ __all__ = [
     "set_gc_percent",
     "set_memory_limit",
     "set_num_threads",
+    "set_progress",
     "set_simd_level",
     "simd_level",
     "simd_levels",

@@ -12,6 +12,12 @@ expected to be long therefore runs on a helper thread while the main thread
 waits interruptibly; Ctrl-C raises the call's cancel flag, the engine stops
 within milliseconds, and KeyboardInterrupt propagates as usual.
 
+Progress: while it waits, the main thread polls the call's progress counter
+(oxv_progress, keyed by the cancel flag; the engine never calls back) every
+~100 ms and draws a tqdm bar (tqdm.auto: a widget in a notebook), for calls
+that report progress (index add and train). tqdm is optional: without it,
+no bar. ``set_progress`` sets the default, a call's ``progress=`` overrides it.
+
 Output slabs: a small search result is carved from a per-thread slab of
 preallocated output memory whose address is known, because asking numpy for
 a fresh array's address costs about a microsecond per array, more than the
@@ -24,7 +30,9 @@ from __future__ import annotations
 import ctypes
 import json
 import struct
+import sys
 import threading
+import time
 
 import numpy as np
 
@@ -102,14 +110,92 @@ def search(st: _ThreadState, handle, q_addr, nq, dim, k, ids_addr, dist_addr, ca
         raise from_status(rc, error_text(st))
 
 
-def run_cancellable(fn, long: bool, keep=()):
+_POLL_S = 0.1  # how often a waiting call reads its progress
+_progress_default = None  # None: a bar when stderr is a terminal or in a notebook
+
+
+def set_progress(on) -> None:
+    """Default for the ``progress=`` of long calls (Index.add, Index.train):
+    True always draws a tqdm bar, False never, None (the initial value) when
+    stderr is a terminal or in a Jupyter kernel. A bar needs tqdm installed."""
+    global _progress_default
+    if on is not None and not isinstance(on, bool):
+        raise TypeError(f"progress must be True, False or None, got {on!r}")
+    _progress_default = on
+
+
+def _wants_bar(progress) -> bool:
+    if progress is None:
+        progress = _progress_default
+    if progress is None:
+        try:
+            return sys.stderr is not None and (sys.stderr.isatty() or "ipykernel" in sys.modules)
+        except Exception:  # a replaced stderr without isatty
+            return False
+    return bool(progress)
+
+
+class _Meter:
+    """A tqdm bar fed from oxv_progress for the call whose cancel flag is
+    flag; created when the call first reports a total. Any failure of tqdm
+    turns the bar off, never the call."""
+
+    def __init__(self, flag, desc: str, unit: str) -> None:
+        self.flag_addr = ctypes.addressof(flag)
+        self.vals = (ctypes.c_int64 * 2)()
+        self.done_addr = ctypes.addressof(self.vals)
+        self.desc, self.unit = desc, unit
+        self.bar = None
+        self.off = False
+        self.next = time.monotonic() + _POLL_S
+        self.total = 0
+
+    def poll(self) -> None:
+        now = time.monotonic()
+        if self.off or now < self.next:
+            return
+        self.next = now + _POLL_S
+        try:
+            lib.oxv_progress(self.flag_addr, self.done_addr, self.done_addr + 8)
+            done, total = self.vals[0], self.vals[1]
+            if total <= 0:
+                return
+            if self.bar is None:
+                from tqdm.auto import tqdm
+
+                self.bar = tqdm(total=total, desc=self.desc, unit=self.unit, unit_scale=True)
+            if total != self.bar.total:
+                self.bar.total = total
+            self.total = total
+            if done > self.bar.n:
+                self.bar.update(done - self.bar.n)
+        except Exception:  # ImportError: no tqdm; anything else: no bar
+            self.off = True
+            self.close(False)
+
+    def close(self, finished: bool) -> None:
+        bar, self.bar = self.bar, None
+        if bar is None:
+            return
+        try:
+            if finished and self.total > bar.n:
+                bar.update(self.total - bar.n)
+            bar.close()
+        except Exception:
+            pass
+
+
+def run_cancellable(fn, long: bool, keep=(), progress=None, desc: str = "", unit: str = "it"):
     """Run fn(cancel_address), one engine call that returns or raises, so
     that Ctrl-C stops it when it is expected to be long (see module doc).
     keep: the arrays whose addresses fn passes (inputs and outputs); the
-    call's thread holds them until the engine returns."""
+    call's thread holds them until the engine returns. desc: a call that
+    reports progress names its bar (unit: what it counts); progress: the
+    caller's choice (True, False, None: set_progress's default)."""
     if not long or threading.current_thread() is not threading.main_thread():
         return fn(0)
     flag = ctypes.c_int32(0)
+    meter = _Meter(flag, desc, unit) if desc and _wants_bar(progress) else None
     box: dict = {}
     done = threading.Event()
 
@@ -140,11 +226,15 @@ def run_cancellable(fn, long: bool, keep=()):
                 started = True
             if done.wait(0.05):
                 break
+            if meter is not None:
+                meter.poll()
         except KeyboardInterrupt as e:
             flag.value = 1
             if not started:
                 raise
             interrupted = interrupted or e
+    if meter is not None:
+        meter.close(interrupted is None and "error" not in box)
     if interrupted is not None:
         raise interrupted
     if "error" in box:

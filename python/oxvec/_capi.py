@@ -84,6 +84,7 @@ PROTOTYPES = {
     "oxv_set_memory_limit": (_int, [_i64, _p, _p]),
     "oxv_set_gc_percent": (_int, [_i32, _p, _p]),
     "oxv_calls_in_flight": (_i64, []),
+    "oxv_progress": (_int, [_p, _p, _p]),
     "oxv_index_new": (_int, [C.c_char_p, _p, _p]),
     "oxv_index_load": (_int, [C.c_char_p, C.c_char_p, _p, _p]),
     "oxv_index_compact": (_int, [oxv_handle, _p]),

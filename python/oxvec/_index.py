@@ -193,7 +193,7 @@ class Index(Resource):
         return _pandas.index_frame(np.atleast_2d(found), np.atleast_2d(dist))
 
     # --- operations ---------------------------------------------------------
-    def add(self, x, ids=None) -> np.ndarray:
+    def add(self, x, ids=None, *, progress=None) -> np.ndarray:
         """Add vectors.
 
         Parameters
@@ -206,6 +206,10 @@ class Index(Resource):
             raises DuplicateIdError in every index type (remove it first to
             replace its vector). Without them the index assigns fresh ones
             (never reused, also not after remove).
+        progress : bool, optional
+            A tqdm progress bar for a long add (HNSW reports vectors
+            linked): True, False, or None for ``oxvec.set_progress``'s
+            default (a terminal or a notebook). Needs tqdm installed.
 
         Returns
         -------
@@ -228,13 +232,15 @@ class Index(Resource):
             st = state
             check(lib.oxv_index_add(h, x_addr, n, self._dim, ids_addr, out_addr, cancel, st.err_addr), st)
 
-        run_cancellable(call, self._add_work(n) > _LONG_CALL_WORK, (a, out))
+        run_cancellable(call, self._add_work(n) > _LONG_CALL_WORK, (a, out), progress, f"adding {n:,} vectors", "vec")
         self._count_hint += n
         return out
 
-    def train(self, x) -> None:
+    def train(self, x, *, progress=None) -> None:
         """Learn from representative vectors (types that need it: IVF). For
-        types that need no training this does nothing, as in faiss."""
+        types that need no training this does nothing, as in faiss.
+        progress: a tqdm bar of k-means iterations for a long training, as
+        in :meth:`add`."""
         h = self._live()
         a, n, _ = cv.vectors(x, self._dim, "training vectors")
         x_addr = cv.address(a) if n else 0
@@ -243,7 +249,7 @@ class Index(Resource):
             st = state
             check(lib.oxv_index_train(h, x_addr, n, self._dim, cancel, st.err_addr), st)
 
-        run_cancellable(call, n * self._dim * 1000 > _LONG_CALL_WORK, (a,))
+        run_cancellable(call, n * self._dim * 1000 > _LONG_CALL_WORK, (a,), progress, "training k-means", "iter")
 
     @property
     def is_trained(self) -> bool:
