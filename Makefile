@@ -22,9 +22,11 @@ export PYTHONPATH := $(CURDIR)/python
 all: lib
 
 # --- setup -----------------------------------------------------------------
-# Python dependencies come from pyproject.toml (project deps + an extra).
+# Python dependencies come from pyproject.toml (project deps + an extra);
+# Pythons before 3.11 read it with tomli, tomllib's original.
 define pip_install_extra
-	$(PY) -c 'import tomllib,sys; p=tomllib.load(open("pyproject.toml","rb"))["project"]; print("\n".join(p["dependencies"]+p["optional-dependencies"]["$(1)"]))' > $(VENV)/$(1).txt
+	$(PY) -c 'import tomllib' 2>/dev/null || $(PY) -m pip install --quiet --disable-pip-version-check tomli
+	$(PY) -c 'import sys; t=__import__("tomllib" if sys.version_info >= (3, 11) else "tomli"); p=t.load(open("pyproject.toml","rb"))["project"]; print("\n".join(p["dependencies"]+p["optional-dependencies"]["$(1)"]))' > $(VENV)/$(1).txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r $(VENV)/$(1).txt
 endef
 
