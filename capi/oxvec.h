@@ -262,10 +262,13 @@ int oxv_store_close(oxv_handle store, oxv_error *err);
  * The whole batch is validated first and logged as one WAL record: it is
  * applied entirely or not at all. Returns after the change is durable as
  * the store's durability mode says. */
-/* op: OXV_STORE_ADD, OXV_STORE_UPSERT or OXV_STORE_UPDATE. */
+/* op: OXV_STORE_ADD, OXV_STORE_UPSERT or OXV_STORE_UPDATE. progress, when
+ * not NULL, names the call for oxv_progress (the index insertion reports
+ * there); a write is never canceled - once logged its change is applied -
+ * so the flag's value is not read. */
 int oxv_store_write(oxv_handle store, int op, const char *records,
                     const float *vectors, int64_t n, int64_t dim,
-                    oxv_error *err);
+                    const volatile int32_t *progress, oxv_error *err);
 
 /* Deletes by {"ids": [...], "where": {...}, "where_document": {...}} (any
  * of them; ids that do not exist are ignored). *deleted gets the count. */
@@ -308,8 +311,10 @@ int oxv_store_count(oxv_handle store, int64_t *out, oxv_error *err);
 int oxv_store_info(oxv_handle store, char *buf, size_t len, size_t *needed,
                    oxv_error *err);
 
-/* Writes a snapshot and drops the WAL it covers. */
-int oxv_store_snapshot(oxv_handle store, oxv_error *err);
+/* Writes a snapshot and drops the WAL it covers. progress, when not NULL,
+ * names the call for oxv_progress (four steps); it does not cancel. */
+int oxv_store_snapshot(oxv_handle store, const volatile int32_t *progress,
+                       oxv_error *err);
 
 /* Copies the store into dir (incremental: only files dir lacks, keeping the
  * history for point-in-time restore). Writes {"copied", "kept",

@@ -15,6 +15,7 @@ import (
 	"github.com/oxvec/oxvec/core/calls"
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
+	"github.com/oxvec/oxvec/core/progress"
 	"github.com/oxvec/oxvec/core/store"
 	"github.com/oxvec/oxvec/core/tenant"
 )
@@ -87,10 +88,17 @@ func oxv_store_close(h C.oxv_handle, e *C.oxv_error) (rc C.int) {
 }
 
 //export oxv_store_write
-func oxv_store_write(h C.oxv_handle, op C.int, records *C.char, vectors *C.float, n, d C.int64_t, e *C.oxv_error) (rc C.int) {
+func oxv_store_write(h C.oxv_handle, op C.int, records *C.char, vectors *C.float, n, d C.int64_t, progressFlag *C.int32_t, e *C.oxv_error) (rc C.int) {
 	defer recoverInto(&rc, e)
 	calls.Start()
 	defer calls.Done()
+	if !plausible(unsafe.Pointer(progressFlag)) {
+		return fail(e, fmt.Errorf("%w: the flag is not a valid address", errs.InvalidArgument))
+	}
+	// the flag only names the call for oxv_progress: a write is never
+	// canceled (once logged, its change must be applied)
+	pctx, done := progressContext(progressFlag)
+	defer done()
 	s, err := lookupRecords(h)
 	if err != nil {
 		return fail(e, err)
@@ -117,7 +125,7 @@ func oxv_store_write(h C.oxv_handle, op C.int, records *C.char, vectors *C.float
 		}
 		b.Vectors = floats(vectors, int64(n)*int64(d)) // copied by the store before the call returns
 	}
-	ctx := context.Background()
+	ctx := progress.Only(pctx)
 	switch op {
 	case C.OXV_STORE_ADD:
 		err = s.Add(ctx, b)
@@ -338,15 +346,20 @@ func oxv_store_info(h C.oxv_handle, buf *C.char, n C.size_t, needed *C.size_t, e
 }
 
 //export oxv_store_snapshot
-func oxv_store_snapshot(h C.oxv_handle, e *C.oxv_error) (rc C.int) {
+func oxv_store_snapshot(h C.oxv_handle, progressFlag *C.int32_t, e *C.oxv_error) (rc C.int) {
 	defer recoverInto(&rc, e)
 	calls.Start()
 	defer calls.Done()
+	if !plausible(unsafe.Pointer(progressFlag)) {
+		return fail(e, fmt.Errorf("%w: the flag is not a valid address", errs.InvalidArgument))
+	}
+	pctx, done := progressContext(progressFlag) // names the call; a snapshot is not canceled
+	defer done()
 	s, err := lookupStore(h)
 	if err != nil {
 		return fail(e, err)
 	}
-	if err := s.Snapshot(); err != nil {
+	if err := s.SnapshotReporting(progress.Only(pctx)); err != nil {
 		return fail(e, err)
 	}
 	return C.OXV_OK

@@ -160,7 +160,7 @@ def test_the_engine_refuses_integers_beyond_int64_too(store):
     a = data(n=1)
     with pytest.raises(oxvec.InvalidArgumentError, match="outside int64"):
         _store.check(_store.lib.oxv_store_write(store._live(), _store._capi.OXV_STORE_ADD, payload,
-                                                  _store.cv.address(a), 1, DIM, _store.state.err_addr), _store.state)
+                                                  _store.cv.address(a), 1, DIM, 0, _store.state.err_addr), _store.state)
 
 
 @pytest.mark.parametrize("key", [1, 1.5, True, None, ("a",)])

@@ -164,3 +164,22 @@ def test_a_failing_tqdm_only_loses_the_bar(monkeypatch):
     index = oxvec.HNSW(16, m=16, ef_construction=40)
     index.add(_vectors(), progress=True)
     assert len(index) == 8_000
+
+
+def test_store_ingest_and_snapshot_show_their_progress(fake_tqdm, tmp_path):
+    x = _vectors()
+    with oxvec.VectorStore(tmp_path / "s", dim=x.shape[1], index="hnsw", snapshot_every=-1) as s:
+        s.add([f"r{i}" for i in range(len(x))], x, progress=True)
+        ingest = [b for b in fake_tqdm.made if "records" in b.desc]
+        assert ingest and ingest[-1].closed
+        bar = ingest[-1]
+        assert bar.updates == sorted(bar.updates) and bar.totals[-1] == len(x) and bar.n == len(x)
+        fake_tqdm.made.clear()
+        s.snapshot(progress=True)
+        snap = [b for b in fake_tqdm.made if b.desc == "snapshot"]
+        assert all(b.closed and b.n == b.total == 4 for b in snap)  # a fast snapshot may end before the first poll
+        fake_tqdm.made.clear()
+        s.add(["one-more"], x[:1], progress=False)
+        s.snapshot(progress=False)
+        assert fake_tqdm.made == []
+        assert s.count() == len(x) + 1

@@ -337,8 +337,8 @@ static void test_tenancy(void) {
     oxv_handle none = 0;
     CHECK(oxv_session_collection(s, "other", &none, &err) == OXV_E_NOT_FOUND, "an unknown collection");
     float v[2 * D] = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f, 0.8f};
-    CHECK(oxv_store_write(c, OXV_STORE_ADD, "{\"ids\":[\"x\"]}", v, 1, D, &err) == OXV_OK, "write: %s", err.message);
-    int rc = oxv_store_write(c, OXV_STORE_ADD, "{\"ids\":[\"y\"]}", v + D, 1, D, &err);
+    CHECK(oxv_store_write(c, OXV_STORE_ADD, "{\"ids\":[\"x\"]}", v, 1, D, NULL, &err) == OXV_OK, "write: %s", err.message);
+    int rc = oxv_store_write(c, OXV_STORE_ADD, "{\"ids\":[\"y\"]}", v + D, 1, D, NULL, &err);
     CHECK(rc == OXV_E_QUOTA && strstr(err.message, "limit=max_vectors use=1 limit_value=1"), "over quota rc=%d %s", rc, err.message);
     int64_t count = -1;
     CHECK(oxv_store_count(c, &count, &err) == OXV_OK && count == 1, "count %lld", (long long)count);

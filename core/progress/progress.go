@@ -57,6 +57,13 @@ func From(ctx context.Context) *Counter {
 	return c
 }
 
+// Only returns a context that carries ctx's counter and nothing else: for
+// work that must not stop when the caller cancels (a store applying a
+// change it has logged) but should still report how far it got.
+func Only(ctx context.Context) context.Context {
+	return With(context.Background(), From(ctx))
+}
+
 // Expect adds n to the total of ctx's counter, if any.
 func Expect(ctx context.Context, n int64) { From(ctx).Expect(n) }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
+	"github.com/oxvec/oxvec/core/progress"
 )
 
 // Batch is the input of a write: one key per record; Vectors (len(Keys)*dim
@@ -253,7 +254,7 @@ func (s *Store) applyChange(ctx context.Context, c *change) error {
 		if _, err := s.idx.Remove(ctx, stale); err != nil {
 			return err
 		}
-		return s.idx.Add(context.Background(), c.vecs, ids, nil)
+		return s.idx.Add(progress.Only(ctx), c.vecs, ids, nil)
 	}
 	// add and upsert
 	var stale []int64
@@ -282,7 +283,7 @@ func (s *Store) applyChange(ctx context.Context, c *change) error {
 		}
 	}
 	// an interrupted add would leave table and index apart: finish it
-	return s.idx.Add(context.Background(), c.vecs, ids, nil)
+	return s.idx.Add(progress.Only(ctx), c.vecs, ids, nil)
 }
 
 func docAt(docs []*string, i int) *string {

@@ -17,6 +17,7 @@ import (
 	"github.com/oxvec/oxvec/core/format"
 	"github.com/oxvec/oxvec/core/index"
 	"github.com/oxvec/oxvec/core/parallel"
+	"github.com/oxvec/oxvec/core/progress"
 )
 
 // A snapshot directory holds index.zst (the vector index file) and
@@ -215,6 +216,15 @@ func openSealed(blob []byte, seal *sealer, ad, path string) ([]byte, error) {
 
 func snapName(seq uint64) string { return fmt.Sprintf("snap-%020d", seq) }
 
+// snapshotContext is the progress context of the Snapshot call running now
+// (none for snapshots a write or Close takes).
+func (s *Store) snapshotContext() context.Context {
+	if s.snapCtx != nil {
+		return s.snapCtx
+	}
+	return context.Background()
+}
+
 // writeSnapshot writes the state at seq into a new snapshot directory.
 func (s *Store) writeSnapshot(seq uint64) (string, error) {
 	name := snapName(seq)
@@ -224,16 +234,24 @@ func (s *Store) writeSnapshot(seq uint64) (string, error) {
 	if err := os.Mkdir(tmp, 0o755); err != nil {
 		return "", fmt.Errorf("%w: %v", errs.IO, err)
 	}
+	// progress in four steps (a Snapshot call's counter; none otherwise)
+	p := progress.From(s.snapshotContext())
+	p.Expect(4)
 	var ib bytes.Buffer
 	if err := s.idx.Save(&ib); err != nil {
 		return "", err
 	}
+	p.Add(1)
 	if err := writeSealed(filepath.Join(tmp, "index.zst"), ib.Bytes(), s.seal, name+"/index"); err != nil {
 		return "", err
 	}
-	if err := writeSealed(filepath.Join(tmp, "records.zst"), encodeTable(s.tab), s.seal, name+"/records"); err != nil {
+	p.Add(1)
+	records := encodeTable(s.tab)
+	p.Add(1)
+	if err := writeSealed(filepath.Join(tmp, "records.zst"), records, s.seal, name+"/records"); err != nil {
 		return "", err
 	}
+	p.Add(1)
 	if err := syncDir(tmp); err != nil {
 		return "", err
 	}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	crand "crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
@@ -89,7 +90,8 @@ type Store struct {
 	closed   bool
 	failed   error // why writes stopped: a write that failed half-way
 	report   Recovery
-	train    training // trained index types: the exact phase before training
+	snapCtx  context.Context // a Snapshot's progress, while it runs (under mu)
+	train    training        // trained index types: the exact phase before training
 }
 
 // Open opens (or, with opts.Create, creates) the store in dir.
@@ -313,12 +315,18 @@ func (s *Store) bind() error {
 
 // Snapshot writes the whole state to a new snapshot and drops the WAL it
 // covers. Writers wait while it runs; readers do not.
-func (s *Store) Snapshot() error {
+func (s *Store) Snapshot() error { return s.SnapshotReporting(context.Background()) }
+
+// SnapshotReporting is Snapshot reporting its steps (the index, the
+// records) on ctx's progress counter; ctx does not cancel it.
+func (s *Store) SnapshotReporting(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.writable(); err != nil {
 		return err
 	}
+	s.snapCtx = ctx
+	defer func() { s.snapCtx = nil }()
 	return s.snapshotLocked()
 }
 

@@ -238,7 +238,7 @@ class VectorStore(Resource, ChromaAPI, PandasIO):
         return _jupyter.table("VectorStore", _jupyter.store_fields(self))
 
     # --- writes -------------------------------------------------------------
-    def add(self, ids, embeddings=None, documents=None, metadatas=None) -> None:
+    def add(self, ids, embeddings=None, documents=None, metadatas=None, *, progress=None) -> None:
         """Insert new records. An id that exists already raises
         :class:`DuplicateIdError` and nothing of the batch is written.
 
@@ -246,13 +246,16 @@ class VectorStore(Resource, ChromaAPI, PandasIO):
         read in place); it may be left out when the store has an embedder
         and documents are given. ``documents`` is a list of str (or None per
         record), ``metadatas`` a list of dicts (or None) whose values are
-        str, int, float, bool or lists of those.
+        str, int, float, bool or lists of those. A long write into an HNSW
+        store shows a progress bar (``progress=False`` hides it; see
+        :func:`oxvec.set_progress`). Ctrl-C does not stop a write: once
+        logged its change is applied, then KeyboardInterrupt is raised.
         """
-        self._write(_capi.OXV_STORE_ADD, ids, embeddings, documents, metadatas)
+        self._write(_capi.OXV_STORE_ADD, ids, embeddings, documents, metadatas, progress)
 
-    def upsert(self, ids, embeddings=None, documents=None, metadatas=None) -> None:
+    def upsert(self, ids, embeddings=None, documents=None, metadatas=None, *, progress=None) -> None:
         """Insert new records and replace existing ones entirely."""
-        self._write(_capi.OXV_STORE_UPSERT, ids, embeddings, documents, metadatas)
+        self._write(_capi.OXV_STORE_UPSERT, ids, embeddings, documents, metadatas, progress)
 
     def update(self, ids, embeddings=None, documents=None, metadatas=None) -> None:
         """Change existing records: what is given (embeddings, documents,
@@ -262,7 +265,7 @@ class VectorStore(Resource, ChromaAPI, PandasIO):
         are left out and the store has one."""
         self._write(_capi.OXV_STORE_UPDATE, ids, embeddings, documents, metadatas)
 
-    def _write(self, op: int, ids, embeddings, documents, metadatas) -> None:
+    def _write(self, op: int, ids, embeddings, documents, metadatas, progress=None) -> None:
         h = self._live()
         keys = rq.strings(ids, "ids")
         n = len(keys)
@@ -295,9 +298,14 @@ class VectorStore(Resource, ChromaAPI, PandasIO):
         elif op != _capi.OXV_STORE_UPDATE:
             raise InvalidArgumentError("embeddings are required (or give documents to a store opened with embedder=)")
         payload = rq.dumps(rec)
-        st = state
-        check(lib.oxv_store_write(h, op, payload, x_addr, rows, self._dim, st.err_addr), st)
-        del a  # kept alive until the call returned
+
+        def call(flag: int) -> None:
+            st = state
+            check(lib.oxv_store_write(h, op, payload, x_addr, rows, self._dim, flag, st.err_addr), st)
+
+        # the flag names the call for its progress bar; a write never stops
+        long = rows * self._dim * 1000 > _LONG_CALL_WORK  # about a graph insertion's work; a write fsyncs anyway
+        run_cancellable(call, long, (a,), progress, f"writing {n:,} records", "rec")
 
     def delete(self, ids=None, *, filter=None, where=None, where_document=None) -> int:
         """Delete records by id (unknown ids are ignored) and/or every record
@@ -480,11 +488,16 @@ class VectorStore(Resource, ChromaAPI, PandasIO):
         return out
 
     # --- maintenance --------------------------------------------------------
-    def snapshot(self) -> None:
+    def snapshot(self, *, progress=None) -> None:
         """Write the whole state to a new snapshot and drop the WAL it covers
         (reopening is then a load, not a replay). Writers wait meanwhile."""
-        st = state
-        check(lib.oxv_store_snapshot(self._live(), st.err_addr), st)
+        h = self._live()
+
+        def call(flag: int) -> None:
+            st = state
+            check(lib.oxv_store_snapshot(h, flag, st.err_addr), st)
+
+        run_cancellable(call, True, (), progress, "snapshot", "step")
 
     def backup(self, dir, incremental: bool = True) -> dict:
         """Copy the store into ``dir``. The first backup copies everything;
