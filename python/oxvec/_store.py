@@ -394,7 +394,7 @@ class VectorStore(Resource, ChromaAPI, PandasIO, MonitorAPI):
                where_document=None, include: Sequence[str] = ("documents", "metadatas"), ef: int | None = None,
                fusion: str = "rrf", alpha: float = 0.5, rrf_k: float = 60, weights=(1.0, 1.0),
                normalize: str = "minmax", k1: float = 1.2, b: float = 0.75, candidates: int | None = None,
-               mmr=None) -> dict:
+               mmr=None, plan: str | None = None) -> dict:
         """The k best records of each query among those the filters match.
 
         Parameters
@@ -442,6 +442,10 @@ class VectorStore(Resource, ChromaAPI, PandasIO, MonitorAPI):
             cosine similarity to the query - (1 - ``lambda``) x its highest
             cosine similarity to those chosen before (default lambda 0.5; 1
             is plain relevance order). ``mmr={"fetch_k": 50, "lambda": 0.25}``.
+        plan : str, optional
+            How a filtered search runs: "exact", "index_filter" or
+            "index_overfetch"; by default the planner chooses per search
+            (:meth:`explain` says what it would choose and why).
 
         Returns
         -------
@@ -488,6 +492,10 @@ class VectorStore(Resource, ChromaAPI, PandasIO, MonitorAPI):
             q["ef"] = rq.count(ef, "ef")
         if mmr is not None and mmr is not False:
             q["mmr"] = _mmr(mmr)
+        if plan is not None:
+            if plan not in ("exact", "index_filter", "index_overfetch"):
+                raise InvalidArgumentError(f"plan must be 'exact', 'index_filter' or 'index_overfetch', not {plan!r}")
+            q["plan"] = plan
         if vectors is not None:
             a, nq, _ = cv.vectors(vectors, self._dim, "queries")
             q_addr = cv.address(a) if nq else 0
