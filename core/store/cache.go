@@ -70,7 +70,8 @@ func cacheKey(req SearchRequest, rank Ranking) string {
 		Include  Include  `json:"i"`
 		Rank     Ranking  `json:"r"`
 		Vectors  bool     `json:"v"`
-	}{req.Texts, req.K, req.Where, req.WhereDoc, req.Ef, req.Include, rank, req.Vectors != nil})
+		Plan     string   `json:"p"`
+	}{req.Texts, req.K, req.Where, req.WhereDoc, req.Ef, req.Include, rank, req.Vectors != nil, req.Plan})
 	if err != nil {
 		return ""
 	}

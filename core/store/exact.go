@@ -67,10 +67,10 @@ func (s *Store) searchIndex(ctx context.Context, req SearchRequest, allowed []in
 // searchOverfetch asks the index for fetch results per query without the
 // filter and keeps the first per that pass it; short reports a query that
 // kept fewer than per while the index held more than it fetched.
-func (s *Store) searchOverfetch(ctx context.Context, req SearchRequest, p pred, dp docPred, fetch, per int, vids []int64, vdist []float32) (short bool, err error) {
+func (s *Store) searchOverfetch(ctx context.Context, req SearchRequest, p pred, dp docPred, fetch, ef, per int, vids []int64, vdist []float32) (short bool, err error) {
 	nq := len(req.Vectors) / s.cfg.Dim
 	fids, fdist := make([]int64, nq*fetch), make([]float32, nq*fetch)
-	sp := &index.SearchParams{Ef: max(req.Ef, 0)}
+	sp := &index.SearchParams{Ef: max(req.Ef, ef, 0)}
 	if err := s.idx.Search(ctx, req.Vectors, fetch, sp, fids, fdist); err != nil {
 		return false, err
 	}

@@ -94,6 +94,7 @@ type Explain struct {
 type choice struct {
 	plan  plan
 	fetch int // index_overfetch: results to fetch
+	ef    int // and the HNSW width to fetch them with (0: the request's)
 	ex    Explain
 }
 
@@ -145,8 +146,13 @@ func (s *Store) choose(p pred, dp docPred, k, ef int, mode string, forced string
 		} else {
 			costs[planFilter] = listing + walk/math.Max(sel, 1e-9)
 		}
-		fetch := overfetchSlack * float64(k) / math.Max(sel, 1e-9)
-		costs[planOverfetch] = math.Max(fetch, efk)*float64(2*s.model.m)*dist*graphLinksCost + fetch*nsPerPredicate
+		if admitted > hnswScanBelow {
+			// over-fetching searches as wide as the filtered walk would
+			// (ef / selectivity), so that its recall is no worse
+			fetch := overfetchSlack * float64(k) / math.Max(sel, 1e-9)
+			width := math.Max(fetch, efk/math.Max(sel, 1e-9))
+			costs[planOverfetch] = width*float64(2*s.model.m)*dist*graphLinksCost + fetch*nsPerPredicate
+		}
 	default:
 		// another index type: its filtered search costs what the
 		// unfiltered one does (a fraction of the collection, about a
@@ -164,8 +170,6 @@ func (s *Store) choose(p pred, dp docPred, k, ef int, mode string, forced string
 	}
 	why := ""
 	switch {
-	case mode != "vector":
-		best, why = planFilter, mode+" search: BM25 ranks the admitted records too, so they are listed"
 	case best == planOverfetch && (sel < minOverfetch || kind == "flat"):
 		// too few would pass, or a flat scan gains nothing from it
 		if costs[planFilter] < costs[planExact] {
@@ -186,6 +190,10 @@ func (s *Store) choose(p pred, dp docPred, k, ef int, mode string, forced string
 		}
 		best, why = plan(fp), "forced by the request"
 	}
+	if mode != "vector" {
+		// whatever was asked: the keyword side needs the admitted records
+		best, why = planFilter, mode+" search: BM25 ranks the admitted records too, so they are listed"
+	}
 	if why == "" {
 		why = fmt.Sprintf("filter admits about %.3g%% of %d records (~%.0f); estimated cost per query: %s", 100*sel, live, admitted, costLine(c.ex.Costs))
 	}
@@ -194,6 +202,10 @@ func (s *Store) choose(p pred, dp docPred, k, ef int, mode string, forced string
 		c.fetch = min(int(math.Ceil(overfetchSlack*float64(k)/math.Max(sel, 1e-9))), live)
 		c.fetch = max(c.fetch, k)
 		c.ex.Fetch = c.fetch
+		if kind == "hnsw" {
+			c.ef = min(int(math.Ceil(efk/math.Max(sel, 1e-9))), max(live, 1))
+			c.ex.Estimates["ef"] = float64(c.ef)
+		}
 	}
 	return c, nil
 }

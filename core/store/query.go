@@ -193,17 +193,6 @@ func (s *Store) searchLocked(ctx context.Context, req SearchRequest, r Ranking, 
 	if err != nil {
 		return nil, err
 	}
-	ch, err := s.choose(pw, dp, k, req.Ef, r.Mode, req.Plan)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errs.InvalidArgument, err)
-	}
-	if r.Mode == "keyword" && ch.plan == planExact {
-		ch.plan = planFilter
-	}
-	var allowed []int64
-	if filtered && ch.plan != planOverfetch {
-		allowed = s.matchingPreds(pw, dp)
-	}
 	per := k // results taken from each side
 	if r.MMR != nil {
 		per = r.MMR.fetch(k) // candidates MMR chooses k of
@@ -213,6 +202,14 @@ func (s *Store) searchLocked(ctx context.Context, req SearchRequest, r Ranking, 
 		if r.Candidates > 0 {
 			per = max(k, r.Candidates)
 		}
+	}
+	ch, err := s.choose(pw, dp, per, req.Ef, r.Mode, req.Plan)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errs.InvalidArgument, err)
+	}
+	var allowed []int64
+	if filtered && ch.plan != planOverfetch {
+		allowed = s.matchingPreds(pw, dp)
 	}
 	// no side returns more than the records it may rank, so a k far beyond
 	// them costs nothing (results are lists: nothing is padded)
@@ -239,7 +236,7 @@ func (s *Store) searchLocked(ctx context.Context, req SearchRequest, r Ranking, 
 		case planExact:
 			err = s.searchExact(ctx, req.Vectors, allowed, per, vids, vdist)
 		case planOverfetch:
-			short, err = s.searchOverfetch(ctx, req, pw, dp, ch.fetch, per, vids, vdist)
+			short, err = s.searchOverfetch(ctx, req, pw, dp, ch.fetch, ch.ef, per, vids, vdist)
 		default:
 			err = s.searchIndex(ctx, req, allowed, filtered, per, vids, vdist)
 		}
