@@ -173,6 +173,9 @@ bench: bench-venv lib bench-data bench-embed
 	$(PY) benchmarks/bench_binary.py $(REPS) $(SETS)
 	$(PY) benchmarks/bench_store.py $(REPS) $(STORE_N)
 	$(PY) benchmarks/bench_scifact.py
+	$(PY) benchmarks/bench_monitoring.py $(REPS)
+	$(PY) benchmarks/bench_planner.py $(REPS)
+	$(PY) benchmarks/bench_cache.py $(REPS)
 
 # regenerate the assembly kernels from kernels/_generate (needs the Go module proxy for avo)
 kernels:

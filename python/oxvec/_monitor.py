@@ -22,7 +22,7 @@ import numpy as np
 from . import _convert as cv
 from . import _requests as rq
 from ._call import check, json_out, state
-from ._errors import InvalidArgumentError
+from ._errors import ClosedError, InvalidArgumentError, InvalidHandleError
 from ._library import lib
 
 # stores whose level 2 counts metrics_text reports
@@ -249,7 +249,15 @@ def metrics_text() -> str:
     lines, a series per store labelled ``collection`` (the store's name=,
     else its directory's name; a tenant's collection: "tenant/collection").
     Serve it as is at /metrics."""
-    for s in list(_with_embedding_cache):
-        if not s.closed:
+    while True:
+        try:
+            stores = list(_with_embedding_cache)
+            break
+        except RuntimeError:  # a store opened on another thread meanwhile
+            continue
+    for s in stores:
+        try:
             s._report_embedding_cache(s._live())
+        except (ClosedError, InvalidHandleError):
+            pass  # closed meanwhile: it has left the engine's listing too
     return text_out(lib.oxv_metrics_text)
