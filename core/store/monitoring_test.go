@@ -198,3 +198,31 @@ func TestCache_HitsUntilAWriteNeverStale(t *testing.T) {
 		t.Fatalf("no hit without writes: %+v", s.Stats().Cache["results"])
 	}
 }
+
+func TestMonitoring_StatsWhileSearchingAndWriting(t *testing.T) {
+	s, vecs := vectorsStore(t, 300, 8, `{"type":"hnsw","m":8,"ef_construction":40}`,
+		Options{Cache: CacheConfig{Entries: 8}, Monitor: monitor.Config{RecallPerSecond: 1e9}})
+	var wg sync.WaitGroup
+	for g := 0; g < 3; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 60; i++ {
+				switch g {
+				case 0:
+					s.Search(bg, SearchRequest{Vectors: vecs[i%20*8 : i%20*8+8], K: 5, Where: map[string]any{"g": int64(i % 10)}})
+				case 1:
+					s.Update(bg, Batch{Keys: []string{fmt.Sprint(i)}, Metas: []Meta{{"g": int64(i % 3), "u": 0.5}}})
+				default:
+					_ = s.Stats()
+					_ = monitor.Prometheus()
+					s.FlushRecall()
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	if st := s.Stats(); st.Latency["search"].Total != 60 || st.Latency["add"].Total != 61 {
+		t.Fatalf("%+v", st.Latency)
+	}
+}
