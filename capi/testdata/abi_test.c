@@ -150,6 +150,10 @@ static void test_distances(void) {
     char cat[8192];
     size_t needed = 0;
     CHECK(oxv_metrics(cat, sizeof cat, &needed, &err) == OXV_OK && strstr(cat, "mahalanobis") && needed <= sizeof cat, "metrics catalogue");
+    /* monitoring (issue 21): the Prometheus families exist with no store open; no handle, no stats */
+    char prom[16384];
+    CHECK(oxv_metrics_text(prom, sizeof prom, &needed, &err) == OXV_OK && strstr(prom, "# TYPE oxvec_records gauge"), "metrics text: %s", err.message);
+    CHECK(oxv_store_stats(0, NULL, prom, sizeof prom, &needed, &err) == OXV_E_HANDLE, "stats of no store");
     double vi[4];
     float samples[3 * 2] = {1, 2, 2, 1, 3, 5};
     CHECK(oxv_fit_mahalanobis(samples, 3, 2, 0.0, vi, &err) == OXV_OK && vi[0] > 0, "fit: %s", err.message);
