@@ -14,32 +14,66 @@ import (
 // caller holds mu. It is the planner's exact plan and the recall sampler's
 // ground truth.
 func (s *Store) exactTop(ctx context.Context, q []float32, ids []int64, outIDs []int64, outDist []float32) error {
-	pq, err := s.m.PrepareCopy(q, "queries")
+	r, err := s.newRanker(q)
 	if err != nil {
 		return err
 	}
-	var scratch []float32
-	if s.m.NeedsPrepare() {
-		scratch = make([]float32, s.cfg.Dim)
-	}
 	var top index.TopK
 	top.Reset(outDist, outIDs)
-	for i, id := range ids {
-		if i&4095 == 4095 && ctx.Err() != nil {
+	for lo := 0; lo < len(ids); lo += 4096 {
+		if ctx.Err() != nil {
 			return errs.Canceled
 		}
-		v := s.tab.vec(id)
-		if scratch != nil {
-			if err := s.m.Prepare(scratch, v, "vectors", 0); err != nil {
-				return err
-			}
-			v = scratch
-		}
-		if d := float32(s.m.Pair(pq, v)); d <= top.Bound() {
-			top.Push(d, id)
+		if err := r.push(&top, ids[lo:min(lo+4096, len(ids))]); err != nil {
+			return err
 		}
 	}
 	top.Finish()
+	return nil
+}
+
+// ranker computes exact distances from one query to the table's vectors.
+type ranker struct {
+	s       *Store
+	q       []float32 // prepared
+	scratch []float32 // a prepared vector, for metrics that change vectors
+}
+
+func (s *Store) newRanker(q []float32) (*ranker, error) {
+	pq, err := s.m.PrepareCopy(q, "queries")
+	if err != nil {
+		return nil, err
+	}
+	r := &ranker{s: s, q: pq}
+	if s.m.NeedsPrepare() {
+		r.scratch = make([]float32, s.cfg.Dim)
+	}
+	return r, nil
+}
+
+// dist is the exact distance to record id; the caller holds mu.
+func (r *ranker) dist(id int64) (float64, error) {
+	v := r.s.tab.vec(id)
+	if r.scratch != nil {
+		if err := r.s.m.Prepare(r.scratch, v, "vectors", 0); err != nil {
+			return 0, err
+		}
+		v = r.scratch
+	}
+	return r.s.m.Pair(r.q, v), nil
+}
+
+// push offers the records ids to top; the caller holds mu.
+func (r *ranker) push(top *index.TopK, ids []int64) error {
+	for _, id := range ids {
+		d, err := r.dist(id)
+		if err != nil {
+			return err
+		}
+		if f := float32(d); f <= top.Bound() {
+			top.Push(f, id)
+		}
+	}
 	return nil
 }
 

@@ -1,9 +1,9 @@
 package store
 
 import (
-	"context"
 	"math"
 
+	"github.com/oxvec/oxvec/core/index"
 	"github.com/oxvec/oxvec/core/parallel"
 )
 
@@ -30,6 +30,7 @@ type recallSample struct {
 }
 
 func (s *Store) startRecall() {
+	s.chunk = rerunChunk
 	s.samples = make(chan recallSample, recallQueue)
 	s.quit = make(chan struct{})
 	samples, quit := s.samples, s.quit
@@ -88,17 +89,27 @@ func (s *Store) FlushRecall() {
 	}
 }
 
+// rerunChunk is how many records a re-run ranks per hold of the read
+// lock: between chunks a waiting writer gets in, so a large collection's
+// exact scan never stalls writes for long (the sample is dropped if one
+// did write).
+var rerunChunk = 16384 // a variable: tests make it small (each store copies it at open)
+
 // rerun compares one sample with the exact answer.
 func (s *Store) rerun(smp recallSample) {
+	// unchanged: the ids below and every distance are those of the
+	// collection the search saw
+	current := func() bool { return !s.closed && s.lastSeq == smp.seq }
 	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed || s.lastSeq != smp.seq {
+	if !current() {
+		s.mu.RUnlock()
 		return
 	}
 	var ids []int64
 	if smp.where != nil || smp.whereDoc != nil {
 		var err error
 		if ids, err = s.matchingLocked(smp.where, smp.whereDoc); err != nil {
+			s.mu.RUnlock()
 			return
 		}
 	} else {
@@ -109,40 +120,43 @@ func (s *Store) rerun(smp recallSample) {
 			}
 		}
 	}
+	r, err := s.newRanker(smp.q)
+	s.mu.RUnlock()
 	want := min(smp.k, len(ids))
-	if want == 0 {
+	if err != nil || want == 0 {
 		return
 	}
 	outIDs, outDist := make([]int64, want), make([]float32, want)
-	if s.exactTop(context.Background(), smp.q, ids, outIDs, outDist) != nil {
-		return
+	var top index.TopK
+	top.Reset(outDist, outIDs)
+	for lo := 0; lo < len(ids); lo += s.chunk {
+		s.mu.RLock()
+		ok := current() && r.push(&top, ids[lo:min(lo+s.chunk, len(ids))]) == nil
+		s.mu.RUnlock()
+		if !ok {
+			return
+		}
 	}
+	top.Finish()
 	// a returned record counts when it is as close as the k-th true
 	// neighbour (ties at the k-th distance are all right answers)
 	kth := float64(outDist[want-1])
 	tol := 1e-5*math.Abs(kth) + 1e-6
-	pq, err := s.m.PrepareCopy(smp.q, "queries")
-	if err != nil {
-		return
-	}
-	scratch := make([]float32, s.cfg.Dim)
+	s.mu.RLock()
+	ok := current()
 	found := 0
 	for _, id := range smp.got {
-		if id < 0 || id >= int64(len(s.tab.keys)) || s.tab.keys[id] == "" {
+		if !ok || id < 0 || id >= int64(len(s.tab.keys)) || s.tab.keys[id] == "" {
 			continue
 		}
-		v := s.tab.vec(id)
-		if s.m.NeedsPrepare() {
-			if s.m.Prepare(scratch, v, "vectors", 0) != nil {
-				return
-			}
-			v = scratch
-		}
-		if s.m.Pair(pq, v) <= kth+tol {
+		if d, err := r.dist(id); err == nil && d <= kth+tol {
 			found++
 		}
 	}
-	s.mon.Recall().Add(min(found, want), want)
+	s.mu.RUnlock()
+	if ok {
+		s.mon.Recall().Add(min(found, want), want)
+	}
 }
 
 // sampleOf copies what a re-run needs of the first query of a search.

@@ -104,6 +104,7 @@ type Store struct {
 	mon     *monitor.Monitor  // monitoring.go
 	samples chan recallSample // recall.go: searches to re-run exactly
 	quit    chan struct{}     // closed when the store closes: ends the sampler
+	chunk   int               // records a re-run ranks per hold of the read lock
 	cache   *resultCache      // cache.go; nil when off
 	plans   planCounts        // searches by plan
 	model   indexModel        // planner.go: the index's cost model
