@@ -101,7 +101,7 @@ type choice struct {
 // choose plans a search of k results (per query) with predicates p, dp;
 // the caller holds mu. forced, when not "", names the plan to take (tests
 // and benchmarks compare fixed strategies with it).
-func (s *Store) choose(p pred, dp docPred, k, ef int, mode string, forced string) (choice, error) {
+func (s *Store) choose(p pred, dp docPred, k, ef int, mode string, forced string, explain bool) (choice, error) {
 	live := s.tab.live()
 	kind := s.model.kind
 	if s.phase() == "exact" {
@@ -114,11 +114,8 @@ func (s *Store) choose(p pred, dp docPred, k, ef int, mode string, forced string
 		// the common case allocates nothing
 		return choice{plan: planUnfiltered, ex: Explain{Index: kind, Plan: planNames[planUnfiltered], Why: "no filter: the index searches every record"}}, nil
 	}
-	c := choice{ex: Explain{Index: kind, Estimates: map[string]float64{"records": float64(live)}, Costs: map[string]float64{}}}
 	sel := s.selectivity(p, dp)
 	admitted := sel * float64(live)
-	c.ex.Estimates["selectivity"] = sel
-	c.ex.Estimates["admitted"] = admitted
 	d := float64(s.cfg.Dim)
 	dist := nsPerDim * d
 	// listing the admitted records: the equality index narrows the
@@ -127,30 +124,29 @@ func (s *Store) choose(p pred, dp docPred, k, ef int, mode string, forced string
 	if cands, ok := s.tab.eq.candidates(p); ok && dp == nil {
 		tested = float64(len(cands))
 	}
-	c.ex.Estimates["tested"] = tested
 	listing := tested*nsPerPredicate + admitted*nsPerAllowed
-	costs := map[plan]float64{planExact: listing + admitted*dist}
+	var costs [nPlans]float64 // 0: not considered
+	costs[planExact] = listing + admitted*dist
 	if ef <= 0 {
 		ef = s.model.efSearch
 	}
 	efk := float64(max(ef, k))
+	selF := math.Max(sel, 1e-9)
 	switch kind {
 	case "flat":
 		// the flat index's filtered search is the same scan
 		costs[planFilter] = costs[planExact]
-		costs[planOverfetch] = float64(live)*dist + overfetchSlack*float64(k)/math.Max(sel, 1e-9)*nsPerPredicate
+		costs[planOverfetch] = float64(live)*dist + overfetchSlack*float64(k)/selF*nsPerPredicate
 	case "hnsw":
 		walk := efk * float64(2*s.model.m) * dist * graphLinksCost
 		if admitted <= hnswScanBelow {
 			costs[planFilter] = listing + admitted*dist // the index scans them itself
 		} else {
-			costs[planFilter] = listing + walk/math.Max(sel, 1e-9)
-		}
-		if admitted > hnswScanBelow {
+			costs[planFilter] = listing + walk/selF
 			// over-fetching searches as wide as the filtered walk would
 			// (ef / selectivity), so that its recall is no worse
-			fetch := overfetchSlack * float64(k) / math.Max(sel, 1e-9)
-			width := math.Max(fetch, efk/math.Max(sel, 1e-9))
+			fetch := overfetchSlack * float64(k) / selF
+			width := math.Max(fetch, efk/selF)
 			costs[planOverfetch] = width*float64(2*s.model.m)*dist*graphLinksCost + fetch*nsPerPredicate
 		}
 	default:
@@ -159,53 +155,54 @@ func (s *Store) choose(p pred, dp docPred, k, ef int, mode string, forced string
 		// tenth for IVF), and over-fetching is not modelled
 		costs[planFilter] = listing + 0.1*float64(live)*dist
 	}
-	for pl, v := range costs {
-		c.ex.Costs[planNames[pl]] = v
-	}
 	best := planExact
 	for _, pl := range []plan{planFilter, planOverfetch} {
-		if v, ok := costs[pl]; ok && v < costs[best] {
+		if costs[pl] > 0 && costs[pl] < costs[best] {
 			best = pl
 		}
 	}
 	why := ""
-	switch {
-	case best == planOverfetch && (sel < minOverfetch || kind == "flat"):
+	if best == planOverfetch && (sel < minOverfetch || kind == "flat") {
 		// too few would pass, or a flat scan gains nothing from it
+		best = planExact
 		if costs[planFilter] < costs[planExact] {
 			best = planFilter
-		} else {
-			best = planExact
 		}
 	}
 	if forced != "" {
-		fp := -1
 		for i, n := range planNames {
-			if n == forced && plan(i) != planUnfiltered {
-				fp = i
+			if n == forced {
+				best, why = plan(i), "forced by the request"
 			}
 		}
-		if fp < 0 {
-			return c, fmt.Errorf("plan must be exact, index_filter or index_overfetch, not %q", forced)
-		}
-		best, why = plan(fp), "forced by the request"
 	}
 	if mode != "vector" {
 		// whatever was asked: the keyword side needs the admitted records
 		best, why = planFilter, mode+" search: BM25 ranks the admitted records too, so they are listed"
 	}
-	if why == "" {
-		why = fmt.Sprintf("filter admits about %.3g%% of %d records (~%.0f); estimated cost per query: %s", 100*sel, live, admitted, costLine(c.ex.Costs))
-	}
-	c.plan, c.ex.Plan, c.ex.Why = best, planNames[best], why
+	c := choice{plan: best}
 	if best == planOverfetch {
-		c.fetch = min(int(math.Ceil(overfetchSlack*float64(k)/math.Max(sel, 1e-9))), live)
-		c.fetch = max(c.fetch, k)
-		c.ex.Fetch = c.fetch
+		c.fetch = max(min(int(math.Ceil(overfetchSlack*float64(k)/selF)), live), k)
 		if kind == "hnsw" {
-			c.ef = min(int(math.Ceil(efk/math.Max(sel, 1e-9))), max(live, 1))
+			c.ef = min(int(math.Ceil(efk/selF)), max(live, 1))
+		}
+	}
+	if explain {
+		// only explain() pays for the words and the maps
+		c.ex = Explain{Index: kind, Plan: planNames[best], Fetch: c.fetch, Costs: map[string]float64{},
+			Estimates: map[string]float64{"records": float64(live), "selectivity": sel, "admitted": admitted, "tested": tested}}
+		for pl, v := range costs {
+			if v > 0 {
+				c.ex.Costs[planNames[pl]] = v
+			}
+		}
+		if c.ef > 0 {
 			c.ex.Estimates["ef"] = float64(c.ef)
 		}
+		if why == "" {
+			why = fmt.Sprintf("filter admits about %.3g%% of %d records (~%.0f); estimated cost per query: %s", 100*sel, live, admitted, costLine(c.ex.Costs))
+		}
+		c.ex.Why = why
 	}
 	return c, nil
 }
@@ -242,7 +239,7 @@ func (s *Store) Explain(req SearchRequest) (Explain, error) {
 	if s.closed {
 		return Explain{}, errs.Closed
 	}
-	c, err := s.choose(p, dp, req.K, req.Ef, r.Mode, req.Plan)
+	c, err := s.choose(p, dp, req.K, req.Ef, r.Mode, req.Plan, true)
 	if err != nil {
 		return Explain{}, fmt.Errorf("%w: %v", errs.InvalidArgument, err)
 	}

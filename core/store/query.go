@@ -203,7 +203,7 @@ func (s *Store) searchLocked(ctx context.Context, req SearchRequest, r Ranking, 
 			per = max(k, r.Candidates)
 		}
 	}
-	ch, err := s.choose(pw, dp, per, req.Ef, r.Mode, req.Plan)
+	ch, err := s.choose(pw, dp, per, req.Ef, r.Mode, req.Plan, false)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errs.InvalidArgument, err)
 	}
