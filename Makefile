@@ -77,7 +77,7 @@ demo: venv lib
 # (tools/build_wheels.sh: Zig as cgo's C compiler for glibc 2.17 and arm64,
 # auditwheel repair). Rebuilt when a source changes.
 DIST := dist
-WHEEL_INPUTS := $(GO_SOURCES) $(shell find python/oxvec -name '*.py' 2>/dev/null) setup.py pyproject.toml MANIFEST.in README.md tools/zigcc tools/build_wheels.sh
+WHEEL_INPUTS := $(GO_SOURCES) $(shell find python/oxvec -name '*.py' 2>/dev/null) setup.py pyproject.toml MANIFEST.in README.md LICENSE tools/zigcc tools/build_wheels.sh
 
 $(VENV)/.wheel-deps: $(VENV)/.test-deps pyproject.toml
 	$(call pip_install_extra,wheel)
