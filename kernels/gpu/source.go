@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
-
 )
 
 // Source is the CUDA C of every kernel: compiled at run time by NVRTC for
