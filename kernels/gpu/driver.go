@@ -9,6 +9,7 @@ import "C"
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"unsafe"
@@ -47,7 +48,13 @@ func loadDriver() (*driver, error) {
 }
 
 func openDriver() (*driver, error) {
-	lib, err := openLibrary("libcuda.so.1")
+	path := "libcuda.so.1"
+	if p := os.Getenv("OXVEC_LIBCUDA"); p != "" {
+		// test hook: emulate/fake_cuda.cpp, a driver that runs the kernels
+		// on the CPU, takes the device path end to end without a GPU
+		path = p
+	}
+	lib, err := openLibrary(path)
 	if err != nil {
 		return nil, unsupported("libcuda.so.1 not found: no NVIDIA driver is installed (%v)", err)
 	}
