@@ -18,6 +18,7 @@ import (
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/flat"
 	"github.com/oxvec/oxvec/core/index"
+	"github.com/oxvec/oxvec/core/kmeans"
 	"github.com/oxvec/oxvec/core/metric"
 	"github.com/oxvec/oxvec/kernels/gpu"
 )
@@ -262,6 +263,49 @@ func oxv_gpu_index_train(h C.oxv_handle, device *C.char, x *C.float, n, d C.int6
 	ctx, finished := progressContext(cancel)
 	defer finished()
 	if err := tr.Train(accel.Training(ctx, choice), floats(x, int64(n*d))); err != nil {
+		return fail(e, err)
+	}
+	return C.OXV_OK
+}
+
+//export oxv_gpu_assign
+func oxv_gpu_assign(device *C.char, x *C.float, n C.int64_t, c *C.float, kc, d C.int64_t, outIdx *C.int64_t, outDist *C.float, cancel *C.int32_t, e *C.oxv_error) (rc C.int) {
+	defer recoverInto(&rc, e)
+	calls.Start()
+	defer calls.Done()
+	choice, err := resolveDevice(device)
+	if err == nil {
+		err = rowsArg(unsafe.Pointer(x), n, d, "x")
+	}
+	if err == nil {
+		err = rowsArg(unsafe.Pointer(c), kc, d, "centroids")
+	}
+	if err == nil && kc < 1 {
+		err = fmt.Errorf("%w: assignment needs at least one centroid", errs.InvalidArgument)
+	}
+	if err == nil && n > 0 && (outIdx == nil || outDist == nil || !plausible(unsafe.Pointer(outIdx)) || !plausible(unsafe.Pointer(outDist))) {
+		err = fmt.Errorf("%w: output pointers must be valid", errs.InvalidArgument)
+	}
+	if err != nil {
+		return fail(e, err)
+	}
+	if n == 0 {
+		return C.OXV_OK
+	}
+	xs, cs := floats(x, int64(n*d)), floats(c, int64(kc*d))
+	if err = index.CheckFinite(xs, int(d), "x"); err == nil {
+		err = index.CheckFinite(cs, int(d), "centroids")
+	}
+	if err == nil {
+		idx, dist := int64s(outIdx, int64(n)), floats(outDist, int64(n))
+		ctx := contextFor(cancel)
+		if choice.OnGPU() {
+			err = choice.Dev.Assign(ctx, cs, xs, int(d), idx, dist)
+		} else {
+			err = kmeans.Nearest(ctx, cs, xs, int(d), idx, dist)
+		}
+	}
+	if err != nil {
 		return fail(e, err)
 	}
 	return C.OXV_OK

@@ -482,6 +482,14 @@ int oxv_gpu_index_search(oxv_handle h, const char *device, const float *queries,
                          float *out_dist, const volatile int32_t *cancel,
                          oxv_error *err);
 
+/* k-means' assignment step: each row of x[n][d]'s nearest of the centroids
+ * c[kc][d] by squared euclidean distance (ties: the lower centroid), and that
+ * distance. */
+int oxv_gpu_assign(const char *device, const float *x, int64_t n,
+                   const float *c, int64_t kc, int64_t d, int64_t *out_idx,
+                   float *out_dist, const volatile int32_t *cancel,
+                   oxv_error *err);
+
 /* oxv_index_train with k-means' assignment step on a device. */
 int oxv_gpu_index_train(oxv_handle h, const char *device, const float *x,
                         int64_t n, int64_t d, const volatile int32_t *cancel,

@@ -80,6 +80,7 @@ def test_cuda_without_a_gpu_raises_unsupported_naming_what_is_missing(device, da
         lambda: oxvec.IVFFlat(16, nlist=4).train(x, device=device),
         lambda: oxvec.PQ(16, m=4, nbits=4).train(x, device=device),
         lambda: oxvec.IVFPQ(16, nlist=4, m=4, nbits=4).train(x, device=device),
+        lambda: oxvec.gpu.assign(x, q, device=device),
     ]
     for call in calls:
         with pytest.raises(oxvec.UnsupportedError, match="libcuda.so.1"):
@@ -110,6 +111,10 @@ def test_auto_runs_on_the_cpu_with_the_cpu_results(data):
         np.testing.assert_array_equal(a, b)
     for a, b in zip(f.search(q, 5, filter=np.arange(50)), g.search(q, 5, filter=np.arange(50))):
         np.testing.assert_array_equal(a, b)
+    ref = ((x[:, None] - q[None]) ** 2).sum(-1)
+    idx, dist = oxvec.gpu.assign(x, q, device="auto")
+    np.testing.assert_array_equal(idx, ref.argmin(1))
+    np.testing.assert_allclose(dist, ref.min(1), rtol=1e-4, atol=1e-5)
     i, j = oxvec.IVFFlat(16, nlist=4), oxvec.IVFFlat(16, nlist=4)
     i.train(x)
     j.train(x, device="auto")
@@ -170,6 +175,10 @@ ivf.add(x)
 np.testing.assert_array_equal(ivf.search(q, 5)[0], oxvec.knn(x, q, 5)[0])
 pq = oxvec.PQ(12, m=4, nbits=4)
 pq.train(x, device="cuda")
+c = x[:37].copy()
+gi, gd = oxvec.gpu.assign(x, c, device="cuda")
+ci, cd = oxvec.gpu.assign(x, c, device="cpu")
+np.testing.assert_array_equal(gi, ci); np.testing.assert_allclose(gd, cd, rtol=1e-4, atol=1e-5)
 print("ok")
 """
 

@@ -138,4 +138,5 @@ PROTOTYPES = {
     "oxv_gpu_knn": (_int, [C.c_char_p, C.c_char_p, _p, _i64, _p, _i64, _i64, _i64, _p, _p, _p, _p]),
     "oxv_gpu_index_search": (_int, [oxv_handle, C.c_char_p, _p, _i64, _i64, _i64, _p, _p, _p, _p]),
     "oxv_gpu_index_train": (_int, [oxv_handle, C.c_char_p, _p, _i64, _i64, _p, _p]),
+    "oxv_gpu_assign": (_int, [C.c_char_p, _p, _i64, _p, _i64, _i64, _p, _p, _p, _p]),
 }

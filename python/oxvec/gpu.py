@@ -22,7 +22,7 @@ from ._call import json_out
 from ._errors import UnsupportedError
 from ._library import lib
 
-__all__ = ["available", "reason", "devices", "compile_kernels"]
+__all__ = ["available", "reason", "devices", "compile_kernels", "assign"]
 
 _dirs_set = False
 _status: dict | None = None
@@ -97,6 +97,35 @@ def compile_kernels(arch: str = "sm_80") -> dict[str, int]:
     return {k["name"]: int(k["ptx_bytes"]) for k in info["kernels"]}
 
 
+def assign(x, centroids, *, device: str = "auto"):
+    """k-means' assignment step: each row of x's nearest centroid by squared
+    euclidean distance (ties: the lower centroid) on device ("cpu", "auto",
+    "cuda", "cuda:N"). x: (n, d) float32, centroids: (k, d) float32.
+    Returns (assignments int64 (n,), squared distances float32 (n,))."""
+    import numpy as np
+
+    from . import _convert as cv
+    from ._call import check, run_cancellable, state
+
+    dev = device_name(device)
+    c = np.ascontiguousarray(centroids, dtype=np.float32)
+    if c.ndim != 2 or c.shape[0] == 0:
+        raise cv.DimensionError(f"centroids must be 2-D (k, d) with k >= 1, got shape {c.shape}")
+    a, n, _ = cv.vectors(x, c.shape[1], "x")
+    idx, dist = np.empty(n, np.int64), np.empty(n, np.float32)
+    if n == 0:
+        return idx, dist
+    runs_on_gpu(dev)  # tells the engine where NVRTC is
+    xa, ca, ia, da = cv.address(a), cv.address(c), cv.address(idx), cv.address(dist)
+
+    def call(cancel: int) -> None:
+        st = state
+        check(lib.oxv_gpu_assign(dev.encode(), xa, n, ca, c.shape[0], c.shape[1], ia, da, cancel, st.err_addr), st)
+
+    run_cancellable(call, n * c.size > 50_000_000, (a, c, idx, dist))
+    return idx, dist
+
+
 def device_name(device) -> str:
     """device checked and lower-cased: "cpu", "auto", "cuda" or "cuda:N"."""
     if not isinstance(device, str):
@@ -113,6 +142,7 @@ def runs_on_gpu(device: str) -> bool:
     then raises UnsupportedError saying what is missing)."""
     if device == "cpu":
         return False
+    _prepare()
     if device == "auto":
         return available()
     return True
