@@ -209,3 +209,28 @@ def test_device_cuda_end_to_end_through_a_fake_driver(fake_driver, tmp_path):
 
     names = os.listdir(tmp_path / "cache")
     assert any(re.fullmatch(r"kernels-[0-9a-f]{16}-sm_80-nvrtc\d+\.\d+-drv12080\.ptx", n) for n in names), names
+
+
+GPU_CHECK = os.path.join(os.path.dirname(__file__), "..", "benchmarks", "gpu_check.py")
+
+
+@no_gpu
+def test_gpu_check_without_a_gpu_says_why_and_writes_nothing(tmp_path):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "OXVEC_BENCH_OUT": str(tmp_path)}
+    run = subprocess.run([sys.executable, GPU_CHECK], capture_output=True, text=True, env=env)
+    assert run.returncode == 2 and "no usable GPU" in run.stderr and "libcuda.so.1" in run.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not HAS_NVRTC, reason="nvidia-cuda-nvrtc-cu12 not installed (pip install -e .[test])")
+def test_gpu_check_runs_through_the_fake_driver(fake_driver, tmp_path):
+    """The script a GPU session will run, tried on tiny inputs through the
+    fake driver, so that session is not spent on a bug of the script."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "OXVEC_LIBCUDA": fake_driver,
+           "OXVEC_GPU_CACHE": str(tmp_path / "cache"), "OXVEC_BENCH_OUT": str(tmp_path / "out"),
+           "OXVEC_FAKE_CUDA_MEM": "4000000"}
+    run = subprocess.run([sys.executable, GPU_CHECK, "--smoke", "--reps", "1"], capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stdout + run.stderr
+    md = (tmp_path / "out" / "RESULTS.md").read_text()
+    assert "<!-- BEGIN gpu_check -->" in md and "oxvec emulated device" in md and "**no**" not in md
+    assert (tmp_path / "out" / "results" / "gpu_check.json").exists()
