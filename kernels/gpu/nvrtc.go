@@ -148,7 +148,7 @@ func (n *nvrtc) compilePTX(arch string) (string, error) {
 		return "", n.fail("nvrtcCreateProgram", rc)
 	}
 	defer C.oxv_nvrtc_destroy(n.del, &prog)
-	opts := []string{"--gpu-architecture=" + virt, "--std=c++14"}
+	opts := []string{"--gpu-architecture=" + virt}
 	copts := make([]*C.char, len(opts))
 	for i, o := range opts {
 		copts[i] = C.CString(o)
