@@ -4,6 +4,7 @@ package gpu
 
 import (
 	"context"
+	"math"
 	"unsafe"
 )
 
@@ -28,6 +29,16 @@ func chunkRows(budget int64, d, extra int) int {
 	return int(max(1, min(r, 1<<30)))
 }
 
+// rowsFit checks counts against the kernels' 32-bit row numbers.
+func rowsFit(counts ...int) error {
+	for _, n := range counts {
+		if n > math.MaxInt32 {
+			return unsupported("%d rows: the GPU kernels number rows with 32-bit integers; use device=\"cpu\"", n)
+		}
+	}
+	return nil
+}
+
 // Pairwise writes the distance (metric kind, minkowski exponent p) of every
 // row of x to every row of y into out (nx x ny, row-major). Inputs are
 // prepared vectors of d values (core/metric.Prepare).
@@ -35,6 +46,9 @@ func (dev *Device) Pairwise(ctx context.Context, kind uint32, p float32, x, y []
 	nx, ny := len(x)/d, len(y)/d
 	if nx == 0 || ny == 0 {
 		return nil
+	}
+	if err := rowsFit(nx, ny); err != nil {
+		return err
 	}
 	leave, err := dev.enter()
 	if err != nil {
@@ -112,6 +126,15 @@ func (dev *Device) KNN(ctx context.Context, kind uint32, p float32, base, querie
 		return unsupported("the GPU keeps at most %d neighbours per query, %d asked: use device=\"cpu\"", KMax, k)
 	}
 	if nq == 0 || k == 0 {
+		return nil
+	}
+	if err := rowsFit(n, nq); err != nil {
+		return err
+	}
+	if n == 0 { // nothing to find: every slot is padding
+		for i := range outIDs[:nq*k] {
+			outIDs[i], outDist[i] = -1, float32(math.Inf(1))
+		}
 		return nil
 	}
 	leave, err := dev.enter()
@@ -198,6 +221,12 @@ func (dev *Device) Assign(ctx context.Context, c, x []float32, d int, assign []i
 	n, kc := len(x)/d, len(c)/d
 	if n == 0 {
 		return nil
+	}
+	if kc < 1 {
+		return invalid("assignment needs at least one centroid")
+	}
+	if err := rowsFit(n, kc); err != nil {
+		return err
 	}
 	leave, err := dev.enter()
 	if err != nil {

@@ -198,6 +198,18 @@ func TestDeviceKNN_PadsAndRefusesWhatItCannotDo(t *testing.T) {
 			}
 		}
 	}
+	// an empty base: padding only
+	if err := c.Dev.KNN(context.Background(), uint32(metric.L2), 0, nil, q, 4, 3, ids[:6], dist[:6]); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 6; i++ {
+		if ids[i] != -1 || !math.IsInf(float64(dist[i]), 1) {
+			t.Fatalf("empty base slot %d: (%d, %v)", i, ids[i], dist[i])
+		}
+	}
+	if err := c.Dev.Assign(context.Background(), nil, q, 4, make([]int64, 2), make([]float32, 2)); !errors.Is(err, errs.InvalidArgument) {
+		t.Fatalf("no centroids: %v", err)
+	}
 	big := make([]int64, 2*300)
 	if err := accel.KNN(context.Background(), c, m, base, q, 300, big, make([]float32, 600)); !errors.Is(err, errs.Unsupported) {
 		t.Fatalf("k=300 on a strict device: %v, want unsupported", err)
