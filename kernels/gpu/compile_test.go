@@ -34,7 +34,12 @@ func nvrtcForTests(t *testing.T) {
 func TestCompile_EveryKernelToPTXForVoltaAmpereHopper(t *testing.T) {
 	nvrtcForTests(t)
 	t.Setenv("OXVEC_GPU_CACHE", t.TempDir())
+	ver, _ := NVRTCVersion()
 	for _, arch := range []string{"sm_70", "sm_80", "sm_90"} {
+		if arch == "sm_70" && !strings.HasPrefix(ver, "12.") && !strings.HasPrefix(ver, "11.") {
+			t.Logf("NVRTC %s no longer targets Volta (CUDA 13 dropped sm_70); skipping it", ver)
+			continue
+		}
 		m, err := Compile(arch, 0)
 		if err != nil {
 			t.Fatalf("%s: %v", arch, err)
