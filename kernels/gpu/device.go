@@ -9,10 +9,13 @@ import "C"
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"runtime"
 	"sync"
 	"unsafe"
+
+	"github.com/oxvec/oxvec/core/errs"
 )
 
 // Device is one GPU with the kernels loaded in its primary context. Calls
@@ -177,6 +180,9 @@ func (dev *Device) sync() error {
 // launch runs kernel name on grid x block with args (int32, float32,
 // int64 or buffer values, in the kernel's order).
 func (dev *Device) launch(name string, gx, gy, bx, by int, args ...any) error {
+	if len(args) > 16 {
+		return fmt.Errorf("%w: kernel %s takes at most 16 arguments here", errs.Internal, name)
+	}
 	slots := (*[16 * 8]byte)(C.calloc(16, 8))
 	defer C.free(unsafe.Pointer(slots))
 	for i, a := range args {
@@ -191,7 +197,7 @@ func (dev *Device) launch(name string, gx, gy, bx, by int, args ...any) error {
 		case buffer:
 			binary.LittleEndian.PutUint64(s, uint64(v.ptr))
 		default:
-			panic("gpu: unsupported kernel argument type")
+			return fmt.Errorf("%w: kernel %s argument %d has Go type %T", errs.Internal, name, i, a)
 		}
 	}
 	rc := C.oxv_cu_launch(dev.drv.launch, dev.fn[name], C.uint(gx), C.uint(gy), C.uint(bx), C.uint(by), dev.stream,
