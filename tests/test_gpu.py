@@ -15,6 +15,7 @@ import pytest
 
 import oxvec
 
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the GPU path is Linux-only (libcuda.so.1, /proc/self/maps)")
 NO_DRIVER = not any(os.path.exists(p) for p in ("/dev/nvidiactl", "/proc/driver/nvidia/version"))
 no_gpu = pytest.mark.skipif(not NO_DRIVER, reason="this machine has an NVIDIA driver: benchmarks/gpu_check.py covers it")
 HAS_NVRTC = importlib.util.find_spec("nvidia") is not None and any(

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"testing"
@@ -33,6 +34,10 @@ var harness struct {
 func harnessBinary(t *testing.T) string {
 	t.Helper()
 	harness.once.Do(func() {
+		if runtime.GOOS != "linux" {
+			harness.err = fmt.Errorf("the CUDA emulation is tested on Linux (ucontext fibers)")
+			return
+		}
 		cxx := os.Getenv("CXX")
 		if cxx == "" {
 			cxx = "g++"

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/oxvec/oxvec/core/accel"
@@ -25,6 +26,10 @@ var skipReason string
 // test venv's NVRTC (the device path compiles the real kernels to PTX and
 // the fake driver checks it got them).
 func TestMain(m *testing.M) {
+	if runtime.GOOS != "linux" {
+		skipReason = "the fake driver is a Linux shared object"
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "oxvec-fake-cuda")
 	if err != nil {
 		panic(err)
