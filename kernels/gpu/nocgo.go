@@ -1,13 +1,13 @@
-//go:build !cgo
+//go:build !cgo || windows
 
 package gpu
 
 import "context"
 
-// Without cgo nothing can be dlopen'ed: every GPU function reports that,
+// Without cgo, or on Windows, nothing is dlopen'ed: every GPU function reports that,
 // and the engine runs on the CPU.
 
-const noCgo = "oxvec was built without cgo: the GPU backend needs it to load the NVIDIA driver"
+const noCgo = "this oxvec build has no GPU backend (it needs cgo and Linux or macOS dlopen to load the NVIDIA driver)"
 
 // KernelPTX is one kernel of a compiled module and the size of its PTX.
 type KernelPTX struct {
