@@ -91,8 +91,21 @@ func SearchFlat(ctx context.Context, c Choice, f *flat.Flat, queries []float32, 
 				outIDs[i] = ids[r]
 			}
 		}
+		for q := 0; q < nq; q++ {
+			tiesByID(outIDs[q*k:(q+1)*k], outDist[q*k:(q+1)*k])
+		}
 		return nil
 	})
+}
+
+// tiesByID orders each run of equal distances by id, as the CPU search
+// does; the device breaks ties by row, and rows need not follow ids.
+func tiesByID(ids []int64, dist []float32) {
+	for i := 1; i < len(ids); i++ {
+		for j := i; j > 0 && dist[j] == dist[j-1] && ids[j] >= 0 && ids[j] < ids[j-1]; j-- {
+			ids[j], ids[j-1] = ids[j-1], ids[j]
+		}
+	}
 }
 
 // Training returns ctx with k-means' assignment step on the chosen

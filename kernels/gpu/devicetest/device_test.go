@@ -187,6 +187,37 @@ func knnCase(t *testing.T) {
 	}
 }
 
+// The device breaks ties by row, so at the k-th place an equally distant
+// row may stand in for the CPU's lowest id; within the results, runs of
+// equal distances come ordered by id, as on the CPU.
+func TestDeviceFlatSearch_OrdersTiesByIDWithinTheResults(t *testing.T) {
+	c := device(t)
+	const d = 8
+	m := bind(t, metric.L2, d, nil)
+	f, _ := flat.New(d, m)
+	// five copies of one vector under descending ids: every distance ties
+	r := rand.New(rand.NewPCG(11, 12))
+	v := rows(r, 1, d, false)
+	var base []float32
+	for range 5 {
+		base = append(base, v...)
+	}
+	if err := f.Add(context.Background(), base, []int64{50, 40, 30, 20, 10}, nil); err != nil {
+		t.Fatal(err)
+	}
+	ids, dist := make([]int64, 4), make([]float32, 4)
+	wids, wdist := make([]int64, 4), make([]float32, 4)
+	if err := accel.SearchFlat(context.Background(), c, f, v, 4, nil, ids, dist); err != nil {
+		t.Fatal(err)
+	}
+	f.Search(context.Background(), v, 4, nil, wids, wdist)
+	for i := range ids {
+		if dist[i] != wdist[i] || (i > 0 && ids[i] <= ids[i-1]) {
+			t.Fatalf("device %v %v, cpu %v %v: distances must agree and tied ids ascend", ids, dist, wids, wdist)
+		}
+	}
+}
+
 func TestDeviceKNN_PadsAndRefusesWhatItCannotDo(t *testing.T) {
 	c := device(t)
 	r := rand.New(rand.NewPCG(7, 8))
