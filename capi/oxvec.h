@@ -445,6 +445,56 @@ int oxv_debug_search_repeat(const oxv_search_request *req, int64_t repeat,
 int oxv_debug_kernel_ns(const char *kernel, const char *level, int64_t d,
                         int64_t repeat, double *ns, oxv_error *err);
 
+/* ---- GPU (CUDA kernels compiled at run time; docs/gpu.md) --------------- */
+
+/* Nothing of CUDA is loaded until one of these is called. device names where
+ * work runs: "cpu", "auto" (a usable GPU, else the CPU, silently), "cuda" or
+ * "cuda:N" (that GPU, or OXV_E_UNSUPPORTED saying what is missing: the
+ * NVIDIA driver, a device, or NVRTC). */
+
+/* Folders (':'-separated) searched first for libnvrtc.so.12/.13. */
+int oxv_gpu_search_dirs(const char *dirs, oxv_error *err);
+
+/* JSON {available, reason, devices: [{ordinal, name, arch, multiprocessors,
+ * memory_bytes, driver_version}]}; sizes as for oxv_index_info. */
+int oxv_gpu_status(char *buf, size_t len, size_t *needed, oxv_error *err);
+
+/* Compiles every kernel to PTX for arch ("sm_80") with NVRTC (no GPU
+ * needed), through the module cache; JSON {arch, nvrtc, ptx_bytes, kernels:
+ * [{name, ptx_bytes}], cached}. */
+int oxv_gpu_compile(const char *arch, char *buf, size_t len, size_t *needed,
+                    oxv_error *err);
+
+/* oxv_pairwise and oxv_knn on a device (k <= 256 on a GPU). */
+int oxv_gpu_pairwise(const char *device, const char *metric_spec,
+                     const void *x, int64_t nx, const void *y, int64_t ny,
+                     int64_t d, float *out, const volatile int32_t *cancel,
+                     oxv_error *err);
+int oxv_gpu_knn(const char *device, const char *metric_spec, const void *base,
+                int64_t n, const void *queries, int64_t nq, int64_t d,
+                int64_t k, int64_t *out_ids, float *out_dist,
+                const volatile int32_t *cancel, oxv_error *err);
+
+/* An unfiltered search of a flat index on a device (other types search on
+ * the CPU unless a GPU was named: OXV_E_UNSUPPORTED); out_* hold nq*k. */
+int oxv_gpu_index_search(oxv_handle h, const char *device, const float *queries,
+                         int64_t nq, int64_t d, int64_t k, int64_t *out_ids,
+                         float *out_dist, const volatile int32_t *cancel,
+                         oxv_error *err);
+
+/* k-means' assignment step: each row of x[n][d]'s nearest of the centroids
+ * c[kc][d] by squared euclidean distance (ties: the lower centroid), and that
+ * distance. */
+int oxv_gpu_assign(const char *device, const float *x, int64_t n,
+                   const float *c, int64_t kc, int64_t d, int64_t *out_idx,
+                   float *out_dist, const volatile int32_t *cancel,
+                   oxv_error *err);
+
+/* oxv_index_train with k-means' assignment step on a device. */
+int oxv_gpu_index_train(oxv_handle h, const char *device, const float *x,
+                        int64_t n, int64_t d, const volatile int32_t *cancel,
+                        oxv_error *err);
+
 #endif /* OXV_NO_PROTOTYPES */
 
 #ifdef __cplusplus

@@ -126,6 +126,24 @@ static void test_errors(oxv_handle h) {
     CHECK(rc == OXV_OK && n == N, "len rc=%d n=%lld", rc, (long long)n);
 }
 
+/* GPU exports (capi/gpu.go): "auto" gives the CPU's answer wherever it
+ * runs, "cuda" fails with OXV_E_UNSUPPORTED where no GPU is usable, and a
+ * made-up device name is OXV_E_INVALID. */
+static void test_gpu(void) {
+    oxv_error err;
+    char status[4096];
+    size_t needed = 0;
+    CHECK(oxv_gpu_status(status, sizeof status, &needed, &err) == OXV_OK && needed <= sizeof status, "gpu status: %s", err.message);
+    int usable = strstr(status, "\"available\":true") != NULL;
+    float x[2 * 3] = {0, 0, 0, 1, 2, 2}, out[4];
+    int rc = oxv_gpu_pairwise("auto", "{\"metric\":\"euclidean\"}", x, 2, x, 2, 3, out, NULL, &err);
+    CHECK(rc == OXV_OK && out[0] == 0 && out[1] == 3 && out[2] == 3 && out[3] == 0, "auto pairwise rc=%d %s", rc, err.message);
+    rc = oxv_gpu_pairwise("cuda", "{\"metric\":\"euclidean\"}", x, 2, x, 2, 3, out, NULL, &err);
+    CHECK(usable ? rc == OXV_OK : (rc == OXV_E_UNSUPPORTED && strlen(err.message) > 0), "cuda pairwise rc=%d %s", rc, err.message);
+    rc = oxv_gpu_pairwise("tpu", "{\"metric\":\"euclidean\"}", x, 2, x, 2, 3, out, NULL, &err);
+    CHECK(rc == OXV_E_INVALID, "device tpu rc=%d", rc);
+}
+
 static void test_distances(void) {
     oxv_error err;
     float x[2 * 3] = {0, 0, 0, 1, 2, 2}, out[4];
@@ -376,6 +394,7 @@ int main(void) {
     test_errors(h);
     test_request_size_is_checked(h);
     test_distances();
+    test_gpu();
     test_hnsw_filter_and_mmap();
     test_panics_are_errors();
     test_cancel(h);

@@ -32,6 +32,7 @@ from ._errors import (
 )
 from ._index import HNSW, IVFPQ, OPQ, PQ, Binary, Flat, Index, IVFFlat, ScalarQuantizer, load
 from ._call import set_progress
+from . import gpu  # oxvec.gpu: loads nothing of CUDA until called
 from ._restore import restore
 from ._store import VectorStore
 from ._tenant import Collection, Database, Policy, Quota, Session

@@ -130,4 +130,13 @@ PROTOTYPES = {
     "oxv_debug_panic": (_int, [_i32, _p]),
     "oxv_debug_search_repeat": (_int, [_p, _i64, _p, _p]),
     "oxv_debug_kernel_ns": (_int, [C.c_char_p, C.c_char_p, _i64, _i64, _p, _p]),
+    # GPU (capi/gpu.go)
+    "oxv_gpu_search_dirs": (_int, [C.c_char_p, _p]),
+    "oxv_gpu_status": (_int, [_p, C.c_size_t, _p, _p]),
+    "oxv_gpu_compile": (_int, [C.c_char_p, _p, C.c_size_t, _p, _p]),
+    "oxv_gpu_pairwise": (_int, [C.c_char_p, C.c_char_p, _p, _i64, _p, _i64, _i64, _p, _p, _p]),
+    "oxv_gpu_knn": (_int, [C.c_char_p, C.c_char_p, _p, _i64, _p, _i64, _i64, _i64, _p, _p, _p, _p]),
+    "oxv_gpu_index_search": (_int, [oxv_handle, C.c_char_p, _p, _i64, _i64, _i64, _p, _p, _p, _p]),
+    "oxv_gpu_index_train": (_int, [oxv_handle, C.c_char_p, _p, _i64, _i64, _p, _p]),
+    "oxv_gpu_assign": (_int, [C.c_char_p, _p, _i64, _p, _i64, _i64, _p, _p, _p, _p]),
 }

@@ -17,7 +17,9 @@ from ._call import NO_FILTER, check, json_out, outputs, run_cancellable, search,
 from ._library import lib
 from ._metrics import metric_spec
 from ._resource import Resource
+from ._errors import UnsupportedError
 from ._vocabulary import ALIASES, HINTS, SPEC_KEYS
+from . import gpu as _gpu
 
 # Work (multiply-adds) above which a call runs Ctrl-C-interruptibly; below it
 # the call is over before a helper thread would have started.
@@ -236,18 +238,24 @@ class Index(Resource):
         self._count_hint += n
         return out
 
-    def train(self, x, *, progress=None) -> None:
+    def train(self, x, *, progress=None, device: str = "cpu") -> None:
         """Learn from representative vectors (types that need it: IVF). For
         types that need no training this does nothing, as in faiss.
         progress: a tqdm bar of k-means iterations for a long training, as
-        in :meth:`add`."""
+        in :meth:`add`. device: where k-means assigns points to centroids:
+        "cpu" (default), "auto", "cuda" or "cuda:N" (docs/gpu.md)."""
         h = self._live()
+        dev = _gpu.device_name(device)
+        on_gpu = _gpu.runs_on_gpu(dev)
         a, n, _ = cv.vectors(x, self._dim, "training vectors")
         x_addr = cv.address(a) if n else 0
 
         def call(cancel: int) -> None:
             st = state
-            check(lib.oxv_index_train(h, x_addr, n, self._dim, cancel, st.err_addr), st)
+            if on_gpu:
+                check(lib.oxv_gpu_index_train(h, dev.encode(), x_addr, n, self._dim, cancel, st.err_addr), st)
+            else:
+                check(lib.oxv_index_train(h, x_addr, n, self._dim, cancel, st.err_addr), st)
 
         run_cancellable(call, n * self._dim * 1000 > _LONG_CALL_WORK, (a,), progress, "training k-means", "iter")
 
@@ -519,13 +527,54 @@ class Flat(Index):
         "manhattan", "minkowski", ... (docs/metrics.md).
     **metric_params
         p (minkowski), V (seuclidean), VI (mahalanobis; see
-        :func:`oxvec.fit_mahalanobis`).
+        :func:`oxvec.fit_mahalanobis`); and device: where searches run,
+        "cpu" (default), "auto", "cuda" or "cuda:N" (docs/gpu.md; not part
+        of the saved index). "cuda" without a usable GPU raises
+        UnsupportedError here, saying what is missing.
     """
 
     type_name = "flat"
 
     def __init__(self, dim: int, metric: str = "l2", **metric_params) -> None:
+        # device travels beside the metric parameters so the constructor's
+        # keywords stay the spec's (tests/test_vocabulary.py)
+        device = _gpu.device_name(metric_params.pop("device", "cpu"))
+        _gpu.require(device)
         self._create(dim, metric, metric_params)
+        self._device = device
+
+    @property
+    def device(self) -> str:
+        """Where searches run: "cpu", "auto", "cuda" or "cuda:N"."""
+        return getattr(self, "_device", "cpu")
+
+    def search(self, queries, k: int = 10, *, filter=None):
+        """As :meth:`Index.search`; on a GPU when :attr:`device` says so
+        (an unfiltered search; with "auto" a filtered one runs on the CPU)."""
+        dev = self.device
+        if dev == "cpu" or not _gpu.runs_on_gpu(dev) or (filter is not None and dev == "auto"):
+            return self._search(queries, k, 0, 0, filter)
+        if filter is not None:
+            raise UnsupportedError(f"device={dev!r}: a filtered search runs on the CPU; use device='cpu' or 'auto'")
+        return self._device_search(dev, queries, k)
+
+    def _device_search(self, dev: str, queries, k):
+        h = self._live()
+        q, nq, single = cv.vectors(queries, self._dim, "queries")
+        k = min(cv.k_value(k), len(self))
+        if k == 0 or nq == 0:
+            return self._search(queries, max(k, 1), 0, 0, None)
+        ids, dist = np.empty((nq, k), np.int64), np.empty((nq, k), np.float32)
+        qa, ia, da = cv.address(q), cv.address(ids), cv.address(dist)
+
+        def call(cancel: int) -> None:
+            st = state
+            check(lib.oxv_gpu_index_search(h, dev.encode(), qa, nq, self._dim, k, ia, da, cancel, st.err_addr), st)
+
+        run_cancellable(call, nq * self._search_cost() > _LONG_CALL_WORK, (q, ids, dist))
+        if single:
+            return ids[0], dist[0]
+        return ids, dist
 
 
 class HNSW(Index):
