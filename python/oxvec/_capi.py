@@ -130,4 +130,9 @@ PROTOTYPES = {
     "oxv_debug_panic": (_int, [_i32, _p]),
     "oxv_debug_search_repeat": (_int, [_p, _i64, _p, _p]),
     "oxv_debug_kernel_ns": (_int, [C.c_char_p, C.c_char_p, _i64, _i64, _p, _p]),
+    # migration (issue 24)
+    "oxv_migrate_faiss": (_int, [C.c_char_p, _p, _p]),
+    "oxv_migrate_hnswlib": (_int, [C.c_char_p, C.c_char_p, _i64, _p, _p]),
+    "oxv_migrate_annoy": (_int, [C.c_char_p, _i64, C.c_char_p, oxv_handle, _p, _p]),
+    "oxv_migrate_to_faiss": (_int, [oxv_handle, C.c_char_p, _p]),
 }
