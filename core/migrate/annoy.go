@@ -25,14 +25,15 @@ import (
 // structure from the vectors (docs/migration.md).
 
 // annoyMetrics maps Annoy's metric names onto ours and the offset of v.
+// and of children.
 var annoyMetrics = map[string]struct {
-	kind   metric.Kind
-	vector int
+	kind             metric.Kind
+	vector, children int
 }{
-	"angular":   {metric.Cosine, 12}, // Annoy reports sqrt(2 - 2 cos): the same order
-	"euclidean": {metric.Euclidean, 16},
-	"manhattan": {metric.Manhattan, 16},
-	"dot":       {metric.IP, 24}, // Annoy reports <a,b>; oxvec 1 - <a,b>: the same order
+	"angular":   {metric.Cosine, 12, 4}, // Annoy reports sqrt(2 - 2 cos): the same order
+	"euclidean": {metric.Euclidean, 16, 8},
+	"manhattan": {metric.Manhattan, 16, 8},
+	"dot":       {metric.IP, 24, 4}, // Annoy reports <a,b>; oxvec 1 - <a,b>: the same order
 }
 
 // AnnoyMetric returns the oxvec metric kind of an Annoy metric name.
@@ -60,10 +61,14 @@ func AnnoyItems(b []byte, dim int, name string) (vecs []float32, ids []int64, er
 	}
 	nodes := len(b) / s
 	desc := func(i int) int32 { return int32(binary.LittleEndian.Uint32(b[i*s:])) }
-	// the roots are the last nodes, all with n_descendants = n_items
+	// the roots are the last nodes, all with n_descendants = n_items, and
+	// follow the items
 	items := desc(nodes - 1)
-	if items < 0 || int(items) > nodes {
-		return nil, nil, corrupt("annoy file: its roots claim %d items in %d nodes", items, nodes)
+	if items < 1 || int(items) >= nodes {
+		return nil, nil, corrupt("annoy file: its roots claim %d items in %d nodes (truncated?)", items, nodes)
+	}
+	if err := annoyTrees(b, s, m.children, int(items), nodes, desc); err != nil {
+		return nil, nil, err
 	}
 	for i := 0; i < int(items); i++ {
 		if d := desc(i); d != 1 {
@@ -77,7 +82,45 @@ func AnnoyItems(b []byte, dim int, name string) (vecs []float32, ids []int64, er
 			vecs = append(vecs, math.Float32frombits(binary.LittleEndian.Uint32(b[i*s+m.vector+4*j:])))
 		}
 	}
+	if err := index.CheckFinite(vecs, dim, "annoy items"); err != nil {
+		return nil, nil, asCorrupt("annoy file", err)
+	}
 	return vecs, ids, nil
+}
+
+// annoyTrees checks the nodes after the items, which a cut or damaged
+// file gets wrong first: each is a split node (more than K descendants,
+// two children among the nodes) or a bucket (2..K descendants, that many
+// item numbers), with at most n_items descendants; a 1-item index's roots
+// are the item itself.
+func annoyTrees(b []byte, s, children, items, nodes int, desc func(int) int32) error {
+	k := (s - children) / 4 // descendants a bucket holds (Annoy's _K)
+	child := func(i, j int) int { return int(int32(binary.LittleEndian.Uint32(b[i*s+children+4*j:]))) }
+	for i := items; i < nodes; i++ {
+		nd := int(desc(i))
+		switch {
+		case nd == 1 && items == 1:
+			// a 1-item index's roots are copies of the item
+			if string(b[i*s:(i+1)*s]) != string(b[:s]) {
+				return corrupt("annoy file: node %d is neither a copy of the only item nor a tree node", i)
+			}
+		case nd < 2 || nd > items:
+			return corrupt("annoy file: node %d has %d descendants in an index of %d items (truncated, or another dim or metric?)", i, nd, items)
+		case nd <= k:
+			for j := 0; j < nd; j++ {
+				if c := child(i, j); c < 0 || c >= items {
+					return corrupt("annoy file: node %d names item %d of %d", i, c, items)
+				}
+			}
+		default:
+			for j := 0; j < 2; j++ {
+				if c := child(i, j); c < 0 || c >= nodes {
+					return corrupt("annoy file: node %d names node %d of %d", i, c, nodes)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // FromAnnoyFile adds the items of an Annoy file to into (an empty index
@@ -100,9 +143,6 @@ func FromAnnoyFile(ctx context.Context, path string, dim int, name string, into 
 	}
 	if len(ids) == 0 {
 		return nil
-	}
-	if err := index.CheckFinite(vecs, dim, "annoy items"); err != nil {
-		return asCorrupt("annoy file", err)
 	}
 	if t, ok := into.(index.Trainer); ok && !t.Trained() {
 		if err := t.Train(ctx, vecs); err != nil {
