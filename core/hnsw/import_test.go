@@ -84,9 +84,9 @@ func TestFromGraph_RefusesBrokenGraphs(t *testing.T) {
 		}
 	}
 	cases := []struct {
-		name  string
+		name   string
 		break_ func(g *Graph)
-		class error
+		class  error
 	}{
 		{"neighbour out of range", func(g *Graph) { g.Links = override(g.Links, 0, 0, []int32{int32(len(g.IDs))}) }, errs.Corrupt},
 		{"neighbour of a lower level", func(g *Graph) { g.Links = override(g.Links, e.entry, 1, []int32{int32(low)}) }, errs.Corrupt},
