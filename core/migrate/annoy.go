@@ -16,7 +16,8 @@ import (
 // 4*f, and the offset depends on the metric's Node struct: angular
 // {n_descendants, children[2]} = 12, euclidean and manhattan
 // {n_descendants, a, children[2]} = 16, dot {n_descendants, children[2],
-// dot_factor, norm, built (padded)} = 24. The file does not record f or
+// dot_factor} = 16 in Annoy 1.17.3 (24 with the norm and built fields
+// added after it). The file does not record f or
 // the metric: the caller says them, and a size that is no multiple of the
 // node size says they are wrong.
 //
@@ -24,17 +25,21 @@ import (
 // search and have no equivalent in oxvec's indexes, which build their own
 // structure from the vectors (docs/migration.md).
 
-// annoyMetrics maps Annoy's metric names onto ours and the offset of v.
-// and of children.
+// annoyMetrics maps Annoy's metric names onto ours and the layouts of
+// their nodes (offsets of v and of children). The dot node grew two
+// fields (norm, built) after Annoy 1.17.3, the release on PyPI: both
+// layouts are tried, the released one first.
 var annoyMetrics = map[string]struct {
-	kind             metric.Kind
-	vector, children int
+	kind    metric.Kind
+	layouts []annoyLayout
 }{
-	"angular":   {metric.Cosine, 12, 4}, // Annoy reports sqrt(2 - 2 cos): the same order
-	"euclidean": {metric.Euclidean, 16, 8},
-	"manhattan": {metric.Manhattan, 16, 8},
-	"dot":       {metric.IP, 24, 4}, // Annoy reports <a,b>; oxvec 1 - <a,b>: the same order
+	"angular":   {metric.Cosine, []annoyLayout{{12, 4}}}, // Annoy reports sqrt(2 - 2 cos): the same order
+	"euclidean": {metric.Euclidean, []annoyLayout{{16, 8}}},
+	"manhattan": {metric.Manhattan, []annoyLayout{{16, 8}}},
+	"dot":       {metric.IP, []annoyLayout{{16, 4}, {24, 4}}}, // Annoy reports <a,b>; oxvec 1 - <a,b>: the same order
 }
+
+type annoyLayout struct{ vector, children int }
 
 // AnnoyMetric returns the oxvec metric kind of an Annoy metric name.
 func AnnoyMetric(name string) (metric.Kind, error) {
@@ -51,11 +56,19 @@ func AnnoyItems(b []byte, dim int, name string) (vecs []float32, ids []int64, er
 	if _, err := AnnoyMetric(name); err != nil {
 		return nil, nil, err
 	}
-	m := annoyMetrics[name]
 	if dim < 1 || dim > index.MaxDim {
 		return nil, nil, errorf(errInvalid, "dim must be between 1 and %d, got %d", index.MaxDim, dim)
 	}
-	s := m.vector + 4*dim
+	for _, l := range annoyMetrics[name].layouts {
+		if vecs, ids, err = annoyItems(b, dim, name, l); err == nil {
+			return vecs, ids, nil
+		}
+	}
+	return nil, nil, err
+}
+
+func annoyItems(b []byte, dim int, name string, l annoyLayout) (vecs []float32, ids []int64, err error) {
+	s := l.vector + 4*dim
 	if len(b) == 0 || len(b)%s != 0 {
 		return nil, nil, corrupt("annoy file of %d bytes is no whole number of %d-byte nodes (dim %d, metric %s): truncated, or opened with another dim or metric than it was built with", len(b), s, dim, name)
 	}
@@ -67,7 +80,7 @@ func AnnoyItems(b []byte, dim int, name string) (vecs []float32, ids []int64, er
 	if items < 1 || int(items) >= nodes {
 		return nil, nil, corrupt("annoy file: its roots claim %d items in %d nodes (truncated?)", items, nodes)
 	}
-	if err := annoyTrees(b, s, m.children, int(items), nodes, desc); err != nil {
+	if err := annoyTrees(b, s, l.children, int(items), nodes, desc); err != nil {
 		return nil, nil, err
 	}
 	for i := 0; i < int(items); i++ {
@@ -79,7 +92,7 @@ func AnnoyItems(b []byte, dim int, name string) (vecs []float32, ids []int64, er
 		}
 		ids = append(ids, int64(i))
 		for j := 0; j < dim; j++ {
-			vecs = append(vecs, math.Float32frombits(binary.LittleEndian.Uint32(b[i*s+m.vector+4*j:])))
+			vecs = append(vecs, math.Float32frombits(binary.LittleEndian.Uint32(b[i*s+l.vector+4*j:])))
 		}
 	}
 	if err := index.CheckFinite(vecs, dim, "annoy items"); err != nil {

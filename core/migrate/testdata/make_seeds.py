@@ -65,5 +65,11 @@ for i in range(0, n, 2):  # gaps: odd item numbers never added
 a.build(3, n_jobs=1)
 a.save(str(here / "annoy_euclidean.ann"))
 made["annoy_euclidean.ann"] = {"kind": "annoy", "metric": "euclidean", "dim": d, "len": n // 2}
+a = annoy.AnnoyIndex(d, "dot")
+for i in range(n):
+    a.add_item(i, x[i])
+a.build(2, n_jobs=1)
+a.save(str(here / "annoy_dot.ann"))
+made["annoy_dot.ann"] = {"kind": "annoy", "metric": "dot", "dim": d, "len": n}
 made["lsh.faiss"]["unsupported"] = True
 (here / "seeds.json").write_text(json.dumps(made, indent=1, sort_keys=True) + "\n")
