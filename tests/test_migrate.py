@@ -176,6 +176,21 @@ def test_faiss_pq_keeps_its_codes(tmp_path, data):
     assert overlap(ids, fi) >= 0.99
 
 
+@pytest.mark.parametrize("qtype", ["QT_8bit", "QT_4bit", "QT_8bit_uniform", "QT_4bit_uniform"])
+def test_faiss_scalar_quantizer_codes_decode_as_in_faiss(tmp_path, qtype):
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((3000, 33)).astype("float32")  # odd dim: 4-bit codes end in half a byte
+    q = rng.standard_normal((50, 33)).astype("float32")
+    f = faiss.IndexScalarQuantizer(33, getattr(faiss.ScalarQuantizer, qtype))
+    f.train(x)
+    f.add(x)
+    idx = oxvec.migrate.from_faiss(write(f, tmp_path / "sq.faiss"))
+    assert isinstance(idx, oxvec.ScalarQuantizer)
+    fd, fi = f.search(q, K)
+    ids, dist = idx.search(q, K)
+    assert_same_results(ids, dist, fi, fd)
+
+
 def hnswlib_file(path, dim):
     """hnswlib's own saveIndex layout, read with numpy (independently of
     the engine): labels, deleted flags and each node's level-0 list."""
@@ -328,14 +343,17 @@ def test_to_faiss_refuses_types_faiss_has_no_file_for(tmp_path):
 
 def test_unsupported_fourcc_is_named_with_the_supported_ones(tmp_path, data):
     x, _ = data
-    for f in (faiss.IndexLSH(x.shape[1], 64), faiss.IndexHNSWSQ(x.shape[1], faiss.ScalarQuantizer.QT_8bit, 8)):
+    for f in (faiss.IndexLSH(x.shape[1], 64), faiss.IndexHNSWSQ(x.shape[1], faiss.ScalarQuantizer.QT_8bit, 8),
+              faiss.IndexScalarQuantizer(x.shape[1], faiss.ScalarQuantizer.QT_fp16)):
         f.train(x[:1000])
         f.add(x[:1000])
         path = write(f, tmp_path / "u.faiss")
         with pytest.raises(oxvec.UnsupportedError) as e:
             oxvec.migrate.from_faiss(path)
         msg = str(e.value)
-        assert ("IxHe" in msg or "IHNs" in msg or "IxSQ" in msg) and "IHNf" in msg and "IwPQ" in msg, msg
+        named = {"IndexLSH": '"IxHe"', "IndexHNSWSQ": '"IHNs"', "IndexScalarQuantizer": "type 4"}[type(f).__name__]
+        supported = ("IHNf", "IwPQ", "IxM2") if named != "type 4" else ("QT_8bit", "QT_4bit_uniform")
+        assert named in msg and all(s in msg for s in supported), msg
 
 
 def test_damaged_and_truncated_files_raise_corrupt_file_error(tmp_path, data):

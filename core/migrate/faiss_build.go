@@ -12,6 +12,7 @@ import (
 	"github.com/oxvec/oxvec/core/ivfpq"
 	"github.com/oxvec/oxvec/core/metric"
 	"github.com/oxvec/oxvec/core/pq"
+	"github.com/oxvec/oxvec/core/sq"
 )
 
 // FromFaissFile reads a file written by faiss.write_index.
@@ -117,6 +118,8 @@ func buildFaiss(x *fIndex, ids []int64) (index.Index, error) {
 			return nil, unsupported("faiss IndexPQ with nbits=%d; oxvec's pq codes take 8 or 4 bits", x.pq.nbits)
 		}
 		return pq.FromCodes(x.d, m, x.pq.m, x.pq.nbits, x.pq.centroids, x.codes, ids)
+	case "IxSQ":
+		return buildSQ(x, m, ids)
 	}
 	return nil, unsupported("faiss index %q inside another index; supported: %s", x.fourcc, faissSupported)
 }
@@ -237,4 +240,32 @@ func buildIVFPQ(x *fIndex, m *metric.Metric, ids []int64) (index.Index, error) {
 	}
 	return ivfpq.FromLists(x.d, m, ivfpq.Lists{NProbe: x.nprobe, M: x.pq.m, NBits: x.pq.nbits, Centroids: cents, Codebook: x.pq.centroids,
 		Sizes: x.lists.sizes, IDs: lids, Codes: x.lists.codes})
+}
+
+// buildSQ maps faiss's 8- and 4-bit scalar quantizers (per dimension or
+// uniform range) onto ours; the other quantizer types (fp16, 6 bits,
+// direct, ...) have no codec here.
+func buildSQ(x *fIndex, m *metric.Metric, ids []int64) (index.Index, error) {
+	q := x.sq
+	bits, uniform := 0, false
+	switch q.qtype {
+	case 0:
+		bits = 8
+	case 1:
+		bits = 4
+	case 2:
+		bits, uniform = 8, true
+	case 3:
+		bits, uniform = 4, true
+	default:
+		return nil, unsupported("faiss ScalarQuantizer type %d; oxvec's sq codec is faiss's QT_8bit, QT_4bit, QT_8bit_uniform and QT_4bit_uniform (0-3)", q.qtype)
+	}
+	if q.codeSize != (x.d*bits+7)/8 {
+		return nil, corrupt("faiss scalar quantizer of %d bits and dim %d with code size %d", bits, x.d, q.codeSize)
+	}
+	half := len(q.trained) / 2
+	if len(q.trained)%2 != 0 || (half != x.d && !(uniform && half == 1)) {
+		return nil, corrupt("faiss scalar quantizer with %d trained values for dim %d", len(q.trained), x.d)
+	}
+	return sq.FromFaissCodes(x.d, m, bits, uniform, q.trained[:half], q.trained[half:], x.codes, ids)
 }

@@ -16,7 +16,7 @@ const (
 const maxNesting = 4
 
 // faissSupported lists the fourccs FromFaiss reads, for messages.
-const faissSupported = "IxF2 (IndexFlatL2), IxFI (IndexFlatIP), IHNf (IndexHNSWFlat), IwFl (IndexIVFFlat), IwPQ (IndexIVFPQ, by_residual), IxPq/IxPQ/IxPo (IndexPQ), IxMp (IndexIDMap), IxM2 (IndexIDMap2)"
+const faissSupported = "IxF2 (IndexFlatL2), IxFI (IndexFlatIP), IHNf (IndexHNSWFlat), IwFl (IndexIVFFlat), IwPQ (IndexIVFPQ, by_residual), IxPq/IxPQ/IxPo (IndexPQ), IxSQ (IndexScalarQuantizer, QT_8bit/QT_4bit and _uniform), IxMp (IndexIDMap), IxM2 (IndexIDMap2)"
 
 // fIndex is a faiss index as its file describes it; which fields are set
 // depends on fourcc.
@@ -37,7 +37,8 @@ type fIndex struct {
 	lists      *fLists // IVF
 	pq         *fPQ    // IwPQ, IxPq
 	byResidual bool    // IwPQ
-	codes      []byte  // IxPq: ntotal codes
+	codes      []byte  // IxPq, IxSQ: ntotal codes
+	sq         *fSQ    // IxSQ
 
 	inner *fIndex // IxMp/IxM2
 	idMap []int64 // IxMp/IxM2: ntotal ids
@@ -59,6 +60,12 @@ type fPQ struct {
 	d, m, nbits int
 	centroids   []float32 // m * 2^nbits * (d/m)
 	codeSize    int
+}
+
+type fSQ struct {
+	qtype       int32 // faiss's QuantizerType: 0 8bit, 1 4bit, 2 8bit_uniform, 3 4bit_uniform, ...
+	trained     []float32
+	d, codeSize int
 }
 
 type fLists struct {
@@ -135,6 +142,19 @@ func readFaiss(r *reader, depth int) *fIndex {
 		if h != "IxPq" {
 			x.metric = faissL2 // faiss: old PQ files said inner product but meant l2
 		}
+	case "IxSQ":
+		readHeader(r, x)
+		q := &fSQ{}
+		q.qtype = r.i32("sq qtype")
+		r.i32("sq rangestat")
+		r.u32("sq rangestat_arg")
+		q.d = r.size("sq d", 0, 1<<16)
+		q.codeSize = r.size("sq code_size", 0, 1<<20)
+		q.trained = r.vecFloat("sq trained")
+		n := r.size("sq code bytes", 1, math.MaxInt64)
+		r.check(q.d == x.d && n == x.ntotal*q.codeSize, "scalar quantizer of dim %d, %d codes of %d bytes in %d bytes", q.d, x.ntotal, q.codeSize, n)
+		x.codes = r.take(n, "sq codes")
+		x.sq = q
 	case "IxMp", "IxM2":
 		readHeader(r, x)
 		x.inner = readFaiss(r, depth+1)

@@ -42,6 +42,9 @@ faiss_file("ivf_full.faiss", faiss.IndexIVFFlat(faiss.IndexFlatL2(d), d, 4))
 faiss_file("ivf_sprs.faiss", faiss.IndexIVFFlat(faiss.IndexFlatL2(d), d, 40), ids=np.arange(10) * 3, rows=10)
 faiss_file("ivfpq.faiss", faiss.IndexIVFPQ(faiss.IndexFlatL2(d), d, 2, 4, 4))
 faiss_file("pq.faiss", faiss.IndexPQ(d, 4, 4))
+faiss_file("sq8.faiss", faiss.IndexScalarQuantizer(d, faiss.ScalarQuantizer.QT_8bit))
+faiss_file("sq4u.faiss", faiss.IndexScalarQuantizer(d, faiss.ScalarQuantizer.QT_4bit_uniform))
+faiss_file("sq_fp16.faiss", faiss.IndexScalarQuantizer(d, faiss.ScalarQuantizer.QT_fp16))  # unsupported qtype
 faiss_file("idmap.faiss", faiss.IndexIDMap(faiss.IndexFlatL2(d)), ids=np.arange(n) + 1000)
 faiss_file("idmap2_hnsw.faiss", faiss.IndexIDMap2(faiss.IndexHNSWFlat(d, 4)), ids=np.arange(n) * 2)
 faiss_file("lsh.faiss", faiss.IndexLSH(d, 16))  # unsupported: IxHe
@@ -72,4 +75,5 @@ a.build(2, n_jobs=1)
 a.save(str(here / "annoy_dot.ann"))
 made["annoy_dot.ann"] = {"kind": "annoy", "metric": "dot", "dim": d, "len": n}
 made["lsh.faiss"]["unsupported"] = True
+made["sq_fp16.faiss"]["unsupported"] = True
 (here / "seeds.json").write_text(json.dumps(made, indent=1, sort_keys=True) + "\n")
