@@ -171,7 +171,7 @@ func readFaiss(r *reader, depth int) *fIndex {
 		return nil
 	default:
 		if r.err == nil {
-			r.err = unsupported("faiss index fourcc %q (%s) is not supported; supported: %s", h, printable(h), faissSupported)
+			r.err = unsupported("faiss index fourcc %q%s is not supported; supported: %s", h, printable(h), faissSupported)
 		}
 		return nil
 	}
@@ -181,14 +181,15 @@ func readFaiss(r *reader, depth int) *fIndex {
 	return x
 }
 
-// printable shows a fourcc's bytes as hex when they are not plain text.
+// printable adds a fourcc's bytes in hex when they are not plain text
+// (a file that is no faiss file at all).
 func printable(h string) string {
 	for _, c := range []byte(h) {
 		if c < 32 || c > 126 {
-			return "bytes " + hexBytes(h)
+			return " (bytes " + hexBytes(h) + ": is this a faiss file?)"
 		}
 	}
-	return "as text"
+	return ""
 }
 
 func hexBytes(s string) string {
