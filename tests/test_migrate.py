@@ -110,13 +110,16 @@ def faiss_graph(f):
     return v(h.levels), v(h.offsets), v(h.neighbors), h.entry_point, h.max_level
 
 
-def test_faiss_hnsw_keeps_the_graph_and_answers_as_faiss(tmp_path, data):
+@pytest.mark.parametrize("metric", ["l2", "ip"])
+def test_faiss_hnsw_keeps_the_graph_and_answers_as_faiss(tmp_path, data, metric):
     x, q = data
-    f = faiss.IndexHNSWFlat(x.shape[1], 16)
+    if metric == "ip":
+        x, q = x[:4000] / 500, q / 500
+    f = faiss.IndexHNSWFlat(x.shape[1], 16, faiss.METRIC_L2 if metric == "l2" else faiss.METRIC_INNER_PRODUCT)
     f.add(x)
     path = write(f, tmp_path / "hnsw.faiss")
     idx = oxvec.migrate.from_faiss(path)
-    assert isinstance(idx, oxvec.HNSW) and len(idx) == len(x)
+    assert isinstance(idx, oxvec.HNSW) and len(idx) == len(x) and idx.metric == metric
     for ef in (16, 64):
         f.hnsw.efSearch = ef
         _, fi = f.search(q, K)
