@@ -103,6 +103,14 @@ def test_faiss_id_maps_keep_their_ids(tmp_path, data, wrapper):
         np.testing.assert_array_equal(found[:, 0], ids_in[:5])
 
 
+def test_faiss_repeated_ids_are_unsupported(tmp_path):
+    # faiss accepts an id twice; oxvec keeps one vector per id
+    f = faiss.IndexIDMap(faiss.IndexFlatL2(4))
+    f.add_with_ids(np.eye(4, dtype="float32"), np.array([1, 2, 2, 3]))
+    with pytest.raises(oxvec.UnsupportedError, match="one vector per id"):
+        oxvec.migrate.from_faiss(write(f, tmp_path / "dup.faiss"))
+
+
 def faiss_graph(f):
     """(levels, offsets, neighbours, entry) of a faiss IndexHNSW."""
     h = f.hnsw
