@@ -124,6 +124,8 @@ large set). *migrate* = `oxvec.migrate.from_faiss` / `from_hnswlib` (read, check
 graph); *rebuild* = `oxvec.HNSW(m=16, ef_construction=<the peer's>)` adding the same vectors. Recall@10 at ef = {EF} against
 exact ground truth; the last column is the share of the original library's own top-10 (same ef) the migrated index returns.
 The machine is shared with other jobs (2 cores, several agents): ratios within a row are the figures to read.
+The synthetic set is harder than real data (Gaussian noise around 256 centres), so recall at ef = {EF} is low for every
+system there; it is in the table for its size (the migration time of a 100k-vector file), and migrated = peer is the check.
 
 {table}
 
