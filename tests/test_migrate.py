@@ -157,6 +157,21 @@ def test_faiss_ivf_flat_scans_the_same_lists(tmp_path, data, nlist, rows):
         assert_same_results(ids[valid], dist[valid], fi[valid], fd[valid])
 
 
+def test_faiss_ivf_with_an_hnsw_quantizer_keeps_its_centroids(tmp_path, data):
+    x, q = data
+    quantizer = faiss.IndexHNSWFlat(x.shape[1], 8)
+    f = faiss.IndexIVFFlat(quantizer, x.shape[1], 64)
+    f.train(x)
+    f.add(x)
+    f.nprobe = 64  # every list: the cells found cannot differ
+    quantizer.hnsw.efSearch = 256  # faiss's HNSW quantizer then finds all 64 cells (oxvec's is exact)
+    idx = oxvec.migrate.from_faiss(write(f, tmp_path / "ivf_hnsw.faiss"))
+    idx.nprobe = 64
+    fd, fi = f.search(q, K)
+    ids, dist = idx.search(q, K)
+    assert_same_results(ids, dist, fi, fd)
+
+
 @pytest.mark.parametrize("nbits", [8, 4])
 def test_faiss_ivfpq_keeps_codebook_and_codes(tmp_path, data, nbits):
     x, q = data
