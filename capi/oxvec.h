@@ -494,6 +494,28 @@ int oxv_gpu_assign(const char *device, const float *x, int64_t n,
 int oxv_gpu_index_train(oxv_handle h, const char *device, const float *x,
                         int64_t n, int64_t d, const volatile int32_t *cancel,
                         oxv_error *err);
+/* ---- migration (issue 24): other libraries' index files ---------------- */
+
+/* Reads a file written by faiss.write_index (IndexFlatL2/IP, IndexHNSWFlat,
+ * IndexIVFFlat, IndexIVFPQ, IndexPQ, in IndexIDMap/IDMap2 or not) into the
+ * equivalent oxvec index, its structure kept; *out receives its handle.
+ * A damaged file is OXV_E_CORRUPT, another index type OXV_E_UNSUPPORTED. */
+int oxv_migrate_faiss(const char *path, oxv_handle *out, oxv_error *err);
+
+/* Reads a file written by hnswlib's save_index: space is "l2", "ip" or
+ * "cosine" and dim the vectors' length (the file records neither). The
+ * graph and labels are kept, deleted elements removed. */
+int oxv_migrate_hnswlib(const char *path, const char *space, int64_t dim,
+                        oxv_handle *out, oxv_error *err);
+
+/* Adds the items of an Annoy file (dim, metric "angular", "euclidean",
+ * "manhattan" or "dot") with their item numbers as ids to the index `into`
+ * (trained on them first when it learns and is untrained). */
+int oxv_migrate_annoy(const char *path, int64_t dim, const char *metric,
+                      oxv_handle into, int32_t *cancel, oxv_error *err);
+
+/* Writes a flat, hnsw, ivf_flat or ivf_pq index as a faiss file. */
+int oxv_migrate_to_faiss(oxv_handle h, const char *path, oxv_error *err);
 
 #endif /* OXV_NO_PROTOTYPES */
 

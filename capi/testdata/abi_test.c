@@ -369,6 +369,30 @@ static void test_tenancy(void) {
         fprintf(stderr, "could not remove %s\n", dir);
 }
 
+/* migration (issue 24): a faiss file written and read back, then damaged */
+static void test_migrate(oxv_handle h) {
+    char path[] = "/tmp/oxvec_abi_migrate_XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    oxv_error err;
+    CHECK(oxv_migrate_to_faiss(h, path, &err) == OXV_OK, "to_faiss: %s", err.message);
+    oxv_handle g = 0;
+    CHECK(oxv_migrate_faiss(path, &g, &err) == OXV_OK, "from_faiss: %s", err.message);
+    test_exact_search(g);
+    CHECK(oxv_index_free(g, &err) == OXV_OK, "free migrated: %s", err.message);
+    CHECK(truncate(path, 100) == 0, "truncate");
+    int rc = oxv_migrate_faiss(path, &g, &err);
+    CHECK(rc == OXV_E_CORRUPT, "truncated faiss file rc=%d %s", rc, err.message);
+    FILE *f = fopen(path, "w");
+    fwrite("IxHe\0\0\0\0", 1, 8, f);
+    fclose(f);
+    rc = oxv_migrate_faiss(path, &g, &err);
+    CHECK(rc == OXV_E_UNSUPPORTED && strstr(err.message, "IxHe"), "unsupported fourcc rc=%d %s", rc, err.message);
+    rc = oxv_migrate_hnswlib(path, "manhattan", 4, &g, &err);
+    CHECK(rc == OXV_E_INVALID, "hnswlib space rc=%d %s", rc, err.message);
+    unlink(path);
+}
+
 int main(void) {
     char version[128];
     CHECK(oxv_abi_version() == OXV_ABI_VERSION, "ABI version %d, header %d", oxv_abi_version(), OXV_ABI_VERSION);
@@ -399,6 +423,7 @@ int main(void) {
     test_panics_are_errors();
     test_cancel(h);
     test_save_load(h);
+    test_migrate(h);
     test_threads(h);
     test_tenancy();
 

@@ -31,6 +31,7 @@ from ._errors import (
     UnsupportedError,
 )
 from ._index import HNSW, IVFPQ, OPQ, PQ, Binary, Flat, Index, IVFFlat, ScalarQuantizer, load
+from . import migrate  # other libraries' index files (issue 24); imports none of them
 from ._call import set_progress
 from . import gpu  # oxvec.gpu: loads nothing of CUDA until called
 from ._restore import restore

@@ -139,4 +139,9 @@ PROTOTYPES = {
     "oxv_gpu_index_search": (_int, [oxv_handle, C.c_char_p, _p, _i64, _i64, _i64, _p, _p, _p, _p]),
     "oxv_gpu_index_train": (_int, [oxv_handle, C.c_char_p, _p, _i64, _i64, _p, _p]),
     "oxv_gpu_assign": (_int, [C.c_char_p, _p, _i64, _p, _i64, _i64, _p, _p, _p, _p]),
+    # migration (issue 24)
+    "oxv_migrate_faiss": (_int, [C.c_char_p, _p, _p]),
+    "oxv_migrate_hnswlib": (_int, [C.c_char_p, C.c_char_p, _i64, _p, _p]),
+    "oxv_migrate_annoy": (_int, [C.c_char_p, _i64, C.c_char_p, oxv_handle, _p, _p]),
+    "oxv_migrate_to_faiss": (_int, [oxv_handle, C.c_char_p, _p]),
 }
