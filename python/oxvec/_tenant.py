@@ -142,6 +142,15 @@ class _Admin:
         """The tenant's keys (tenant=None: the operator keys), never their secrets."""
         return self._admin("api_keys", tenant=tenant or "")
 
+    def snapshot_collection(self, tenant: str, name: str) -> None:
+        """Snapshot one collection's store (admin), as VectorStore.snapshot."""
+        self._admin("snapshot_collection", tenant=tenant, name=name)
+
+    def backup_collection(self, tenant: str, name: str, dir, incremental: bool = True) -> dict:
+        """Back one collection's store up into dir (admin), as
+        VectorStore.backup: {"copied", "kept", "last_seq"}."""
+        return self._admin("backup_collection", tenant=tenant, name=name, dir=os.fspath(dir), incremental=bool(incremental))
+
 
 class Database(_Admin, Resource):
     """A directory of tenants with a durable, checksummed catalog
