@@ -1,4 +1,4 @@
-"""Command line: ``python -m oxvec demo`` and ``python -m oxvec info``."""
+"""Command line: ``python -m oxvec demo``, ``info``, ``serve`` and ``keys``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,15 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--store", help="where to keep the store (default: a cache directory)")
     demo.add_argument("--rebuild", action="store_true", help="embed and index afresh even when a cached store matches")
     sub.add_parser("info", help="print versions and the engine's settings")
+    _server_commands(sub)
     args = parser.parse_args(argv)
+    if args.command in ("serve", "keys"):
+        if getattr(args, "missing", None):
+            print(f"python -m oxvec {args.command}: {args.missing}", file=sys.stderr)
+            return 2
+        from .server.cli import run as run_server
+
+        return run_server(args)
     if args.command == "demo":
         from ._demo import run
 
@@ -24,6 +32,20 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"oxvec {__version__}, engine {engine_version()}, threads {get_num_threads()}")
     return 0
+
+
+def _server_commands(sub) -> None:
+    """serve and keys, defined with the server; without its extra they
+    are still listed and say what to install."""
+    try:
+        from .server.cli import add_commands
+    except ImportError as e:
+        for name in ("serve", "keys"):
+            p = sub.add_parser(name, help="(needs: pip install 'oxvec[server]')")
+            p.set_defaults(missing=str(e))
+            p.add_argument("rest", nargs=argparse.REMAINDER)
+        return
+    add_commands(sub)
 
 
 if __name__ == "__main__":
