@@ -36,6 +36,7 @@ from ._restore import restore
 from ._store import VectorStore
 from ._tenant import Collection, Database, Policy, Quota, Session
 from ._text import analyze
+from .client import Client  # the server's client: standard library only
 from ._metrics import distance, fit_mahalanobis, knn, metrics, pairwise, set_simd_level, simd_level, simd_levels
 from ._runtime import (
     engine_version,
@@ -49,6 +50,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Binary",
+    "Client",
     "CanceledError",
     "Collection",
     "ClosedError",

@@ -18,12 +18,13 @@ def main(argv: list[str] | None = None) -> int:
     _server_commands(sub)
     args = parser.parse_args(argv)
     if args.command in ("serve", "keys"):
-        if getattr(args, "missing", None):
-            print(f"python -m oxvec {args.command}: {args.missing}", file=sys.stderr)
-            return 2
         from .server.cli import run as run_server
 
-        return run_server(args)
+        try:
+            return run_server(args)
+        except ImportError as e:
+            print(f"python -m oxvec {args.command}: {e}", file=sys.stderr)
+            return 2
     if args.command == "demo":
         from ._demo import run
 
@@ -35,16 +36,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _server_commands(sub) -> None:
-    """serve and keys, defined with the server; without its extra they
-    are still listed and say what to install."""
-    try:
-        from .server.cli import add_commands
-    except ImportError as e:
-        for name in ("serve", "keys"):
-            p = sub.add_parser(name, help="(needs: pip install 'oxvec[server]')")
-            p.set_defaults(missing=str(e))
-            p.add_argument("rest", nargs=argparse.REMAINDER)
-        return
+    """serve and keys, defined with the server (its web stack is imported
+    only by serve, which names the extra when it is missing)."""
+    from .server.cli import add_commands
+
     add_commands(sub)
 
 

@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import sys
 
 LOCK = "SERVER.lock"
@@ -113,6 +114,7 @@ def keys(args) -> int:
 
 
 def serve(args) -> int:
+    from . import _deps  # noqa: F401  (the ImportError naming the extra)
     import uvicorn
 
     from .._tenant import Database
@@ -131,6 +133,13 @@ def serve(args) -> int:
                                 access_log=not args.no_access_log, timeout_graceful_shutdown=30,
                                 server_header=False)
         server = uvicorn.Server(config)
+        # uvicorn re-raises the signal that stopped it once it has shut
+        # down, to whatever handler was there before: make that one a
+        # no-op, so the database below is closed rather than the process
+        # killed with its stores open
+        stopped_by = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda signum, frame: stopped_by.append(signum))
         try:
             # uvicorn handles SIGTERM and SIGINT: it stops accepting, lets
             # requests in flight finish, then returns here
