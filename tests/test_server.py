@@ -462,7 +462,7 @@ def test_keys_command_and_serve_shut_down_cleanly_on_sigterm(tmp_path):
 
 
 # --- schemathesis ----------------------------------------------------------------------------
-def test_schemathesis_no_5xx_and_responses_conform(srv):
+def test_schemathesis_no_5xx_and_responses_conform(srv, tmp_path):
     st_bin = shutil.which("st", path=os.path.dirname(sys.executable)) or shutil.which("schemathesis", path=os.path.dirname(sys.executable))
     if st_bin is None:
         pytest.skip("schemathesis is not installed (pip install 'oxvec[test]')")
@@ -472,5 +472,7 @@ def test_schemathesis_no_5xx_and_responses_conform(srv):
          "--max-examples", "8", "--header", f"Authorization: Bearer {srv.keys['acme/writer']}",
          "--seed", "20261201", "--no-color", "--workers", "1",
          "--exclude-path-regex", "^/v1/tenants", "--mode", "all"],
-        capture_output=True, text=True, timeout=600)
+        capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    if os.environ.get("OXVEC_SHOW_SCHEMATHESIS"):
+        print(proc.stdout)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]

@@ -19,7 +19,7 @@ bearer = HTTPBearer(auto_error=False, description="an oxvec API key: Authorizati
 _ERRORS = (400, 401, 403, 404, 409, 413, 415, 422, 429, 503)
 ERROR_RESPONSES = {code: {"model": M.Problem, "content": {PROBLEM: {}}, "description": "problem details"}
                    for code in _ERRORS}
-CollectionName = Path(pattern=M.NAME, description="the collection's name")
+CollectionName = Path(pattern=M.NAME, description="the collection's name", examples=["docs"])
 TenantParam = Query(None, pattern=M.NAME, description="operator keys: the tenant; tenant keys: their own (default)")
 
 
