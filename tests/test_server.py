@@ -342,9 +342,11 @@ def test_timeout_cancels_the_engine_call(tmp_path):
     db.create_collection("t", "big", dim=128)
     key = db.create_api_key("t", role="writer")
     service = Service(db)
-    app = create_app(service, timeout_s=0.05)
+    # ready while no search exceeds 0 ms p99 - that is, until the first search
+    app = create_app(service, timeout_s=0.05, ready={"max_latency_ms": 0.0})
     with ThreadServer(app) as s:
         c = oxvec.Client(s.url, api_key=key)
+        assert c.ready()
         col = c.collection("big")
         x = np.random.default_rng(0).random((40_000, 128), dtype=np.float32)
         col.add([str(i) for i in range(len(x))], x)  # writes are never cut short
@@ -353,6 +355,8 @@ def test_timeout_cancels_the_engine_call(tmp_path):
         with pytest.raises(oxvec.CanceledError, match="timeout"):
             col.search(x[:2000], k=10, include=())
         assert col.search(x[:1], k=1, include=())["ids"] == [["0"]]
+        st, _, out = http(s, "GET", "/readyz")
+        assert st == 503 and out["status"] == "not ready" and "t/big: search p99 latency" in out["reasons"][0]
     service.close()
 
 

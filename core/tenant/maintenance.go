@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/oxvec/oxvec/core/errs"
+	"github.com/oxvec/oxvec/core/monitor"
 	"github.com/oxvec/oxvec/core/store"
 )
 
@@ -50,4 +51,39 @@ func (db *Database) BackupCollection(who *Session, tenant, name, dir string, inc
 		return nil, err
 	}
 	return st.Backup(dir, incremental)
+}
+
+// Health checks every collection's store against thresholds (the local
+// caller and operator keys only: it names every tenant's collections), for
+// a server's readiness probe. A store that is closed is not ready.
+func (db *Database) Health(who *Session, t monitor.Thresholds) (map[string]any, error) {
+	if err := db.operatorOnly(who, "health"); err != nil {
+		return nil, err
+	}
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	if err := db.liveLocked(); err != nil {
+		return nil, err
+	}
+	status, per := "ok", map[string]monitor.Health{}
+	for _, tr := range db.cat.Tenants {
+		for _, c := range tr.Collections {
+			st := db.stores[c.ID]
+			name := tr.Name + "/" + c.Name
+			if st == nil {
+				per[name] = monitor.Health{Status: "degraded", Reasons: []string{"the store is not open"}}
+				status = "degraded"
+				continue
+			}
+			h, err := t.Check(st.Stats())
+			if err != nil {
+				return nil, fmt.Errorf("%w: %v", errs.InvalidArgument, err)
+			}
+			if h.Status != "ok" {
+				status = "degraded"
+			}
+			per[name] = h
+		}
+	}
+	return map[string]any{"status": status, "collections": per}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/oxvec/oxvec/core/errs"
+	"github.com/oxvec/oxvec/core/monitor"
 	"github.com/oxvec/oxvec/core/store"
 )
 
@@ -35,5 +36,22 @@ func TestMaintenance_AdminOnlyAndOwnTenantOnly(t *testing.T) {
 	}
 	if _, err := db.BackupCollection(nil, "a", "docs", "", true); !errors.Is(err, errs.InvalidArgument) {
 		t.Fatalf("no dir: %v, want InvalidArgument", err)
+	}
+}
+
+func TestHealth_OperatorOnlyAndEveryCollection(t *testing.T) {
+	db, sess := setup(t, Quota{})
+	if _, err := db.Health(sess["a/admin"], monitor.Thresholds{}); !errors.Is(err, errs.PermissionDenied) {
+		t.Fatalf("tenant admin: %v, want PermissionDenied", err)
+	}
+	h, err := db.Health(nil, monitor.Thresholds{})
+	must(t, err)
+	per := h["collections"].(map[string]monitor.Health)
+	if h["status"] != "ok" || len(per) != 2 || per["a/docs"].Status != "ok" {
+		t.Fatalf("health %v", h)
+	}
+	bad := -1.0
+	if _, err := db.Health(nil, monitor.Thresholds{MaxLatencyMS: &bad}); !errors.Is(err, errs.InvalidArgument) {
+		t.Fatalf("negative threshold: %v", err)
 	}
 }

@@ -38,10 +38,11 @@ def engine_metrics() -> str:
 
 
 def create_app(service: Service, *, timeout_s: float | None = DEFAULT_TIMEOUT_S, max_body: int = DEFAULT_MAX_BODY,
-               cors_origins: list[str] | None = None, graphql: bool = True) -> FastAPI:
+               cors_origins: list[str] | None = None, graphql: bool = True, ready: dict | None = None) -> FastAPI:
     """The server's app over service. timeout_s: each request's engine
     time before it is cancelled (None: no limit); max_body: bytes; CORS is
-    off unless cors_origins names origins."""
+    off unless cors_origins names origins; ready: the health thresholds
+    /readyz applies to every collection (Database.health's arguments)."""
     from . import dashboard, rest
 
     app = FastAPI(title="oxvec", version=__version__,
@@ -99,9 +100,13 @@ def create_app(service: Service, *, timeout_s: float | None = DEFAULT_TIMEOUT_S,
             ok, reasons = False, ["shutting down"]
         else:
             try:
-                service.db.tenants()  # fails once the database or its stores are closed
+                health = service.db.health(**(ready or {}))  # fails once the database is closed
             except Exception as e:  # noqa: BLE001 - any failure means not ready
                 ok, reasons = False, [f"database: {type(e).__name__}: {e}"]
+            else:
+                for name, h in sorted(health["collections"].items()):
+                    reasons += [f"{name}: {r}" for r in h["reasons"]]
+                ok = health["status"] == "ok"
         body = {"status": "ready" if ok else "not ready", "reasons": reasons}
         return Response(encode.dumps(body), status_code=200 if ok else 503, media_type="application/json")
 

@@ -50,6 +50,10 @@ def add_commands(sub) -> None:
     serve.add_argument("--max-body-mb", type=float, default=64.0, help="request size limit in MiB")
     serve.add_argument("--cors-origin", action="append", help="allow this origin (repeatable); CORS is off by default")
     serve.add_argument("--durability", default="always", choices=("always", "interval", "never"))
+    serve.add_argument("--ready-max-latency-ms", type=float, help="/readyz fails while a collection's search p99 is above this")
+    serve.add_argument("--ready-max-memory-percent", type=float, help="... or its memory is above this share of the limit")
+    serve.add_argument("--ready-min-recall", type=float, help="... or its estimated recall is below this")
+    serve.add_argument("--ready-max-error-rate", type=float, help="... or its error rate is above this")
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--no-access-log", action="store_true", help="no line per request")
 
@@ -128,7 +132,10 @@ def serve(args) -> int:
         db = Database(data, durability=args.durability)
         service = Service(db, backup_root=backups)
         app = create_app(service, timeout_s=args.timeout or None, max_body=int(args.max_body_mb * (1 << 20)),
-                         cors_origins=args.cors_origin)
+                         cors_origins=args.cors_origin,
+                         ready={"max_latency_ms": args.ready_max_latency_ms,
+                                "max_memory_percent": args.ready_max_memory_percent,
+                                "min_recall": args.ready_min_recall, "max_error_rate": args.ready_max_error_rate})
         config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level,
                                 access_log=not args.no_access_log, timeout_graceful_shutdown=30,
                                 server_header=False)
