@@ -83,9 +83,16 @@ $("searchform").addEventListener("submit", async ev => {
     if (!(res.ids[0] || []).length) $("hits").innerHTML = "<li class=muted>no matches</li>";
   } catch (e) { $("err").textContent = e.message; }
 });
-const m = location.hash.match(/key=([^&]+)/);
-if (m) { sessionStorage.setItem("oxvec-key", decodeURIComponent(m[1])); history.replaceState(null, "", location.pathname); }
-refresh();
+// /#key=...&collection=...&q=...: a key (never sent as part of the URL) and a search to run at once
+const hash = new URLSearchParams(location.hash.slice(1));
+if (hash.get("key")) sessionStorage.setItem("oxvec-key", hash.get("key"));
+if (location.hash) history.replaceState(null, "", location.pathname);
+refresh().then(() => {
+  if (!hash.get("q")) return;
+  if (hash.get("collection")) $("coll").value = hash.get("collection");
+  $("q").value = hash.get("q");
+  $("searchform").requestSubmit();
+});
 </script></body></html>
 """
 
