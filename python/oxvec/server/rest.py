@@ -30,7 +30,7 @@ async def caller(request: Request, creds: Optional[HTTPAuthorizationCredentials]
         raise HTTPProblem(401, "PermissionDeniedError", "this route needs an API key: Authorization: Bearer <key>")
     svc = request.app.state.service
     key = creds.credentials
-    p = await run(svc, None, None, svc.principal, key)
+    p = svc.cached(key) or await run(svc, None, None, svc.principal, key)
     return Caller(p, key)
 
 
