@@ -3,11 +3,14 @@ one HNSW collection of 100,000 x 384 (the first 100k of wordnet-minilm),
 k = 10, comparable recall (oxvec's ef is the smallest whose recall@10
 reaches chroma's), concurrency 1..64 with wrk (each request a different
 query), QPS and p50/p95/p99 per concurrency, both servers in the same run,
-interleaved rep by rep (A B, then B A). Also a profile of oxvec's request
-path at concurrency 1: where a request's time goes. Writes RESULTS.md's
-"Server" section.
+interleaved rep by rep (A B, then B A). Also where the server's CPU goes,
+layer by layer of the request path (profile_server.py, py-spy). Writes
+RESULTS.md's "Server" section.
 
-    python benchmarks/bench_server.py [--n 100000] [--seconds 10] [--reps 2] [--conc 1,2,4,8,16,32,64]
+    python benchmarks/bench_server.py [--data wordnet|bigann] [--n 100000] [--seconds 10] [--reps 2] [--conc 1,2,4,8,16,32,64]
+
+--data bigann (the 9,000 real SIFT vectors of ../shared/datasets) is the
+fallback where wordnet-minilm has not been built (make bench-data).
 """
 
 from __future__ import annotations
@@ -172,51 +175,6 @@ def wrk(args: list[str], env: dict, conc: int, seconds: float) -> dict:
             "p50_ms": r["p50_us"] / 1000, "p95_ms": r["p95_us"] / 1000, "p99_ms": r["p99_us"] / 1000}
 
 
-# --- where a request's time goes ------------------------------------------------------------
-def profile(ox: Oxvec, data: dict, root: str, n: int = 2000) -> list[list]:
-    """Median time per query at concurrency 1, layer by layer: the engine
-    call alone (Collection.search in this process, same ef), the service
-    layer on top (Service.search: session and collection cache), the
-    whole HTTP request from a keep-alive client (parse, auth, thread hop,
-    JSON response, loopback). Differences are each layer's cost."""
-    from oxvec.server import Service
-
-    q = data["queries"]
-    ox.close()  # the database is one process's at a time
-    db = oxvec.Database(os.path.join(root, "oxvec-db"), key_cost=4)
-    svc = Service(db)
-    p = svc.principal(ox.key)
-    col = p.collection("bench")
-
-    def per_query(fn) -> float:
-        ts = []
-        for i in range(n):
-            t = time.perf_counter()
-            fn(q[i % len(q)])
-            ts.append(time.perf_counter() - t)
-        return statistics.median(ts) * 1e6
-
-    engine = per_query(lambda v: col.search(v, k=K, ef=ox.ef, include=()))
-    service = per_query(lambda v: svc.search(p, "bench", v.reshape(1, -1), None, K, None, ef=ox.ef, include=()))
-    svc.close()
-    ox2 = Oxvec.__new__(Oxvec)
-    ox2.key, ox2.ef = ox.key, ox.ef
-    ox2.port = free_port()
-    ox2.url = f"http://127.0.0.1:{ox2.port}"
-    env = {**os.environ, "PYTHONPATH": str(H.ROOT / "python")}
-    ox2.proc = subprocess.Popen([sys.executable, "-m", "oxvec", "serve", "--data", os.path.join(root, "oxvec-db"),
-                                 "--port", str(ox2.port), "--no-access-log", "--log-level", "warning"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_healthy("127.0.0.1", ox2.port, 120, ox2.proc)
-    rc = oxvec.Client(ox2.url, api_key=ox.key).collection("bench")
-    http = per_query(lambda v: rc.search(v, k=K, ef=ox.ef, include=()))
-    ox2.close()
-    return [["engine call (Collection.search, in process)", f"{engine:.0f}", "-"],
-            ["+ service layer (Service.search)", f"{service:.0f}", f"{service - engine:+.0f}"],
-            ["+ HTTP: FastAPI, auth, body parse, worker thread, JSON, loopback (oxvec.Client)", f"{http:.0f}",
-             f"{http - service:+.0f}"]]
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default="wordnet", choices=("wordnet", "bigann"))
@@ -229,6 +187,7 @@ def main() -> int:
     if WRK is None:
         sys.exit("wrk is not installed (make wrk: apt-get install wrk)")
     conc = [int(c) for c in a.conc.split(",")]
+    load_before = os.getloadavg()[0]
     data = dataset(a.data, a.n)
     root = tempfile.mkdtemp(prefix="oxvec-bench-server-")
     try:
@@ -256,7 +215,7 @@ def main() -> int:
                     print(f"c={c} rep={rep} {s.name}: {r['qps']:,.0f} qps p50 {r['p50_ms']:.2f} p99 {r['p99_ms']:.2f} "
                           f"errors {r['errors']}", flush=True)
         ch.close()
-        prof = profile(ox, data, root)
+        ox.close()
         import profile_server
 
         spy = profile_server.run(20_000, data["base"].shape[1], 10, 8) if shutil.which("py-spy", path=os.path.dirname(sys.executable)) else None
@@ -283,7 +242,7 @@ def main() -> int:
     body = f"""## Server: oxvec serve vs chroma run (HTTP, loopback)
 
 {H.machine_line(m)}
-*The machine was shared with other jobs (2 cores for the servers, wrk and others' work); each figure is the median of {a.reps} interleaved runs of {a.seconds:g} s.*
+*The machine was shared with other jobs (2 cores for the servers, wrk and others' work; load average {load_before:.1f} before the runs, {os.getloadavg()[0]:.1f} after); each figure is the median of {a.reps} interleaved runs of {a.seconds:g} s.*
 
 {data['label']}; HNSW M={M}, ef_construction={EF_CONSTRUCTION} on both; k = {K}; every request a different query of the 1,000 held out, ids and distances only.
 Recall@{K}: chroma {chroma_recall:.4f} (its ef_search {CHROMA_EF}), oxvec {ox_recall:.4f} (ef {ox.ef}, the smallest of {list(EFS)} reaching chroma's). Ingest through each one's API: oxvec {ingest['oxvec serve']:.0f} s (in process, before serving), chroma {ingest['chroma run']:.0f} s (HttpClient, batches of 5,000).
@@ -293,9 +252,6 @@ oxvec: one `oxvec serve` process (uvicorn, one event loop, engine calls on worke
 
 oxvec's peak: {peak:,.0f} QPS at concurrency {peak_c}.
 
-Where an oxvec request's time goes (median microseconds per query, concurrency 1, {data['label'].split(',')[0]}):
-
-{H.markdown_table(["layer", "us per query", "its cost"], prof)}
 """
     if spy:
         body += f"""
@@ -305,7 +261,7 @@ The server's CPU by layer (py-spy samples of every Python thread on a CPU, `benc
 """
     print(body)
     H.save_json("server", {"machine": m, "runs": runs, "recall": {"chroma": chroma_recall, "oxvec": ox_recall, "ef": ox.ef},
-                           "profile": prof, "ingest_s": ingest})
+                           "profile": spy, "ingest_s": ingest})
     if not a.no_results:
         H.update_results_md("server", body)
     return 0
