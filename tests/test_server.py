@@ -508,3 +508,13 @@ def test_binary_search_fast_path_answers_as_the_route(srv):
     problem(srv, 401, "POST", "/v1/collections/docs/search", x.tobytes(), key, ctype="application/octet-stream", headers=hdr)
     st, _, text = http(srv, "GET", "/metrics")
     assert 'route="/v1/collections/{name}/search",status="422"' in text.decode()
+
+
+def test_without_the_extra_the_import_error_names_pip(tmp_path):
+    code = ("import sys; sys.modules['fastapi'] = None\n"
+            "import oxvec, oxvec.client\n"
+            "try:\n    from oxvec.server import create_app\n"
+            "except ImportError as e:\n    print('IMPORT-ERROR', e)\n")
+    env = {**os.environ, "PYTHONPATH": os.path.join(ROOT, "python")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60).stdout
+    assert "IMPORT-ERROR" in out and "pip install 'oxvec[server]'" in out
