@@ -36,8 +36,10 @@ from ._call import set_progress
 from . import gpu  # oxvec.gpu: loads nothing of CUDA until called
 from ._restore import restore
 from ._store import VectorStore
+from ._monitor import Cache, metrics_text
 from ._tenant import Collection, Database, Policy, Quota, Session
 from ._text import analyze
+from .client import Client  # the server's client: standard library only
 from ._metrics import distance, fit_mahalanobis, knn, metrics, pairwise, set_simd_level, simd_level, simd_levels
 from ._runtime import (
     engine_version,
@@ -51,6 +53,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Binary",
+    "Cache",
+    "Client",
     "CanceledError",
     "Collection",
     "ClosedError",
@@ -93,6 +97,7 @@ __all__ = [
     "knn",
     "load",
     "metrics",
+    "metrics_text",
     "pairwise",
     "restore",
     "set_gc_percent",
