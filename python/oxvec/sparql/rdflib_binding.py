@@ -182,14 +182,17 @@ class _Pattern:
 
 def _split(triples):
     """(vec patterns, remaining triples) of a BGP."""
-    from rdflib import RDF, BNode, URIRef
+    from rdflib import RDF, BNode, URIRef, Variable
 
-    first = {s: o for s, p, o in triples if p == RDF.first and isinstance(s, BNode)}
-    rest = {s: o for s, p, o in triples if p == RDF.rest and isinstance(s, BNode)}
+    # list cells are blank nodes, or variables when another engine rewrote
+    # the blank nodes of a SERVICE clause into variables (pyoxigraph does)
+    cell = (BNode, Variable)
+    first = {s: o for s, p, o in triples if p == RDF.first and isinstance(s, cell)}
+    rest = {s: o for s, p, o in triples if p == RDF.rest and isinstance(s, cell)}
     used: set = set()
 
     def as_list(node):
-        if not isinstance(node, BNode) or node not in first:
+        if not isinstance(node, cell) or node not in first:
             return [node]
         items = []
         while node != RDF.nil:
