@@ -11,13 +11,14 @@ the sense number of the synset among that lemma's senses.
 
 The vocabulary (prefix ``wn:`` = :data:`WN`)::
 
-    wn:dog.n.01  a wn:Synset ;
-        wn:pos "n" ; wn:lexFile "noun.animal" ;
+    wn:dog-n-01  a wn:Synset ;
+        wn:name "dog.n.01" ; wn:pos "n" ; wn:lexFile "noun.animal" ;
         rdfs:label "dog", "domestic dog", "Canis familiaris" ;
         wn:gloss "a member of the genus Canis ..." ;
-        wn:hypernym wn:canine.n.02, wn:domestic_animal.n.01 .
+        wn:hypernym wn:canine-n-02, wn:domestic_animal-n-01 .
 
-``wn:instanceHypernym`` links instances (wn:africa.n.01) to their class.
+``wn:instanceHypernym`` links instances (wn:africa-n-01) to their class.
+The IRI is the name with its dots as hyphens (see Synset.iri).
 The gloss is the definition only (the quoted examples after it are dropped),
 the text that is embedded.
 """
@@ -63,7 +64,9 @@ class Synset:
 
     @property
     def iri(self) -> str:
-        return WN + quote(self.name, safe=".-_~")
+        """wn:dog-n-01: the name with '.' as '-' (pyoxigraph 0.5 cannot parse
+        a prefixed name like wn:dog.n.01, though SPARQL allows it)."""
+        return WN + quote(self.name.replace(".", "-"), safe="-_~")
 
 
 def available(path: str = WORDNET) -> bool:
@@ -131,20 +134,45 @@ def by_name(synsets: dict) -> dict:
     return {s.name: s for s in synsets.values()}
 
 
-def around(synsets: dict, lex_files=("noun.animal",), names=()) -> dict:
-    """A subset: every synset of the given lexicographer files and the named
-    ones, with all their hypernym ancestors (so hierarchy queries still reach
-    the top)."""
-    named = by_name(synsets)
-    todo = [k for k, s in synsets.items() if s.lex_file in lex_files] + [named[n].key for n in names]
-    keep: dict = {}
+def hyponyms(synsets: dict, name: str) -> set:
+    """Keys of a synset and everything below it (hypernym links reversed,
+    instances included)."""
+    below: dict = {}
+    for k, s in synsets.items():
+        for h in s.hypernyms + s.instance_hypernyms:
+            below.setdefault(h, []).append(k)
+    out: set = set()
+    todo = [by_name(synsets)[name].key]
     while todo:
         k = todo.pop()
-        if k in keep:
-            continue
-        keep[k] = synsets[k]
-        todo.extend(keep[k].hypernyms + keep[k].instance_hypernyms)
-    return keep
+        if k not in out:
+            out.add(k)
+            todo.extend(below.get(k, ()))
+    return out
+
+
+def subset(synsets: dict, below=(), names=(), sample: int = 0, seed: int = 0) -> dict:
+    """A smaller WordNet: the synsets under each name of ``below``, the
+    synsets of ``names``, ``sample`` other noun synsets drawn with a seeded
+    generator, and all the hypernym ancestors of those (so hierarchy queries
+    still reach the top), in WordNet's order."""
+    named = by_name(synsets)
+    keep = set()
+    for b in below:
+        keep |= hyponyms(synsets, b)
+    keep |= {named[n].key for n in names}
+    if sample:
+        nouns = sorted(k for k in synsets if k[0] == "n" and k not in keep)
+        rng = np.random.default_rng(seed)
+        keep |= {nouns[i] for i in rng.choice(len(nouns), min(sample, len(nouns)), replace=False)}
+    todo = list(keep)
+    while todo:
+        k = todo.pop()
+        for h in synsets[k].hypernyms + synsets[k].instance_hypernyms:
+            if h not in keep:
+                keep.add(h)
+                todo.append(h)
+    return {k: s for k, s in synsets.items() if k in keep}
 
 
 def _lit(text: str) -> str:
@@ -158,6 +186,7 @@ def ntriples(synsets: dict) -> str:
     for s in synsets.values():
         i = f"<{s.iri}>"
         out.append(f"{i} <{RDF_TYPE}> <{WN}Synset> .")
+        out.append(f"{i} <{WN}name> {_lit(s.name)} .")
         out.append(f"{i} <{WN}pos> {_lit(s.pos)} .")
         out.append(f"{i} <{WN}lexFile> {_lit(s.lex_file)} .")
         out.append(f"{i} <{WN}gloss> {_lit(s.definition)} .")
