@@ -257,3 +257,14 @@ def test_oxigraph_functions_match_numpy(store, data):
         assert r["bad"] is None
     assert float(rows[0]["v"].value) == pytest.approx(x[3] @ x[4] / np.linalg.norm(x[3]) / np.linalg.norm(x[4]), abs=1e-6)
     assert rows[0]["e"].datatype.value == VECTOR and np.array_equal(decode(rows[0]["e"].value), data[2])
+
+
+def test_search_by_vector_literal_in_both_engines(store, data):
+    lit = f'"{encode(data[8])}"^^vec:Vector'
+    q = PREFIX + f"SELECT ?r ?s WHERE {{ (?r ?s) vec:search ({lit} 5) }} ORDER BY DESC(?s)"
+    ids, _ = _exact(data, data[8], 5)
+    with bind(store):
+        assert [str(r.r) for r in _graph().query(q)] == ids
+    assert [r["r"].value for r in oxigraph_query(_oxstore(), q, store)] == ids
+    single = PREFIX + "SELECT ?r WHERE { (?r ?s) vec:search ('r8' 5) } ORDER BY DESC(?s)"
+    assert [r["r"].value for r in oxigraph_query(_oxstore(), single, store)] == ids

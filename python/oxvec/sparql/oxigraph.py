@@ -69,7 +69,7 @@ def functions(store, *, clusters: int | None = None, vf: VectorFunctions | None 
 # --- rewriting the patterns into VALUES ------------------------------------------
 _PREFIX = re.compile(r"PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.I)
 _STRING = r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
-_TERM = rf"{_STRING}(?:\^\^(?:<[^>]*>|[\w.-]*:[\w.-]*))?|<[^>\s]*>|[+-]?\d+|[A-Za-z][\w.-]*:[\w.-]*|[\w.-]*:[\w-]+|\?\w+"
+_TERM = rf"(?:{_STRING})(?:\^\^(?:<[^>]*>|[\w.-]*:[\w.-]*))?|<[^>\s]*>|[+-]?\d+|[A-Za-z][\w.-]*:[\w.-]*|[\w.-]*:[\w-]+|\?\w+"
 _ARG = re.compile(_TERM)
 
 
