@@ -23,7 +23,12 @@ The protocol (https://www.w3.org/TR/sparql11-protocol/):
 
 Queries run one at a time (rdflib's function table is process-wide and
 its graphs are not safe for a writer beside readers), in FastAPI's thread
-pool, so the event loop stays free.
+pool, so the event loop stays free. Several endpoints in one process each
+rebind their own store before each query.
+
+The graph may be :func:`oxvec.sparql.records.graph` (the store's own
+records as triples, writable where the store allows it): a store that
+refuses a write (PermissionDeniedError: a read-only key) answers 403.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import re
 import threading
 from urllib.parse import parse_qs
 
+from .._errors import PermissionDeniedError
 from . import _require
 from .rdflib_binding import Binding
 
@@ -49,6 +55,9 @@ GRAPHS = {  # for CONSTRUCT and DESCRIBE
     "application/ld+json": "json-ld",
 }
 FORM = "application/x-www-form-urlencoded"
+# rdflib's function table is process-wide: one query at a time, across
+# every endpoint of the process (each rebinds its own store first)
+ENGINE_LOCK = threading.Lock()
 # pyoxigraph's SERVICE sends "VALUES ( ) { ( ) }" (one empty solution, a
 # no-op in a join) when no variable is bound yet; rdflib 7 fails on an empty
 # VALUES, so it is taken out before parsing
@@ -72,7 +81,6 @@ class SPARQLService:
         self.graph = graph
         self.binding = Binding(store, clusters)
         self.allow_update = allow_update
-        self.lock = threading.Lock()
 
     def may_update(self, request) -> bool:
         a = self.allow_update
@@ -81,7 +89,8 @@ class SPARQLService:
     def query(self, text: str, accept: str):
         """(body bytes, media type) of a query's results."""
         text = _IDENTITY_VALUES.sub(" ", text)
-        with self.lock:
+        with ENGINE_LOCK:
+            self.binding.activate()
             res = self.binding.query(self.graph, text)
             if res.type in ("CONSTRUCT", "DESCRIBE"):
                 mt = _negotiate(accept, GRAPHS, "text/turtle")
@@ -90,7 +99,8 @@ class SPARQLService:
             return res.serialize(format=RESULTS[mt]), mt
 
     def update(self, text: str) -> None:
-        with self.lock:
+        with ENGINE_LOCK:
+            self.binding.activate()
             with self.binding.functions:
                 self.graph.update(text)
 
@@ -184,6 +194,8 @@ def router(graph, store, *, path: str = "/sparql", allow_update=False, clusters:
             return Response(out, media_type=mt)
         except _BadRequest as e:
             return Response(str(e), status_code=e.status, media_type="text/plain")
+        except PermissionDeniedError as e:  # the store refused the caller (a read-only key writing)
+            return Response(f"permission denied: {e}", status_code=403, media_type="text/plain")
         except ParseException as e:
             return Response(f"malformed query: {e}", status_code=400, media_type="text/plain")
         except (ValueError, TypeError, LookupError) as e:  # SPARQLError is an Exception; see below

@@ -31,16 +31,21 @@ class Binding:
     context manager, or call :meth:`close` to unregister."""
 
     def __init__(self, store, clusters: int | None = None) -> None:
-        rdflib = _require.rdflib()
+        self._rdflib = _require.rdflib()
+        self.functions = VectorFunctions(store, clusters)
+        self.activate()
+
+    def activate(self) -> None:
+        """Make this binding the one rdflib's queries use (again)."""
         from rdflib.plugins.sparql import CUSTOM_EVALS
         from rdflib.plugins.sparql.operators import register_custom_function
 
         global _bound
+        if _bound is self:
+            return
         if _bound is not None:
             _bound.close()
-        self.functions = VectorFunctions(store, clusters)
-        self._rdflib = rdflib
-        ns = rdflib.URIRef
+        ns = self._rdflib.URIRef
         f = self.functions
         register_custom_function(ns(VEC + "similarity"), self._wrap(lambda a, b: _double(f.similarity(_id(a), _id(b)))), override=True)
         register_custom_function(ns(VEC + "vector_similarity"),
