@@ -426,6 +426,40 @@ int oxv_set_simd_level(const char *level, oxv_error *err);
  * bytes). Returns OXV_OK. */
 int oxv_simd_level(char *current, char *best, size_t len);
 
+/* ---- monitoring, planning, caching (issue 21; docs/monitoring.md) ------ */
+
+/* A store's (or a session's collection's) statistics as JSON: count,
+ * latency {search, add, delete: {count, p50_ms, p95_ms, p99_ms, per_s, ...}},
+ * qps, error_rate, errors {class: n}, memory, cache, recall_estimate (null
+ * before the first sample), plans. options: NULL or {"flush": true}, which
+ * waits until the recall samples queued so far are re-run. Sizes as for
+ * oxv_index_info. */
+int oxv_store_stats(oxv_handle store, const char *options, char *buf,
+                    size_t len, size_t *needed, oxv_error *err);
+
+/* Health against thresholds (JSON, each optional: max_latency_ms,
+ * max_memory_percent, min_recall, max_error_rate): writes
+ * {"status": "ok"|"degraded", "reasons": [...]}. */
+int oxv_store_health(oxv_handle store, const char *thresholds, char *buf,
+                     size_t len, size_t *needed, oxv_error *err);
+
+/* A cache level kept by the caller (the Python package's query embeddings,
+ * level "embeddings") reports its counts, JSON {"hits", "misses",
+ * "entries", "bytes"}, so that stats and metrics show it. */
+int oxv_store_cache_report(oxv_handle store, const char *level,
+                           const char *counts, oxv_error *err);
+
+/* The statistics of every open store in the Prometheus text exposition
+ * format (names oxvec_*, label collection). */
+int oxv_metrics_text(char *buf, size_t len, size_t *needed, oxv_error *err);
+
+/* How a search would run: {"plan", "why", "estimates": {...}}; query as for
+ * oxv_store_search (k, where, where_document, ef), one query vector of
+ * d values (or NULL: the plan of a filter alone). */
+int oxv_store_explain(oxv_handle store, const float *query, int64_t d,
+                      const char *request, char *buf, size_t len,
+                      size_t *needed, oxv_error *err);
+
 /* ---- diagnostics (for tests and benchmarks) ---------------------------- */
 
 /* Panics inside the engine on purpose; returns OXV_E_INTERNAL. Proves that a

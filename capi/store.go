@@ -228,7 +228,7 @@ func oxv_store_search(h C.oxv_handle, queries *C.float, nq, d C.int64_t, query *
 	if q.IDs != nil || q.Limit != 0 || q.Offset != 0 {
 		return fail(e, fmt.Errorf("%w: a search takes k, where, where_document, ef, include, texts and ranking options (not ids, limit or offset)", errs.InvalidArgument))
 	}
-	req := store.SearchRequest{Texts: q.Texts, K: q.K, Where: q.Where, WhereDoc: q.WhereDocument, Ef: q.Ef, Include: inc, Rank: q.Ranking}
+	req := store.SearchRequest{Texts: q.Texts, K: q.K, Where: q.Where, WhereDoc: q.WhereDocument, Ef: q.Ef, Include: inc, Rank: q.Ranking, Plan: q.Plan}
 	if queries != nil { // keyword searches pass none
 		if int(d) != s.Config().Dim {
 			return fail(e, fmt.Errorf("%w: queries have %d columns, the store has dim %d", errs.Dimension, int64(d), s.Config().Dim))

@@ -136,3 +136,17 @@ func Check(ctx context.Context) error {
 func PanicError(r any) error {
 	return fmt.Errorf("%w: panic: %v\n%s", errs.Internal, r, debug.Stack())
 }
+
+// Go runs fn on a goroutine of its own, for the engine's few long-lived
+// background tasks (a store's recall sampler); a panic in fn is handed to
+// onPanic as an errs.Internal error instead of ending the process.
+func Go(fn func(), onPanic func(error)) {
+	go func() {
+		defer func() {
+			if r := recover(); r != nil && onPanic != nil {
+				onPanic(PanicError(r))
+			}
+		}()
+		fn()
+	}()
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
+	"github.com/oxvec/oxvec/core/monitor"
 	"github.com/oxvec/oxvec/core/progress"
 )
 
@@ -35,6 +36,13 @@ func (s *Store) Update(ctx context.Context, b Batch) error { return s.write(ctx,
 // Delete removes records by key (unknown keys are ignored) and, when where
 // or whereDoc is given, every record they match; it returns how many went.
 func (s *Store) Delete(ctx context.Context, keys []string, where, whereDoc any) (int, error) {
+	t0 := s.mon.Start()
+	n, err := s.delete(ctx, keys, where, whereDoc)
+	s.mon.Done(monitor.Delete, t0, err)
+	return n, err
+}
+
+func (s *Store) delete(ctx context.Context, keys []string, where, whereDoc any) (int, error) {
 	s.mu.Lock()
 	unlocked := false
 	defer func() {
@@ -78,6 +86,13 @@ func (s *Store) Delete(ctx context.Context, keys []string, where, whereDoc any) 
 }
 
 func (s *Store) write(ctx context.Context, op opKind, b Batch) error {
+	t0 := s.mon.Start()
+	err := s.writeBatch(ctx, op, b)
+	s.mon.Done(monitor.Add, t0, err)
+	return err
+}
+
+func (s *Store) writeBatch(ctx context.Context, op opKind, b Batch) error {
 	c, err := s.validate(op, b)
 	if err != nil {
 		return err
@@ -303,39 +318,55 @@ func metaAt(metas []Meta, i int) Meta {
 // matchingLocked lists the ids (ascending) whose metadata and document
 // match; the caller holds mu.
 func (s *Store) matchingLocked(where, whereDoc any) ([]int64, error) {
-	p, err := parseWhere(where)
+	p, dp, err := parseFilters(where, whereDoc)
 	if err != nil {
 		return nil, err
+	}
+	return s.matchingPreds(p, dp), nil
+}
+
+func parseFilters(where, whereDoc any) (pred, docPred, error) {
+	p, err := parseWhere(where)
+	if err != nil {
+		return nil, nil, err
 	}
 	dp, err := parseWhereDocument(whereDoc)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	test := func(id int64) bool {
-		if s.tab.keys[id] == "" {
-			return false
-		}
-		if p != nil && !p.match(s.tab.metas[id]) {
-			return false
-		}
-		return dp == nil || dp.matchDoc(s.tab.docs[id], s.tab.hasDoc[id])
+	return p, dp, nil
+}
+
+// admits says whether the live record id passes p and dp.
+func (s *Store) admits(id int64, p pred, dp docPred) bool {
+	if s.tab.keys[id] == "" {
+		return false
 	}
-	var out []int64
+	if p != nil && !p.match(s.tab.metas[id]) {
+		return false
+	}
+	return dp == nil || dp.matchDoc(s.tab.docs[id], s.tab.hasDoc[id])
+}
+
+// matchingPreds lists the ids (ascending) that pass p and dp (both nil:
+// every live record).
+func (s *Store) matchingPreds(p pred, dp docPred) []int64 {
+	out := []int64{}
 	if cands, ok := s.tab.eq.candidates(p); ok {
 		for id := range cands {
-			if test(id) {
+			if s.admits(id, p, dp) {
 				out = append(out, id)
 			}
 		}
 		sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-		return out, nil
+		return out
 	}
 	for id := range s.tab.keys {
-		if test(int64(id)) {
+		if s.admits(int64(id), p, dp) {
 			out = append(out, int64(id))
 		}
 	}
-	return out, nil
+	return out
 }
 
 // Count is the number of records.

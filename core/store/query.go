@@ -3,9 +3,11 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
+	"github.com/oxvec/oxvec/core/monitor"
 	"github.com/oxvec/oxvec/core/text"
 )
 
@@ -126,6 +128,9 @@ type SearchRequest struct {
 	Ef       int
 	Include  Include
 	Rank     Ranking
+	// Plan forces a plan of a filtered search ("exact", "index_filter",
+	// "index_overfetch"); "" lets the planner choose (planner.go).
+	Plan string
 }
 
 // Search ranks the records where and whereDoc match for each query. The
@@ -133,6 +138,13 @@ type SearchRequest struct {
 // back whenever k matching records exist (keyword mode: k matching records
 // sharing a term with the query).
 func (s *Store) Search(ctx context.Context, req SearchRequest) (*Hits, error) {
+	t0 := s.mon.Start()
+	h, err := s.search(ctx, req)
+	s.mon.Done(monitor.Search, t0, err)
+	return h, err
+}
+
+func (s *Store) search(ctx context.Context, req SearchRequest) (*Hits, error) {
 	r, err := req.Rank.withDefaults()
 	if err != nil {
 		return nil, err
@@ -153,12 +165,44 @@ func (s *Store) Search(ctx context.Context, req SearchRequest) (*Hits, error) {
 	if err := index.CheckKnobs(s.idx, &index.SearchParams{Ef: req.Ef}); err != nil {
 		return nil, err // ef for a flat store, say: refused, not ignored
 	}
-	var allowed []int64
-	filtered := req.Where != nil || req.WhereDoc != nil
-	if filtered {
-		if allowed, err = s.matchingLocked(req.Where, req.WhereDoc); err != nil {
-			return nil, err
+	var key string
+	if s.cache != nil {
+		// the change number is read under the same lock as the search:
+		// an answer is served only for the collection it was computed on
+		now := time.Now()
+		if key = cacheKey(req, r); key != "" {
+			if h := s.cache.get(key, s.lastSeq, now); h != nil {
+				s.mon.CacheHits.Add(1)
+				return h, nil
+			}
+			s.mon.CacheMisses.Add(1)
 		}
+	}
+	h, err := s.searchLocked(ctx, req, r, nq, k)
+	if err == nil && key != "" {
+		s.cache.put(key, s.lastSeq, h, time.Now())
+	}
+	return h, err
+}
+
+// searchLocked runs a search; the caller holds mu (shared).
+func (s *Store) searchLocked(ctx context.Context, req SearchRequest, r Ranking, nq, k int) (*Hits, error) {
+	var err error
+	filtered := req.Where != nil || req.WhereDoc != nil
+	pw, dp, err := parseFilters(req.Where, req.WhereDoc)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := s.choose(pw, dp, k, req.Ef, r.Mode, req.Plan)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errs.InvalidArgument, err)
+	}
+	if r.Mode == "keyword" && ch.plan == planExact {
+		ch.plan = planFilter
+	}
+	var allowed []int64
+	if filtered && ch.plan != planOverfetch {
+		allowed = s.matchingPreds(pw, dp)
 	}
 	per := k // results taken from each side
 	if r.MMR != nil {
@@ -173,7 +217,7 @@ func (s *Store) Search(ctx context.Context, req SearchRequest) (*Hits, error) {
 	// no side returns more than the records it may rank, so a k far beyond
 	// them costs nothing (results are lists: nothing is padded)
 	ranked := s.tab.live()
-	if filtered {
+	if allowed != nil || (filtered && ch.plan != planOverfetch) {
 		ranked = min(ranked, len(allowed))
 	}
 	per = index.Results(per, ranked)
@@ -186,20 +230,42 @@ func (s *Store) Search(ctx context.Context, req SearchRequest) (*Hits, error) {
 		}
 	}
 	if r.Mode != "keyword" && per > 0 {
-		p := &index.SearchParams{Ef: max(req.Ef, 0)}
-		if filtered {
-			p.Filter = &index.Filter{IDs: allowed}
-		}
-		if err := index.CheckMemory(int64(nq) * int64(per) * 12); err != nil {
+		if err := index.CheckMemory(int64(nq) * int64(max(per, ch.fetch)) * 12); err != nil {
 			return nil, err
 		}
 		vids, vdist = make([]int64, nq*per), make([]float32, nq*per)
-		if err := s.idx.Search(ctx, req.Vectors, per, p, vids, vdist); err != nil {
+		short := false
+		switch ch.plan {
+		case planExact:
+			err = s.searchExact(ctx, req.Vectors, allowed, per, vids, vdist)
+		case planOverfetch:
+			short, err = s.searchOverfetch(ctx, req, pw, dp, ch.fetch, per, vids, vdist)
+		default:
+			err = s.searchIndex(ctx, req, allowed, filtered, per, vids, vdist)
+		}
+		if err != nil {
 			return nil, err
 		}
+		if short {
+			// fewer than per passed the filter among what was fetched:
+			// the estimate was off, so run it as the filtered search
+			ch.plan = planFilter
+			allowed = s.matchingPreds(pw, dp)
+			per = index.Results(per, len(allowed))
+			vids, vdist = vids[:nq*per], vdist[:nq*per]
+			if per > 0 {
+				if err := s.searchIndex(ctx, req, allowed, true, per, vids, vdist); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if r.Mode == "vector" && r.MMR == nil && nq > 0 && per > 0 && s.mon.SampleRecall(time.Now()) {
+			s.offerSample(s.sampleOf(req, vids[:per], per))
+		}
 	}
+	s.plans[ch.plan].Add(1)
 	var allow text.Allow
-	if filtered {
+	if filtered && r.Mode != "vector" {
 		allow = text.NewAllow(allowed, len(s.tab.keys))
 	}
 	bm := text.Params{K1: r.K1, B: r.B}

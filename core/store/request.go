@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/oxvec/oxvec/core/errs"
+	"github.com/oxvec/oxvec/core/monitor"
 )
 
 // The JSON forms of the store's requests, shared by the C ABI and any
@@ -34,6 +36,10 @@ type OpenRequest struct {
 	KeyEnv        string  `json:"key_env"`
 	SnapshotEvery int64   `json:"snapshot_every"`
 	Recovery      string  `json:"recovery"`
+	// Name, Monitor and Cache: monitoring.go, cache.go
+	Name    string          `json:"name"`
+	Monitor *monitor.Config `json:"monitor"`
+	Cache   *CacheConfig    `json:"cache"`
 }
 
 // DecodeOpen reads open options (an empty input means the defaults).
@@ -62,8 +68,21 @@ func DecodeOpen(b []byte) (Options, error) {
 	if err != nil {
 		return Options{}, err
 	}
-	return Options{Create: r.Create, Durability: d, Interval: time.Duration(r.IntervalMS) * time.Millisecond,
-		ReadOnly: r.ReadOnly, Key: key, SnapshotEvery: r.SnapshotEvery, Recovery: rm}, nil
+	o := Options{Create: r.Create, Durability: d, Interval: time.Duration(r.IntervalMS) * time.Millisecond,
+		ReadOnly: r.ReadOnly, Key: key, SnapshotEvery: r.SnapshotEvery, Recovery: rm, Name: r.Name}
+	if r.Monitor != nil {
+		if r.Monitor.WindowSeconds < 0 || r.Monitor.RecallSamples < 0 || math.IsNaN(r.Monitor.RecallPerSecond) || r.Monitor.WindowSeconds > 86400 {
+			return Options{}, fmt.Errorf("%w: monitor: window_s must be in [0, 86400] and recall_samples >= 0", errs.InvalidArgument)
+		}
+		o.Monitor = *r.Monitor
+	}
+	if r.Cache != nil {
+		if r.Cache.Entries < 0 || r.Cache.TTLSeconds < 0 || math.IsNaN(r.Cache.TTLSeconds) || r.Cache.Entries > 1<<24 {
+			return Options{}, fmt.Errorf("%w: cache: entries must be in [0, 2^24] and ttl_s >= 0", errs.InvalidArgument)
+		}
+		o.Cache = *r.Cache
+	}
+	return o, nil
 }
 
 // DecodeRecords reads the JSON part of a write:
@@ -106,6 +125,7 @@ type Query struct {
 	Ef            int      `json:"ef"`
 	Include       []string `json:"include"`
 	Texts         []string `json:"texts"`
+	Plan          string   `json:"plan"` // force a plan (planner.go)
 	Ranking
 }
 

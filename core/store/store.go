@@ -18,6 +18,7 @@ import (
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
 	"github.com/oxvec/oxvec/core/metric"
+	"github.com/oxvec/oxvec/core/monitor"
 )
 
 // Config is what a store is created with and keeps in its manifest.
@@ -49,6 +50,13 @@ type Options struct {
 	Until *Until
 	// Recovery says what an open does about a damaged WAL (recovery.go).
 	Recovery RecoveryMode
+	// Name is the store's name in statistics and metrics (default: the
+	// directory's base name).
+	Name string
+	// Monitor tunes monitoring (on by default; core/monitor).
+	Monitor monitor.Config
+	// Cache turns the results cache on (cache.go); off by default.
+	Cache CacheConfig
 }
 
 // Until names a point of a store's history: after the change with sequence
@@ -92,6 +100,14 @@ type Store struct {
 	report   Recovery
 	snapCtx  context.Context // a Snapshot's progress, while it runs (under mu)
 	train    training        // trained index types: the exact phase before training
+
+	mon     *monitor.Monitor  // monitoring.go
+	samples chan recallSample // recall.go: searches to re-run exactly
+	quit    chan struct{}     // closed when the store closes: ends the sampler
+	cache   *resultCache      // cache.go; nil when off
+	plans   planCounts        // searches by plan
+	model   indexModel        // planner.go: the index's cost model
+	sample  sampleStats       // selectivity.go: statistics of a sample of records
 }
 
 // Open opens (or, with opts.Create, creates) the store in dir.
@@ -103,6 +119,11 @@ func Open(dir string, opts Options) (*Store, error) {
 	if opts.SnapshotEvery == 0 {
 		s.opts.SnapshotEvery = 64 << 20
 	}
+	cache, err := newResultCache(opts.Cache)
+	if err != nil {
+		return nil, err
+	}
+	s.cache = cache
 	if !opts.ReadOnly {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("%w: %v", errs.IO, err)
@@ -119,6 +140,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		}
 		return nil, err
 	}
+	s.startMonitor()
 	return s, nil
 }
 
@@ -310,6 +332,7 @@ func (s *Store) bind() error {
 		return err
 	}
 	s.m, err = metric.New(kind, s.cfg.Dim, p)
+	s.model = modelOf(s.cfg)
 	return err
 }
 
@@ -412,6 +435,7 @@ func (s *Store) Close() error {
 		err = s.snapshotLocked() // the WAL stays if this fails: nothing is lost
 	}
 	s.closed = true
+	s.stopMonitor()
 	if s.wal != nil {
 		cerr := s.wal.close()
 		if cerr == nil && s.failed == nil {

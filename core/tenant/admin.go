@@ -244,6 +244,7 @@ func (db *Database) CreateCollection(who *Session, tenant, name string, cfg stor
 	c := &collRec{ID: newID(), Name: name}
 	opts := db.opts.Store
 	opts.Create = &cfg
+	opts.Name = t.Name + "/" + name // its name in metrics
 	st, err := store.Open(db.collDir(t.ID, c.ID), opts)
 	if err != nil {
 		os.RemoveAll(db.collDir(t.ID, c.ID))

@@ -3,6 +3,7 @@ package tenant
 import (
 	"context"
 
+	"github.com/oxvec/oxvec/core/monitor"
 	"github.com/oxvec/oxvec/core/store"
 )
 
@@ -89,14 +90,16 @@ func (c *Collection) Name() string { return c.name }
 
 func (c *Collection) write(ctx context.Context, op string, b store.Batch) error {
 	g, err := c.check(PermWrite, op)
+	if err == nil {
+		err = g.policy.vectors(b.Vectors, c.cfg.Dim, "embeddings")
+	}
+	var need Usage
+	if err == nil {
+		need = writeNeed(b, c.cfg.Dim, op)
+		err = g.ts.meter.reserve(g.quota, need)
+	}
 	if err != nil {
-		return err
-	}
-	if err := g.policy.vectors(b.Vectors, c.cfg.Dim, "embeddings"); err != nil {
-		return err
-	}
-	need := writeNeed(b, c.cfg.Dim, op)
-	if err := g.ts.meter.reserve(g.quota, need); err != nil {
+		c.st.Monitor().Failed(monitor.Add, err) // refused before the store ran it
 		return err
 	}
 	defer g.ts.meter.settle(need, c.id, c.st)
@@ -127,6 +130,7 @@ func (c *Collection) Update(ctx context.Context, b store.Batch) error {
 func (c *Collection) Delete(ctx context.Context, keys []string, where, whereDoc any) (int, error) {
 	g, err := c.check(PermDelete, "delete")
 	if err != nil {
+		c.st.Monitor().Failed(monitor.Delete, err)
 		return 0, err
 	}
 	n, err := c.st.Delete(ctx, keys, where, whereDoc)
@@ -145,10 +149,11 @@ func (c *Collection) Get(keys []string, where, whereDoc any, limit, offset int, 
 // Search is store.Store.Search, checked; the policy applies to the queries.
 func (c *Collection) Search(ctx context.Context, req store.SearchRequest) (*store.Hits, error) {
 	g, err := c.check(PermRead, "search")
-	if err != nil {
-		return nil, err
+	if err == nil {
+		err = g.policy.vectors(req.Vectors, c.cfg.Dim, "queries")
 	}
-	if err := g.policy.vectors(req.Vectors, c.cfg.Dim, "queries"); err != nil {
+	if err != nil {
+		c.st.Monitor().Failed(monitor.Search, err)
 		return nil, err
 	}
 	return c.st.Search(ctx, req)
@@ -171,4 +176,24 @@ func (c *Collection) Info() (store.Info, error) {
 	in := c.st.Info()
 	in.Path = c.name
 	return in, nil
+}
+
+// Stats is store.Store.Stats, checked (read permission).
+func (c *Collection) Stats() (monitor.Stats, error) {
+	if _, err := c.check(PermRead, "read stats"); err != nil {
+		return monitor.Stats{}, err
+	}
+	return c.st.Stats(), nil
+}
+
+// Store is the collection's store, for the engine's own reports (metrics);
+// not for serving a session's calls.
+func (c *Collection) Store() *store.Store { return c.st }
+
+// Explain is store.Store.Explain, checked (read permission).
+func (c *Collection) Explain(req store.SearchRequest) (store.Explain, error) {
+	if _, err := c.check(PermRead, "explain"); err != nil {
+		return store.Explain{}, err
+	}
+	return c.st.Explain(req)
 }

@@ -81,7 +81,9 @@ func Open(root string, opts Options) (*Database, error) {
 		ts := &tenantState{meter: newMeter(), bucket: newBucket(t.Quota.MaxQPS, t.Quota.Burst)}
 		db.tenants[t.ID] = ts
 		for _, c := range t.Collections {
-			st, err := store.Open(db.collDir(t.ID, c.ID), db.opts.Store)
+			opts := db.opts.Store
+			opts.Name = t.Name + "/" + c.Name // its name in metrics
+			st, err := store.Open(db.collDir(t.ID, c.ID), opts)
 			if err != nil {
 				db.closeStores()
 				return nil, fmt.Errorf("opening collection %s/%s: %w", t.Name, c.Name, err)

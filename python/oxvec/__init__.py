@@ -34,8 +34,10 @@ from ._index import HNSW, IVFPQ, OPQ, PQ, Binary, Flat, Index, IVFFlat, ScalarQu
 from ._call import set_progress
 from ._restore import restore
 from ._store import VectorStore
+from ._monitor import Cache, metrics_text
 from ._tenant import Collection, Database, Policy, Quota, Session
 from ._text import analyze
+from .client import Client  # the server's client: standard library only
 from ._metrics import distance, fit_mahalanobis, knn, metrics, pairwise, set_simd_level, simd_level, simd_levels
 from ._runtime import (
     engine_version,
@@ -49,6 +51,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Binary",
+    "Cache",
+    "Client",
     "CanceledError",
     "Collection",
     "ClosedError",
@@ -91,6 +95,7 @@ __all__ = [
     "knn",
     "load",
     "metrics",
+    "metrics_text",
     "pairwise",
     "restore",
     "set_gc_percent",

@@ -55,6 +55,9 @@ class _ThreadState(threading.local):
         self.err_ptr = ctypes.c_void_p(self.err_addr)
         self.request_ptr = ctypes.c_void_p(ctypes.addressof(self.request))
         self.slab = _new_slab()
+        # a front end's cancel flag for this thread's engine calls (the
+        # server's per-request timeout raises it); 0: none
+        self.cancel = 0
 
 
 def _new_slab() -> list:
@@ -192,6 +195,8 @@ def run_cancellable(fn, long: bool, keep=(), progress=None, desc: str = "", unit
     call's thread holds them until the engine returns. desc: a call that
     reports progress names its bar (unit: what it counts); progress: the
     caller's choice (True, False, None: set_progress's default)."""
+    if state.cancel:  # a front end holds this call's cancel flag (and its thread)
+        return fn(state.cancel)
     if not long or threading.current_thread() is not threading.main_thread():
         return fn(0)
     flag = ctypes.c_int32(0)

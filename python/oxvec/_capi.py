@@ -130,4 +130,10 @@ PROTOTYPES = {
     "oxv_debug_panic": (_int, [_i32, _p]),
     "oxv_debug_search_repeat": (_int, [_p, _i64, _p, _p]),
     "oxv_debug_kernel_ns": (_int, [C.c_char_p, C.c_char_p, _i64, _i64, _p, _p]),
+    # monitoring, planning, caching (issue 21)
+    "oxv_store_stats": (_int, [oxv_handle, C.c_char_p, _p, C.c_size_t, _p, _p]),
+    "oxv_store_health": (_int, [oxv_handle, C.c_char_p, _p, C.c_size_t, _p, _p]),
+    "oxv_store_cache_report": (_int, [oxv_handle, C.c_char_p, C.c_char_p, _p]),
+    "oxv_metrics_text": (_int, [_p, C.c_size_t, _p, _p]),
+    "oxv_store_explain": (_int, [oxv_handle, _p, _i64, C.c_char_p, _p, C.c_size_t, _p, _p]),
 }

@@ -24,6 +24,7 @@ from ._call import check, json_out, run_cancellable, state
 from ._chroma import ChromaAPI
 from ._errors import InvalidArgumentError, RecoveryWarning
 from ._library import lib
+from ._monitor import Cache, MonitorAPI, _with_embedding_cache
 from ._pandas import PandasIO
 from ._requests import check_filter as _check_filter
 from ._resource import Resource
@@ -64,7 +65,7 @@ def _filters(q: dict, filter, where, where_document) -> None:
         q["where_document"] = _check_filter(where_document, "where_document")
 
 
-class VectorStore(Resource, ChromaAPI, PandasIO):
+class VectorStore(Resource, ChromaAPI, PandasIO, MonitorAPI):
     """A durable collection: records with a string id, a float32 vector, an
     optional document and optional metadata, searchable by vector with
     metadata filters, that survive crashes (docs/store.md).
@@ -121,6 +122,19 @@ class VectorStore(Resource, ChromaAPI, PandasIO):
         change up to the first damage and quarantine the rest. "strict":
         a torn end is an error too. What an open found is in
         :attr:`recovery`.
+    name : str, optional
+        The store's name in :meth:`stats` and :func:`oxvec.metrics_text`
+        (default: its directory's name).
+    cache : oxvec.Cache, optional
+        Cache search answers (level 1, in the engine; never stale) and the
+        vectors of query texts (level 2); off by default (docs/monitoring.md).
+    monitor : bool or dict
+        Monitoring, on by default: latency windows, error counts and the
+        online recall estimate (:meth:`stats`, :meth:`health`). False turns
+        timing and sampling off; a dict tunes it: ``window_s`` (default 60),
+        ``recall_per_s`` (searches re-run exactly per second, default 1;
+        negative: never), ``recall_samples`` (samples the estimate keeps,
+        default 1000).
 
     A store is safe to use from many threads: reads run in parallel, writes
     one at a time (fsyncs of concurrent writers are shared). Only one process
@@ -132,10 +146,28 @@ class VectorStore(Resource, ChromaAPI, PandasIO):
     def __init__(self, path, dim: int | None = None, metric: str | None = None, index=None, *,
                  durability: str = "always", interval_ms: int = 100, key_file=None, key_env: str | None = None,
                  read_only: bool = False, embedder=None, snapshot_every: int | None = None, metric_params: dict | None = None,
-                 train_after: int | None = None, recovery: str = "auto") -> None:
+                 train_after: int | None = None, recovery: str = "auto", name: str | None = None,
+                 cache: Cache | None = None, monitor=True) -> None:
         p = os.fspath(path)
         opts: dict[str, Any] = {"durability": durability, "interval_ms": int(interval_ms), "read_only": bool(read_only),
                                 "recovery": recovery}
+        if name is not None:
+            if not isinstance(name, str) or not name:
+                raise InvalidArgumentError(f"name must be a non-empty str, got {name!r}")
+            opts["name"] = name
+        if cache is not None:
+            if not isinstance(cache, Cache):
+                raise TypeError(f"cache= takes an oxvec.Cache, not {type(cache).__name__}")
+            opts["cache"] = cache._engine_options()
+        if monitor is False:
+            opts["monitor"] = {"disabled": True}
+        elif isinstance(monitor, dict):
+            unknown = set(monitor) - {"window_s", "recall_per_s", "recall_samples"}
+            if unknown:
+                raise InvalidArgumentError(f"monitor: unknown keys {sorted(unknown)} (known: window_s, recall_per_s, recall_samples)")
+            opts["monitor"] = dict(monitor)
+        elif monitor is not True:
+            raise TypeError(f"monitor= takes True, False or a dict, not {type(monitor).__name__}")
         if key_file is not None:
             opts["key_file"] = os.fspath(key_file)
         if key_env is not None:
@@ -175,6 +207,9 @@ class VectorStore(Resource, ChromaAPI, PandasIO):
         self._metric = str(info["metric"])
         self._path = p
         self.embedder = embedder
+        self._cache = cache
+        if cache is not None and cache.embeddings:
+            _with_embedding_cache.add(self)
         if embedder is not None and getattr(embedder, "dim", self._dim) != self._dim:
             self.close()
             raise InvalidArgumentError(f"the embedder makes {embedder.dim}-d vectors; the store has dim {self._dim}")
@@ -437,7 +472,7 @@ class VectorStore(Resource, ChromaAPI, PandasIO):
             if self.embedder is None:
                 raise TypeError(f"a {mode} search of texts needs a store opened with embedder=; "
                                 "pass query vectors (and text= for hybrid) otherwise")
-            vectors = self.embedder(texts)
+            vectors = self._embed_queries(texts)
         elif mode == "hybrid" and texts is None:
             raise TypeError("a hybrid search needs texts: pass str queries, or vectors and text=")
         else:
