@@ -170,40 +170,49 @@ def _operation(method: str, params: dict, content_type: str, body: bytes):
                            f"not {ct or 'none'}")
 
 
+async def respond(svc: SPARQLService, request, run=None):
+    """The protocol's response to a Starlette request, served by svc.
+    run(fn, *args) awaits fn on a worker thread (default: Starlette's pool;
+    the server passes its own, which applies its request timeout)."""
+    from pyparsing import ParseException
+    from starlette.concurrency import run_in_threadpool
+    from starlette.responses import Response
+
+    run = run or run_in_threadpool
+    body = await request.body() if request.method == "POST" else b""
+    try:
+        params = {k: v for k, v in request.query_params.items() if k != "collection"}
+        op, text = _operation(request.method, params, request.headers.get("content-type", ""), body)
+        if op == "update":
+            if not svc.may_update(request):
+                raise _BadRequest(403, "this endpoint is read-only for this caller: updates need a key that allows writes")
+            await run(svc.update, text)
+            return Response(status_code=204)
+        out, mt = await run(svc.query, text, request.headers.get("accept", ""))
+        return Response(out, media_type=mt)
+    except _BadRequest as e:
+        return Response(str(e), status_code=e.status, media_type="text/plain")
+    except PermissionDeniedError as e:  # the store refused the caller (a read-only key writing)
+        return Response(f"permission denied: {e}", status_code=403, media_type="text/plain")
+    except ParseException as e:
+        return Response(f"malformed query: {e}", status_code=400, media_type="text/plain")
+    except (ValueError, TypeError, LookupError) as e:
+        return Response(f"query failed: {e}", status_code=400, media_type="text/plain")
+    except Exception as e:
+        if type(e).__module__.startswith("rdflib"):  # SPARQLError and its kin: the query's fault
+            return Response(f"query failed: {e}", status_code=400, media_type="text/plain")
+        raise
+
+
 def router(graph, store, *, path: str = "/sparql", allow_update=False, clusters: int | None = None):
     """A FastAPI APIRouter serving the protocol at ``path`` (GET and POST)."""
     fastapi = _fastapi()
-    from starlette.concurrency import run_in_threadpool
-    from starlette.responses import Response
 
     svc = SPARQLService(graph, store, allow_update=allow_update, clusters=clusters)
     r = fastapi.APIRouter()
 
     async def handle(request):  # a plain Starlette route: the protocol parses its own parameters
-        from pyparsing import ParseException
-
-        body = await request.body() if request.method == "POST" else b""
-        try:
-            op, text = _operation(request.method, dict(request.query_params), request.headers.get("content-type", ""), body)
-            if op == "update":
-                if not svc.may_update(request):
-                    raise _BadRequest(403, "this endpoint is read-only for this caller: updates need a key that allows writes")
-                await run_in_threadpool(svc.update, text)
-                return Response(status_code=204)
-            out, mt = await run_in_threadpool(svc.query, text, request.headers.get("accept", ""))
-            return Response(out, media_type=mt)
-        except _BadRequest as e:
-            return Response(str(e), status_code=e.status, media_type="text/plain")
-        except PermissionDeniedError as e:  # the store refused the caller (a read-only key writing)
-            return Response(f"permission denied: {e}", status_code=403, media_type="text/plain")
-        except ParseException as e:
-            return Response(f"malformed query: {e}", status_code=400, media_type="text/plain")
-        except (ValueError, TypeError, LookupError) as e:  # SPARQLError is an Exception; see below
-            return Response(f"query failed: {e}", status_code=400, media_type="text/plain")
-        except Exception as e:  # noqa: BLE001 - rdflib's SPARQLError and friends: the query's fault
-            if type(e).__module__.startswith("rdflib"):
-                return Response(f"query failed: {e}", status_code=400, media_type="text/plain")
-            raise
+        return await respond(svc, request)
 
     r.add_route(path, handle, methods=["GET", "POST"], include_in_schema=False)
     r.sparql = svc  # the service behind it, for tests and the server
