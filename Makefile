@@ -17,7 +17,7 @@ LIB := python/oxvec/liboxvec.so
 GO_SOURCES := $(shell find core capi kernels -name '*.go' -not -name '*_test.go' 2>/dev/null) capi/oxvec.h go.mod $(wildcard go.sum)
 export PYTHONPATH := $(CURDIR)/python
 
-.PHONY: chromium hey soak-server bench-server check-tree wordnet bench-data st-venv bench-embed all demo test lib venv bench-venv go-vet go-test capi-test py-test fuzz crash-soak bench kernels check-kernels clean wheel wheel-test
+.PHONY: bench-sparql chromium hey soak-server bench-server check-tree wordnet bench-data st-venv bench-embed all demo test lib venv bench-venv go-vet go-test capi-test py-test fuzz crash-soak bench kernels check-kernels clean wheel wheel-test
 
 all: lib
 
@@ -225,3 +225,9 @@ soak-server: venv lib
 # concurrency 1..64 (RESULTS.md, "Server")
 bench-server: bench-venv lib hey
 	$(PY) benchmarks/bench_server.py
+
+# vec:similarity per binding and vec:search latency over all WordNet glosses
+# in rdflib and pyoxigraph (RESULTS.md, "SPARQL"); embeds the 117k glosses
+# into build/wordnet-embeddings on its first run (minutes)
+bench-sparql: venv lib wordnet
+	$(PY) benchmarks/bench_sparql.py --reps 7

@@ -12,7 +12,8 @@ pattern inside OPTIONAL or a join that rdflib re-evaluates per left-hand
 binding still searches once.
 
 rdflib's function table and custom evaluations are global to the process:
-one store is bound at a time (binding another replaces it).
+one store is bound at a time (binding another replaces it; Binding.query
+and the endpoint rebind theirs before each query).
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ class Binding:
     def query(self, graph, query: str, **kw):
         """graph.query(query), checking the store for changes once for the
         whole query rather than on every vector read."""
+        self.activate()
         with self.functions:
             res = graph.query(query, **kw)
             if getattr(res, "type", None) == "SELECT":
