@@ -290,3 +290,27 @@ def test_the_docs_examples_run():
             ns["binding"].close()
         if "store" in ns:
             ns["store"].close()
+
+
+@pytest.mark.parametrize("pattern, message", [
+    ("(?r ?s) vec:similar (ex:r1 0)", "positive integer"),
+    ("(?r ?s) vec:similar (ex:r1 2.5)", "positive integer"),
+    ('(?r ?s) vec:similar (ex:r1 "ten")', "positive integer"),
+    ("(?r ?s) vec:similar (ex:nobody 2)", "no vector"),
+    ("(?r ?s) vec:similar ()", "argument"),
+    ('(?r ?s) vec:search ("[1, 2]"^^vec:Vector 2)', "values"),
+    ('(?r ?s) vec:search_text ("apple" 2 "bogus")', "keyword"),
+    ('(?r ?s) vec:searchIn ("r1" 2)', "searchIn takes"),
+    ("(?r ?s ?t) vec:similar (ex:r1 2)", "variables"),
+])
+def test_bad_patterns_are_errors_that_say_why(store, pattern, message):
+    q = PREFIX + f"SELECT * WHERE {{ {pattern} }}"
+    with bind(store), pytest.raises(Exception, match=message):
+        list(_graph().query(q))
+    with pytest.raises((ValueError, LookupError), match=message):  # NotFoundError is a LookupError
+        list(oxigraph_query(_oxstore(), q, store))
+
+
+def test_huge_k_returns_every_record(store):
+    with bind(store):
+        assert len(list(_graph().query(PREFIX + "SELECT * WHERE { (?r ?s) vec:similar (ex:r1 1000000000) }"))) == N - 1

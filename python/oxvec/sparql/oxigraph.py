@@ -69,7 +69,7 @@ def functions(store, *, clusters: int | None = None, vf: VectorFunctions | None 
 # --- rewriting the patterns into VALUES ------------------------------------------
 _PREFIX = re.compile(r"PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.I)
 _STRING = r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
-_TERM = rf"(?:{_STRING})(?:\^\^(?:<[^>]*>|[\w.-]*:[\w.-]*))?|<[^>\s]*>|[+-]?\d+|[A-Za-z][\w.-]*:[\w.-]*|[\w.-]*:[\w-]+|\?\w+"
+_TERM = rf"(?:{_STRING})(?:\^\^(?:<[^>]*>|[\w.-]*:[\w.-]*))?|<[^>\s]*>|[+-]?\d*\.\d+(?:[eE][+-]?\d+)?|[+-]?\d+|[A-Za-z][\w.-]*:[\w.-]*|[\w.-]*:[\w-]+|\?\w+"
 _ARG = re.compile(_TERM)
 
 
@@ -95,7 +95,14 @@ def rewrite(query: str, vf: VectorFunctions, members=None) -> str:
         rows = " ".join("(" + " ".join([f"<{iri}>", f"\"{score!r}\"^^<{XSD}double>"][:len(out)]) + ")" for iri, score in hits)
         return f"VALUES ({cols}) {{ {rows} }} "
 
-    return rx.sub(one, query)
+    out = rx.sub(one, query)
+    names = "(search_text|searchIn|search|similar)"
+    forms = [rf"<{re.escape(VEC)}{names}>"] + [rf"\b{re.escape(p)}:{names}\b" for p in ours]
+    left = re.search("|".join(forms), out)  # a pattern the rewrite could not read: never a silent no-op
+    if left:
+        raise ValueError(f"could not read the {left.group(0)} pattern: write it as (?resource ?score) "
+                         f"vec:search (\"text\" 10), with one or two variables and constant arguments")
+    return out
 
 
 def _arg(tok: str, prefixes: dict):
@@ -114,6 +121,8 @@ def _arg(tok: str, prefixes: dict):
         return ("iri", tok[1:-1])
     if re.fullmatch(r"[+-]?\d+", tok):
         return int(tok)
+    if re.fullmatch(r"[+-]?\d*\.\d+(?:[eE][+-]?\d+)?", tok):
+        return float(tok)
     p, _, local = tok.partition(":")
     if p not in prefixes:
         raise ValueError(f"unknown prefix {p}: in a vec: pattern argument {tok}")

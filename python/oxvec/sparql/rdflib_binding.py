@@ -199,6 +199,8 @@ def _split(triples):
     used: set = set()
 
     def as_list(node):
+        if node == RDF.nil:
+            return []
         if not isinstance(node, cell) or node not in first:
             return [node]
         items = []
@@ -216,6 +218,10 @@ def _split(triples):
             out, args = as_list(s), as_list(o)
             if out is None or args is None:
                 continue
+            if not 1 <= len(out) <= 2 or not all(isinstance(v, Variable) for v in out):
+                from rdflib.plugins.sparql.sparql import SPARQLError
+
+                raise SPARQLError(f"{p.n3()} binds (?resource ?score) or (?resource): variables, one or two")
             pats.append((_Pattern(str(p)[len(VEC):], out, args), (s, p, o)))
     if not pats:
         return [], triples
