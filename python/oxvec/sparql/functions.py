@@ -19,7 +19,7 @@ from .._errors import InvalidArgumentError, NotFoundError
 NAMES = ("similarity", "vector_similarity", "embed", "cluster")  # scalar functions
 PATTERNS = ("search", "similar", "searchIn", "search_text")  # (?resource ?score) vec:<name> (args)
 DEFAULT_K = 10
-_CACHE = 4096  # vectors of resources kept between calls (per binding, similarity reads two)
+CACHE_BYTES = 64 << 20  # resource vectors kept between calls: a per-binding function reads one or two each
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> float:
@@ -41,6 +41,11 @@ class VectorFunctions:
     store : oxvec.VectorStore
         Its ids are the resources' IRIs. vec:embed and the text patterns need
         it to have an embedder (``VectorStore(..., embedder=MiniLM())``).
+    cache_bytes : int
+        Memory for resource vectors read by vec:similarity and vec:similar
+        (least recently used go first; default 64 MiB, 43,690 vectors of
+        384 floats). A vector read from the cache costs no store call; the
+        cache is emptied when the store changes.
     clusters : int, optional
         vec:cluster's cell count. The store's own index does not expose its
         cells, so vec:cluster is a k-means of the store's vectors computed
@@ -48,8 +53,9 @@ class VectorFunctions:
         store changes. Without it vec:cluster is an error (unbound).
     """
 
-    def __init__(self, store, clusters: int | None = None) -> None:
+    def __init__(self, store, clusters: int | None = None, cache_bytes: int = CACHE_BYTES) -> None:
         self.store = store
+        self._cap = max(16, int(cache_bytes) // (4 * max(1, int(store.dim))))
         if clusters is not None and (isinstance(clusters, bool) or not isinstance(clusters, int) or clusters < 1):
             raise InvalidArgumentError(f"clusters must be a positive int, got {clusters!r}")
         self.clusters = clusters
@@ -77,9 +83,15 @@ class VectorFunctions:
                 raise NotFoundError(f"{iri} has no vector in the store")
             v = got["embeddings"][0].copy()
             self._vectors[iri] = v
-            if len(self._vectors) > _CACHE:
+            if len(self._vectors) > self._cap:
                 self._vectors.popitem(last=False)
+        else:
+            self._vectors.move_to_end(iri)
         return v
+
+    def clear_cache(self) -> None:
+        """Forget the cached vectors (the next reads go to the store)."""
+        self._vectors.clear()
 
     def __enter__(self):
         """One query: the store is checked for changes once, not per call
