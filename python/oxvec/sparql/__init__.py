@@ -21,7 +21,9 @@ and k-NN patterns binding a resource and its score, one search per pattern:
 rdflib: :func:`bind`. pyoxigraph: :func:`oxigraph_functions` for the
 functions, :func:`oxigraph_query` for queries with patterns (pyoxigraph has
 no property functions; the patterns are answered first and become VALUES).
-The SPARQL 1.1 Protocol endpoint is :mod:`oxvec.sparql.endpoint`.
+The SPARQL 1.1 Protocol endpoint is :mod:`oxvec.sparql.endpoint`; a store's
+own records as RDF, :mod:`oxvec.sparql.records`; WordNet as RDF,
+:mod:`oxvec.sparql.wordnet`.
 
 Needs ``pip install 'oxvec[rdf]'``; nothing here is imported by ``import oxvec``.
 """
@@ -34,12 +36,13 @@ from .vector import VEC, VECTOR, decode, encode
 __all__ = ["VEC", "VECTOR", "VectorFunctions", "bind", "cosine", "decode", "encode", "oxigraph_functions", "oxigraph_query"]
 
 
-def bind(store, *, clusters: int | None = None):
+def bind(store, *, clusters: int | None = None, cache_bytes: int = 64 << 20):
     """rdflib: make the vec: functions and patterns of every query in this
-    process use ``store`` (see :class:`~.rdflib_binding.Binding`)."""
+    process use ``store`` (see :class:`~.rdflib_binding.Binding`).
+    cache_bytes: memory for the resource vectors the functions read."""
     from .rdflib_binding import bind as _bind
 
-    return _bind(store, clusters=clusters)
+    return _bind(store, clusters=clusters, cache_bytes=cache_bytes)
 
 
 def oxigraph_functions(store, *, clusters: int | None = None) -> dict:

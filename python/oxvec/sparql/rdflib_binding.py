@@ -19,7 +19,7 @@ and the endpoint rebind theirs before each query).
 from __future__ import annotations
 
 from . import _require
-from .functions import DEFAULT_K, NAMES, PATTERNS, VectorFunctions, check_k
+from .functions import CACHE_BYTES, DEFAULT_K, NAMES, PATTERNS, VectorFunctions, check_k
 from .vector import VEC, VECTOR, decode, encode
 
 _EVAL_NAME = "oxvec.sparql"
@@ -31,9 +31,9 @@ class Binding:
     """A store bound to rdflib's SPARQL engine (see :func:`bind`). Use as a
     context manager, or call :meth:`close` to unregister."""
 
-    def __init__(self, store, clusters: int | None = None) -> None:
+    def __init__(self, store, clusters: int | None = None, cache_bytes: int = CACHE_BYTES) -> None:
         self._rdflib = _require.rdflib()
-        self.functions = VectorFunctions(store, clusters)
+        self.functions = VectorFunctions(store, clusters, cache_bytes)
         self.activate()
 
     def activate(self) -> None:
@@ -102,12 +102,12 @@ class Binding:
         self.close()
 
 
-def bind(store, *, clusters: int | None = None) -> Binding:
+def bind(store, *, clusters: int | None = None, cache_bytes: int = CACHE_BYTES) -> Binding:
     """Make ``store`` (a VectorStore whose ids are IRIs) the one behind the
     vec: functions and patterns in every rdflib SPARQL query of this
     process. Returns a :class:`Binding`; ``with bind(store): ...`` unbinds
     at the end."""
-    return Binding(store, clusters)
+    return Binding(store, clusters, cache_bytes)
 
 
 # --- terms --------------------------------------------------------------------
