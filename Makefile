@@ -17,7 +17,7 @@ LIB := python/oxvec/liboxvec.so
 GO_SOURCES := $(shell find core capi kernels -name '*.go' -not -name '*_test.go' 2>/dev/null) capi/oxvec.h go.mod $(wildcard go.sum)
 export PYTHONPATH := $(CURDIR)/python
 
-.PHONY: bench-sparql chromium hey soak-server bench-server check-tree wordnet bench-data st-venv bench-embed all demo test lib venv bench-venv go-vet go-test capi-test py-test fuzz crash-soak bench kernels check-kernels clean wheel wheel-test
+.PHONY: bench-sparql chromium wrk soak-server bench-server check-tree wordnet bench-data st-venv bench-embed all demo test lib venv bench-venv go-vet go-test capi-test py-test fuzz crash-soak bench kernels check-kernels clean wheel wheel-test
 
 all: lib
 
@@ -119,7 +119,7 @@ go-test:
 capi-test: build/abi_test
 	./build/abi_test
 
-py-test: venv lib wordnet wheel chromium hey
+py-test: venv lib wordnet wheel chromium
 	OXVEC_DIST=$(CURDIR)/$(DIST) $(PY) -m pytest -q tests
 
 # a short run of every fuzz target, counted in executions: with a duration,
@@ -205,26 +205,25 @@ clean:
 	rm -rf build dist *.egg-info python/*.egg-info $(LIB) $(basename $(LIB)).h
 
 # --- the server (issue 22) ------------------------------------------------------
-# headless Chromium for the dashboard's browser test (tests/test_dashboard.py),
-# from Debian like wordnet; hey, the HTTP load generator, through the Go
-# module proxy into build/ (the short load test and bench_server.py)
-HEY := build/hey
+# headless Chromium for the dashboard's browser test (tests/test_dashboard.py)
+# and wrk, the HTTP load generator of bench_server.py, both from Debian like
+# wordnet
 chromium:
 	command -v chromium >/dev/null || (apt-get install -y -q chromium || (apt-get update -q && apt-get install -y -q chromium)) >/dev/null
 
-hey: $(HEY)
-$(HEY):
-	mkdir -p build && GOBIN=$(CURDIR)/build $(GO) install github.com/rakyll/hey@v0.1.4
+wrk:
+	command -v wrk >/dev/null || (apt-get install -y -q wrk || (apt-get update -q && apt-get install -y -q wrk)) >/dev/null
 
 # 30 minutes of mixed reads and writes against `oxvec serve`: 0 errors,
 # resident memory flat after warm-up, every acknowledged write present
 soak-server: venv lib
-	$(PY) benchmarks/soak_server.py --seconds 1800 --results
+	cd benchmarks && $(PY) soak_server.py --seconds 1800 --results
 
 # QPS and p50/p95/p99 of oxvec serve vs chroma run, 100k x 384 HNSW, k=10,
 # concurrency 1..64 (RESULTS.md, "Server")
-bench-server: bench-venv lib hey
-	$(PY) benchmarks/bench_server.py
+bench-server: bench-venv lib wrk bench-data
+	$(PY) -m pip install --quiet --disable-pip-version-check py-spy
+	cd benchmarks && $(PY) bench_server.py
 
 # vec:similarity per binding and vec:search latency over all WordNet glosses
 # in rdflib and pyoxigraph (RESULTS.md, "SPARQL"); embeds the 117k glosses

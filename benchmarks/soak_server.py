@@ -173,8 +173,10 @@ def _results(r: dict, cmd: str) -> None:
 |---|---|---|---|---|---|---|---|---|---|
 | {r['seconds']} | {r['requests']} | {r['ops']['search']}/{r['ops']['add']}/{r['ops']['upsert']}/{r['ops']['delete']} | {r['errors']} | {r['acknowledged']} | {r['missing']} | {r['wrong']} | {r['count']} / {r['count_after_reopen']} | {r['exit_code']} | {r['rss_warm_first_mb']} / {r['rss_warm_max_mb']} / {r['rss_last_mb']} (growth {growth:.1f}) |
 """
-    with open(os.path.join(HERE, "RESULTS.md"), "a") as f:
-        f.write(text)
+    sys.path.insert(0, HERE)
+    import harness
+
+    harness.update_results_md("server-soak", text)
 
 
 def main() -> int:

@@ -480,3 +480,41 @@ def test_schemathesis_no_5xx_and_responses_conform(srv, tmp_path):
     if os.environ.get("OXVEC_SHOW_SCHEMATHESIS"):
         print(proc.stdout)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+
+
+def test_binary_search_fast_path_answers_as_the_route(srv):
+    """The first binary search of a key goes through FastAPI (which opens
+    its session), later ones through the fast path: same answers, same
+    errors, same metrics label."""
+    op = srv.keys["operator"]
+    st, _, out = http(srv, "POST", "/v1/keys", {"tenant": "acme", "role": "reader", "name": "fast"}, op)
+    key = out["key"]
+    x = vecs(2, 11)
+    hdr = {"X-Oxvec-Shape": f"2,{DIM}", "X-Oxvec-Request": json.dumps({"k": 3, "include": []})}
+    answers = [http(srv, "POST", "/v1/collections/docs/search", x.tobytes(), key, ctype="application/octet-stream",
+                    headers=hdr) for _ in range(2)]
+    assert answers[0][0] == answers[1][0] == 200 and answers[0][2] == answers[1][2]
+    st, _, json_answer = http(srv, "POST", "/v1/collections/docs/search", {"vectors": x.tolist(), "k": 3, "include": []}, key)
+    assert json_answer == answers[0][2]
+    bad = {"X-Oxvec-Shape": f"1,{DIM + 1}"}
+    out = problem(srv, 422, "POST", "/v1/collections/docs/search", np.zeros(DIM + 1, np.float32).tobytes(), key,
+                  ctype="application/octet-stream", headers=bad)
+    assert out["error"] == "DimensionError"
+    problem(srv, 404, "POST", "/v1/collections/secret/search", x.tobytes(), key, ctype="application/octet-stream", headers=hdr)
+    problem(srv, 422, "POST", "/v1/collections/docs/search", x.tobytes(), key, ctype="application/octet-stream",
+            headers={**hdr, "X-Oxvec-Request": '{"k": 0}'})
+    http(srv, "DELETE", "/v1/keys/fast?tenant=acme", key=op)
+    problem(srv, 401, "POST", "/v1/collections/docs/search", x.tobytes(), key, ctype="application/octet-stream", headers=hdr)
+    problem(srv, 401, "POST", "/v1/collections/docs/search", x.tobytes(), key, ctype="application/octet-stream", headers=hdr)
+    st, _, text = http(srv, "GET", "/metrics")
+    assert 'route="/v1/collections/{name}/search",status="422"' in text.decode()
+
+
+def test_without_the_extra_the_import_error_names_pip(tmp_path):
+    code = ("import sys; sys.modules['fastapi'] = None\n"
+            "import oxvec, oxvec.client\n"
+            "try:\n    from oxvec.server import create_app\n"
+            "except ImportError as e:\n    print('IMPORT-ERROR', e)\n")
+    env = {**os.environ, "PYTHONPATH": os.path.join(ROOT, "python")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60).stdout
+    assert "IMPORT-ERROR" in out and "pip install 'oxvec[server]'" in out

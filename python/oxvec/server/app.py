@@ -121,7 +121,11 @@ def create_app(service: Service, *, timeout_s: float | None = DEFAULT_TIMEOUT_S,
             text += "\n"
         return Response(text + metrics.text(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
-    # outermost first: every request is timed, then the size limit applies
+    # added innermost first: every request is timed, then the size limit
+    # applies, then binary searches of known keys take the fast path
+    from .fastpath import FastSearch
+
+    app.add_middleware(FastSearch, service=service, timeout_s=timeout_s)
     app.add_middleware(BodyLimit, limit=max_body)
     if cors_origins:
         from fastapi.middleware.cors import CORSMiddleware

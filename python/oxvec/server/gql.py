@@ -45,7 +45,7 @@ async def _caller(ctx) -> Caller:
                                extensions={"error": "PermissionDeniedError", "status": 401})
         svc = request.app.state.service
         key = key.strip()
-        ctx["caller"] = Caller(await run(svc, None, None, svc.principal, key), key)
+        ctx["caller"] = Caller(svc.cached(key) or await run(svc, None, None, svc.principal, key), key)
     return ctx["caller"]
 
 

@@ -30,7 +30,7 @@ async def caller(request: Request, creds: Optional[HTTPAuthorizationCredentials]
         raise HTTPProblem(401, "PermissionDeniedError", "this route needs an API key: Authorization: Bearer <key>")
     svc = request.app.state.service
     key = creds.credentials
-    p = await run(svc, None, None, svc.principal, key)
+    p = svc.cached(key) or await run(svc, None, None, svc.principal, key)
     return Caller(p, key)
 
 
@@ -53,6 +53,22 @@ def _vector_body(model: type[BaseModel]) -> dict:
         bodies.NPY: {"schema": {"type": "string", "format": "binary"}},
         bodies.RAW: {"schema": {"type": "string", "format": "binary"}},
     }}}
+
+
+async def search_response(svc, timeout_s, c: Caller, name: str, body: bytes, headers) -> bytes:
+    """A search request's JSON answer: the one implementation behind the
+    search route and its fast path (fastpath.py)."""
+    fields, vectors = bodies.parse(body, headers)
+    q = _model(M.SearchIn, fields)
+    if vectors is not None and q.vectors is not None:
+        raise bodies.bad("give the query vectors as the binary body or as JSON, not both")
+    if vectors is None and q.vectors is not None:
+        vectors = q.vectors
+    opts = q.model_dump(exclude={"vectors", "texts", "k", "mode"})
+    opts["include"] = tuple(opts["include"])
+    opts["weights"] = tuple(opts["weights"])
+    out = await run(svc, timeout_s, c, svc.search, c.principal, name, vectors, q.texts, q.k, q.mode, **opts)
+    return encode.dumps(encode.hits(out))
 
 
 def router() -> APIRouter:
@@ -191,17 +207,7 @@ def router() -> APIRouter:
             summary="Vector, keyword or hybrid search; one result list per query",
             openapi_extra=_vector_body(M.SearchIn))
     async def search(request: Request, name: str = CollectionName, c: Caller = Depends(caller)):
-        fields, vectors = bodies.parse(await request.body(), request.headers)
-        q = _model(M.SearchIn, fields)
-        if vectors is not None and q.vectors is not None:
-            raise bodies.bad("give the query vectors as the binary body or as JSON, not both")
-        if vectors is None and q.vectors is not None:
-            vectors = q.vectors
-        opts = q.model_dump(exclude={"vectors", "texts", "k", "mode"})
-        opts["include"] = tuple(opts["include"])
-        opts["weights"] = tuple(opts["weights"])
-        s = svc(request)
-        out = await run(s, timeout(request), c, s.search, c.principal, name, vectors, q.texts, q.k, q.mode, **opts)
-        return _json(encode.hits(out))
+        body = await search_response(svc(request), timeout(request), c, name, await request.body(), request.headers)
+        return Response(body, media_type="application/json")
 
     return r

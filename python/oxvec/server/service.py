@@ -75,15 +75,25 @@ class Service:
         self.closed = False
 
     # --- sessions -----------------------------------------------------------
-    def principal(self, api_key: str) -> Principal:
-        """The cached session of a key, opened on first use. The cache is
-        keyed by a digest of the key: secrets are neither kept nor logged."""
+    def cached(self, api_key: str) -> Principal | None:
+        """The key's open session if it has one (never blocks: the event
+        loop asks this first, and opens a session on a worker thread only
+        when it is missing)."""
         digest = hashlib.sha256(api_key.encode("utf-8", "surrogatepass")).digest()
         with self._lock:
             p = self._sessions.get(digest)
             if p is not None:
                 self._sessions.move_to_end(digest)
-                return p
+            return p
+
+    def principal(self, api_key: str) -> Principal:
+        """The cached session of a key, opened on first use (scrypt: tens
+        of milliseconds). The cache is keyed by a digest of the key:
+        secrets are neither kept nor logged."""
+        p = self.cached(api_key)
+        if p is not None:
+            return p
+        digest = hashlib.sha256(api_key.encode("utf-8", "surrogatepass")).digest()
         p = Principal(self.db.session(api_key))
         evicted = []
         with self._lock:
