@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import weakref
 
+from . import _deps  # noqa: F401  (a missing web stack is an ImportError naming the extra)
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
