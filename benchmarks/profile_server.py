@@ -38,7 +38,7 @@ LAYERS = [
     ("response encode (JSON)", ("oxvec/server/encode.py", "json/encoder.py")),
     ("pydantic validation", ("pydantic",)),
     ("HTTP protocol (uvicorn, h11/httptools)", ("uvicorn/protocols", "h11/", "httptools")),
-    ("worker-thread hand-off (anyio)", ("anyio/", "concurrent/futures", "threading.py")),
+    ("worker-thread hand-off (executor, queue, GIL hand-over)", ("anyio/", "concurrent/futures", "threading.py", "queue.py")),
     ("FastAPI/Starlette routing, dependencies, middleware", ("fastapi/", "starlette/", "oxvec/server/")),
     ("asyncio event loop", ("asyncio/",)),
 ]

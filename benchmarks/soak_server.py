@@ -44,8 +44,9 @@ def rss_bytes(pid: int) -> int:
 
 
 class Worker(threading.Thread):
-    def __init__(self, url: str, key: str, wid: int, stop: threading.Event) -> None:
+    def __init__(self, url: str, key: str, wid: int, stop: threading.Event, cap: int = 5000) -> None:
         super().__init__(daemon=True)
+        self.cap = cap  # records this worker keeps at most
         self.client = oxvec.Client(url, api_key=key)
         self.col = self.client.collection("soak")
         self.wid, self.stop = wid, stop
@@ -66,7 +67,15 @@ class Worker(threading.Thread):
                         assert len(res["ids"]) == 1
                         self.ops["search"] += 1
                         continue
-                if r < 0.85 or len(self.acked) < 20:
+                if len(self.acked) >= self.cap and r < 0.85:
+                    # at the cap, deletes balance adds: the data stops growing,
+                    # so a growing RSS after warm-up would be a leak
+                    gone = list(self.acked)[:10]
+                    assert self.col.delete(gone) == len(gone)
+                    for i in gone:
+                        del self.acked[i]
+                    self.ops["delete"] += 1
+                elif r < 0.85 or len(self.acked) < 20:
                     ids = [f"w{self.wid}-{self.n + i}" for i in range(10)]
                     self.n += 10
                     docs = [f"doc {i}" for i in ids]
@@ -167,7 +176,7 @@ def _results(r: dict, cmd: str) -> None:
 ## Server soak (oxvec serve, mixed reads and writes)
 
 {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.processor() or platform.machine()}, {os.cpu_count()} cores (shared with other jobs), Python {platform.python_version()}, oxvec {oxvec.__version__}. Command: `{cmd}`.
-{r['workers']} client threads against `oxvec serve` (own process, loopback), a {DIM}-d HNSW collection: 60% searches (k=10), 25% adds of 10, 10% upserts of 5, 5% deletes of 3.
+{r['workers']} client threads against `oxvec serve` (own process, loopback), a {DIM}-d HNSW collection: 60% searches (k=10), 25% adds of 10, 10% upserts of 5, 5% deletes of 3; once a thread holds 5,000 records its adds become deletes of 10, so the data stops growing and RSS after warm-up should be flat.
 
 | seconds | requests | ops (search/add/upsert/delete) | errors | acknowledged ids | missing | wrong doc | count (server / reopened) | exit | RSS after warm-up: first / max / last MiB |
 |---|---|---|---|---|---|---|---|---|---|

@@ -318,8 +318,19 @@ def test_errors_have_their_status(srv):
     problem(srv, 400, "POST", "/v1/collections/docs/search", {"texts": ["x"], "mode": "vector"}, k)
     problem(srv, 400, "POST", "/v1/collections/docs/get", {"filter": {"$bogus": 1}}, k)
     problem(srv, 415, "POST", "/v1/collections/docs/search", b"x", k, ctype="text/plain")
-    out = problem(srv, 413, "POST", "/v1/collections/docs/records", b"\0" * (2 << 20), k,
-                  ctype="application/octet-stream", headers={"X-Oxvec-Shape": f"1,{DIM}"})
+    # refused from its declared length, before a byte of the body is sent
+    from http.client import HTTPConnection
+
+    conn = HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    conn.putrequest("POST", "/v1/collections/docs/records")
+    for name, value in (("Authorization", f"Bearer {k}"), ("Content-Type", "application/octet-stream"),
+                        ("X-Oxvec-Shape", f"1,{DIM}"), ("Content-Length", str(2 << 20))):
+        conn.putheader(name, value)
+    conn.endheaders()
+    r = conn.getresponse()
+    out = json.loads(r.read())
+    conn.close()
+    assert r.status == 413 and r.getheader("Content-Type") == "application/problem+json"
     assert out["error"] == "PayloadTooLarge"
     problem(srv, 404, "GET", "/v1/nothing-here", key=k)
     # rate limit: 429 with Retry-After
