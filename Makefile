@@ -17,7 +17,7 @@ LIB := python/oxvec/liboxvec.so
 GO_SOURCES := $(shell find core capi kernels -name '*.go' -not -name '*_test.go' 2>/dev/null) capi/oxvec.h go.mod $(wildcard go.sum) $(wildcard kernels/gpu/*.cu kernels/gpu/*.h)
 export PYTHONPATH := $(CURDIR)/python
 
-.PHONY: chromium wrk soak-server bench-server check-tree wordnet bench-data st-venv bench-embed all demo test lib venv bench-venv go-vet go-test capi-test py-test fuzz crash-soak bench kernels check-kernels clean wheel wheel-test
+.PHONY: bench-sparql chromium wrk soak-server bench-server check-tree wordnet bench-data st-venv bench-embed all demo test lib venv bench-venv go-vet go-test capi-test py-test fuzz crash-soak bench kernels check-kernels clean wheel wheel-test
 
 all: lib
 
@@ -225,3 +225,9 @@ soak-server: venv lib
 bench-server: bench-venv lib wrk bench-data
 	$(PY) -m pip install --quiet --disable-pip-version-check py-spy
 	cd benchmarks && $(PY) bench_server.py
+
+# vec:similarity per binding and vec:search latency over all WordNet glosses
+# in rdflib and pyoxigraph (RESULTS.md, "SPARQL"); embeds the 117k glosses
+# into build/wordnet-embeddings on its first run (minutes)
+bench-sparql: venv lib wordnet
+	$(PY) benchmarks/bench_sparql.py --reps 7

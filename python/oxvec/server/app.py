@@ -87,6 +87,9 @@ def create_app(service: Service, *, timeout_s: float | None = DEFAULT_TIMEOUT_S,
 
         app.include_router(graphql_router(), prefix="/graphql", include_in_schema=False)
     app.include_router(dashboard.router())
+    from . import sparql  # SPARQL per collection (issue 23); rdflib is imported on first use
+
+    app.include_router(sparql.router())
 
     @app.get("/healthz", tags=["operations"], summary="Alive")
     async def healthz():
