@@ -29,6 +29,7 @@ N = 240
 def cluster():
     od.init_local(num_cpus=2, object_store_memory=200 * 1024 * 1024)
     assert ray.util.get_node_ip_address() == "127.0.0.1"
+    ray.data.DataContext.get_current().enable_progress_bars = False
     yield
     ray.shutdown()
 
@@ -232,29 +233,38 @@ def test_killing_a_replica_during_writes_loses_no_acknowledged_write(cluster, tm
         s.close()
 
 
-@pytest.mark.parametrize("log_entries,how", [(1000, "log"), (2, "copy")])
-def test_restarted_replica_catches_up_and_serves_the_same_results(cluster, tmp_path, log_entries, how):
+def test_restarted_replica_catches_up_by_log_then_by_copy(cluster, tmp_path):
+    # quorum 1, and a log of 2 writes: a replica that missed 2 writes replays
+    # them from its peer's log; one that missed more gets a full copy
     s = od.ShardedStore("catchup", shards=2, replicas=2, dim=DIM, root=tmp_path, write_quorum=1,
-                        log_entries=log_entries, timeout=60)
+                        log_entries=2, timeout=60)
     one = oxvec.VectorStore(tmp_path / "one", dim=DIM)
     try:
         ids, x, docs, metas = records(120, seed=11)
+        zero = [i for i, k in enumerate(ids) if od.shard_of(k, 2) == 0]  # shard 0's records
         s.add(ids[:40], x[:40], docs[:40], metas[:40])
         one.add(ids[:40], x[:40], docs[:40], metas[:40])
-        s._hold_repairs(True)  # keep the victim down while it misses writes
-        victim = s.actors()[0][1]
-        ray.kill(victim)
-        until(lambda: _dead(victim), what="the kill")
-        for i in range(40, 120, 10):  # shard 0's writes reach only replica 0 (quorum 1)
-            s.upsert(ids[i:i + 10], x[i:i + 10], docs[i:i + 10], metas[i:i + 10])
-            one.upsert(ids[i:i + 10], x[i:i + 10], docs[i:i + 10], metas[i:i + 10])
+
+        def miss(batches, how):
+            """Keep shard 0's replica 1 down while shard 0 takes these writes."""
+            s._hold_repairs(True)
+            victim = s.actors()[0][1]
+            ray.kill(victim)
+            until(lambda: _dead(victim), what="the kill")
+            for b in batches:
+                s.upsert([ids[i] for i in b], x[b], [docs[i] for i in b], [metas[i] for i in b])
+                one.upsert([ids[i] for i in b], x[b], [docs[i] for i in b], [metas[i] for i in b])
+            assert s.health()[0][1]["state"] == "down"
+            s._hold_repairs(False)
+            s.wait_ready(timeout=120)
+            r = s.health()[0][1]
+            assert r["catch_ups"] and r["catch_ups"][-1]["how"] == how, r
+
+        late = [i for i in zero if i >= 40]
+        miss([late[0:3], late[3:6]], "log")
+        miss([late[6:9], late[9:12], late[12:15]], "copy")
         s.delete(["r3", "r50"])
         one.delete(["r3", "r50"])
-        assert s.health()[0][1]["state"] == "down"
-        s._hold_repairs(False)
-        s.wait_ready(timeout=120)
-        r = s.health()[0][1]
-        assert r["catch_ups"] and r["catch_ups"][-1]["how"] == how, r
         # now only the caught-up replica serves shard 0: its answers must be one store's
         s._hold_repairs(True)
         survivor = s.actors()[0][0]
@@ -265,6 +275,7 @@ def test_restarted_replica_catches_up_and_serves_the_same_results(cluster, tmp_p
         a2, b2 = s.search(["w2 w7", "w11"], k=5), one.search(["w2 w7", "w11"], k=5, mode="keyword")
         for i in range(4):
             same_hits(a, b, i)
+            assert a["metadatas"][i] == b["metadatas"][i]
         for i in range(2):
             same_hits(a2, b2, i, "scores")
         assert s.count() == one.count()
@@ -303,29 +314,36 @@ def test_every_replica_of_a_shard_gone_raises_a_clear_error(cluster, tmp_path):
 
 def test_reopen_keeps_records_and_shape(cluster, tmp_path):
     ids, x, docs, metas = records(60, seed=9)
-    with od.ShardedStore("again", shards=3, replicas=2, dim=DIM, root=tmp_path) as s:
+    with od.ShardedStore("again", shards=3, replicas=1, dim=DIM, root=tmp_path) as s:
         s.add(ids, x, docs, metas)
         want = s.search(x[:2], k=4, include=[])
     with pytest.raises(oxvec.InvalidArgumentError):
         od.ShardedStore("again", shards=2, root=tmp_path)
     with od.ShardedStore("again", root=tmp_path) as s:
-        assert (s.shards, s.replicas, s.dim, s.count()) == (3, 2, DIM, 60)
+        assert (s.shards, s.replicas, s.dim, s.count()) == (3, 1, DIM, 60)
         assert s.search(x[:2], k=4, include=[])["ids"] == want["ids"]
 
 
-def test_ingest_from_dataframe_dataset_and_parquet(cluster, tmp_path):
+def test_ingest_from_dataframe_dataset_and_parquet(pair, tmp_path):
+    # the pair's own records again (upserts change nothing), from each kind of source
     pd = pytest.importorskip("pandas")
-    ids, x, docs, metas = records(90, seed=13)
-    df = pd.DataFrame({"id": ids, "embedding": list(x), "document": docs, "g": [m["g"] for m in metas]})
-    df.to_parquet(tmp_path / "part.parquet")
-    with od.ShardedStore("ingest", shards=2, replicas=2, dim=DIM, root=tmp_path) as s:
-        assert s.ingest(df, batch_size=25) == 90
-        assert s.ingest(str(tmp_path / "*.parquet")) == 90  # upserts the same rows again
-        assert s.ingest(ray.data.from_pandas(df.iloc[:10])) == 10
-        assert s.count() == 90
-        got = s.get(["r4"], include=["documents", "metadatas", "embeddings"])
-        assert got["documents"] == [docs[4]] and got["metadatas"] == [{"g": metas[4]["g"]}]
-        np.testing.assert_array_equal(got["embeddings"][0], x[4])
+    s, one, x = pair
+    ids, xs, docs, metas = records()
+    df = pd.DataFrame({"id": ids, "embedding": list(xs), "document": docs,
+                       "g": [m["g"] for m in metas], "even": [m["even"] for m in metas]})
+    df.iloc[:100].to_parquet(tmp_path / "a.parquet")
+    df.iloc[100:].to_parquet(tmp_path / "b.parquet")
+    assert s.ingest(df.iloc[:50], batch_size=16) == 50
+    assert s.ingest(str(tmp_path / "*.parquet")) == N
+    assert s.ingest(ray.data.from_pandas(df.iloc[200:])) == N - 200
+    assert s.count() == N
+    got = s.get(["r4", "r230"], include=["documents", "metadatas", "embeddings"])
+    assert got["documents"] == [docs[4], docs[230]] and got["metadatas"] == [metas[4], metas[230]]
+    np.testing.assert_array_equal(got["embeddings"], xs[[4, 230]])
+    a, b = s.search(["w5 w6"], k=5), one.search(["w5 w6"], k=5, mode="keyword")
+    same_hits(a, b, 0, "scores")
+    with pytest.raises(FileNotFoundError):
+        s.ingest(str(tmp_path / "none-*.parquet"))
 
 
 def test_bad_input_raises_oxvec_errors(pair):

@@ -6,7 +6,9 @@ replicas in step, and an acknowledged batch is durable on a quorum."""
 
 from __future__ import annotations
 
+import glob
 import json
+import os
 
 import numpy as np
 import ray
@@ -79,7 +81,17 @@ def _dataset(data):
     if isinstance(data, ray.data.Dataset):
         return data
     if isinstance(data, (str, list, tuple)) or hasattr(data, "__fspath__"):
-        return ray.data.read_parquet(data if not hasattr(data, "__fspath__") else str(data))
+        paths = [os.fspath(p) for p in (data if isinstance(data, (list, tuple)) else [data])]
+        files = []
+        for p in paths:  # Ray Data takes files and directories, not patterns
+            if glob.has_magic(p):
+                hit = sorted(glob.glob(p))
+                if not hit:
+                    raise FileNotFoundError(2, "no file matches the pattern", p)
+                files.extend(hit)
+            else:
+                files.append(p)
+        return ray.data.read_parquet(files)
     try:
         import pandas as pd
     except ImportError:  # pragma: no cover

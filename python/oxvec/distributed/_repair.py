@@ -81,7 +81,9 @@ class RepairMixin:
                 try:
                     if sl.dead:
                         self._restart(sl)
-                    st = ray.get(sl.actor.status.remote(), timeout=self.timeout)
+                    # a new actor needs a few seconds (a worker process, the engine, a
+                    # WAL replay): a short call timeout must not kill it while it starts
+                    st = ray.get(sl.actor.status.remote(), timeout=max(self.timeout, 120.0))
                     with self._cv:
                         sl.seq, sl.incarnation = st["seq"], st["incarnation"]
                     if self._catch_up(sl):
