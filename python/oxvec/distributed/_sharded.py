@@ -285,7 +285,8 @@ class ShardedStore(RepairMixin, IngestMixin):
         lacks it (one that became live meanwhile is sent it too)."""
         with self._wlocks[s]:
             self._settle(s, deadline)
-            ref = ray.put(op)
+            big = op.get("embeddings") is not None and op["embeddings"].nbytes > 64 * 1024
+            ref = ray.put(op) if big and self.replicas > 1 else op  # stored once for all replicas when large
             with self._cv:
                 prev = self._seq[s]
                 self._inflight[s] = True
@@ -571,8 +572,11 @@ class ShardedStore(RepairMixin, IngestMixin):
             every = sorted({t for ts in req["terms"] for t in ts})
             stats = self._fanout({s: ("keyword_stats", (every,)) for s in range(self.shards)})
             req["stats"] = add_stats(stats.values())
-        ref = ray.put(req)
-        parts = self._fanout({s: ("search", (ref,)) for s in range(self.shards)})
+        # a large request goes into the object store once for all shards; a
+        # small one travels inline with each call (cheaper than a put)
+        big = vectors is not None and req["vectors"].nbytes > 64 * 1024
+        arg = ray.put(req) if big and self.shards > 1 else req
+        parts = self._fanout({s: ("search", (arg,)) for s in range(self.shards)})
         rows = []
         r = {"fusion": fusion, "weights": w, "rrf_k": float(rrf_k), "alpha": float(alpha), "normalize": normalize}
         for q in range(nq):
