@@ -153,8 +153,9 @@ crash-soak:
 # local Ray cluster (loopback only), bounded by SOAK_SECONDS and SOAK_KILLS
 SOAK_SECONDS ?= 300
 SOAK_KILLS ?= 60
+SOAK_QUORUM ?= 1
 soak-ray: venv lib
-	$(PY) tests/soak_distributed.py --seconds $(SOAK_SECONDS) --kills $(SOAK_KILLS)
+	$(PY) tests/soak_distributed.py --seconds $(SOAK_SECONDS) --kills $(SOAK_KILLS) --quorum $(SOAK_QUORUM)
 
 # --- benchmarks --------------------------------------------------------------
 # every benchmark script, each writing its results/*.json and its part of

@@ -29,7 +29,8 @@ def main() -> int:
     ap.add_argument("--kills", type=int, default=30, help="most kills (default 30)")
     ap.add_argument("--shards", type=int, default=2)
     ap.add_argument("--replicas", type=int, default=2)
-    ap.add_argument("--quorum", type=int, default=None, help="write quorum (default a majority)")
+    ap.add_argument("--quorum", type=int, default=1,
+                    help="write quorum (default 1: writes go on through kills, so replicas fall behind and catch up)")
     ap.add_argument("--log-entries", type=int, default=50, help="small, so full copies happen too")
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()

@@ -152,12 +152,16 @@ class RepairMixin:
                 new = ray.get(sl.actor.replay.remote(entries), timeout=self.timeout)
                 how, n = "log", len(entries)
             with self._cv:
+                stuck = entries is not None and new == sl.seq  # the peer had nothing newer: wait, do not spin
                 if entries is None:
                     sl.force_copy = False
                 if n:
                     sl.catch_ups.append({"how": how, "from": peer.index, "changes" if how == "log" else "at": n,
                                          "seconds": round(time.monotonic() - t0, 4)})
                 sl.seq = new
+                if stuck:
+                    sl.error = f"at change {new} of {self._seq[s]}; its peer has nothing newer yet"
+                    return False
         return False
 
     def _adopt(self, s: int, sl: Slot) -> bool:
@@ -205,8 +209,9 @@ class RepairMixin:
         deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
         with self._cv:
             while True:
+                # a live replica ahead of its shard's number holds a write in flight
                 lag = [sl for shard in self._slots for sl in shard
-                       if sl.state != LIVE or sl.seq != self._seq[sl.shard]]
+                       if sl.state != LIVE or sl.seq < self._seq[sl.shard]]
                 if not lag:
                     return
                 left = deadline - time.monotonic()

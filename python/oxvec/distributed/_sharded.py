@@ -108,7 +108,9 @@ class ShardedStore(RepairMixin, IngestMixin):
         self._closed = False
         self._repairs_held = False
         self._rr = [0] * self.shards  # round robin over each shard's live replicas
-        self._pool = ThreadPoolExecutor(max_workers=max(2, self.shards), thread_name_prefix="oxvec-shard")
+        # several per shard: a writer waiting for a shard's quorum must not hold
+        # up other writers' batches for the other shards
+        self._pool = ThreadPoolExecutor(max_workers=4 * self.shards, thread_name_prefix="oxvec-shard")
         self._slots = [[Slot(s, r, os.path.join(self._dir, f"shard-{s:03d}", f"replica-{r}"))
                         for r in range(self.replicas)] for s in range(self.shards)]
         self._start()
