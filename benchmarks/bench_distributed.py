@@ -16,6 +16,7 @@ replicas of a shard written in parallel, acknowledged at quorum 2). Also a
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 
@@ -37,6 +38,7 @@ def main() -> None:
     import ray
     import oxvec.distributed as od
 
+    load = os.getloadavg()
     od.init_local(num_cpus=2)
     x = H.clustered(a.n, a.dim, seed=7)
     qs = H.clustered(max(a.calls, a.batch), a.dim, seed=8)
@@ -83,10 +85,12 @@ def main() -> None:
         ms = {name: t[name]["median_s"] / per * 1e3 for name in systems}
         results[label] = {"ms_per_call": ms, "timings": t}
         base = ms["one store"]
+        lo, hi = (t["sharded 2x2"][f] / per * 1e3 for f in ("min_s", "max_s"))
         rows.append([label, f"{base:.3f}", f"{ms['sharded 1x1']:.3f}", f"{ms['sharded 2x2']:.3f}",
-                     f"{ms['sharded 2x2'] / base:.1f}", f"{ms['sharded 2x2'] - base:+.2f}"])
+                     f"{lo:.2f}..{hi:.2f}", f"{ms['sharded 2x2'] / base:.1f}", f"{ms['sharded 2x2'] - base:+.2f}"])
     m = H.machine({"ray": ray.__version__})
-    H.save_json("distributed", {"machine": m, "args": vars(a), "start_s": start_s, "results": results})
+    H.save_json("distributed", {"machine": m, "args": vars(a), "start_s": start_s, "load_avg": [load, os.getloadavg()],
+                                "results": results})
     body = "\n".join([
         "## Distributed: a ShardedStore on Ray actors against one VectorStore",
         "",
@@ -95,14 +99,17 @@ def main() -> None:
         f"(shards x replicas, write quorum 2) ShardedStore; medians of {a.reps} interleaved reps "
         "(benchmarks/bench_distributed.py). Milliseconds per call from one client thread.",
         "",
-        H.markdown_table(["call", "one store ms", "sharded 1x1 ms", "sharded 2x2 ms", "2x2 / one", "2x2 - one ms"], rows),
+        H.markdown_table(["call", "one store ms", "sharded 1x1 ms", "sharded 2x2 ms", "2x2 min..max", "2x2 / one",
+                          "2x2 - one ms"], rows),
         "",
         "The 1 x 1 column is the price of the actor call alone (serialising the request and result, two "
         "process hops through Ray's core worker, the coordinator's bookkeeping); 2 x 2 adds a second shard "
         "in parallel and the merge. A keyword query pays two fan-outs (collection statistics, then ranking). "
         "Both shards share this machine's 2 cores with the client, the other helpers' work and each other, "
         "so the sharded columns show cost, not the speed-up that shards on separate nodes give "
-        f"(docs/distributed.md has the model). Starting the six replica actors took {start_s:.1f} s.",
+        f"(docs/distributed.md has the model). Starting the six replica actors took {start_s:.1f} s. "
+        f"The machine was shared with other work: load average {load[0]:.1f} at the start, "
+        f"{os.getloadavg()[0]:.1f} at the end of the timings.",
         "",
         H.machine_line(m),
     ])
