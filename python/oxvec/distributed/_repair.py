@@ -200,13 +200,28 @@ class RepairMixin:
         with self._cv:
             return [[sl.describe() for sl in shard] for shard in self._slots]
 
+    def probe(self, timeout: float | None = None) -> None:
+        """Ask every live replica for its status, so that one whose actor
+        died since its last call is found (and replaced) now rather than by
+        the next call that reaches it."""
+        with self._cv:
+            live = [(sl, sl.actor) for shard in self._slots for sl in shard if sl.state == LIVE]
+        calls = {actor.status.remote(): (sl, actor) for sl, actor in live}
+        ray.wait(list(calls), num_returns=len(calls), timeout=self.timeout if timeout is None else timeout)
+        for ref, (sl, actor) in calls.items():
+            try:
+                ray.get(ref, timeout=0)
+            except (RayActorError, GetTimeoutError) as e:
+                self._lost(sl, actor, f"{type(e).__name__} on a probe")
+
     def wait_ready(self, timeout: float | None = None) -> None:
-        """Block until every replica is live and at its shard's change
-        number; ShardUnavailableError (naming the laggards) after ``timeout``
-        seconds (default: the store's timeout)."""
+        """Probe every replica, then block until every one is live and at
+        its shard's change number; ShardUnavailableError (naming the
+        laggards) after ``timeout`` seconds (default: the store's timeout)."""
         from ._errors import ShardUnavailableError
 
         deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        self.probe(timeout)
         with self._cv:
             while True:
                 # a live replica ahead of its shard's number holds a write in flight
