@@ -145,9 +145,16 @@ class RepairMixin:
             t0 = time.monotonic()
             entries = None if sl.force_copy else self._from_peer(peer, "log_since", sl.seq)
             if entries is None:
-                copy = self._from_peer(peer, "export")
+                # the copy goes from the peer's object store to the replica's
+                # (the coordinator only passes the reference on)
+                copy = peer.actor.export.remote()
+                ready, _ = ray.wait([copy], timeout=self.timeout, fetch_local=False)
+                if not ready:
+                    self._lost(peer, peer.actor, f"no copy within {self.timeout:g} s")
+                    raise _PeerLost()
+                self._from_peer(peer, "status")  # a peer that died while exporting is taken out here
                 new = ray.get(sl.actor.install.remote(copy), timeout=self.timeout)
-                how, n = "copy", copy["seq"]
+                how, n = "copy", new
             else:
                 new = ray.get(sl.actor.replay.remote(entries), timeout=self.timeout)
                 how, n = "log", len(entries)
