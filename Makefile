@@ -18,6 +18,7 @@ GO_SOURCES := $(shell find core capi kernels -name '*.go' -not -name '*_test.go'
 export PYTHONPATH := $(CURDIR)/python
 
 .PHONY: bench-sparql chromium wrk soak-server bench-server check-tree wordnet bench-data st-venv bench-embed all demo test lib venv bench-venv go-vet go-test capi-test py-test fuzz crash-soak bench kernels check-kernels clean wheel wheel-test
+.PHONY: check-tree wordnet bench-data st-venv bench-embed all demo test lib venv bench-venv go-vet go-test capi-test py-test fuzz crash-soak soak-ray bench kernels check-kernels clean wheel wheel-test
 
 all: lib
 
@@ -150,6 +151,14 @@ fuzz:
 crash-soak:
 	OXVEC_CRASH_KILLS=1000 $(GO) test -count=1 -timeout 2h -v -run 'TestCrash_' ./go_tests
 
+# oxvec.distributed's fault soak: random replica kills under mixed load on a
+# local Ray cluster (loopback only), bounded by SOAK_SECONDS and SOAK_KILLS
+SOAK_SECONDS ?= 300
+SOAK_KILLS ?= 60
+SOAK_QUORUM ?= 1
+soak-ray: venv lib
+	$(PY) tests/soak_distributed.py --seconds $(SOAK_SECONDS) --kills $(SOAK_KILLS) --quorum $(SOAK_QUORUM)
+
 # --- benchmarks --------------------------------------------------------------
 # every benchmark script, each writing its results/*.json and its part of
 # RESULTS.md. make bench QUICK=1 tries them all in minutes (one repetition,
@@ -174,6 +183,7 @@ bench: bench-venv lib bench-data bench-embed
 	$(PY) benchmarks/bench_binary.py $(REPS) $(SETS)
 	$(PY) benchmarks/bench_store.py $(REPS) $(STORE_N)
 	$(PY) benchmarks/bench_scifact.py
+	$(PY) benchmarks/bench_distributed.py $(REPS)
 
 # regenerate the assembly kernels from kernels/_generate (needs the Go module proxy for avo)
 kernels:
