@@ -17,8 +17,7 @@ LIB := python/oxvec/liboxvec.so
 GO_SOURCES := $(shell find core capi kernels -name '*.go' -not -name '*_test.go' 2>/dev/null) capi/oxvec.h go.mod $(wildcard go.sum) $(wildcard kernels/gpu/*.cu kernels/gpu/*.h)
 export PYTHONPATH := $(CURDIR)/python
 
-.PHONY: bench-sparql chromium wrk soak-server bench-server check-tree wordnet bench-data st-venv bench-embed all demo test lib venv bench-venv go-vet go-test capi-test py-test fuzz crash-soak bench kernels check-kernels clean wheel wheel-test
-.PHONY: check-tree wordnet bench-data st-venv bench-embed all demo test lib venv bench-venv go-vet go-test capi-test py-test fuzz crash-soak soak-ray bench kernels check-kernels clean wheel wheel-test
+.PHONY: bench-sparql chromium wrk soak-server bench-server check-tree wordnet bench-data st-venv bench-embed all demo test lib venv bench-venv go-vet go-test capi-test py-test fuzz crash-soak bench kernels check-kernels clean wheel wheel-test soak-ray
 
 all: lib
 
