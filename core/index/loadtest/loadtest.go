@@ -40,6 +40,7 @@ var Tags = map[string][]string{
 	"sq":       {"meta", "vmin", "vdiff", "codes", "ids"},
 	"binary":   {"meta", "threshold", "codes", "ids", "vectors"},
 	"opq":      {"meta", "rotation", "inner"},
+	"lsh":      {"meta", "projections", "offsets", "salts", "vectors", "ids"},
 }
 
 // Kinds is the order of the type byte of a nested "inner" section.

@@ -1,0 +1,141 @@
+package lsh
+
+import (
+	"context"
+
+	"github.com/oxvec/oxvec/core/index"
+	"github.com/oxvec/oxvec/core/metric"
+	"github.com/oxvec/oxvec/core/parallel"
+	"github.com/oxvec/oxvec/kernels"
+)
+
+// Search implements index.Index: per table the query's bucket and the
+// nprobe-1 most promising perturbed ones (MinHash: its band buckets), each
+// vector found ranked once, exactly; rows with fewer candidates than k are
+// padded.
+func (x *LSH) Search(ctx context.Context, queries []float32, k int, p *index.SearchParams, outIDs []int64, outDist []float32) error {
+	nq, pq, allow, err := index.CheckSearch(x.Bound(), queries, x.Dim(), k, p, outIDs, outDist)
+	if err != nil {
+		return err
+	}
+	if err := x.RLockOpen(); err != nil {
+		return err
+	}
+	defer x.RUnlock()
+	if x.fam == pStable && x.w == 0 {
+		return x.notTrained("searching")
+	}
+	d, n := x.Dim(), x.ids.Len()
+	kk := index.Results(k, n)
+	index.PadRows(outIDs, outDist, nq, k, kk)
+	if kk == 0 {
+		return nil
+	}
+	probes := x.probesOf(p)
+	// per task: a visit stamp per row
+	if err := index.CheckMemory(int64(min(parallel.Workers(), nq)) * int64(n) * 4); err != nil {
+		return err
+	}
+	ks := kernels.Current()
+	return parallel.For(ctx, nq, 4, func(lo, hi int) error {
+		sc := x.scratch.Get()
+		defer x.scratch.Put(sc)
+		sc.fit(x, n)
+		for q := lo; q < hi; q++ {
+			if err := parallel.Check(ctx); err != nil {
+				return err
+			}
+			var top index.TopK
+			top.Reset(outDist[q*k:q*k+kk], outIDs[q*k:q*k+kk])
+			x.searchOne(ks, sc, pq[q*d:(q+1)*d], probes, allow, &top)
+			top.Finish()
+		}
+		return nil
+	})
+}
+
+// probesOf is the buckets per table of a search: the call's nprobe or the
+// default, at most maxProbes; 1 for MinHash.
+func (x *LSH) probesOf(p *index.SearchParams) int {
+	if x.fam == minHash {
+		return 1
+	}
+	probes := int(x.probes.Load())
+	if p != nil && p.NProbe > 0 {
+		probes = p.NProbe
+	}
+	return min(probes, maxProbes)
+}
+
+// searchOne pushes every vector in the query's probed buckets into top.
+func (x *LSH) searchOne(ks *kernels.Set, sc *scratch, q []float32, probes int, allow func(int64) bool, top *index.TopK) {
+	x.project(ks, q, sc.val, sc.mins)
+	x.homeKeys(sc.val, sc.mins, sc.home)
+	sc.gen++
+	if sc.gen == 0 { // the stamps wrapped: every row looks unvisited again
+		clear(sc.stamp)
+		sc.gen = 1
+	}
+	b := x.bits
+	for t, home := range sc.home {
+		x.visit(ks, sc, q, x.buckets[t][home], allow, top)
+		if probes == 1 {
+			continue
+		}
+		vals := sc.val[t*b : (t+1)*b]
+		sc.probe.start(x.fam, vals)
+		for range probes - 1 {
+			set, ok := sc.probe.next()
+			if !ok {
+				break
+			}
+			x.visit(ks, sc, q, x.buckets[t][sc.probe.key(x.fam, home, vals, set)], allow, top)
+		}
+	}
+}
+
+// visit ranks the rows of one bucket not seen before for this query.
+func (x *LSH) visit(ks *kernels.Set, sc *scratch, q []float32, rows []int32, allow func(int64) bool, top *index.TopK) {
+	d, m := x.Dim(), x.Bound()
+	for _, r := range rows {
+		if sc.stamp[r] == sc.gen {
+			continue
+		}
+		sc.stamp[r] = sc.gen
+		id := x.ids.ID(int(r))
+		if allow != nil && !allow(id) {
+			continue
+		}
+		v := x.vecs[int(r)*d : (int(r)+1)*d]
+		var dist float64
+		switch m.Class() {
+		case metric.ClassL2:
+			dist = m.FromL2(float64(ks.L2Sq(q, v)))
+		case metric.ClassDot:
+			dist = m.FromDot(float64(ks.Dot(q, v)))
+		default:
+			dist = m.Pair(q, v)
+		}
+		top.Push(float32(dist), id)
+	}
+}
+
+// scratch is one search task's buffers.
+type scratch struct {
+	val   []float32 // the query's per-bit values
+	mins  []uint64  // its MinHash minima
+	home  []uint64  // its key per table
+	stamp []uint32  // per row: the query (gen) that last ranked it
+	gen   uint32
+	probe prober
+}
+
+// fit sizes the buffers for x holding n rows; the stamps restart when n
+// changed.
+func (sc *scratch) fit(x *LSH, n int) {
+	m := x.tables * x.bits
+	sc.val, sc.mins, sc.home = index.Grow(sc.val, m), index.Grow(sc.mins, m), index.Grow(sc.home, x.tables)
+	if len(sc.stamp) != n {
+		sc.stamp, sc.gen = make([]uint32, n), 0
+	}
+}
