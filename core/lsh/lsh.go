@@ -60,7 +60,8 @@ const (
 
 // Spec is {"type":"lsh","dim":D,"metric":M,"tables":8,"bits":16,
 // "nprobe":16,"w":0,"seed":1}, and for jaccard "bands"/"rows" (the same
-// fields as tables/bits under their MinHash names).
+// fields as tables/bits under their MinHash names); 0 or absent means the
+// family's default. "probes" is accepted for nprobe.
 type Spec struct {
 	index.Common
 	Tables int     `json:"tables"`
@@ -68,6 +69,7 @@ type Spec struct {
 	Bands  int     `json:"bands"`
 	Rows   int     `json:"rows"`
 	NProbe int     `json:"nprobe"`
+	Probes int     `json:"probes"` // nprobe under the name of the LSH literature
 	W      float64 `json:"w"`
 	Seed   uint64  `json:"seed"`
 }
@@ -149,7 +151,10 @@ func init() {
 // params maps the spec onto Params: bands/rows are tables/bits under their
 // MinHash names, for jaccard only.
 func (s Spec) params(k metric.Kind) (Params, error) {
-	p := Params{Tables: s.Tables, Bits: s.Bits, Probes: s.NProbe, W: s.W, Seed: s.Seed}
+	if s.NProbe != 0 && s.Probes != 0 && s.NProbe != s.Probes {
+		return Params{}, fmt.Errorf("%w: probes is another name of nprobe; give nprobe or probes, not both", errs.InvalidArgument)
+	}
+	p := Params{Tables: s.Tables, Bits: s.Bits, Probes: max(s.NProbe, s.Probes), W: s.W, Seed: s.Seed}
 	if s.Bands != 0 || s.Rows != 0 {
 		if k != metric.Jaccard {
 			return p, fmt.Errorf("%w: bands and rows are MinHash's parameters (metric jaccard); for %s give tables and bits", errs.InvalidArgument, k)
@@ -159,8 +164,8 @@ func (s Spec) params(k metric.Kind) (Params, error) {
 		}
 		p.Tables, p.Bits = max(s.Tables, s.Bands), max(s.Bits, s.Rows)
 	}
-	if s.NProbe < 0 {
-		return p, fmt.Errorf("%w: nprobe must be >= 1, got %d", errs.InvalidArgument, s.NProbe)
+	if s.NProbe < 0 || s.Probes < 0 {
+		return p, fmt.Errorf("%w: nprobe must be >= 1, got %d", errs.InvalidArgument, min(s.NProbe, s.Probes))
 	}
 	return p, nil
 }

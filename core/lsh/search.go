@@ -32,6 +32,9 @@ func (x *LSH) Search(ctx context.Context, queries []float32, k int, p *index.Sea
 		return nil
 	}
 	probes := x.probesOf(p)
+	if p != nil && p.Filter != nil && p.Filter.IDs != nil && len(p.Filter.IDs) <= exactFilter {
+		return x.searchListed(ctx, pq, nq, k, kk, p.Filter.IDs, outIDs, outDist)
+	}
 	// per task: a visit stamp per row
 	if err := index.CheckMemory(int64(min(parallel.Workers(), nq)) * int64(n) * 4); err != nil {
 		return err
@@ -48,6 +51,41 @@ func (x *LSH) Search(ctx context.Context, queries []float32, k int, p *index.Sea
 			var top index.TopK
 			top.Reset(outDist[q*k:q*k+kk], outIDs[q*k:q*k+kk])
 			x.searchOne(ks, sc, pq[q*d:(q+1)*d], probes, allow, &top)
+			top.Finish()
+		}
+		return nil
+	})
+}
+
+// exactFilter is the longest id-list filter ranked exactly: its vectors
+// cost fewer distances than a search's candidates typically do, and the
+// buckets would miss the allowed vectors that do not share one with the
+// query (HNSW scans a small allowed set exactly too).
+const exactFilter = 256
+
+// searchListed ranks the listed ids present exactly, for each query.
+func (x *LSH) searchListed(ctx context.Context, pq []float32, nq, k, kk int, listed []int64, outIDs []int64, outDist []float32) error {
+	var rows []int32
+	seen := make(map[int64]bool, len(listed))
+	for _, id := range listed {
+		if r, ok := x.ids.Row(id); ok && !seen[id] {
+			seen[id] = true
+			rows = append(rows, int32(r))
+		}
+	}
+	d, ks := x.Dim(), kernels.Current()
+	return parallel.For(ctx, nq, 16, func(lo, hi int) error {
+		sc := x.scratch.Get()
+		defer x.scratch.Put(sc)
+		sc.fit(x, x.ids.Len())
+		for q := lo; q < hi; q++ {
+			if err := parallel.Check(ctx); err != nil {
+				return err
+			}
+			var top index.TopK
+			top.Reset(outDist[q*k:q*k+kk], outIDs[q*k:q*k+kk])
+			sc.next()
+			x.visit(ks, sc, pq[q*d:(q+1)*d], rows, nil, &top)
 			top.Finish()
 		}
 		return nil
@@ -71,11 +109,7 @@ func (x *LSH) probesOf(p *index.SearchParams) int {
 func (x *LSH) searchOne(ks *kernels.Set, sc *scratch, q []float32, probes int, allow func(int64) bool, top *index.TopK) {
 	x.project(ks, q, sc.val, sc.mins)
 	x.homeKeys(sc.val, sc.mins, sc.home)
-	sc.gen++
-	if sc.gen == 0 { // the stamps wrapped: every row looks unvisited again
-		clear(sc.stamp)
-		sc.gen = 1
-	}
+	sc.next()
 	b := x.bits
 	for t, home := range sc.home {
 		x.visit(ks, sc, q, x.buckets[t][home], allow, top)
@@ -128,6 +162,15 @@ type scratch struct {
 	stamp []uint32  // per row: the query (gen) that last ranked it
 	gen   uint32
 	probe prober
+}
+
+// next starts a query: rows stamped before look unvisited.
+func (sc *scratch) next() {
+	sc.gen++
+	if sc.gen == 0 { // the stamps wrapped: every row looks unvisited again
+		clear(sc.stamp)
+		sc.gen = 1
+	}
 }
 
 // fit sizes the buffers for x holding n rows; the stamps restart when n

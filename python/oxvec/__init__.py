@@ -30,7 +30,7 @@ from ._errors import (
     StorageError,
     UnsupportedError,
 )
-from ._index import HNSW, IVFPQ, OPQ, PQ, Binary, Flat, Index, IVFFlat, ScalarQuantizer, load
+from ._index import HNSW, IVFPQ, LSH, OPQ, PQ, Binary, Flat, Index, IVFFlat, ScalarQuantizer, load
 from ._call import set_progress
 from ._restore import restore
 from ._store import VectorStore
@@ -66,6 +66,7 @@ __all__ = [
     "InternalError",
     "InvalidArgumentError",
     "InvalidHandleError",
+    "LSH",
     "LibraryError",
     "MemoryLimitError",
     "NotFoundError",

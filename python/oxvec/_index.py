@@ -821,6 +821,76 @@ class OPQ(Index):
     _search_args = IVFFlat._search_args
 
 
+class LSH(Index):
+    """Locality-sensitive hashing with multi-probe and exact re-ranking.
+
+    Each of ``tables`` hash tables files every vector under a key of
+    ``bits`` hash values that near vectors share more often than far ones;
+    a search looks up the query's own bucket and the ``nprobe - 1`` next
+    most promising ones in each table (multi-probe, Lv et al. 2007) and
+    ranks the vectors found there exactly with the metric. The family
+    follows the metric:
+
+    - cosine, angular, correlation, spearman: random hyperplanes (SimHash),
+      ``bits`` <= 64 signs per key;
+    - the l2 family (l2, euclidean, ...): p-stable projections (E2LSH),
+      ``bits`` <= 32 values floor(<a, x>/w + u) per key, with bucket width
+      ``w``: give it, or call ``train(x)`` to estimate it from a sample
+      (4 times the median nearest-neighbour distance);
+    - jaccard over 0/1 vectors (nonzero = member): MinHash with ``bands``
+      bands of ``rows`` hashes (a near duplicate of similarity J shares a
+      band with probability 1 - (1 - J^rows)^bands); no probing.
+
+    Memory per vector: 4*dim (the vector, kept for re-ranking) + 8*tables
+    (its keys) + about 4*tables of bucket entries, plus ~40 bytes per
+    distinct bucket and an id map once ids are not 0, 1, 2, ... Loading a
+    saved index hashes the vectors again. Rows with fewer candidates than k
+    are padded with id -1. When to choose it over HNSW or IVF: docs/lsh.md.
+
+    Parameters
+    ----------
+    dim : int
+    metric : str
+        See above; other metrics raise UnsupportedError.
+    tables : int
+        Hash tables (1..64); 0: 8.
+    bits : int
+        Hash values per key; 0: 16 (SimHash), 8 (p-stable).
+    nprobe : int
+        Buckets looked up per table by default, the query's own included
+        (``search(..., nprobe=)`` overrides it; ``index.nprobe`` changes
+        it; saved with the index); 0: 16. ``probes=`` is the same keyword.
+        MinHash takes none.
+    w : float
+        p-stable bucket width; 0: estimated by ``train``.
+    bands, rows : int
+        MinHash's names of tables and bits (jaccard only); 0: 20 bands of
+        5 rows.
+    seed : int
+        Seed of the hash functions.
+    """
+
+    type_name = "lsh"
+
+    def __init__(self, dim: int, metric: str = "l2", tables: int = 0, bits: int = 0, nprobe: int = 0,
+                 w: float = 0.0, bands: int = 0, rows: int = 0, seed: int = 1, **kw) -> None:
+        self._create(dim, metric, kw, tables=int(tables), bits=int(bits), nprobe=int(nprobe), w=float(w),
+                     bands=int(bands), rows=int(rows), seed=int(seed))
+
+    def search(self, queries, k: int = 10, *, nprobe: int | None = None, filter=None):
+        """Find the k nearest neighbours of each query among the vectors in
+        its ``nprobe`` most promising buckets of each table (default: the
+        index's nprobe; at most 4096).
+
+        Returns (ids, distances), as :meth:`Index.search`."""
+        return self._search(queries, k, *self._search_args(nprobe, filter))
+
+    _search_args = IVFFlat._search_args
+
+    def _search_cost(self) -> int:
+        return max(1, self._count_hint) * self._dim // 20
+
+
 def load(path, mmap: bool = False, verify: bool | None = None) -> Index:
     """Load an index saved with :meth:`Index.save`; returns the right class.
 
