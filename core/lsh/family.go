@@ -46,7 +46,7 @@ func familyOf(m *metric.Metric) (family, error) {
 func (f family) defaults() Params {
 	switch f {
 	case simHash:
-		return Params{Tables: 8, Bits: 16, Probes: defaultProbe}
+		return Params{Tables: 8, Bits: 12, Probes: defaultProbe}
 	case pStable:
 		return Params{Tables: 8, Bits: 8, Probes: defaultProbe}
 	}

@@ -58,7 +58,7 @@ const (
 	defaultProbe = 16
 )
 
-// Spec is {"type":"lsh","dim":D,"metric":M,"tables":8,"bits":16,
+// Spec is {"type":"lsh","dim":D,"metric":M,"tables":8,"bits":12,
 // "nprobe":16,"w":0,"seed":1}, and for jaccard "bands"/"rows" (the same
 // fields as tables/bits under their MinHash names); 0 or absent means the
 // family's default. "probes" is accepted for nprobe.

@@ -86,6 +86,7 @@ func (x *LSH) searchListed(ctx context.Context, pq []float32, nq, k, kk int, lis
 			top.Reset(outDist[q*k:q*k+kk], outIDs[q*k:q*k+kk])
 			sc.next()
 			x.visit(ks, sc, pq[q*d:(q+1)*d], rows, nil, &top)
+			x.rank(ks, sc, pq[q*d:(q+1)*d], &top)
 			top.Finish()
 		}
 		return nil
@@ -126,32 +127,71 @@ func (x *LSH) searchOne(ks *kernels.Set, sc *scratch, q []float32, probes int, a
 			x.visit(ks, sc, q, x.buckets[t][sc.probe.key(x.fam, home, vals, set)], allow, top)
 		}
 	}
+	x.rank(ks, sc, q, top)
 }
 
-// visit ranks the rows of one bucket not seen before for this query.
+// visit collects the rows of one bucket not seen before for this query
+// (and allowed) as candidates, ranking them once a chunk is full.
 func (x *LSH) visit(ks *kernels.Set, sc *scratch, q []float32, rows []int32, allow func(int64) bool, top *index.TopK) {
-	d, m := x.Dim(), x.Bound()
 	for _, r := range rows {
 		if sc.stamp[r] == sc.gen {
 			continue
 		}
 		sc.stamp[r] = sc.gen
-		id := x.ids.ID(int(r))
-		if allow != nil && !allow(id) {
+		if allow != nil && !allow(x.ids.ID(int(r))) {
 			continue
 		}
-		v := x.vecs[int(r)*d : (int(r)+1)*d]
-		var dist float64
+		sc.cand = append(sc.cand, uint32(r))
+		if len(sc.cand) == rankChunk {
+			x.rank(ks, sc, q, top)
+		}
+	}
+}
+
+// rankChunk is how many candidates are ranked per kernel call.
+const rankChunk = 256
+
+// rank computes the exact distances of the collected candidates, pushes
+// them into top and empties the list. Dimensions that are a multiple of
+// kernels.GatherAlign go through the gather kernels (one call, rows
+// prefetched: the candidates lie all over the vectors), others pair by pair.
+func (x *LSH) rank(ks *kernels.Set, sc *scratch, q []float32, top *index.TopK) {
+	d, m := x.Dim(), x.Bound()
+	cand := sc.cand
+	dist := index.Grow(sc.dist, len(cand))
+	sc.dist = dist
+	gather := d%kernels.GatherAlign == 0
+	switch {
+	case m.Class() == metric.ClassL2 && gather:
+		ks.L2SqGather(q, x.vecs, d, cand, dist)
+	case m.Class() == metric.ClassDot && gather:
+		ks.DotGather(q, x.vecs, d, cand, dist)
+	default:
+		for i, r := range cand {
+			v := x.vecs[int(r)*d : (int(r)+1)*d]
+			switch m.Class() {
+			case metric.ClassL2:
+				dist[i] = ks.L2Sq(q, v)
+			case metric.ClassDot:
+				dist[i] = ks.Dot(q, v)
+			default:
+				dist[i] = float32(m.Pair(q, v))
+			}
+		}
+	}
+	for i, r := range cand {
+		var dd float64
 		switch m.Class() {
 		case metric.ClassL2:
-			dist = m.FromL2(float64(ks.L2Sq(q, v)))
+			dd = m.FromL2(float64(dist[i]))
 		case metric.ClassDot:
-			dist = m.FromDot(float64(ks.Dot(q, v)))
+			dd = m.FromDot(float64(dist[i]))
 		default:
-			dist = m.Pair(q, v)
+			dd = float64(dist[i])
 		}
-		top.Push(float32(dist), id)
+		top.Push(float32(dd), x.ids.ID(int(r)))
 	}
+	sc.cand = cand[:0]
 }
 
 // scratch is one search task's buffers.
@@ -160,6 +200,8 @@ type scratch struct {
 	mins  []uint64  // its MinHash minima
 	home  []uint64  // its key per table
 	stamp []uint32  // per row: the query (gen) that last ranked it
+	cand  []uint32  // rows collected, not ranked yet
+	dist  []float32 // their kernel values
 	gen   uint32
 	probe prober
 }
@@ -178,6 +220,7 @@ func (sc *scratch) next() {
 func (sc *scratch) fit(x *LSH, n int) {
 	m := x.tables * x.bits
 	sc.val, sc.mins, sc.home = index.Grow(sc.val, m), index.Grow(sc.mins, m), index.Grow(sc.home, x.tables)
+	sc.cand = sc.cand[:0]
 	if len(sc.stamp) != n {
 		sc.stamp, sc.gen = make([]uint32, n), 0
 	}

@@ -855,7 +855,7 @@ class LSH(Index):
     tables : int
         Hash tables (1..64); 0: 8.
     bits : int
-        Hash values per key; 0: 16 (SimHash), 8 (p-stable).
+        Hash values per key; 0: 12 (SimHash), 8 (p-stable).
     nprobe : int
         Buckets looked up per table by default, the query's own included
         (``search(..., nprobe=)`` overrides it; ``index.nprobe`` changes
