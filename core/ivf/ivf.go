@@ -191,6 +191,8 @@ type scratch struct {
 	dists []float32
 	feat  []float32 // a query's policy features
 	found []float32 // its results so far, as the features read them
+	cells []int64   // its cells beyond the first ones, when the policy wants them
+	cdist []float32
 }
 
 // each lists every vector's id and slot.

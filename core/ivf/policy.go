@@ -20,12 +20,15 @@ import (
 // and the k-th result found so far are) and lets a model say how many
 // cells this query needs.
 //
-// The model is linear in those features and predicts log2 of the cells a
-// query needs to find all its true k nearest (the paper's target; it
-// uses gradient-boosted trees, a linear model on these log features is
-// the start it suggests). Queries get 2^(prediction + shift[r]) cells,
-// where shift[r] is calibrated on the training queries so that their mean
-// recall reaches r, for a grid of targets r (interpolated between them).
+// For each target recall r of a grid there is a model, linear in those
+// features, of log2 of the cells a query needs for its own recall to
+// reach r (r = 1: to find all its true k nearest, the paper's target; the
+// paper uses gradient-boosted trees, a linear model on log features is
+// the start it suggests). A query gets 2^(prediction + shift[r]) cells,
+// at most cap[r] (the most any training query needed), where shift[r] is
+// calibrated on the training queries so that their mean recall reaches
+// r; targets between grid points interpolate the two neighbours'
+// predictions.
 // Training needs exact neighbours: the index searches its own lists
 // exhaustively (exact for IVF-Flat) for each sample query.
 
@@ -36,16 +39,18 @@ const policyStart = 2
 var policyTargets = []float32{0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98, 0.99, 0.995, 1}
 
 // nFeatures: bias, log c1, log(c_j/c1) for j = 2, 4, 8, 16, log(r1/c1),
-// log(rk/c1), log(rk/r1), found < k.
-const nFeatures = 10
+// log(rk/c1), log(rk/r1), found < k, log(rk/c_j) and log(r1/c_j) for
+// j = 3, 5 (is what was found already nearer than the next cells?).
+const nFeatures = 14
 
 // policy is a trained model; immutable once made (searches read it
 // without a lock of its own).
 type policy struct {
 	k       int       // the k it was trained for (features use the k-th result)
-	weights []float32 // nFeatures
 	targets []float32 // increasing recalls in (0, 1]
+	weights []float32 // per target, nFeatures
 	shifts  []float32 // per target, added to the prediction (log2 cells)
+	caps    []float32 // per target, the most cells a query gets
 }
 
 // features writes a query's features: cd are its nearest cells' coarse
@@ -72,32 +77,38 @@ func features(cd []float32, found []float32, k int, out []float32) {
 	if len(found) < k {
 		out[9] = 1
 	}
+	for i, j := range []int{3, 5} {
+		cj := max(cd[min(j, len(cd))-1], 0) + eps
+		out[10+2*i], out[11+2*i] = lg((max(rk, 0)+eps)/cj), lg((max(r1, 0)+eps)/cj)
+	}
 }
 
 // cells is how many cells a query with features f gets for target recall
-// r: 2^(model + shift), at least policyStart, at most nlist.
+// r: the neighbouring targets' predictions interpolated, at least
+// policyStart, at most the target's cap and nlist.
 func (p *policy) cells(f []float32, r float32, nlist int) int {
-	var y float32
-	for i, w := range p.weights {
-		y += w * f[i]
+	t := p.targets
+	i := 0
+	for i < len(t)-1 && t[i+1] < r {
+		i++
 	}
-	c := math.Ceil(math.Exp2(float64(y + p.shift(r))))
-	return int(max(float64(min(policyStart, nlist)), min(float64(nlist), c)))
+	j, a := i, float32(0)
+	if r > t[i] && i+1 < len(t) {
+		j, a = i+1, (r-t[i])/(t[i+1]-t[i])
+	}
+	y := (1-a)*p.predict(i, f) + a*p.predict(j, f)
+	cp := (1-a)*p.caps[i] + a*p.caps[j]
+	c := math.Ceil(math.Exp2(float64(y)))
+	return int(max(float64(min(policyStart, nlist)), min(float64(nlist), float64(cp), c)))
 }
 
-// shift interpolates the calibrated shift at recall r.
-func (p *policy) shift(r float32) float32 {
-	t := p.targets
-	if r <= t[0] {
-		return p.shifts[0]
+// predict is target i's log2 cells for features f, shift included.
+func (p *policy) predict(i int, f []float32) float32 {
+	y := p.shifts[i]
+	for j, w := range p.weights[i*nFeatures : (i+1)*nFeatures] {
+		y += w * f[j]
 	}
-	for i := 1; i < len(t); i++ {
-		if r <= t[i] {
-			a := (r - t[i-1]) / (t[i] - t[i-1])
-			return p.shifts[i-1] + a*(p.shifts[i]-p.shifts[i-1])
-		}
-	}
-	return p.shifts[len(t)-1]
+	return y
 }
 
 // TrainPolicy learns the search policy from sample queries (nq x dim, ones
@@ -178,11 +189,6 @@ func (x *IVF) TrainPolicy(ctx context.Context, queries []float32, k int) error {
 		}
 		slices.Sort(rs)
 		ranks[q] = rs
-		last := int32(0)
-		if len(rs) > 0 {
-			last = rs[len(rs)-1]
-		}
-		need[q] = math.Log2(float64(last + 1))
 		h.Reset(hd, hi)
 		start := min(policyStart, x.nlist)
 		x.scanCells(ks, sc, row, order[:start], nil, &h)
@@ -191,16 +197,30 @@ func (x *IVF) TrainPolicy(ctx context.Context, queries []float32, k int) error {
 	}
 	x.scratch.Put(sc)
 	x.RUnlock()
-	w := leastSquares(feats, need, nFeatures, 1e-3)
-	p := &policy{k: k, weights: w, targets: policyTargets, shifts: make([]float32, len(policyTargets))}
-	pred := make([]float64, nq)
-	for q := range nq {
-		for i, wi := range w {
-			pred[q] += float64(wi * feats[q*nFeatures+i])
-		}
-	}
+	nt := len(policyTargets)
+	p := &policy{k: k, targets: policyTargets, weights: make([]float32, 0, nt*nFeatures), shifts: make([]float32, nt), caps: make([]float32, nt)}
+	need, pred := make([]float64, nq), make([]float64, nq)
 	for i, t := range policyTargets {
-		p.shifts[i] = calibrate(pred, ranks, k, float64(t), x.nlist)
+		// the cells query q needs for its recall to reach t
+		want := int(math.Ceil(float64(t)*float64(k) - 1e-9))
+		most := 0.0
+		for q, rs := range ranks {
+			c := float64(x.nlist)
+			if want <= len(rs) && want > 0 {
+				c = float64(rs[want-1] + 1)
+			}
+			need[q], most = math.Log2(c), max(most, c)
+		}
+		w := leastSquares(feats, need, nFeatures, 1e-3)
+		p.weights = append(p.weights, w...)
+		for q := range nq {
+			pred[q] = 0
+			for j, wj := range w {
+				pred[q] += float64(wj * feats[q*nFeatures+j])
+			}
+		}
+		p.caps[i] = float32(max(most, policyStart))
+		p.shifts[i] = calibrate(pred, ranks, k, float64(t), min(x.nlist, int(p.caps[i])))
 	}
 	x.Lock()
 	defer x.Unlock()
@@ -299,16 +319,17 @@ func (x *IVF) HasPolicy() bool {
 }
 
 // encode is the policy's "policy" section: k, the number of features and
-// of targets, then the weights, the targets and the shifts; empty for no
-// policy.
+// of targets, then the targets, the weights (per target), the shifts and
+// the caps; empty for no policy.
 func (p *policy) encode() []float32 {
 	if p == nil {
 		return nil
 	}
 	out := []float32{float32(p.k), nFeatures, float32(len(p.targets))}
-	out = append(out, p.weights...)
 	out = append(out, p.targets...)
-	return append(out, p.shifts...)
+	out = append(out, p.weights...)
+	out = append(out, p.shifts...)
+	return append(out, p.caps...)
 }
 
 // decodePolicy reads a "policy" section (finite values, checked by the
@@ -321,18 +342,22 @@ func decodePolicy(v []float32) (*policy, error) {
 		return nil, fmt.Errorf("policy section header %v", v[:min(3, len(v))])
 	}
 	nt := int(v[2])
-	if len(v) != 3+nFeatures+2*nt {
+	if len(v) != 3+nt*(nFeatures+3) {
 		return nil, fmt.Errorf("policy section of %d values for %d targets", len(v), nt)
 	}
-	p := &policy{k: int(v[0]), weights: slices.Clone(v[3 : 3+nFeatures]), targets: slices.Clone(v[3+nFeatures : 3+nFeatures+nt]), shifts: slices.Clone(v[3+nFeatures+nt:])}
+	k := int(v[0])
+	v = v[3:]
+	p := &policy{k: k, targets: slices.Clone(v[:nt]), weights: slices.Clone(v[nt : nt+nt*nFeatures])}
+	v = v[nt+nt*nFeatures:]
+	p.shifts, p.caps = slices.Clone(v[:nt]), slices.Clone(v[nt:])
 	for i, t := range p.targets {
 		if t <= 0 || t > 1 || (i > 0 && t <= p.targets[i-1]) {
 			return nil, fmt.Errorf("policy targets %v not increasing in (0, 1]", p.targets)
 		}
 	}
-	for _, s := range p.shifts {
-		if s < -64 || s > 64 {
-			return nil, fmt.Errorf("policy shift %g", s)
+	for i := range nt {
+		if p.shifts[i] < -64 || p.shifts[i] > 64 || p.caps[i] < 1 || p.caps[i] > 1<<20 {
+			return nil, fmt.Errorf("policy shift %g, cap %g", p.shifts[i], p.caps[i])
 		}
 	}
 	for _, w := range p.weights {
@@ -342,3 +367,4 @@ func decodePolicy(v []float32) (*policy, error) {
 	}
 	return p, nil
 }
+
