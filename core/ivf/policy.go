@@ -367,4 +367,3 @@ func decodePolicy(v []float32) (*policy, error) {
 	}
 	return p, nil
 }
-
