@@ -66,11 +66,13 @@ def run(name, base, train_q, test_q, gt, nlist, reps):
 
 def report(results, m) -> str:
     parts = ["## Learned search policy (IVF-Flat) - `benchmarks/bench_policy.py`",
-             "`train_policy(sample queries)` fits a linear model of log2(cells a query needs to find all its 10 nearest) on features read "
-             "after probing 2 cells (nearest-centroid distance, centroid distance ratios, first and 10th result so far), calibrated on the "
-             "training queries for target recalls; `search(q, 10, recall=r)` then probes each query's predicted cells. Measured on "
+             "`train_policy(sample queries)` fits, per target recall of a grid, a linear model of log2(cells a query needs for its own "
+             "recall@10 to reach the target) on 14 features read after probing 2 cells (nearest-centroid distance, centroid distance "
+             "ratios, first and 10th result so far against the centroids), shifted so the training queries' mean recall reaches the "
+             "target; `search(q, 10, recall=r)` then probes each query's predicted cells. Measured on "
              "held-out queries, 1 thread, batch of all queries; `fixed QPS` is the fixed-nprobe curve interpolated at the policy's "
-             "achieved recall (same index, same run, interleaved repetitions). The machine was shared with other jobs."]
+             "achieved recall (same index, same run, interleaved repetitions). The machine was shared with other jobs (load average ~20 on "
+             "2 cores): QPS are noisy, the fixed curve is not even monotone; ratios within a row are the figure to read."]
     for r in results:
         parts.append(f"### {r['dataset']} ({r['n']:,} vectors, nlist {r['nlist']}; policy trained on {r['n_train']} queries in "
                      f"{r['policy_train_s']:.2f} s, tested on {r['n_test']} others)")
