@@ -145,6 +145,7 @@ fuzz:
 	$(GO) test ./core/binary -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME_LOAD)
 	$(GO) test ./core/opq -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME_LOAD)
 	$(GO) test ./core/migrate -run '^$$' -fuzz FuzzMigrate -fuzztime $(FUZZTIME_LOAD)
+	$(GO) test ./core/lsh -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME_LOAD)
 
 # the crash harness with 1,000 kills (make test runs 60 in Go and 12 in Python)
 crash-soak:

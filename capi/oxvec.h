@@ -81,7 +81,7 @@ typedef struct oxv_search_request {
     uint32_t size;
     int32_t ef;       /* graph indexes: candidate list size */
     int32_t nprobe;   /* IVF indexes: inverted lists to visit */
-    int32_t reserved; /* zero */
+    float recall;     /* IVF with a learned policy (oxv_index_train_policy): target mean recall in (0, 1], each query's nprobe chosen for it; 0: off */
     oxv_handle index;
     const float *queries; /* nq x dim, row-major */
     int64_t nq;
@@ -163,6 +163,15 @@ int oxv_index_free(oxv_handle h, oxv_error *err);
  * an untrained index fails with OXV_E_STATE. Info reports "trained". */
 int oxv_index_train(oxv_handle h, const float *x, int64_t n, int64_t d,
                     const volatile int32_t *cancel, oxv_error *err);
+
+/* Learned search policy (issue 17; ivf_flat): fits, on nq sample queries
+ * (nq x dim, like the queries to come, at least 50), a model that predicts
+ * from the first probes how many cells each query needs, calibrated for
+ * target recalls; then a search with req->recall > 0 chooses each query's
+ * nprobe for that mean recall. Saved with the index; k is the number of
+ * results the policy is trained for. OXV_E_UNSUPPORTED for other types. */
+int oxv_index_train_policy(oxv_handle index, const float *queries, int64_t nq, int64_t dim, int64_t k,
+                           const volatile int32_t *cancel, oxv_error *err);
 
 /* Adds n vectors x[n][d]. ids (n values, may be NULL) are the caller's ids;
  * with ids == NULL the index assigns fresh ids and writes them to out_ids

@@ -25,6 +25,7 @@ BY_TYPE = {spec_type: (cls_name, package, go_type) for cls_name, spec_type, pack
 MAKE = {
     "flat": {}, "hnsw": {}, "ivf_flat": {"nlist": 2}, "ivf_pq": {"nlist": 2, "m": 2, "nbits": 4},
     "pq": {"m": 2, "nbits": 4}, "sq": {}, "binary": {}, "opq": {"m": 2, "inner": {"type": "pq", "m": 2, "nbits": 4}},
+    "lsh": {},
 }
 
 
@@ -106,7 +107,7 @@ def test_the_engine_refuses_a_key_no_type_reads():
 
 
 def test_old_names_stay_accepted_and_mean_the_canonical_ones(rng):
-    assert ALIASES == {"sq": {"bits": "nbits"}}
+    assert ALIASES == {"sq": {"bits": "nbits"}, "lsh": {"probes": "nprobe"}}
     x = rng.standard_normal((200, DIM)).astype(np.float32)
     got = []
     for index in (oxvec.ScalarQuantizer(DIM, nbits=4), oxvec.ScalarQuantizer(DIM, bits=4),

@@ -9,6 +9,7 @@ import (
 	_ "github.com/oxvec/oxvec/core/hnsw"
 	_ "github.com/oxvec/oxvec/core/ivf"
 	_ "github.com/oxvec/oxvec/core/ivfpq"
+	_ "github.com/oxvec/oxvec/core/lsh"
 	_ "github.com/oxvec/oxvec/core/opq"
 	_ "github.com/oxvec/oxvec/core/pq"
 	_ "github.com/oxvec/oxvec/core/sq"

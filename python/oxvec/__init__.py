@@ -30,7 +30,7 @@ from ._errors import (
     StorageError,
     UnsupportedError,
 )
-from ._index import HNSW, IVFPQ, OPQ, PQ, Binary, Flat, Index, IVFFlat, ScalarQuantizer, load
+from ._index import HNSW, IVFPQ, LSH, OPQ, PQ, Binary, Flat, Index, IVFFlat, ScalarQuantizer, load
 from . import migrate  # other libraries' index files (issue 24); imports none of them
 from ._call import set_progress
 from . import gpu  # oxvec.gpu: loads nothing of CUDA until called
@@ -72,6 +72,7 @@ __all__ = [
     "InternalError",
     "InvalidArgumentError",
     "InvalidHandleError",
+    "LSH",
     "LibraryError",
     "MemoryLimitError",
     "NotFoundError",

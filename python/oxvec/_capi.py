@@ -46,7 +46,7 @@ class oxv_search_request(C.Structure):
         ("size", C.c_uint32),
         ("ef", C.c_int32),
         ("nprobe", C.c_int32),
-        ("reserved", C.c_int32),
+        ("recall", C.c_float),
         ("index", oxv_handle),
         ("queries", C.c_void_p),
         ("nq", C.c_int64),
@@ -63,7 +63,7 @@ class oxv_search_request(C.Structure):
 
 
 # struct module layout of oxv_search_request, in field order
-OXV_SEARCH_REQUEST_FORMAT = "<IiiiQQqqqQQQQqQq"
+OXV_SEARCH_REQUEST_FORMAT = "<IiifQQqqqQQQQqQq"
 
 # store write operations (oxv_store_write)
 OXV_STORE_ADD = 1
@@ -90,6 +90,7 @@ PROTOTYPES = {
     "oxv_index_compact": (_int, [oxv_handle, _p]),
     "oxv_index_free": (_int, [oxv_handle, _p]),
     "oxv_index_train": (_int, [oxv_handle, _p, _i64, _i64, _p, _p]),
+    "oxv_index_train_policy": (_int, [oxv_handle, _p, _i64, _i64, _i64, _p, _p]),
     "oxv_index_add": (_int, [oxv_handle, _p, _i64, _i64, _p, _p, _p, _p]),
     "oxv_index_search": (_int, [_p, _p]),
     "oxv_index_range_search": (_int, [_p, C.c_float, _p, _p, _p]),

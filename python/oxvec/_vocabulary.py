@@ -25,6 +25,7 @@ INDEX_TYPES = (
     ("ScalarQuantizer", "sq", "sq", "SQ"),
     ("Binary", "binary", "binary", "Binary"),
     ("OPQ", "opq", "opq", "OPQ"),
+    ("LSH", "lsh", "lsh", "LSH"),
 )
 
 # The constructor keywords of each spec type beside dim and metric (and the
@@ -40,6 +41,7 @@ PARAMETERS = {
     "sq": ("nbits", "range"),
     "binary": ("rerank",),
     "opq": ("m", "inner", "iters"),
+    "lsh": ("tables", "bits", "nprobe", "w", "bands", "rows", "seed"),
 }
 
 # Python keyword -> spec key, where they differ. OPQ's inner index travels
@@ -48,7 +50,8 @@ SPEC_KEYS = {"opq": {"inner": "index"}}
 
 # Old names still accepted, as keywords and as spec keys: old -> canonical.
 # sq said bits where pq and ivf_pq say nbits (faiss's name).
-ALIASES = {"sq": {"bits": "nbits"}}
+# lsh's probes is the LSH literature's name of its nprobe.
+ALIASES = {"sq": {"bits": "nbits"}, "lsh": {"probes": "nprobe"}}
 
 # Search knobs: the search keyword (also the request field, the key of
 # info()["params"] and of oxv_index_set_params) and the constructor keyword
