@@ -9,7 +9,7 @@ import (
 
 // scratch is one search's buffers, pooled per index.
 type scratch struct {
-	w      walk      // the candidate list (PQ distances) and visited marks
+	w      walk // the candidate list (PQ distances) and visited marks
 	lut    [][256]float32
 	blocks []byte    // beam_width blocks read in one step
 	beam   []uint32  // the nodes of a step

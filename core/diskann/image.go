@@ -18,17 +18,17 @@ type formatFile = format.File
 // delete list and a cache of the records nearest the medoid - is in
 // memory.
 type image struct {
-	src     io.ReaderAt   // the file (reads are pread) or the blocks' bytes
-	file    *format.File  // the opened file this image owns, or nil
-	base    int64         // offset of the first block in src
+	src     io.ReaderAt  // the file (reads are pread) or the blocks' bytes
+	file    *format.File // the opened file this image owns, or nil
+	base    int64        // offset of the first block in src
 	geo     geometry
-	n       int           // nodes on disk, deleted ones included
+	n       int // nodes on disk, deleted ones included
 	medoid  uint32
 	cb      *pq.Codebook
-	codes   []uint8       // n x cb.CodeSize
-	ids     []int64       // id of each node
+	codes   []uint8          // n x cb.CodeSize
+	ids     []int64          // id of each node
 	where   map[int64]uint32 // id -> node; nil while ids[i] == i
-	deleted []uint64      // bit per node: removed, not yet consolidated
+	deleted []uint64         // bit per node: removed, not yet consolidated
 	ndel    int
 	cache   map[uint32][]byte // records of the nodes nearest the medoid
 	cached  int64             // their bytes
