@@ -31,6 +31,7 @@ from ._errors import (
     UnsupportedError,
 )
 from ._index import HNSW, IVFPQ, OPQ, PQ, Binary, Flat, Index, IVFFlat, ScalarQuantizer, load
+from ._diskann import DiskANN
 from ._call import set_progress
 from ._restore import restore
 from ._store import VectorStore
@@ -54,6 +55,7 @@ __all__ = [
     "ClosedError",
     "CorruptFileError",
     "Database",
+    "DiskANN",
     "DimensionError",
     "DuplicateIdError",
     "Error",

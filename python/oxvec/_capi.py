@@ -130,4 +130,7 @@ PROTOTYPES = {
     "oxv_debug_panic": (_int, [_i32, _p]),
     "oxv_debug_search_repeat": (_int, [_p, _i64, _p, _p]),
     "oxv_debug_kernel_ns": (_int, [C.c_char_p, C.c_char_p, _i64, _i64, _p, _p]),
+    # diskann (core/diskann)
+    "oxv_diskann_stats": (_int, [oxv_handle, _i32, _p, C.c_size_t, _p, _p]),
+    "oxv_diskann_rewrite": (_int, [oxv_handle, _i32, _p, _p]),
 }
