@@ -144,6 +144,7 @@ fuzz:
 	$(GO) test ./core/sq -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME_LOAD)
 	$(GO) test ./core/binary -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME_LOAD)
 	$(GO) test ./core/opq -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME_LOAD)
+	$(GO) test ./core/diskann -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME_LOAD)
 
 # the crash harness with 1,000 kills (make test runs 60 in Go and 12 in Python)
 crash-soak:

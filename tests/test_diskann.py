@@ -122,7 +122,9 @@ def test_save_copies_the_index_with_its_delta(tmp_path, data):
     index.remove([0])
     index.save(tmp_path / "copy.oxv")
     copy = oxvec.load(tmp_path / "copy.oxv")
-    assert len(copy) == 1999 and copy.stats()["delta_nodes"] == 0
+    # a faithful copy: the delete list and the delta travel with it
+    s = copy.stats()
+    assert len(copy) == 1999 and s["delta_nodes"] == 200 and s["deleted"] == 1
     np.testing.assert_array_equal(copy.search(q, 5, l=64)[0], index.search(q, 5, l=64)[0])
 
 

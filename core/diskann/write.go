@@ -26,6 +26,12 @@ type imageMeta struct {
 	Record    int   `json:"record"`
 	PerBlock  int   `json:"per_block"`
 	Block     int   `json:"block"`
+	// what Save writes beside the image: the delete list's size and the
+	// delta (absent from images that rewrites install)
+	Deleted     int   `json:"deleted,omitempty"`
+	DeltaCount  int   `json:"delta_count,omitempty"`
+	DeltaMedoid int64 `json:"delta_medoid,omitempty"`
+	DeltaGrown  int   `json:"delta_grown,omitempty"`
 }
 
 // chunkSource fills the vectors (prepared, rows of dim) and the
@@ -134,7 +140,7 @@ func (x *DiskANN) install(ctx context.Context, c content, src chunkSource) error
 			return err
 		}
 	}
-	_, _, img, err := loadImage(f, x.path != "", false)
+	_, _, img, _, err := loadImage(f, x.path != "", false)
 	if err != nil {
 		f.Close()
 		return err
