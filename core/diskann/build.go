@@ -8,9 +8,11 @@ import (
 	"github.com/oxvec/oxvec/core/pq"
 )
 
-// pqSample is the most vectors the PQ codebook is trained on: k-means
-// samples 256 per centroid anyway.
-const pqSample = 256 * 256
+// pqSample is the most vectors the PQ codebook is trained on: 64 per
+// centroid. The codes only steer the walk (results are ranked on the
+// exact vectors), and k-means seeding over more points was most of a
+// small build's time.
+const pqSample = 64 * 256
 
 // build makes the disk graph of n prepared vectors x with ids: the PQ
 // codebook and codes, the Vamana graph (in memory, or partitioned when it

@@ -35,6 +35,21 @@ func (g *graph) vec(i uint32) []float32 { return g.vecs[int(i)*g.dim : int(i+1)*
 
 func (g *graph) dist(q []float32, i uint32) float32 { return g.ks.L2Sq(q, g.vec(i)) }
 
+// distances returns the distances from q to the rows named by rows (in
+// buf): one gather kernel call where the rows allow it, which spares a
+// call per neighbour in the build's walks.
+func (g *graph) distances(q []float32, rows []uint32, buf []float32) []float32 {
+	buf = append(buf[:0], make([]float32, len(rows))...)
+	if g.dim%kernels.GatherAlign == 0 {
+		g.ks.L2SqGather(q, g.vecs, g.dim, rows, buf)
+		return buf
+	}
+	for j, v := range rows {
+		buf[j] = g.dist(q, v)
+	}
+	return buf
+}
+
 // neighbours copies node i's list into buf under its lock.
 func (g *graph) neighbours(i uint32, buf []uint32) []uint32 {
 	g.locks[i].Lock()
@@ -68,6 +83,7 @@ type walk struct {
 	expanded []item
 	seen     visited
 	nbrs     []uint32
+	dists    []float32
 }
 
 // insertSorted puts it into the list of at most l items, keeping it
@@ -107,11 +123,15 @@ func (g *graph) greedy(q []float32, l int, w *walk, skip func(uint32) bool) {
 		p := w.list[i]
 		w.expanded = append(w.expanded, p)
 		w.nbrs = g.neighbours(p.node, w.nbrs)
+		fresh := w.nbrs[:0] // the unseen ones, in place
 		for _, v := range w.nbrs {
-			if !w.seen.visit(v) || (skip != nil && skip(v)) {
-				continue
+			if w.seen.visit(v) && (skip == nil || !skip(v)) {
+				fresh = append(fresh, v)
 			}
-			w.insertSorted(item{g.dist(q, v), v}, l)
+		}
+		w.dists = g.distances(q, fresh, w.dists)
+		for j, v := range fresh {
+			w.insertSorted(item{w.dists[j], v}, l)
 		}
 	}
 }
