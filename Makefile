@@ -17,7 +17,7 @@ LIB := python/oxvec/liboxvec.so
 GO_SOURCES := $(shell find core capi kernels -name '*.go' -not -name '*_test.go' 2>/dev/null) capi/oxvec.h go.mod $(wildcard go.sum)
 export PYTHONPATH := $(CURDIR)/python
 
-.PHONY: check-tree wordnet bench-data st-venv bench-embed all demo test lib venv bench-venv go-vet go-test capi-test py-test fuzz crash-soak bench kernels check-kernels clean wheel wheel-test
+.PHONY: check-tree wordnet bench-data st-venv bench-embed diskann-venv bench-diskann all demo test lib venv bench-venv go-vet go-test capi-test py-test fuzz crash-soak bench kernels check-kernels clean wheel wheel-test
 
 all: lib
 
@@ -196,6 +196,17 @@ st-venv: $(ST_VENV)/.ok
 
 bench-embed: bench-venv lib $(ST_VENV)/.ok
 	$(PY) benchmarks/bench_embed.py $(REPS)
+
+# diskannpy 0.7.0 pins numpy 1.25: a venv of its own for bench_diskann.py
+DISKANN_VENV := benchmarks/.diskann-venv
+$(DISKANN_VENV)/.ok:
+	$(PYTHON) -m venv $(DISKANN_VENV)
+	$(DISKANN_VENV)/bin/pip install --quiet --disable-pip-version-check diskannpy==0.7.0
+	touch $@
+diskann-venv: $(DISKANN_VENV)/.ok
+
+bench-diskann: bench-venv lib $(DISKANN_VENV)/.ok
+	$(PY) benchmarks/bench_diskann.py $(REPS)
 
 # real 384-d embedding sets for the benchmarks (cached under benchmarks/data)
 bench-data: venv lib wordnet

@@ -114,7 +114,9 @@ def worker(args) -> None:
     else:
         import diskannpy
 
-        ix = diskannpy.StaticDiskIndex(idx_dir, num_threads=1, num_nodes_to_cache=cache_nodes, distance_metric="l2",
+        # a load with num_threads=1 never returns here (microsoft/DiskANN#461, #462:
+        # single-thread disk search hangs); 2 contexts, and each search on 1 thread
+        ix = diskannpy.StaticDiskIndex(idx_dir, num_threads=2, num_nodes_to_cache=cache_nodes, distance_metric="l2",
                                        vector_dtype=np.float32, dimensions=dim)
 
         def search(l):
@@ -241,7 +243,8 @@ def render(res: dict, H) -> str:
            "Build on all threads; searches on 1 thread, batch of 1,000 queries, k = 10; QPS are medians of "
            f"{res['params']['reps']} runs, each in a fresh process, systems interleaved. "
            "RSS = RssAnon (the process's own memory: no page cache, no mapped files). Cold = first pass after the index files' "
-           "pages were dropped (posix_fadvise DONTNEED) at l = 48. diskannpy reads with O_DIRECT, so it never uses the page cache; "
+           "pages were dropped (posix_fadvise DONTNEED) at l = 48. diskannpy's index is opened with 2 I/O contexts (with 1 it hangs, "
+           "microsoft/DiskANN#461) and searched with num_threads=1. diskannpy reads with O_DIRECT, so it never uses the page cache; "
            "oxvec reads with pread through it, so its warm figures are page-cache reads. The machine was shared with other jobs "
            "(2 cores, load average far above 2): absolute QPS are noisy, ratios within one run less so.", ""]
     for d in res["datasets"]:

@@ -119,7 +119,7 @@ func seq(n int) []int64 {
 	return ids
 }
 
-const dim, n, nq, k = 16, 2000, 40, 10
+const dim, n, nq, k = 16, 1200, 30, 10
 
 func TestDiskANN_Search_RecallAgainstExact(t *testing.T) {
 	base, q := clustered(1, n, dim), clustered(2, nq, dim)
@@ -250,11 +250,11 @@ func TestDiskANN_Build_PartitionedUnderBudget(t *testing.T) {
 	want := exact(base, seq(n), q, dim, k)
 	whole := newIndex(t, dim, "")
 	whole.Add(bg, base, nil, nil)
-	// the graph takes n * (4r + 32) = 320 KB; a 100 KB budget splits it
-	part := newIndex(t, dim, `,"build_memory":100000`)
+	// the graph takes n * (4r + 32) = 192 KB; a 60 KB budget splits it
+	part := newIndex(t, dim, `,"build_memory":60000`)
 	part.Add(bg, base, nil, nil)
 	mustVerify(t, part)
-	if k := partitionCount(n, dim, 32, 100000); k < 4 {
+	if k := partitionCount(n, dim, 32, 60000); k < 4 {
 		t.Fatalf("%d partitions", k)
 	}
 	a := recall(t, whole, q, want, k, &index.SearchParams{Ef: 64})
@@ -280,7 +280,7 @@ func TestDiskANN_Filter(t *testing.T) {
 	if r := recall(t, x, q, want, k, &index.SearchParams{Ef: 128, Filter: &index.Filter{Mask: mask}}); r < 0.9 {
 		t.Fatalf("half-mask recall %.3f", r)
 	}
-	few := []int64{3, 30, 300, 1999, 99999}
+	few := []int64{3, 30, 300, 1199, 99999}
 	got, dist := make([]int64, k), make([]float32, k)
 	if err := x.Search(bg, q[:dim], k, &index.SearchParams{Filter: &index.Filter{IDs: few}}, got, dist); err != nil {
 		t.Fatal(err)
