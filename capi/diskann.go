@@ -66,4 +66,3 @@ func oxv_diskann_rewrite(h C.oxv_handle, merge C.int32_t, cancel *C.int32_t, e *
 	}
 	return C.OXV_OK
 }
-
