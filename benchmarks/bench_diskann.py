@@ -153,7 +153,8 @@ def call(python, job: dict) -> dict:
     out = subprocess.run([str(python), __file__, "--worker", json.dumps(job)], capture_output=True, text=True, env=env)
     if out.returncode != 0:
         raise RuntimeError(f"{job['system']} {job['mode']} failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    # diskannpy logs to stdout too, also after the result line
+    return json.loads([line for line in out.stdout.splitlines() if line.startswith('{"system"')][-1])
 
 
 def interpolate(curve, target):
