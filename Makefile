@@ -17,7 +17,7 @@ LIB := python/oxvec/liboxvec.so
 GO_SOURCES := $(shell find core capi kernels -name '*.go' -not -name '*_test.go' 2>/dev/null) capi/oxvec.h go.mod $(wildcard go.sum) $(wildcard kernels/gpu/*.cu kernels/gpu/*.h)
 export PYTHONPATH := $(CURDIR)/python
 
-.PHONY: bench-sparql chromium wrk soak-server bench-server check-tree wordnet bench-data st-venv bench-embed all demo test lib venv bench-venv go-vet go-test capi-test py-test fuzz crash-soak bench kernels check-kernels clean wheel wheel-test soak-ray
+.PHONY: bench-sparql chromium wrk soak-server bench-server check-tree wordnet bench-data st-venv bench-embed all demo test lib venv bench-venv go-vet go-test capi-test py-test fuzz crash-soak bench kernels check-kernels clean wheel wheel-test soak-ray diskann-venv bench-diskann
 
 all: lib
 
@@ -146,6 +146,7 @@ fuzz:
 	$(GO) test ./core/opq -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME_LOAD)
 	$(GO) test ./core/migrate -run '^$$' -fuzz FuzzMigrate -fuzztime $(FUZZTIME_LOAD)
 	$(GO) test ./core/lsh -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME_LOAD)
+	$(GO) test ./core/diskann -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME_LOAD)
 
 # the crash harness with 1,000 kills (make test runs 60 in Go and 12 in Python)
 crash-soak:
@@ -206,6 +207,17 @@ st-venv: $(ST_VENV)/.ok
 
 bench-embed: bench-venv lib $(ST_VENV)/.ok
 	$(PY) benchmarks/bench_embed.py $(REPS)
+
+# diskannpy 0.7.0 pins numpy 1.25: a venv of its own for bench_diskann.py
+DISKANN_VENV := benchmarks/.diskann-venv
+$(DISKANN_VENV)/.ok:
+	$(PYTHON) -m venv $(DISKANN_VENV)
+	$(DISKANN_VENV)/bin/pip install --quiet --disable-pip-version-check diskannpy==0.7.0
+	touch $@
+diskann-venv: $(DISKANN_VENV)/.ok
+
+bench-diskann: bench-venv lib $(DISKANN_VENV)/.ok
+	$(PY) benchmarks/bench_diskann.py $(REPS)
 
 # real 384-d embedding sets for the benchmarks (cached under benchmarks/data)
 bench-data: venv lib wordnet

@@ -559,6 +559,22 @@ int oxv_migrate_annoy(const char *path, int64_t dim, const char *metric,
 
 /* Writes a flat, hnsw, ivf_flat or ivf_pq index as a faiss file. */
 int oxv_migrate_to_faiss(oxv_handle h, const char *path, oxv_error *err);
+/* ---- diskann (core/diskann) ---------------------------------------------- */
+
+/* Writes a DiskANN index's I/O counters and sizes as JSON (queries,
+ * blocks_read, cache_hits, nodes_expanded, disk_nodes, deleted,
+ * delta_nodes, cached_nodes, block_bytes, nodes_per_block, path); sizes
+ * as for oxv_index_info. With reset non-zero the counters are zeroed
+ * after they are read. OXV_E_INVALID for another index type. */
+int oxv_diskann_stats(oxv_handle h, int32_t reset, char *buf, size_t len,
+                      size_t *needed, oxv_error *err);
+
+/* Rewrites a DiskANN index's file atomically: merge = 0 consolidates the
+ * delete list (removed nodes dropped, their neighbours' lists repaired);
+ * merge != 0 also writes the in-memory delta into the disk graph. cancel
+ * as for oxv_index_add. */
+int oxv_diskann_rewrite(oxv_handle h, int32_t merge, const volatile int32_t *cancel,
+                        oxv_error *err);
 
 #endif /* OXV_NO_PROTOTYPES */
 

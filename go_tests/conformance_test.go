@@ -49,6 +49,9 @@ var cases = map[string]typeCase{
 	"lsh": {spec: func(d int, m string) string {
 		return fmt.Sprintf(`{"type":"lsh","dim":%d,"metric":%q,"tables":8,"bits":6,"nprobe":64}`, d, m)
 	}, minRecall: 0.8},
+	"diskann": {spec: func(d int, m string) string {
+		return fmt.Sprintf(`{"type":"diskann","dim":%d,"metric":%q,"r":32,"l_build":64,"l_search":64}`, d, m)
+	}, minRecall: 0.9},
 	"ivf_flat": {spec: func(d int, m string) string {
 		return fmt.Sprintf(`{"type":"ivf_flat","dim":%d,"metric":%q,"nlist":16,"nprobe":8}`, d, m)
 	}, minRecall: 0.9},

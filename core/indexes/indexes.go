@@ -5,6 +5,7 @@ package indexes
 
 import (
 	_ "github.com/oxvec/oxvec/core/binary"
+	_ "github.com/oxvec/oxvec/core/diskann"
 	_ "github.com/oxvec/oxvec/core/flat"
 	_ "github.com/oxvec/oxvec/core/hnsw"
 	_ "github.com/oxvec/oxvec/core/ivf"

@@ -31,6 +31,7 @@ from ._errors import (
     UnsupportedError,
 )
 from ._index import HNSW, IVFPQ, LSH, OPQ, PQ, Binary, Flat, Index, IVFFlat, ScalarQuantizer, load
+from ._diskann import DiskANN
 from . import migrate  # other libraries' index files (issue 24); imports none of them
 from ._call import set_progress
 from . import gpu  # oxvec.gpu: loads nothing of CUDA until called
@@ -60,6 +61,7 @@ __all__ = [
     "ClosedError",
     "CorruptFileError",
     "Database",
+    "DiskANN",
     "DimensionError",
     "DuplicateIdError",
     "Error",

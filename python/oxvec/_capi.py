@@ -151,4 +151,7 @@ PROTOTYPES = {
     "oxv_store_cache_report": (_int, [oxv_handle, C.c_char_p, C.c_char_p, _p]),
     "oxv_metrics_text": (_int, [_p, C.c_size_t, _p, _p]),
     "oxv_store_explain": (_int, [oxv_handle, _p, _i64, C.c_char_p, _p, C.c_size_t, _p, _p]),
+    # diskann (core/diskann)
+    "oxv_diskann_stats": (_int, [oxv_handle, _i32, _p, C.c_size_t, _p, _p]),
+    "oxv_diskann_rewrite": (_int, [oxv_handle, _i32, _p, _p]),
 }

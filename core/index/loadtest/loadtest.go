@@ -41,10 +41,11 @@ var Tags = map[string][]string{
 	"binary":   {"meta", "threshold", "codes", "ids", "vectors"},
 	"opq":      {"meta", "rotation", "inner"},
 	"lsh":      {"meta", "projections", "offsets", "salts", "vectors", "ids"},
+	"diskann":  {"meta", "codebook", "codes", "ids", "deleted", "delta_vectors", "delta_ids", "delta_dead", "delta_offsets", "delta_lists", "blocks"},
 }
 
 // Kinds is the order of the type byte of a nested "inner" section.
-var Kinds = []string{"flat", "hnsw", "ivf_flat", "ivf_pq", "pq", "sq", "binary", "opq"}
+var Kinds = []string{"flat", "hnsw", "ivf_flat", "ivf_pq", "pq", "sq", "binary", "opq", "diskann"}
 
 func tagsOf(kind string) []string { return append(append([]string(nil), Tags[kind]...), metricTags...) }
 
