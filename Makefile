@@ -14,10 +14,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 LIB := python/oxvec/liboxvec.so
-GO_SOURCES := $(shell find core capi kernels -name '*.go' -not -name '*_test.go' 2>/dev/null) capi/oxvec.h go.mod $(wildcard go.sum)
+GO_SOURCES := $(shell find core capi kernels -name '*.go' -not -name '*_test.go' 2>/dev/null) capi/oxvec.h go.mod $(wildcard go.sum) $(wildcard kernels/gpu/*.cu kernels/gpu/*.h)
 export PYTHONPATH := $(CURDIR)/python
 
-.PHONY: check-tree wordnet bench-data st-venv bench-embed all demo test lib venv bench-venv go-vet go-test capi-test py-test fuzz crash-soak bench kernels check-kernels clean wheel wheel-test
+.PHONY: bench-sparql chromium wrk soak-server bench-server check-tree wordnet bench-data st-venv bench-embed all demo test lib venv bench-venv go-vet go-test capi-test py-test fuzz crash-soak bench kernels check-kernels clean wheel wheel-test soak-ray diskann-venv bench-diskann
 
 all: lib
 
@@ -77,7 +77,7 @@ demo: venv lib
 # (tools/build_wheels.sh: Zig as cgo's C compiler for glibc 2.17 and arm64,
 # auditwheel repair). Rebuilt when a source changes.
 DIST := dist
-WHEEL_INPUTS := $(GO_SOURCES) $(shell find python/oxvec -name '*.py' 2>/dev/null) setup.py pyproject.toml MANIFEST.in README.md tools/zigcc tools/build_wheels.sh
+WHEEL_INPUTS := $(GO_SOURCES) $(shell find python/oxvec -name '*.py' 2>/dev/null) setup.py pyproject.toml MANIFEST.in README.md LICENSE tools/zigcc tools/build_wheels.sh
 
 $(VENV)/.wheel-deps: $(VENV)/.test-deps pyproject.toml
 	$(call pip_install_extra,wheel)
@@ -119,7 +119,7 @@ go-test:
 capi-test: build/abi_test
 	./build/abi_test
 
-py-test: venv lib wordnet wheel
+py-test: venv lib wordnet wheel chromium
 	OXVEC_DIST=$(CURDIR)/$(DIST) $(PY) -m pytest -q tests
 
 # a short run of every fuzz target, counted in executions: with a duration,
@@ -144,10 +144,21 @@ fuzz:
 	$(GO) test ./core/sq -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME_LOAD)
 	$(GO) test ./core/binary -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME_LOAD)
 	$(GO) test ./core/opq -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME_LOAD)
+	$(GO) test ./core/migrate -run '^$$' -fuzz FuzzMigrate -fuzztime $(FUZZTIME_LOAD)
+	$(GO) test ./core/lsh -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME_LOAD)
+	$(GO) test ./core/diskann -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME_LOAD)
 
 # the crash harness with 1,000 kills (make test runs 60 in Go and 12 in Python)
 crash-soak:
 	OXVEC_CRASH_KILLS=1000 $(GO) test -count=1 -timeout 2h -v -run 'TestCrash_' ./go_tests
+
+# oxvec.distributed's fault soak: random replica kills under mixed load on a
+# local Ray cluster (loopback only), bounded by SOAK_SECONDS and SOAK_KILLS
+SOAK_SECONDS ?= 300
+SOAK_KILLS ?= 60
+SOAK_QUORUM ?= 1
+soak-ray: venv lib
+	$(PY) tests/soak_distributed.py --seconds $(SOAK_SECONDS) --kills $(SOAK_KILLS) --quorum $(SOAK_QUORUM)
 
 # --- benchmarks --------------------------------------------------------------
 # every benchmark script, each writing its results/*.json and its part of
@@ -176,6 +187,7 @@ bench: bench-venv lib bench-data bench-embed
 	$(PY) benchmarks/bench_monitoring.py $(REPS)
 	$(PY) benchmarks/bench_planner.py $(REPS)
 	$(PY) benchmarks/bench_cache.py $(REPS)
+	$(PY) benchmarks/bench_distributed.py $(REPS)
 
 # regenerate the assembly kernels from kernels/_generate (needs the Go module proxy for avo)
 kernels:
@@ -199,6 +211,17 @@ st-venv: $(ST_VENV)/.ok
 bench-embed: bench-venv lib $(ST_VENV)/.ok
 	$(PY) benchmarks/bench_embed.py $(REPS)
 
+# diskannpy 0.7.0 pins numpy 1.25: a venv of its own for bench_diskann.py
+DISKANN_VENV := benchmarks/.diskann-venv
+$(DISKANN_VENV)/.ok:
+	$(PYTHON) -m venv $(DISKANN_VENV)
+	$(DISKANN_VENV)/bin/pip install --quiet --disable-pip-version-check diskannpy==0.7.0
+	touch $@
+diskann-venv: $(DISKANN_VENV)/.ok
+
+bench-diskann: bench-venv lib $(DISKANN_VENV)/.ok
+	$(PY) benchmarks/bench_diskann.py $(REPS)
+
 # real 384-d embedding sets for the benchmarks (cached under benchmarks/data)
 bench-data: venv lib wordnet
 	$(PY) -m pip install --quiet --disable-pip-version-check tqdm
@@ -206,3 +229,30 @@ bench-data: venv lib wordnet
 
 clean:
 	rm -rf build dist *.egg-info python/*.egg-info $(LIB) $(basename $(LIB)).h
+
+# --- the server (issue 22) ------------------------------------------------------
+# headless Chromium for the dashboard's browser test (tests/test_dashboard.py)
+# and wrk, the HTTP load generator of bench_server.py, both from Debian like
+# wordnet
+chromium:
+	command -v chromium >/dev/null || (apt-get install -y -q chromium || (apt-get update -q && apt-get install -y -q chromium)) >/dev/null
+
+wrk:
+	command -v wrk >/dev/null || (apt-get install -y -q wrk || (apt-get update -q && apt-get install -y -q wrk)) >/dev/null
+
+# 30 minutes of mixed reads and writes against `oxvec serve`: 0 errors,
+# resident memory flat after warm-up, every acknowledged write present
+soak-server: venv lib
+	cd benchmarks && $(PY) soak_server.py --seconds 1800 --results
+
+# QPS and p50/p95/p99 of oxvec serve vs chroma run, 100k x 384 HNSW, k=10,
+# concurrency 1..64 (RESULTS.md, "Server")
+bench-server: bench-venv lib wrk bench-data
+	$(PY) -m pip install --quiet --disable-pip-version-check py-spy
+	cd benchmarks && $(PY) bench_server.py
+
+# vec:similarity per binding and vec:search latency over all WordNet glosses
+# in rdflib and pyoxigraph (RESULTS.md, "SPARQL"); embeds the 117k glosses
+# into build/wordnet-embeddings on its first run (minutes)
+bench-sparql: venv lib wordnet
+	$(PY) benchmarks/bench_sparql.py --reps 7

@@ -197,8 +197,12 @@ func readRequest(r *C.oxv_search_request) (searchCall, error) {
 		}
 		filter = &index.Filter{Mask: mask}
 	}
-	if r.ef != 0 || r.nprobe != 0 || filter != nil {
-		c.params = &index.SearchParams{Ef: int(r.ef), NProbe: int(r.nprobe), Filter: filter}
+	recall := float32(r.recall)
+	if err := checkRecall(idx, recall); err != nil {
+		return searchCall{}, err
+	}
+	if r.ef != 0 || r.nprobe != 0 || filter != nil || recall != 0 {
+		c.params = &index.SearchParams{Ef: int(r.ef), NProbe: int(r.nprobe), Filter: filter, Recall: recall}
 	}
 	return c, nil
 }

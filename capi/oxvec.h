@@ -81,7 +81,7 @@ typedef struct oxv_search_request {
     uint32_t size;
     int32_t ef;       /* graph indexes: candidate list size */
     int32_t nprobe;   /* IVF indexes: inverted lists to visit */
-    int32_t reserved; /* zero */
+    float recall;     /* IVF with a learned policy (oxv_index_train_policy): target mean recall in (0, 1], each query's nprobe chosen for it; 0: off */
     oxv_handle index;
     const float *queries; /* nq x dim, row-major */
     int64_t nq;
@@ -163,6 +163,15 @@ int oxv_index_free(oxv_handle h, oxv_error *err);
  * an untrained index fails with OXV_E_STATE. Info reports "trained". */
 int oxv_index_train(oxv_handle h, const float *x, int64_t n, int64_t d,
                     const volatile int32_t *cancel, oxv_error *err);
+
+/* Learned search policy (issue 17; ivf_flat): fits, on nq sample queries
+ * (nq x dim, like the queries to come, at least 50), a model that predicts
+ * from the first probes how many cells each query needs, calibrated for
+ * target recalls; then a search with req->recall > 0 chooses each query's
+ * nprobe for that mean recall. Saved with the index; k is the number of
+ * results the policy is trained for. OXV_E_UNSUPPORTED for other types. */
+int oxv_index_train_policy(oxv_handle index, const float *queries, int64_t nq, int64_t dim, int64_t k,
+                           const volatile int32_t *cancel, oxv_error *err);
 
 /* Adds n vectors x[n][d]. ids (n values, may be NULL) are the caller's ids;
  * with ids == NULL the index assigns fresh ids and writes them to out_ids
@@ -478,6 +487,94 @@ int oxv_debug_search_repeat(const oxv_search_request *req, int64_t repeat,
  * call, averaged over `repeat` calls. For kernel benchmarks. */
 int oxv_debug_kernel_ns(const char *kernel, const char *level, int64_t d,
                         int64_t repeat, double *ns, oxv_error *err);
+
+/* ---- GPU (CUDA kernels compiled at run time; docs/gpu.md) --------------- */
+
+/* Nothing of CUDA is loaded until one of these is called. device names where
+ * work runs: "cpu", "auto" (a usable GPU, else the CPU, silently), "cuda" or
+ * "cuda:N" (that GPU, or OXV_E_UNSUPPORTED saying what is missing: the
+ * NVIDIA driver, a device, or NVRTC). */
+
+/* Folders (':'-separated) searched first for libnvrtc.so.12/.13. */
+int oxv_gpu_search_dirs(const char *dirs, oxv_error *err);
+
+/* JSON {available, reason, devices: [{ordinal, name, arch, multiprocessors,
+ * memory_bytes, driver_version}]}; sizes as for oxv_index_info. */
+int oxv_gpu_status(char *buf, size_t len, size_t *needed, oxv_error *err);
+
+/* Compiles every kernel to PTX for arch ("sm_80") with NVRTC (no GPU
+ * needed), through the module cache; JSON {arch, nvrtc, ptx_bytes, kernels:
+ * [{name, ptx_bytes}], cached}. */
+int oxv_gpu_compile(const char *arch, char *buf, size_t len, size_t *needed,
+                    oxv_error *err);
+
+/* oxv_pairwise and oxv_knn on a device (k <= 256 on a GPU). */
+int oxv_gpu_pairwise(const char *device, const char *metric_spec,
+                     const void *x, int64_t nx, const void *y, int64_t ny,
+                     int64_t d, float *out, const volatile int32_t *cancel,
+                     oxv_error *err);
+int oxv_gpu_knn(const char *device, const char *metric_spec, const void *base,
+                int64_t n, const void *queries, int64_t nq, int64_t d,
+                int64_t k, int64_t *out_ids, float *out_dist,
+                const volatile int32_t *cancel, oxv_error *err);
+
+/* An unfiltered search of a flat index on a device (other types search on
+ * the CPU unless a GPU was named: OXV_E_UNSUPPORTED); out_* hold nq*k. */
+int oxv_gpu_index_search(oxv_handle h, const char *device, const float *queries,
+                         int64_t nq, int64_t d, int64_t k, int64_t *out_ids,
+                         float *out_dist, const volatile int32_t *cancel,
+                         oxv_error *err);
+
+/* k-means' assignment step: each row of x[n][d]'s nearest of the centroids
+ * c[kc][d] by squared euclidean distance (ties: the lower centroid), and that
+ * distance. */
+int oxv_gpu_assign(const char *device, const float *x, int64_t n,
+                   const float *c, int64_t kc, int64_t d, int64_t *out_idx,
+                   float *out_dist, const volatile int32_t *cancel,
+                   oxv_error *err);
+
+/* oxv_index_train with k-means' assignment step on a device. */
+int oxv_gpu_index_train(oxv_handle h, const char *device, const float *x,
+                        int64_t n, int64_t d, const volatile int32_t *cancel,
+                        oxv_error *err);
+/* ---- migration (issue 24): other libraries' index files ---------------- */
+
+/* Reads a file written by faiss.write_index (IndexFlatL2/IP, IndexHNSWFlat,
+ * IndexIVFFlat, IndexIVFPQ, IndexPQ, in IndexIDMap/IDMap2 or not) into the
+ * equivalent oxvec index, its structure kept; *out receives its handle.
+ * A damaged file is OXV_E_CORRUPT, another index type OXV_E_UNSUPPORTED. */
+int oxv_migrate_faiss(const char *path, oxv_handle *out, oxv_error *err);
+
+/* Reads a file written by hnswlib's save_index: space is "l2", "ip" or
+ * "cosine" and dim the vectors' length (the file records neither). The
+ * graph and labels are kept, deleted elements removed. */
+int oxv_migrate_hnswlib(const char *path, const char *space, int64_t dim,
+                        oxv_handle *out, oxv_error *err);
+
+/* Adds the items of an Annoy file (dim, metric "angular", "euclidean",
+ * "manhattan" or "dot") with their item numbers as ids to the index `into`
+ * (trained on them first when it learns and is untrained). */
+int oxv_migrate_annoy(const char *path, int64_t dim, const char *metric,
+                      oxv_handle into, int32_t *cancel, oxv_error *err);
+
+/* Writes a flat, hnsw, ivf_flat or ivf_pq index as a faiss file. */
+int oxv_migrate_to_faiss(oxv_handle h, const char *path, oxv_error *err);
+/* ---- diskann (core/diskann) ---------------------------------------------- */
+
+/* Writes a DiskANN index's I/O counters and sizes as JSON (queries,
+ * blocks_read, cache_hits, nodes_expanded, disk_nodes, deleted,
+ * delta_nodes, cached_nodes, block_bytes, nodes_per_block, path); sizes
+ * as for oxv_index_info. With reset non-zero the counters are zeroed
+ * after they are read. OXV_E_INVALID for another index type. */
+int oxv_diskann_stats(oxv_handle h, int32_t reset, char *buf, size_t len,
+                      size_t *needed, oxv_error *err);
+
+/* Rewrites a DiskANN index's file atomically: merge = 0 consolidates the
+ * delete list (removed nodes dropped, their neighbours' lists repaired);
+ * merge != 0 also writes the in-memory delta into the disk graph. cancel
+ * as for oxv_index_add. */
+int oxv_diskann_rewrite(oxv_handle h, int32_t merge, const volatile int32_t *cancel,
+                        oxv_error *err);
 
 #endif /* OXV_NO_PROTOTYPES */
 

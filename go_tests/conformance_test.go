@@ -46,6 +46,12 @@ var cases = map[string]typeCase{
 	"sq": {spec: func(d int, m string) string {
 		return fmt.Sprintf(`{"type":"sq","dim":%d,"metric":%q,"bits":8}`, d, m)
 	}, minRecall: 0.9},
+	"lsh": {spec: func(d int, m string) string {
+		return fmt.Sprintf(`{"type":"lsh","dim":%d,"metric":%q,"tables":8,"bits":6,"nprobe":64}`, d, m)
+	}, minRecall: 0.8},
+	"diskann": {spec: func(d int, m string) string {
+		return fmt.Sprintf(`{"type":"diskann","dim":%d,"metric":%q,"r":32,"l_build":64,"l_search":64}`, d, m)
+	}, minRecall: 0.9},
 	"ivf_flat": {spec: func(d int, m string) string {
 		return fmt.Sprintf(`{"type":"ivf_flat","dim":%d,"metric":%q,"nlist":16,"nprobe":8}`, d, m)
 	}, minRecall: 0.9},

@@ -30,8 +30,9 @@ TYPES = {
     "sq": lambda: oxvec.ScalarQuantizer(DIM),
     "binary": lambda: oxvec.Binary(DIM, rerank=1000),
     "opq": lambda: oxvec.OPQ(DIM, m=4, inner={"type": "ivf_pq", "nlist": 4, "m": 4, "nbits": 4}, iters=2),
+    "lsh": lambda: oxvec.LSH(DIM, tables=4, bits=4),
 }
-TRAINED = {"ivf_flat", "ivf_pq", "pq", "sq", "binary", "opq"}
+TRAINED = {"ivf_flat", "ivf_pq", "pq", "sq", "binary", "opq", "lsh"}
 IVF = {"ivf_flat", "ivf_pq", "opq"}  # search(..., nprobe=) (opq passes it to its ivf_pq)
 
 TRAIN = np.random.default_rng(13).standard_normal((256, DIM)).astype(np.float32)

@@ -29,10 +29,11 @@ TYPES = {
     "binary": (lambda: oxvec.Binary(DIM), True),
     "opq_pq": (lambda: oxvec.OPQ(DIM, m=4, iters=2, inner={"type": "pq", "m": 4, "nbits": 4}), False),
     "opq_ivf": (lambda: oxvec.OPQ(DIM, m=4, iters=2, inner={"type": "ivf_flat", "nlist": 4}), "rotated"),
+    "lsh": (lambda: oxvec.LSH(DIM, tables=4, bits=4), True),
 }
 # the search knobs each type honours
 KNOBS = {"hnsw": "ef", "hnsw_int8": "ef", "ivf_flat": "nprobe", "ivf_pq": "nprobe", "ivf_pq_refine": "nprobe",
-         "opq_ivf": "nprobe"}
+         "opq_ivf": "nprobe", "lsh": "nprobe"}
 IDS = np.arange(300, dtype=np.int64) * 2 + 10  # not 0..n-1, so the id maps are in use
 
 

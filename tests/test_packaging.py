@@ -145,6 +145,7 @@ def test_wheel_is_manylinux_2_17_and_complete(dist, arch):
     info = next(n for n in names if n.endswith(".dist-info/METADATA"))
     meta = z.read(info).decode()
     assert f"Requires-Python: {REQUIRES_PYTHON}" in meta and "License-Expression: Apache-2.0" in meta, meta[:1500]
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names), "the LICENSE file is not in the wheel"
     entry = z.read(info.replace("METADATA", "entry_points.txt")).decode()
     assert "oxvec = oxvec.__main__:main" in entry, entry
 

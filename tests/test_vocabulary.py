@@ -16,7 +16,7 @@ import oxvec
 from oxvec import _capi, _errors
 from oxvec._call import state
 from oxvec._library import lib
-from oxvec._vocabulary import ALIASES, ERRORS, HINTS, INDEX_TYPES, KNOBS, PARAMETERS, SPEC_KEYS
+from oxvec._vocabulary import ALIASES, ERRORS, HINTS, INDEX_TYPES, KNOBS, PARAMETERS, SPEC_KEYS, TYPE_KNOBS
 from conftest import ROOT
 
 DIM = 8
@@ -25,6 +25,8 @@ BY_TYPE = {spec_type: (cls_name, package, go_type) for cls_name, spec_type, pack
 MAKE = {
     "flat": {}, "hnsw": {}, "ivf_flat": {"nlist": 2}, "ivf_pq": {"nlist": 2, "m": 2, "nbits": 4},
     "pq": {"m": 2, "nbits": 4}, "sq": {}, "binary": {}, "opq": {"m": 2, "inner": {"type": "pq", "m": 2, "nbits": 4}},
+    "lsh": {},
+    "diskann": {"r": 4, "l_build": 8, "pq_bytes": 2},
 }
 
 
@@ -106,7 +108,7 @@ def test_the_engine_refuses_a_key_no_type_reads():
 
 
 def test_old_names_stay_accepted_and_mean_the_canonical_ones(rng):
-    assert ALIASES == {"sq": {"bits": "nbits"}}
+    assert ALIASES == {"sq": {"bits": "nbits"}, "lsh": {"probes": "nprobe"}}
     x = rng.standard_normal((200, DIM)).astype(np.float32)
     got = []
     for index in (oxvec.ScalarQuantizer(DIM, nbits=4), oxvec.ScalarQuantizer(DIM, bits=4),
@@ -147,6 +149,12 @@ def test_search_knobs_have_one_name_in_search_info_and_constructor(spec_type):
     search_kw = set(inspect.signature(cls.search).parameters) & set(KNOBS)
     if spec_type == "opq":  # its knob is its inner index's: nprobe over an IVF type, none over pq
         assert params <= search_kw == {"nprobe"}
+        return
+    if spec_type in TYPE_KNOBS:  # search keywords of its own (diskann's l)
+        names = TYPE_KNOBS[spec_type]
+        assert set(names) <= set(inspect.signature(cls.search).parameters)
+        assert params == {knob for knob, _ in names.values()}
+        assert all(ctor in PARAMETERS[spec_type] for _, ctor in names.values())
         return
     assert params == search_kw, (params, search_kw)
     for knob in params:

@@ -126,6 +126,24 @@ static void test_errors(oxv_handle h) {
     CHECK(rc == OXV_OK && n == N, "len rc=%d n=%lld", rc, (long long)n);
 }
 
+/* GPU exports (capi/gpu.go): "auto" gives the CPU's answer wherever it
+ * runs, "cuda" fails with OXV_E_UNSUPPORTED where no GPU is usable, and a
+ * made-up device name is OXV_E_INVALID. */
+static void test_gpu(void) {
+    oxv_error err;
+    char status[4096];
+    size_t needed = 0;
+    CHECK(oxv_gpu_status(status, sizeof status, &needed, &err) == OXV_OK && needed <= sizeof status, "gpu status: %s", err.message);
+    int usable = strstr(status, "\"available\":true") != NULL;
+    float x[2 * 3] = {0, 0, 0, 1, 2, 2}, out[4];
+    int rc = oxv_gpu_pairwise("auto", "{\"metric\":\"euclidean\"}", x, 2, x, 2, 3, out, NULL, &err);
+    CHECK(rc == OXV_OK && out[0] == 0 && out[1] == 3 && out[2] == 3 && out[3] == 0, "auto pairwise rc=%d %s", rc, err.message);
+    rc = oxv_gpu_pairwise("cuda", "{\"metric\":\"euclidean\"}", x, 2, x, 2, 3, out, NULL, &err);
+    CHECK(usable ? rc == OXV_OK : (rc == OXV_E_UNSUPPORTED && strlen(err.message) > 0), "cuda pairwise rc=%d %s", rc, err.message);
+    rc = oxv_gpu_pairwise("tpu", "{\"metric\":\"euclidean\"}", x, 2, x, 2, 3, out, NULL, &err);
+    CHECK(rc == OXV_E_INVALID, "device tpu rc=%d", rc);
+}
+
 static void test_distances(void) {
     oxv_error err;
     float x[2 * 3] = {0, 0, 0, 1, 2, 2}, out[4];
@@ -355,6 +373,30 @@ static void test_tenancy(void) {
         fprintf(stderr, "could not remove %s\n", dir);
 }
 
+/* migration (issue 24): a faiss file written and read back, then damaged */
+static void test_migrate(oxv_handle h) {
+    char path[] = "/tmp/oxvec_abi_migrate_XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    oxv_error err;
+    CHECK(oxv_migrate_to_faiss(h, path, &err) == OXV_OK, "to_faiss: %s", err.message);
+    oxv_handle g = 0;
+    CHECK(oxv_migrate_faiss(path, &g, &err) == OXV_OK, "from_faiss: %s", err.message);
+    test_exact_search(g);
+    CHECK(oxv_index_free(g, &err) == OXV_OK, "free migrated: %s", err.message);
+    CHECK(truncate(path, 100) == 0, "truncate");
+    int rc = oxv_migrate_faiss(path, &g, &err);
+    CHECK(rc == OXV_E_CORRUPT, "truncated faiss file rc=%d %s", rc, err.message);
+    FILE *f = fopen(path, "w");
+    fwrite("IxHe\0\0\0\0", 1, 8, f);
+    fclose(f);
+    rc = oxv_migrate_faiss(path, &g, &err);
+    CHECK(rc == OXV_E_UNSUPPORTED && strstr(err.message, "IxHe"), "unsupported fourcc rc=%d %s", rc, err.message);
+    rc = oxv_migrate_hnswlib(path, "manhattan", 4, &g, &err);
+    CHECK(rc == OXV_E_INVALID, "hnswlib space rc=%d %s", rc, err.message);
+    unlink(path);
+}
+
 int main(void) {
     char version[128];
     CHECK(oxv_abi_version() == OXV_ABI_VERSION, "ABI version %d, header %d", oxv_abi_version(), OXV_ABI_VERSION);
@@ -380,10 +422,12 @@ int main(void) {
     test_errors(h);
     test_request_size_is_checked(h);
     test_distances();
+    test_gpu();
     test_hnsw_filter_and_mmap();
     test_panics_are_errors();
     test_cancel(h);
     test_save_load(h);
+    test_migrate(h);
     test_threads(h);
     test_tenancy();
 

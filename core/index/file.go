@@ -36,7 +36,7 @@ func LoadFileWith(path string, o LoadOptions) (Index, error) {
 		f.Close()
 		return nil, fmt.Errorf("%w: file holds index type %q, which this build does not know", errs.Unsupported, f.Kind())
 	}
-	if o.Mmap && fac.Map != nil {
+	if fac.Map != nil && (o.Mmap || fac.InPlace) {
 		idx, err := fac.Map(f, o.Verify)
 		if err != nil {
 			f.Close()

@@ -50,6 +50,10 @@ type SearchParams struct {
 	NProbe int
 	// Filter, when not nil, restricts results to an allow-list.
 	Filter *Filter
+	// Recall, when > 0, asks an index with a learned search policy
+	// (ivf_flat's TrainPolicy) to choose each query's nprobe for this
+	// target mean recall.
+	Recall float32
 }
 
 // Info describes an index. It is encoded as JSON across the C ABI.

@@ -28,6 +28,11 @@ type Factory struct {
 	// the index owns f and closes it when it no longer uses the mappings;
 	// on error the caller closes f.
 	Map func(f *format.File, verify bool) (Index, error)
+	// InPlace marks a type that lives in its file (diskann: its node
+	// blocks stay on disk and searches read them): LoadFileWith opens it
+	// through Map whether or not the caller asked for a mapping, because
+	// reading the whole file into memory is what the type exists to avoid.
+	InPlace bool
 }
 
 var (

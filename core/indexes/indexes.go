@@ -5,10 +5,12 @@ package indexes
 
 import (
 	_ "github.com/oxvec/oxvec/core/binary"
+	_ "github.com/oxvec/oxvec/core/diskann"
 	_ "github.com/oxvec/oxvec/core/flat"
 	_ "github.com/oxvec/oxvec/core/hnsw"
 	_ "github.com/oxvec/oxvec/core/ivf"
 	_ "github.com/oxvec/oxvec/core/ivfpq"
+	_ "github.com/oxvec/oxvec/core/lsh"
 	_ "github.com/oxvec/oxvec/core/opq"
 	_ "github.com/oxvec/oxvec/core/pq"
 	_ "github.com/oxvec/oxvec/core/sq"

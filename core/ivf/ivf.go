@@ -45,6 +45,7 @@ type IVF struct {
 	quant     *coarse.Quantizer // finds a query's nearest cells
 	lists     []list
 	ids       index.Slots // id -> (list, position); no map while the ids are 0..n-1
+	policy    *policy     // learned search policy (policy.go); nil until TrainPolicy
 }
 
 type list struct {
@@ -186,7 +187,13 @@ func (x *IVF) notTrained(what string) error {
 }
 
 // scratch is one search task's buffer: the scores of a list.
-type scratch struct{ dists []float32 }
+type scratch struct {
+	dists []float32
+	feat  []float32 // a query's policy features
+	found []float32 // its results so far, as the features read them
+	cells []int64   // its cells beyond the first ones, when the policy wants them
+	cdist []float32
+}
 
 // each lists every vector's id and slot.
 func (x *IVF) each(fn func(id int64, s index.Slot)) {

@@ -3,6 +3,7 @@ package ivf
 import (
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/oxvec/oxvec/core/format"
 	"github.com/oxvec/oxvec/core/index"
@@ -22,7 +23,9 @@ type meta struct {
 
 // Save implements index.Index. Sections: "meta" (JSON), "centroids"
 // (nlist*dim float32), "sizes" (nlist int64), "ids" and "vectors" (the
-// lists one after the other). Norms are recomputed on load.
+// lists one after the other), "policy" (float32, empty without a learned
+// search policy; files from before it have none). Norms are recomputed
+// on load.
 func (x *IVF) Save(w io.Writer) error {
 	return x.SaveWith(w, TypeName, layoutVersion, func(fw *format.Writer, head index.Meta) error {
 		index.WriteMeta(fw, meta{Meta: head, NList: x.nlist, NProbe: int(x.nprobe.Load()), Seed: x.seed, NextID: x.ids.Next, Trained: x.centroids != nil})
@@ -38,6 +41,7 @@ func (x *IVF) Save(w io.Writer) error {
 		format.Put(fw, "sizes", sizes)
 		format.Put(fw, "ids", ids)
 		format.Put(fw, "vectors", vecs)
+		format.Put(fw, "policy", x.policy.encode())
 		return nil
 	})
 }
@@ -81,6 +85,15 @@ func load(r *index.Sections, m *meta, bound *metric.Metric) (index.Index, error)
 	}
 	if err := x.ids.Restore(x.each, m.NextID); err != nil {
 		return nil, fmt.Errorf("ivf_flat: %w", err)
+	}
+	if slices.Contains(r.File().Tags(), "policy") {
+		raw := index.Floats(r, "policy", index.AnyRows, 1)
+		if err := r.Err(); err != nil {
+			return nil, err
+		}
+		if x.policy, err = decodePolicy(raw); err != nil {
+			return nil, r.Corrupt("%v", err)
+		}
 	}
 	return x, nil
 }

@@ -65,8 +65,9 @@ func Train(ctx context.Context, x []float32, dim int, p Params) (*Result, error)
 	sizes := make([]int, p.K)
 	prog := progress.From(ctx)
 	prog.Expect(int64(p.Iters))
+	nearest := assignerOf(ctx)
 	for it := 0; it < p.Iters; it++ {
-		if err := Nearest(ctx, c, x, dim, assign, dist); err != nil {
+		if err := nearest(ctx, c, x, dim, assign, dist); err != nil {
 			return nil, err
 		}
 		if err := update(ctx, x, dim, assign, c, sizes); err != nil {

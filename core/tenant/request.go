@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/oxvec/oxvec/core/errs"
+	"github.com/oxvec/oxvec/core/monitor"
 	"github.com/oxvec/oxvec/core/store"
 )
 
@@ -14,18 +15,21 @@ import (
 
 // Request is every field any op takes.
 type Request struct {
-	Op          string          `json:"op"`
-	Tenant      string          `json:"tenant"`
-	Name        string          `json:"name"`
-	Quota       Quota           `json:"quota"`
-	Policy      Policy          `json:"policy"`
-	Dim         int             `json:"dim"`
-	Metric      string          `json:"metric"`
-	Index       json.RawMessage `json:"index"`
-	TrainAfter  int             `json:"train_after"`
-	Role        string          `json:"role"`
-	Permissions []string        `json:"permissions"`
-	Key         string          `json:"key"`
+	Op          string             `json:"op"`
+	Tenant      string             `json:"tenant"`
+	Name        string             `json:"name"`
+	Quota       Quota              `json:"quota"`
+	Policy      Policy             `json:"policy"`
+	Dim         int                `json:"dim"`
+	Metric      string             `json:"metric"`
+	Index       json.RawMessage    `json:"index"`
+	TrainAfter  int                `json:"train_after"`
+	Role        string             `json:"role"`
+	Permissions []string           `json:"permissions"`
+	Key         string             `json:"key"`
+	Dir         string             `json:"dir"`         // backup_collection
+	Incremental *bool              `json:"incremental"` // backup_collection; default true
+	Thresholds  monitor.Thresholds `json:"thresholds"`  // health
 	KeyOptions
 }
 
@@ -64,13 +68,23 @@ func (db *Database) Admin(who *Session, raw []byte) (any, error) {
 		return ok, db.RevokeKey(who, r.Tenant, r.Key)
 	case "api_keys":
 		return db.Keys(who, r.Tenant)
+	case "snapshot_collection":
+		return ok, db.SnapshotCollection(who, r.Tenant, r.Name)
+	case "backup_collection":
+		info, err := db.BackupCollection(who, r.Tenant, r.Name, r.Dir, r.Incremental == nil || *r.Incremental)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"copied": info.Copied, "kept": info.Kept, "last_seq": info.LastSeq}, nil
+	case "health":
+		return db.Health(who, r.Thresholds)
 	case "whoami":
 		if who == nil {
 			return map[string]any{"operator": true}, nil
 		}
 		return map[string]any{"tenant": who.Tenant(), "operator": who.Operator()}, nil
 	}
-	return nil, fmt.Errorf("%w: unknown admin op %q (create_tenant, drop_tenant, tenants, tenant, create_collection, drop_collection, collections, create_role, create_api_key, revoke_api_key, api_keys, whoami)", errs.InvalidArgument, r.Op)
+	return nil, fmt.Errorf("%w: unknown admin op %q (create_tenant, drop_tenant, tenants, tenant, create_collection, drop_collection, collections, create_role, create_api_key, revoke_api_key, api_keys, snapshot_collection, backup_collection, health, whoami)", errs.InvalidArgument, r.Op)
 }
 
 // DecodeOpen reads database options: {"durability": "always" | "interval"

@@ -30,13 +30,17 @@ from ._errors import (
     StorageError,
     UnsupportedError,
 )
-from ._index import HNSW, IVFPQ, OPQ, PQ, Binary, Flat, Index, IVFFlat, ScalarQuantizer, load
+from ._index import HNSW, IVFPQ, LSH, OPQ, PQ, Binary, Flat, Index, IVFFlat, ScalarQuantizer, load
+from ._diskann import DiskANN
+from . import migrate  # other libraries' index files (issue 24); imports none of them
 from ._call import set_progress
+from . import gpu  # oxvec.gpu: loads nothing of CUDA until called
 from ._restore import restore
 from ._store import VectorStore
 from ._monitor import Cache, metrics_text
 from ._tenant import Collection, Database, Policy, Quota, Session
 from ._text import analyze
+from .client import Client  # the server's client: standard library only
 from ._metrics import distance, fit_mahalanobis, knn, metrics, pairwise, set_simd_level, simd_level, simd_levels
 from ._runtime import (
     engine_version,
@@ -51,11 +55,13 @@ __version__ = "0.1.0"
 __all__ = [
     "Binary",
     "Cache",
+    "Client",
     "CanceledError",
     "Collection",
     "ClosedError",
     "CorruptFileError",
     "Database",
+    "DiskANN",
     "DimensionError",
     "DuplicateIdError",
     "Error",
@@ -68,6 +74,7 @@ __all__ = [
     "InternalError",
     "InvalidArgumentError",
     "InvalidHandleError",
+    "LSH",
     "LibraryError",
     "MemoryLimitError",
     "NotFoundError",

@@ -1,4 +1,4 @@
-"""Command line: ``python -m oxvec demo`` and ``python -m oxvec info``."""
+"""Command line: ``python -m oxvec demo``, ``info``, ``serve`` and ``keys``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,16 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--store", help="where to keep the store (default: a cache directory)")
     demo.add_argument("--rebuild", action="store_true", help="embed and index afresh even when a cached store matches")
     sub.add_parser("info", help="print versions and the engine's settings")
+    _server_commands(sub)
     args = parser.parse_args(argv)
+    if args.command in ("serve", "keys"):
+        from .server.cli import run as run_server
+
+        try:
+            return run_server(args)
+        except ImportError as e:
+            print(f"python -m oxvec {args.command}: {e}", file=sys.stderr)
+            return 2
     if args.command == "demo":
         from ._demo import run
 
@@ -24,6 +33,14 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"oxvec {__version__}, engine {engine_version()}, threads {get_num_threads()}")
     return 0
+
+
+def _server_commands(sub) -> None:
+    """serve and keys, defined with the server (its web stack is imported
+    only by serve, which names the extra when it is missing)."""
+    from .server.cli import add_commands
+
+    add_commands(sub)
 
 
 if __name__ == "__main__":

@@ -55,6 +55,9 @@ class _ThreadState(threading.local):
         self.err_ptr = ctypes.c_void_p(self.err_addr)
         self.request_ptr = ctypes.c_void_p(ctypes.addressof(self.request))
         self.slab = _new_slab()
+        # a front end's cancel flag for this thread's engine calls (the
+        # server's per-request timeout raises it); 0: none
+        self.cancel = 0
 
 
 def _new_slab() -> list:
@@ -96,14 +99,14 @@ def outputs(st: _ThreadState, n: int):
 
 
 def search(st: _ThreadState, handle, q_addr, nq, dim, k, ids_addr, dist_addr, cancel_addr=0, ef=0, nprobe=0,
-           allow_ids=0, n_allow_ids=0, allow_mask=0, n_allow_mask=0, call=None) -> None:
+           allow_ids=0, n_allow_ids=0, allow_mask=0, n_allow_mask=0, call=None, recall=0.0) -> None:
     """Fill the thread's search request and run it, or raise:
     oxv_index_search into the buffers at ids_addr and dist_addr, or
     ``call(request, err)``, another call that reads a request (range search,
     the benchmarks' repeat). The filter fields are those of
     ``_convert.filter_fields``. The hot path of the package: one function
     call with plain arguments (no *args), so it costs Index._search little."""
-    _REQUEST.pack_into(st.request, 0, _REQUEST_SIZE, ef, nprobe, 0, handle, q_addr, nq, dim, k, ids_addr, dist_addr,
+    _REQUEST.pack_into(st.request, 0, _REQUEST_SIZE, ef, nprobe, recall, handle, q_addr, nq, dim, k, ids_addr, dist_addr,
                        cancel_addr, allow_ids, n_allow_ids, allow_mask, n_allow_mask)
     rc = lib.oxv_index_search(st.request_ptr, st.err_ptr) if call is None else call(st.request_ptr, st.err_ptr)
     if rc:
@@ -192,6 +195,8 @@ def run_cancellable(fn, long: bool, keep=(), progress=None, desc: str = "", unit
     call's thread holds them until the engine returns. desc: a call that
     reports progress names its bar (unit: what it counts); progress: the
     caller's choice (True, False, None: set_progress's default)."""
+    if state.cancel:  # a front end holds this call's cancel flag (and its thread)
+        return fn(state.cancel)
     if not long or threading.current_thread() is not threading.main_thread():
         return fn(0)
     flag = ctypes.c_int32(0)

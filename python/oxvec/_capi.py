@@ -46,7 +46,7 @@ class oxv_search_request(C.Structure):
         ("size", C.c_uint32),
         ("ef", C.c_int32),
         ("nprobe", C.c_int32),
-        ("reserved", C.c_int32),
+        ("recall", C.c_float),
         ("index", oxv_handle),
         ("queries", C.c_void_p),
         ("nq", C.c_int64),
@@ -63,7 +63,7 @@ class oxv_search_request(C.Structure):
 
 
 # struct module layout of oxv_search_request, in field order
-OXV_SEARCH_REQUEST_FORMAT = "<IiiiQQqqqQQQQqQq"
+OXV_SEARCH_REQUEST_FORMAT = "<IiifQQqqqQQQQqQq"
 
 # store write operations (oxv_store_write)
 OXV_STORE_ADD = 1
@@ -90,6 +90,7 @@ PROTOTYPES = {
     "oxv_index_compact": (_int, [oxv_handle, _p]),
     "oxv_index_free": (_int, [oxv_handle, _p]),
     "oxv_index_train": (_int, [oxv_handle, _p, _i64, _i64, _p, _p]),
+    "oxv_index_train_policy": (_int, [oxv_handle, _p, _i64, _i64, _i64, _p, _p]),
     "oxv_index_add": (_int, [oxv_handle, _p, _i64, _i64, _p, _p, _p, _p]),
     "oxv_index_search": (_int, [_p, _p]),
     "oxv_index_range_search": (_int, [_p, C.c_float, _p, _p, _p]),
@@ -130,10 +131,27 @@ PROTOTYPES = {
     "oxv_debug_panic": (_int, [_i32, _p]),
     "oxv_debug_search_repeat": (_int, [_p, _i64, _p, _p]),
     "oxv_debug_kernel_ns": (_int, [C.c_char_p, C.c_char_p, _i64, _i64, _p, _p]),
+    # GPU (capi/gpu.go)
+    "oxv_gpu_search_dirs": (_int, [C.c_char_p, _p]),
+    "oxv_gpu_status": (_int, [_p, C.c_size_t, _p, _p]),
+    "oxv_gpu_compile": (_int, [C.c_char_p, _p, C.c_size_t, _p, _p]),
+    "oxv_gpu_pairwise": (_int, [C.c_char_p, C.c_char_p, _p, _i64, _p, _i64, _i64, _p, _p, _p]),
+    "oxv_gpu_knn": (_int, [C.c_char_p, C.c_char_p, _p, _i64, _p, _i64, _i64, _i64, _p, _p, _p, _p]),
+    "oxv_gpu_index_search": (_int, [oxv_handle, C.c_char_p, _p, _i64, _i64, _i64, _p, _p, _p, _p]),
+    "oxv_gpu_index_train": (_int, [oxv_handle, C.c_char_p, _p, _i64, _i64, _p, _p]),
+    "oxv_gpu_assign": (_int, [C.c_char_p, _p, _i64, _p, _i64, _i64, _p, _p, _p, _p]),
+    # migration (issue 24)
+    "oxv_migrate_faiss": (_int, [C.c_char_p, _p, _p]),
+    "oxv_migrate_hnswlib": (_int, [C.c_char_p, C.c_char_p, _i64, _p, _p]),
+    "oxv_migrate_annoy": (_int, [C.c_char_p, _i64, C.c_char_p, oxv_handle, _p, _p]),
+    "oxv_migrate_to_faiss": (_int, [oxv_handle, C.c_char_p, _p]),
     # monitoring, planning, caching (issue 21)
     "oxv_store_stats": (_int, [oxv_handle, C.c_char_p, _p, C.c_size_t, _p, _p]),
     "oxv_store_health": (_int, [oxv_handle, C.c_char_p, _p, C.c_size_t, _p, _p]),
     "oxv_store_cache_report": (_int, [oxv_handle, C.c_char_p, C.c_char_p, _p]),
     "oxv_metrics_text": (_int, [_p, C.c_size_t, _p, _p]),
     "oxv_store_explain": (_int, [oxv_handle, _p, _i64, C.c_char_p, _p, C.c_size_t, _p, _p]),
+    # diskann (core/diskann)
+    "oxv_diskann_stats": (_int, [oxv_handle, _i32, _p, C.c_size_t, _p, _p]),
+    "oxv_diskann_rewrite": (_int, [oxv_handle, _i32, _p, _p]),
 }

@@ -17,7 +17,9 @@ from ._call import NO_FILTER, check, json_out, outputs, run_cancellable, search,
 from ._library import lib
 from ._metrics import metric_spec
 from ._resource import Resource
+from ._errors import UnsupportedError
 from ._vocabulary import ALIASES, HINTS, SPEC_KEYS
+from . import gpu as _gpu
 
 # Work (multiply-adds) above which a call runs Ctrl-C-interruptibly; below it
 # the call is over before a helper thread would have started.
@@ -236,18 +238,24 @@ class Index(Resource):
         self._count_hint += n
         return out
 
-    def train(self, x, *, progress=None) -> None:
+    def train(self, x, *, progress=None, device: str = "cpu") -> None:
         """Learn from representative vectors (types that need it: IVF). For
         types that need no training this does nothing, as in faiss.
         progress: a tqdm bar of k-means iterations for a long training, as
-        in :meth:`add`."""
+        in :meth:`add`. device: where k-means assigns points to centroids:
+        "cpu" (default), "auto", "cuda" or "cuda:N" (docs/gpu.md)."""
         h = self._live()
+        dev = _gpu.device_name(device)
+        on_gpu = _gpu.runs_on_gpu(dev)
         a, n, _ = cv.vectors(x, self._dim, "training vectors")
         x_addr = cv.address(a) if n else 0
 
         def call(cancel: int) -> None:
             st = state
-            check(lib.oxv_index_train(h, x_addr, n, self._dim, cancel, st.err_addr), st)
+            if on_gpu:
+                check(lib.oxv_gpu_index_train(h, dev.encode(), x_addr, n, self._dim, cancel, st.err_addr), st)
+            else:
+                check(lib.oxv_index_train(h, x_addr, n, self._dim, cancel, st.err_addr), st)
 
         run_cancellable(call, n * self._dim * 1000 > _LONG_CALL_WORK, (a,), progress, "training k-means", "iter")
 
@@ -440,7 +448,7 @@ class Index(Resource):
         return lims, ids, dist
 
 
-def _search_call(h, q, nq, dim, k, out, ef, nprobe, filter, long: bool, call=None) -> None:
+def _search_call(h, q, nq, dim, k, out, ef, nprobe, filter, long: bool, call=None, recall: float = 0.0) -> None:
     """A search request with its filter into out (ids, distances and their
     addresses), Ctrl-C-interruptible when long. A function of its own: a
     closure inside Index._search would make every local it captures a cell
@@ -449,7 +457,7 @@ def _search_call(h, q, nq, dim, k, out, ef, nprobe, filter, long: bool, call=Non
     filt = NO_FILTER if allow is None else cv.filter_fields(allow)
     q_addr = cv.address(q) if nq else 0
     _, _, ids_addr, dist_addr = out
-    run_cancellable(lambda cancel: search(state, h, q_addr, nq, dim, k, ids_addr, dist_addr, cancel, ef, nprobe, *filt, call),
+    run_cancellable(lambda cancel: search(state, h, q_addr, nq, dim, k, ids_addr, dist_addr, cancel, ef, nprobe, *filt, call, recall),
                     long, (q, out, allow))
 
 
@@ -519,13 +527,54 @@ class Flat(Index):
         "manhattan", "minkowski", ... (docs/metrics.md).
     **metric_params
         p (minkowski), V (seuclidean), VI (mahalanobis; see
-        :func:`oxvec.fit_mahalanobis`).
+        :func:`oxvec.fit_mahalanobis`); and device: where searches run,
+        "cpu" (default), "auto", "cuda" or "cuda:N" (docs/gpu.md; not part
+        of the saved index). "cuda" without a usable GPU raises
+        UnsupportedError here, saying what is missing.
     """
 
     type_name = "flat"
 
     def __init__(self, dim: int, metric: str = "l2", **metric_params) -> None:
+        # device travels beside the metric parameters so the constructor's
+        # keywords stay the spec's (tests/test_vocabulary.py)
+        device = _gpu.device_name(metric_params.pop("device", "cpu"))
+        _gpu.require(device)
         self._create(dim, metric, metric_params)
+        self._device = device
+
+    @property
+    def device(self) -> str:
+        """Where searches run: "cpu", "auto", "cuda" or "cuda:N"."""
+        return getattr(self, "_device", "cpu")
+
+    def search(self, queries, k: int = 10, *, filter=None):
+        """As :meth:`Index.search`; on a GPU when :attr:`device` says so
+        (an unfiltered search; with "auto" a filtered one runs on the CPU)."""
+        dev = self.device
+        if dev == "cpu" or not _gpu.runs_on_gpu(dev) or (filter is not None and dev == "auto"):
+            return self._search(queries, k, 0, 0, filter)
+        if filter is not None:
+            raise UnsupportedError(f"device={dev!r}: a filtered search runs on the CPU; use device='cpu' or 'auto'")
+        return self._device_search(dev, queries, k)
+
+    def _device_search(self, dev: str, queries, k):
+        h = self._live()
+        q, nq, single = cv.vectors(queries, self._dim, "queries")
+        k = min(cv.k_value(k), len(self))
+        if k == 0 or nq == 0:
+            return self._search(queries, max(k, 1), 0, 0, None)
+        ids, dist = np.empty((nq, k), np.int64), np.empty((nq, k), np.float32)
+        qa, ia, da = cv.address(q), cv.address(ids), cv.address(dist)
+
+        def call(cancel: int) -> None:
+            st = state
+            check(lib.oxv_gpu_index_search(h, dev.encode(), qa, nq, self._dim, k, ia, da, cancel, st.err_addr), st)
+
+        run_cancellable(call, nq * self._search_cost() > _LONG_CALL_WORK, (q, ids, dist))
+        if single:
+            return ids[0], dist[0]
+        return ids, dist
 
 
 class HNSW(Index):
@@ -641,12 +690,60 @@ class IVFFlat(Index):
                  **metric_params) -> None:
         self._create(dim, metric, metric_params, nlist=int(nlist), nprobe=int(nprobe), seed=int(seed))
 
-    def search(self, queries, k: int = 10, *, nprobe: int | None = None, filter=None):
+    def search(self, queries, k: int = 10, *, nprobe: int | None = None, recall: float | None = None, filter=None):
         """Find the k nearest neighbours of each query among the vectors of
         the ``nprobe`` nearest cells (default: the index's nprobe).
 
+        recall : float in (0, 1], optional
+            With a learned policy (:meth:`train_policy`): each query gets
+            the cells the policy predicts it needs for this mean recall,
+            instead of one nprobe for all. Not with ``nprobe``.
+
         Returns (ids, distances), as :meth:`Index.search`."""
-        return self._search(queries, k, *self._search_args(nprobe, filter))
+        if recall is None:
+            return self._search(queries, k, *self._search_args(nprobe, filter))
+        if nprobe is not None:
+            raise TypeError("give nprobe or recall, not both: recall lets the learned policy choose each query's nprobe")
+        if isinstance(recall, bool) or not isinstance(recall, (int, float, np.floating)) or not 0 < recall <= 1:
+            raise cv.InvalidArgumentError(f"recall must be a number in (0, 1], got {recall!r}")
+        q, nq, single = cv.vectors(queries, self._dim, "queries")
+        kk = min(cv.k_value(k), len(self))
+        if kk == 0 or nq == 0:  # nothing to choose cells for
+            return self._search(queries, k, 0, 0, filter)
+        out = outputs(state, nq * kk)
+        _search_call(self._live(), q, nq, self._dim, kk, out, 0, 0, filter, nq * self._search_cost() > _LONG_CALL_WORK,
+                     None, float(recall))
+        k = kk
+        ids, dist = out[0], out[1]
+        if single:
+            return ids, dist
+        return ids.reshape(nq, k), dist.reshape(nq, k)
+
+    def train_policy(self, queries, k: int = 10) -> None:
+        """Learn a search policy (learned adaptive early termination, Li et
+        al., SIGMOD 2020) so that ``search(q, k, recall=r)`` chooses each
+        query's nprobe: a linear model, fitted on these sample queries with
+        their exact neighbours (the index searches all its cells), predicts
+        from the first 2 cells probed (the nearest centroids' distances,
+        the first and k-th result so far) how many cells the query needs,
+        calibrated for target recalls from 0.5 to 1.
+
+        queries : (nq, dim) float32, nq >= 50, like the queries to come
+        (not the index's own vectors: each one's nearest neighbour is
+        itself). A few hundred to a few thousand. k: the results the
+        policy is trained for (default 10). Train after adding the data;
+        the policy is saved with the index and kept, not retrained, as
+        vectors are added or removed. Whether it beats a fixed nprobe on
+        your data: benchmarks/RESULTS.md and docs/lsh.md.
+        """
+        q, nq, _ = cv.vectors(queries, self._dim, "sample queries")
+        k = cv.k_value(k)
+
+        def call(cancel: int) -> None:
+            st = state
+            check(lib.oxv_index_train_policy(self._live(), cv.address(q) if nq else 0, nq, self._dim, k, cancel, st.err_addr), st)
+
+        run_cancellable(call, True, (q,))
 
     def _search_args(self, nprobe=None, filter=None):
         return 0, _knob("nprobe", nprobe), filter
@@ -819,6 +916,76 @@ class OPQ(Index):
         return IVFFlat.search(self, queries, k, nprobe=nprobe, filter=filter)
 
     _search_args = IVFFlat._search_args
+
+
+class LSH(Index):
+    """Locality-sensitive hashing with multi-probe and exact re-ranking.
+
+    Each of ``tables`` hash tables files every vector under a key of
+    ``bits`` hash values that near vectors share more often than far ones;
+    a search looks up the query's own bucket and the ``nprobe - 1`` next
+    most promising ones in each table (multi-probe, Lv et al. 2007) and
+    ranks the vectors found there exactly with the metric. The family
+    follows the metric:
+
+    - cosine, angular, correlation, spearman: random hyperplanes (SimHash),
+      ``bits`` <= 64 signs per key;
+    - the l2 family (l2, euclidean, ...): p-stable projections (E2LSH),
+      ``bits`` <= 32 values floor(<a, x>/w + u) per key, with bucket width
+      ``w``: give it, or call ``train(x)`` to estimate it from a sample
+      (4 times the median nearest-neighbour distance);
+    - jaccard over 0/1 vectors (nonzero = member): MinHash with ``bands``
+      bands of ``rows`` hashes (a near duplicate of similarity J shares a
+      band with probability 1 - (1 - J^rows)^bands); no probing.
+
+    Memory per vector: 4*dim (the vector, kept for re-ranking) + 8*tables
+    (its keys) + about 4*tables of bucket entries, plus ~40 bytes per
+    distinct bucket and an id map once ids are not 0, 1, 2, ... Loading a
+    saved index hashes the vectors again. Rows with fewer candidates than k
+    are padded with id -1. When to choose it over HNSW or IVF: docs/lsh.md.
+
+    Parameters
+    ----------
+    dim : int
+    metric : str
+        See above; other metrics raise UnsupportedError.
+    tables : int
+        Hash tables (1..64); 0: 8.
+    bits : int
+        Hash values per key; 0: 12 (SimHash), 8 (p-stable).
+    nprobe : int
+        Buckets looked up per table by default, the query's own included
+        (``search(..., nprobe=)`` overrides it; ``index.nprobe`` changes
+        it; saved with the index); 0: 16. ``probes=`` is the same keyword.
+        MinHash takes none.
+    w : float
+        p-stable bucket width; 0: estimated by ``train``.
+    bands, rows : int
+        MinHash's names of tables and bits (jaccard only); 0: 20 bands of
+        5 rows.
+    seed : int
+        Seed of the hash functions.
+    """
+
+    type_name = "lsh"
+
+    def __init__(self, dim: int, metric: str = "l2", tables: int = 0, bits: int = 0, nprobe: int = 0,
+                 w: float = 0.0, bands: int = 0, rows: int = 0, seed: int = 1, **kw) -> None:
+        self._create(dim, metric, kw, tables=int(tables), bits=int(bits), nprobe=int(nprobe), w=float(w),
+                     bands=int(bands), rows=int(rows), seed=int(seed))
+
+    def search(self, queries, k: int = 10, *, nprobe: int | None = None, filter=None):
+        """Find the k nearest neighbours of each query among the vectors in
+        its ``nprobe`` most promising buckets of each table (default: the
+        index's nprobe; at most 4096).
+
+        Returns (ids, distances), as :meth:`Index.search`."""
+        return self._search(queries, k, *self._search_args(nprobe, filter))
+
+    _search_args = IVFFlat._search_args
+
+    def _search_cost(self) -> int:
+        return max(1, self._count_hint) * self._dim // 20
 
 
 def load(path, mmap: bool = False, verify: bool | None = None) -> Index:

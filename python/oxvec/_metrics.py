@@ -12,6 +12,7 @@ import numpy as np
 from . import _convert as cv
 from ._call import check, json_out, run_cancellable, state
 from ._library import lib
+from . import gpu as _gpu
 
 _LONG_CALL_WORK = 50_000_000
 
@@ -68,7 +69,7 @@ def _addr(a: np.ndarray) -> int:
     return cv.address(a) if a.size else 0
 
 
-def pairwise(X, Y=None, metric: str = "l2", *, out: np.ndarray | None = None, **params) -> np.ndarray:
+def pairwise(X, Y=None, metric: str = "l2", *, out: np.ndarray | None = None, device: str = "cpu", **params) -> np.ndarray:
     """Distances between every row of X and every row of Y (Y defaults to X).
 
     Parameters
@@ -83,6 +84,10 @@ def pairwise(X, Y=None, metric: str = "l2", *, out: np.ndarray | None = None, **
         p (minkowski), V (seuclidean), VI (mahalanobis). seuclidean and
         mahalanobis estimate them from X and Y when omitted, like
         scipy.spatial.distance.cdist.
+    device : str
+        "cpu" (default), "auto" (a GPU when one is usable, else the CPU),
+        "cuda" or "cuda:N" (that GPU, or UnsupportedError saying what is
+        missing). docs/gpu.md; the GPU path is unverified on hardware.
 
     Returns
     -------
@@ -101,10 +106,15 @@ def pairwise(X, Y=None, metric: str = "l2", *, out: np.ndarray | None = None, **
         raise ValueError(f"out must be a writable C-contiguous float32 array of shape ({nx}, {ny})")
     spec = metric_spec(metric, params)
     xa, ya, oa = _addr(x), _addr(y), _addr(out)
+    dev = _gpu.device_name(device)
+    on_gpu = _gpu.runs_on_gpu(dev)
 
     def call(cancel: int) -> None:
         st = state
-        check(lib.oxv_pairwise(spec, xa, nx, ya, ny, d, oa, cancel, st.err_addr), st)
+        if on_gpu:
+            check(lib.oxv_gpu_pairwise(dev.encode(), spec, xa, nx, ya, ny, d, oa, cancel, st.err_addr), st)
+        else:
+            check(lib.oxv_pairwise(spec, xa, nx, ya, ny, d, oa, cancel, st.err_addr), st)
 
     run_cancellable(call, nx * ny * d > _LONG_CALL_WORK, (x, y, out))
     return out
@@ -117,15 +127,18 @@ def distance(a, b, metric: str = "l2", **params) -> float:
     return float(pairwise(a, b, metric, **params)[0, 0])
 
 
-def knn(base, queries, k: int = 10, metric: str = "l2", **params):
+def knn(base, queries, k: int = 10, metric: str = "l2", *, device: str = "cpu", **params):
     """Exact k nearest neighbours of each query among the rows of base.
 
     Returns ``(ids, distances)`` of shape (nq, min(k, len(base))) (or 1-D
     for a 1-D query): row numbers of base and distances, sorted by distance.
     As for ``Index.search``, a k beyond the base costs nothing: the columns
-    stop at the number of rows.
+    stop at the number of rows. device: as for :func:`pairwise` (on a GPU,
+    k <= 256).
     """
     k = cv.k_value(k)
+    dev = _gpu.device_name(device)
+    on_gpu = _gpu.runs_on_gpu(dev)
     bits = _is_bits(metric)
     single = np.ndim(queries) == 1
     if bits:
@@ -147,7 +160,10 @@ def knn(base, queries, k: int = 10, metric: str = "l2", **params):
 
     def call(cancel: int) -> None:
         st = state
-        check(lib.oxv_knn(spec, ba, n, qa, nq, d, k, ia, da, cancel, st.err_addr), st)
+        if on_gpu:
+            check(lib.oxv_gpu_knn(dev.encode(), spec, ba, n, qa, nq, d, k, ia, da, cancel, st.err_addr), st)
+        else:
+            check(lib.oxv_knn(spec, ba, n, qa, nq, d, k, ia, da, cancel, st.err_addr), st)
 
     if nq:
         run_cancellable(call, n * nq * d > _LONG_CALL_WORK, (b, q, ids, dist))

@@ -142,6 +142,24 @@ class _Admin:
         """The tenant's keys (tenant=None: the operator keys), never their secrets."""
         return self._admin("api_keys", tenant=tenant or "")
 
+    def snapshot_collection(self, tenant: str, name: str) -> None:
+        """Snapshot one collection's store (admin), as VectorStore.snapshot."""
+        self._admin("snapshot_collection", tenant=tenant, name=name)
+
+    def backup_collection(self, tenant: str, name: str, dir, incremental: bool = True) -> dict:
+        """Back one collection's store up into dir (admin), as
+        VectorStore.backup: {"copied", "kept", "last_seq"}."""
+        return self._admin("backup_collection", tenant=tenant, name=name, dir=os.fspath(dir), incremental=bool(incremental))
+
+    def health(self, max_latency_ms: float | None = None, max_memory_percent: float | None = None,
+               min_recall: float | None = None, max_error_rate: float | None = None) -> dict:
+        """Every collection's VectorStore.health against the thresholds
+        (operator only): {"status": "ok" | "degraded", "collections":
+        {"tenant/name": {"status", "reasons"}}}."""
+        t = {"max_latency_ms": max_latency_ms, "max_memory_percent": max_memory_percent, "min_recall": min_recall,
+             "max_error_rate": max_error_rate}
+        return self._admin("health", thresholds={k: float(v) for k, v in t.items() if v is not None})
+
 
 class Database(_Admin, Resource):
     """A directory of tenants with a durable, checksummed catalog

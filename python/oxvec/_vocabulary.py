@@ -25,6 +25,8 @@ INDEX_TYPES = (
     ("ScalarQuantizer", "sq", "sq", "SQ"),
     ("Binary", "binary", "binary", "Binary"),
     ("OPQ", "opq", "opq", "OPQ"),
+    ("LSH", "lsh", "lsh", "LSH"),
+    ("DiskANN", "diskann", "diskann", "DiskANN"),
 )
 
 # The constructor keywords of each spec type beside dim and metric (and the
@@ -40,6 +42,8 @@ PARAMETERS = {
     "sq": ("nbits", "range"),
     "binary": ("rerank",),
     "opq": ("m", "inner", "iters"),
+    "lsh": ("tables", "bits", "nprobe", "w", "bands", "rows", "seed"),
+    "diskann": ("r", "l_build", "alpha", "pq_bytes", "path", "l_search", "beam_width", "cache_nodes", "build_memory", "seed"),
 }
 
 # Python keyword -> spec key, where they differ. OPQ's inner index travels
@@ -48,12 +52,18 @@ SPEC_KEYS = {"opq": {"inner": "index"}}
 
 # Old names still accepted, as keywords and as spec keys: old -> canonical.
 # sq said bits where pq and ivf_pq say nbits (faiss's name).
-ALIASES = {"sq": {"bits": "nbits"}}
+# lsh's probes is the LSH literature's name of its nprobe.
+ALIASES = {"sq": {"bits": "nbits"}, "lsh": {"probes": "nprobe"}}
 
 # Search knobs: the search keyword (also the request field, the key of
 # info()["params"] and of oxv_index_set_params) and the constructor keyword
 # that sets its default.
 KNOBS = {"ef": "ef_search", "nprobe": "nprobe"}
+
+# Types whose search keywords name the engine's knobs otherwise: search
+# keyword -> (engine knob, constructor keyword). DiskANN's list size is
+# "l" as in the paper (the request's ef field carries it).
+TYPE_KNOBS = {"diskann": {"l": ("ef", "l_search"), "beam_width": ("beam_width", "beam_width")}}
 
 # Names users of hnswlib and faiss reach for: never accepted (they would
 # hide a typo), only named in the error, "did you mean ...?".

@@ -34,16 +34,18 @@ var metricTags = []string{"metric_v", "metric_vi"}
 var Tags = map[string][]string{
 	"flat":     {"meta", "vectors", "ids"},
 	"hnsw":     {"meta", "vectors", "level0", "levels", "upper_off", "upper", "ids", "codes"},
-	"ivf_flat": {"meta", "centroids", "sizes", "ids", "vectors"},
+	"ivf_flat": {"meta", "centroids", "sizes", "ids", "vectors", "policy"},
 	"ivf_pq":   {"meta", "centroids", "codebook", "sizes", "ids", "codes", "vectors"},
 	"pq":       {"meta", "centroids", "codes", "ids"},
 	"sq":       {"meta", "vmin", "vdiff", "codes", "ids"},
 	"binary":   {"meta", "threshold", "codes", "ids", "vectors"},
 	"opq":      {"meta", "rotation", "inner"},
+	"lsh":      {"meta", "projections", "offsets", "salts", "vectors", "ids"},
+	"diskann":  {"meta", "codebook", "codes", "ids", "deleted", "delta_vectors", "delta_ids", "delta_dead", "delta_offsets", "delta_lists", "blocks"},
 }
 
 // Kinds is the order of the type byte of a nested "inner" section.
-var Kinds = []string{"flat", "hnsw", "ivf_flat", "ivf_pq", "pq", "sq", "binary", "opq"}
+var Kinds = []string{"flat", "hnsw", "ivf_flat", "ivf_pq", "pq", "sq", "binary", "opq", "diskann"}
 
 func tagsOf(kind string) []string { return append(append([]string(nil), Tags[kind]...), metricTags...) }
 
