@@ -9,6 +9,8 @@ wordnet-minilm: the glosses (definitions) of every synset in Debian's
   wordnet-base (data.noun, data.verb, data.adj, data.adv), embedded with
   all-MiniLM-L6-v2; 1,000 glosses drawn with a fixed seed are held out as
   queries; exact cosine top-100 ground truth in float64.
+  OXVEC_REUSE_EMBEDDINGS=<dir> reuses an oxvec.sparql.wordnet embedding
+  cache of the same glosses (checked on a sample embedded again).
 scifact-minilm: the SciFact corpus (title + " " + text) and its queries from
   ../shared/datasets/scifact, embedded; ground truth for every query.
 """
@@ -60,6 +62,38 @@ def embed_all(texts: list[str]) -> np.ndarray:
     return v
 
 
+LETTERS = {"noun": "n", "verb": "v", "adj": "a", "adv": "r"}
+
+
+def reused(rows, cache_dir: str | None, check: int = 64):
+    """The gloss vectors from an oxvec.sparql.wordnet embedding cache
+    (OXVEC_REUSE_EMBEDDINGS=build/wordnet-embeddings: the same definitions
+    embedded by the same MiniLM, keyed by pos letter + offset), when it holds
+    every gloss; None otherwise. Embedding 117k glosses takes 40+ minutes on
+    a 2-core machine, so a cache another job made is worth reusing - but
+    only after `check` random glosses, embedded again here, agree with it."""
+    if not cache_dir:
+        return None
+    keys = [LETTERS[k.split(".")[0]] + k.split(".")[1] for k, _, _ in rows]
+    for f in sorted(os.listdir(cache_dir)):
+        if not (f.startswith("all-MiniLM-L6-v2-") and f.endswith(".keys")):
+            continue
+        at = {k: i for i, k in enumerate(open(os.path.join(cache_dir, f)).read().split("\n"))}
+        if not all(k in at for k in keys):
+            continue
+        vecs = np.load(os.path.join(cache_dir, f[:-5] + ".npy"), mmap_mode="r")[[at[k] for k in keys]]
+        vecs = np.ascontiguousarray(vecs, np.float32)
+        sample = np.random.default_rng(SEED).choice(len(rows), min(check, len(rows)), replace=False)
+        again = embed_all([rows[i][2] for i in sample])
+        err = float(np.abs(again - vecs[sample]).max())
+        if err > 1e-4:
+            sys.exit(f"{cache_dir}/{f}: {check} glosses embedded again differ by {err:.2e}; not reusing it")
+        print(f"  reused {len(rows):,} vectors from {cache_dir}/{f} ({len(sample)} re-embedded, max diff {err:.1e})", flush=True)
+        return vecs
+    print(f"  {cache_dir}: no cache with every gloss; embedding them", flush=True)
+    return None
+
+
 def ground_truth(base: np.ndarray, queries: np.ndarray):
     t = time.time()
     ids, dist = H.exact_knn(base, queries, K, "cosine")
@@ -100,7 +134,9 @@ def make_wordnet() -> None:
         return
     rows = list(wordnet.glosses())
     print(f"wordnet-minilm: {len(rows):,} glosses", flush=True)
-    vecs = embed_all([d for _, _, d in rows])
+    vecs = reused(rows, os.environ.get("OXVEC_REUSE_EMBEDDINGS"))
+    if vecs is None:
+        vecs = embed_all([d for _, _, d in rows])
     rng = np.random.default_rng(SEED)
     q = np.sort(rng.choice(len(rows), N_QUERIES, replace=False))
     mask = np.ones(len(rows), bool)
