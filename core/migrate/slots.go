@@ -142,3 +142,12 @@ func unique(ids []int64, what string) error {
 	}
 	return nil
 }
+
+// AnnoyItemsFile is AnnoyItems on the file at path.
+func AnnoyItemsFile(path string, dim int, name string) (vecs []float32, ids []int64, err error) {
+	b, err := readFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return AnnoyItems(b, dim, name)
+}

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -215,4 +217,61 @@ func (c createdDir) undo() {
 			os.RemoveAll(filepath.Join(c.dir, e.Name()))
 		}
 	}
+}
+
+// DecodeAdoptRecords reads the records of an Adopt call:
+// {"ids": [...], "documents": [...], "metadatas": [...]}, each part
+// optional (Keys stays nil without ids: the caller's defaults apply).
+func DecodeAdoptRecords(b []byte) (Batch, error) {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return Batch{}, nil
+	}
+	var r struct {
+		IDs   []string         `json:"ids"`
+		Docs  []*string        `json:"documents"`
+		Metas []map[string]any `json:"metadatas"`
+	}
+	if err := decodeStrict(b, &r, "records"); err != nil {
+		return Batch{}, err
+	}
+	bt := Batch{Keys: r.IDs, Docs: r.Docs}
+	if r.Metas != nil {
+		bt.Metas = make([]Meta, len(r.Metas))
+		for i, m := range r.Metas {
+			bt.Metas[i] = m // normalized by Adopt
+		}
+	}
+	return bt, nil
+}
+
+// CreateWith creates a store in dir (opts.Create says how) holding the
+// records of b, added as one batch, and writes its first snapshot before
+// it returns: the way in for a file whose structure is not kept (Annoy's
+// forest), whose vectors the configured index indexes anew. dir must not
+// hold a store; on failure Adopt's cleanup applies.
+func CreateWith(dir string, opts Options, b Batch) (st *Store, err error) {
+	if opts.Create == nil || opts.ReadOnly || opts.Until != nil {
+		return nil, fmt.Errorf("%w: CreateWith needs create options and a writable store", errs.InvalidArgument)
+	}
+	made, err := freshDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			made.undo()
+		}
+	}()
+	s, err := Open(dir, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err = s.Add(context.Background(), b); err == nil {
+		err = s.Snapshot()
+	}
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
 }
