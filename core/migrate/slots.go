@@ -80,6 +80,9 @@ func FaissSlotted(b []byte) (Slotted, error) {
 		spec["m"], spec["nbits"] = x.pq.m, x.pq.nbits
 	case "IxSQ":
 		spec["nbits"] = map[int32]int{0: 8, 1: 4, 2: 8, 3: 4}[x.sq.qtype]
+		if x.sq.qtype >= 2 {
+			spec["range"] = "uniform"
+		}
 	}
 	return finish(idx, positions(len(foreign)), foreign, spec)
 }

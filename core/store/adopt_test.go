@@ -12,6 +12,7 @@ import (
 
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
+	"github.com/oxvec/oxvec/core/migrate"
 )
 
 const adoptDim = 8
@@ -267,3 +268,74 @@ func TestAdopt_TrainedTypeStartsIndexed(t *testing.T) {
 type writerBuf struct{ b []byte }
 
 func (w *writerBuf) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }
+
+// Every faiss type migrate reads is adopted with its structure: after a
+// reopen the store answers as the slotted index did before adoption.
+func TestAdopt_EveryFaissSeedAnswersAsTheMigratedIndex(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "migrate", "testdata", "*.faiss"))
+	adopted := 0
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sl, err := migrate.FaissSlotted(raw)
+		if errors.Is(err, errs.Unsupported) {
+			continue // lsh, sq fp16: not read at all
+		}
+		if err != nil {
+			t.Fatal(f, err)
+		}
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			d, n := sl.Index.Dim(), sl.Index.Len()
+			qs := make([]float32, min(n, 5)*d)
+			if err := sl.Index.(index.Reconstructor).Vectors(sl.Slots[:len(qs)/d], qs); err != nil {
+				t.Fatal(err)
+			}
+			k := min(n, 4)
+			nq := len(qs) / d
+			wantIDs, wantDist := make([]int64, nq*k), make([]float32, nq*k)
+			if err := sl.Index.Search(bg, qs, k, nil, wantIDs, wantDist); err != nil {
+				t.Fatal(err)
+			}
+			dir := filepath.Join(t.TempDir(), "s")
+			s, err := Adopt(dir, Options{}, sl.Index, sl.Spec, sl.Slots, Batch{Keys: sl.Keys()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			if s, err = Open(dir, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			h, err := s.Search(bg, SearchRequest{Vectors: qs, K: k})
+			if err != nil {
+				t.Fatal(err)
+			}
+			keys := sl.Keys()
+			for q := 0; q < nq; q++ {
+				found := 0 // the index pads a short answer with -1; the store does not
+				for _, id := range wantIDs[q*k : (q+1)*k] {
+					if id >= 0 {
+						found++
+					}
+				}
+				if len(h.Keys[q]) != found {
+					t.Fatalf("query %d: %d results, the index's %d", q, len(h.Keys[q]), found)
+				}
+				for j := 0; j < found; j++ {
+					if got, want := *h.Dists[q][j], wantDist[q*k+j]; got != want {
+						t.Fatalf("query %d rank %d: distance %v, the index's %v", q, j, got, want)
+					}
+					if got, want := h.Keys[q][j], keys[slices.Index(sl.Slots, wantIDs[q*k+j])]; got != want {
+						t.Fatalf("query %d rank %d: %s, the index's %s", q, j, got, want)
+					}
+				}
+			}
+		})
+		adopted++
+	}
+	if adopted < 8 {
+		t.Fatalf("only %d seeds adopted", adopted)
+	}
+}
