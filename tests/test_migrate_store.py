@@ -163,3 +163,28 @@ def test_bad_input_raises_and_leaves_no_store(tmp_path, data):
     with pytest.raises(oxvec.InvalidArgumentError, match="holds a store"):
         oxvec.VectorStore.from_faiss(path, sp)
     assert len(oxvec.VectorStore(sp)) == 0
+
+
+def test_damaged_hnswlib_and_annoy_files_leave_no_store(tmp_path):
+    x = np.random.default_rng(2).standard_normal((200, 8)).astype("float32")
+    g = hnswlib.Index("l2", 8)
+    g.init_index(len(x), M=8, ef_construction=20, random_seed=1)
+    g.add_items(x, np.arange(len(x)), num_threads=1)
+    g.save_index(str(tmp_path / "g.bin"))
+    raw = (tmp_path / "g.bin").read_bytes()
+    (tmp_path / "cut.bin").write_bytes(raw[: len(raw) - 7])
+    sp = tmp_path / "s"
+    with pytest.raises(oxvec.CorruptFileError):
+        oxvec.VectorStore.from_hnswlib(tmp_path / "cut.bin", "l2", 8, sp)
+    with pytest.raises(oxvec.InvalidArgumentError, match="200"):
+        oxvec.VectorStore.from_hnswlib(tmp_path / "g.bin", "l2", 8, sp, documents=["d"] * 3)
+    with pytest.raises(ValueError, match="space"):
+        oxvec.VectorStore.from_hnswlib(tmp_path / "g.bin", "hamming", 8, sp)
+    a = annoy.AnnoyIndex(8, "angular")
+    for i in range(50):
+        a.add_item(i, x[i])
+    a.build(2, n_jobs=1)
+    a.save(str(tmp_path / "a.ann"))
+    with pytest.raises(oxvec.InvalidArgumentError):
+        oxvec.VectorStore.from_annoy(tmp_path / "a.ann", 8, "angular", sp, metadatas=[{"a": 1}] * 49)
+    assert not sp.exists()
