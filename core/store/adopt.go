@@ -78,6 +78,9 @@ func Adopt(dir string, opts Options, idx index.Index, spec json.RawMessage, slot
 		return nil, err
 	}
 	if err = s.adopt(idx, slots, vecs, b); err != nil {
+		s.mu.RLock()
+		owned = s.idx != idx // swapped in before the snapshot failed: Close closes it
+		s.mu.RUnlock()
 		s.Close()
 		return nil, err
 	}

@@ -11,6 +11,7 @@ store of the index the caller chooses.
 
 from __future__ import annotations
 
+import numbers
 import os
 from typing import Any
 
@@ -55,7 +56,8 @@ def _options(store_options: dict, index=None) -> tuple[bytes, dict]:
     build) and the options to open the finished store with."""
     bad = sorted(set(store_options) & set(_FROM_FILE))
     if bad:
-        raise InvalidArgumentError(f"{', '.join(bad)}: the store takes these from the index file; leave them out")
+        raise InvalidArgumentError(f"{', '.join(bad)}: leave out; the store takes dim, metric and index from the index file "
+                                   "(and is created writable)")
     opts: dict[str, Any] = {}
     if store_options.get("key_file") is not None:
         opts["key_file"] = os.fspath(store_options["key_file"])
@@ -83,7 +85,7 @@ def from_faiss(cls, path, store_path, ids=None, documents=None, metadatas=None, 
 def from_hnswlib(cls, path, space: str, dim: int, store_path, ids=None, documents=None, metadatas=None, **store_options):
     if space not in ("l2", "ip", "cosine"):
         raise ValueError(f'space must be "l2", "ip" or "cosine" (hnswlib\'s names), got {space!r}')
-    if isinstance(dim, bool) or not isinstance(dim, int) or dim <= 0:
+    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral) or dim <= 0:
         raise InvalidArgumentError(f"dim must be a positive int, got {dim!r}")
     p = _file(path)
     records = _records(ids, documents, metadatas)
@@ -96,7 +98,7 @@ def from_hnswlib(cls, path, space: str, dim: int, store_path, ids=None, document
 
 def from_annoy(cls, path, dim: int, metric: str, store_path, index=None, ids=None, documents=None, metadatas=None,
                **store_options):
-    if isinstance(dim, bool) or not isinstance(dim, int) or dim <= 0:
+    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral) or dim <= 0:
         raise InvalidArgumentError(f"dim must be a positive int, got {dim!r}")
     if metric not in ("angular", "euclidean", "manhattan", "dot"):
         raise ValueError(f'metric must be "angular", "euclidean", "manhattan" or "dot" (Annoy\'s names), got {metric!r}')
