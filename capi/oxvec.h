@@ -559,6 +559,28 @@ int oxv_migrate_annoy(const char *path, int64_t dim, const char *metric,
 
 /* Writes a flat, hnsw, ivf_flat or ivf_pq index as a faiss file. */
 int oxv_migrate_to_faiss(oxv_handle h, const char *path, oxv_error *err);
+
+/* Creates a store at store_path around a migrated faiss / hnswlib index,
+ * its structure kept (the graph is what the store saves and loads), then
+ * closes it: open it with oxv_store_open. options: the JSON of
+ * oxv_store_open without "create" (dim, metric and index come from the
+ * file); records: {"ids": [...], "documents": [...], "metadatas": [...]},
+ * each optional (ids default to the file's ids as strings), one per vector
+ * in the file's order (IVF: the inverted lists' order; hnswlib: deleted
+ * elements skipped). store_path must not hold a store; on failure nothing
+ * is left there. */
+int oxv_store_from_faiss(const char *path, const char *store_path,
+                         const char *options, const char *records,
+                         oxv_error *err);
+int oxv_store_from_hnswlib(const char *path, const char *space, int64_t dim,
+                           const char *store_path, const char *options,
+                           const char *records, oxv_error *err);
+/* The items of an Annoy file (dim, metric as for oxv_migrate_annoy) into a
+ * new store: options may hold "create" with the index to build (default
+ * flat; dim and metric are Annoy's); ids default to the item numbers. */
+int oxv_store_from_annoy(const char *path, int64_t dim, const char *metric,
+                         const char *store_path, const char *options,
+                         const char *records, oxv_error *err);
 /* ---- diskann (core/diskann) ---------------------------------------------- */
 
 /* Writes a DiskANN index's I/O counters and sizes as JSON (queries,

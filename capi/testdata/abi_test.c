@@ -397,6 +397,35 @@ static void test_migrate(oxv_handle h) {
     unlink(path);
 }
 
+/* A store made from a faiss file (store from faiss, issue 24 item 4):
+ * opened afterwards as any store; bad records and a taken directory are
+ * refused with nothing left behind. */
+static void test_store_from_faiss(oxv_handle h) {
+    char file[] = "/tmp/oxvec_abi_adopt_XXXXXX";
+    int fd = mkstemp(file);
+    close(fd);
+    char dir[] = "/tmp/oxvec_abi_adopt_dir_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    char store[64];
+    snprintf(store, sizeof store, "%s/s", dir);
+    oxv_error err;
+    CHECK(oxv_migrate_to_faiss(h, file, &err) == OXV_OK, "to_faiss: %s", err.message);
+    int rc = oxv_store_from_faiss(file, store, NULL, "{\"documents\":[\"a\"]}", &err);
+    CHECK(rc == OXV_E_INVALID && access(store, F_OK) != 0, "short documents rc=%d %s", rc, err.message);
+    CHECK(oxv_store_from_faiss(file, store, NULL, NULL, &err) == OXV_OK, "store_from_faiss: %s", err.message);
+    oxv_handle s = 0;
+    CHECK(oxv_store_open(store, NULL, &s, &err) == OXV_OK, "open adopted: %s", err.message);
+    int64_t n = 0;
+    CHECK(oxv_store_count(s, &n, &err) == OXV_OK && n == N, "adopted count %lld", (long long)n);
+    CHECK(oxv_store_close(s, &err) == OXV_OK, "close adopted: %s", err.message);
+    rc = oxv_store_from_faiss(file, store, NULL, NULL, &err);
+    CHECK(rc == OXV_E_INVALID, "adopt over a store rc=%d %s", rc, err.message);
+    char cmd[96];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "cleanup");
+    unlink(file);
+}
+
 int main(void) {
     char version[128];
     CHECK(oxv_abi_version() == OXV_ABI_VERSION, "ABI version %d, header %d", oxv_abi_version(), OXV_ABI_VERSION);
@@ -428,6 +457,7 @@ int main(void) {
     test_cancel(h);
     test_save_load(h);
     test_migrate(h);
+    test_store_from_faiss(h);
     test_threads(h);
     test_tenancy();
 

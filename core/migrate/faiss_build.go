@@ -37,31 +37,41 @@ func readFile(path string) ([]byte, error) {
 
 // FromFaiss builds the oxvec index equivalent to the faiss index in b.
 func FromFaiss(b []byte) (index.Index, error) {
+	x, ids, err := parseFaiss(b)
+	if err != nil {
+		return nil, err
+	}
+	idx, err := buildFaiss(x, ids)
+	return idx, asCorrupt("faiss file", err)
+}
+
+// parseFaiss reads the faiss index in b and unwraps an IDMap: the inner
+// index and the map's ids (nil without one).
+func parseFaiss(b []byte) (*fIndex, []int64, error) {
 	r := &reader{b: b, what: "faiss"}
 	x := readFaiss(r, 0)
 	if r.err != nil {
-		return nil, r.err
+		return nil, nil, r.err
 	}
 	if x == nil {
-		return nil, corrupt("faiss file holds no index (\"null\")")
+		return nil, nil, corrupt("faiss file holds no index (\"null\")")
 	}
 	if r.left() != 0 {
-		return nil, corrupt("faiss file has %d bytes after the index", r.left())
+		return nil, nil, corrupt("faiss file has %d bytes after the index", r.left())
 	}
 	var ids []int64
 	if x.idMap != nil {
 		ids, x = x.idMap, x.inner
 		if x.idMap != nil {
-			return nil, unsupported("an IDMap around an IDMap")
+			return nil, nil, unsupported("an IDMap around an IDMap")
 		}
 		for _, id := range ids {
 			if id < 0 {
-				return nil, unsupported("faiss id %d: oxvec ids are >= 0", id)
+				return nil, nil, unsupported("faiss id %d: oxvec ids are >= 0", id)
 			}
 		}
 	}
-	idx, err := buildFaiss(x, ids)
-	return idx, asCorrupt("faiss file", err)
+	return x, ids, nil
 }
 
 // faissMetric maps faiss's metric type onto ours.

@@ -52,12 +52,20 @@ func hnswlibMetric(space string, dim int) (*metric.Metric, error) {
 // FromHNSWLib builds an oxvec hnsw index with hnswlib's graph, labels as
 // ids, and deleted elements removed.
 func FromHNSWLib(b []byte, space string, dim int) (index.Index, error) {
+	idx, _, err := fromHNSWLib(b, space, dim, false)
+	return idx, err
+}
+
+// fromHNSWLib builds the index; with slotted, the nodes' ids are their
+// positions in the file and the labels are returned beside (labels[i] is
+// the label of node i), so that a store can take the positions as slots.
+func fromHNSWLib(b []byte, space string, dim int, slotted bool) (index.Index, []int64, error) {
 	if dim < 1 || dim > index.MaxDim {
-		return nil, errorf(errInvalid, "dim must be between 1 and %d, got %d", index.MaxDim, dim)
+		return nil, nil, errorf(errInvalid, "dim must be between 1 and %d, got %d", index.MaxDim, dim)
 	}
 	m, err := hnswlibMetric(space, dim)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	r := &reader{b: b, what: "hnswlib"}
 	off0 := r.u64("offsetLevel0")
@@ -74,17 +82,17 @@ func FromHNSWLib(b []byte, space string, dim int) (index.Index, error) {
 	r.f64("mult")
 	efc := r.u64("ef_construction")
 	if r.err != nil {
-		return nil, r.err
+		return nil, nil, r.err
 	}
 	r.check(off0 == 0 && maxM0 >= 1 && maxM0 <= 1<<16 && maxM <= 1<<16, "header: level-0 offset %d, maxM0 %d, maxM %d", off0, maxM0, maxM)
 	r.check(dataOff == 4+4*maxM0 && per == dataOff+uint64(4*dim)+8 && labelOff == dataOff+uint64(4*dim),
 		"element layout (%d bytes per element, data at %d, label at %d) is not that of %d-dimensional float32 vectors with %d level-0 links: is dim right?", per, dataOff, labelOff, dim, maxM0)
 	r.check(count <= uint64(r.left())/max(per, 1), "%d elements of %d bytes in %d bytes", count, per, r.left())
 	if r.err != nil {
-		return nil, r.err
+		return nil, nil, r.err
 	}
 	if maxM0 != 2*maxM || maxM != M {
-		return nil, unsupported("hnswlib index with maxM0=%d, maxM=%d, M=%d; oxvec's hnsw holds 2M links at level 0 and M above (hnswlib's own choice)", maxM0, maxM, M)
+		return nil, nil, unsupported("hnswlib index with maxM0=%d, maxM=%d, M=%d; oxvec's hnsw holds 2M links at level 0 and M above (hnswlib's own choice)", maxM0, maxM, M)
 	}
 	n := int(count)
 	level0 := r.take(n*int(per), "level-0 blocks")
@@ -100,13 +108,13 @@ func FromHNSWLib(b []byte, space string, dim int) (index.Index, error) {
 		top = max(top, levels[i])
 	}
 	if r.err != nil {
-		return nil, r.err
+		return nil, nil, r.err
 	}
 	if r.left() != 0 {
-		return nil, corrupt("hnswlib file has %d bytes after the index", r.left())
+		return nil, nil, corrupt("hnswlib file has %d bytes after the index", r.left())
 	}
 	if n > 0 && (int(entry) >= n || levels[entry] != int(maxLevel) || top != int(maxLevel)) {
-		return nil, corrupt("hnswlib entry point %d at level %d, max level %d", entry, maxLevel, top)
+		return nil, nil, corrupt("hnswlib entry point %d at level %d, max level %d", entry, maxLevel, top)
 	}
 	vecs := make([]float32, n*dim)
 	ids := make([]int64, n)
@@ -118,7 +126,7 @@ func FromHNSWLib(b []byte, space string, dim int) (index.Index, error) {
 		}
 		label := binary.LittleEndian.Uint64(blk[labelOff:])
 		if label > math.MaxInt64 {
-			return nil, unsupported("hnswlib label %d: oxvec ids are int64 >= 0", label)
+			return nil, nil, unsupported("hnswlib label %d: oxvec ids are int64 >= 0", label)
 		}
 		ids[i] = int64(label)
 		if blk[2]&hnswlibDeleted != 0 {
@@ -142,8 +150,15 @@ func FromHNSWLib(b []byte, space string, dim int) (index.Index, error) {
 		}
 		return buf
 	}
+	nodeIDs := ids
+	if slotted {
+		nodeIDs = make([]int64, n)
+		for i := range nodeIDs {
+			nodeIDs[i] = int64(i)
+		}
+	}
 	idx, err := hnsw.FromGraph(dim, m, hnsw.Graph{
-		M: int(M), EfConstruction: int(min(efc, 1<<20)), Vectors: vecs, IDs: ids, Levels: levels, Entry: int(entry), Removed: removed,
+		M: int(M), EfConstruction: int(min(efc, 1<<20)), Vectors: vecs, IDs: nodeIDs, Levels: levels, Entry: int(entry), Removed: removed,
 		Links: func(node, level int) []int32 {
 			if level == 0 {
 				return list(level0[node*int(per):], int(maxM0))
@@ -151,5 +166,5 @@ func FromHNSWLib(b []byte, space string, dim int) (index.Index, error) {
 			return list(upper[node][(level-1)*links:], int(maxM))
 		},
 	})
-	return idx, asCorrupt("hnswlib file", err)
+	return idx, ids, asCorrupt("hnswlib file", err)
 }

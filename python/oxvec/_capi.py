@@ -145,6 +145,9 @@ PROTOTYPES = {
     "oxv_migrate_hnswlib": (_int, [C.c_char_p, C.c_char_p, _i64, _p, _p]),
     "oxv_migrate_annoy": (_int, [C.c_char_p, _i64, C.c_char_p, oxv_handle, _p, _p]),
     "oxv_migrate_to_faiss": (_int, [oxv_handle, C.c_char_p, _p]),
+    "oxv_store_from_faiss": (_int, [C.c_char_p, C.c_char_p, C.c_char_p, C.c_char_p, _p]),
+    "oxv_store_from_hnswlib": (_int, [C.c_char_p, C.c_char_p, _i64, C.c_char_p, C.c_char_p, C.c_char_p, _p]),
+    "oxv_store_from_annoy": (_int, [C.c_char_p, _i64, C.c_char_p, C.c_char_p, C.c_char_p, C.c_char_p, _p]),
     # monitoring, planning, caching (issue 21)
     "oxv_store_stats": (_int, [oxv_handle, C.c_char_p, _p, C.c_size_t, _p, _p]),
     "oxv_store_health": (_int, [oxv_handle, C.c_char_p, _p, C.c_size_t, _p, _p]),

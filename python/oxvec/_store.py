@@ -272,6 +272,42 @@ class VectorStore(Resource, ChromaAPI, PandasIO, MonitorAPI):
             return _jupyter.closed_html("VectorStore")
         return _jupyter.table("VectorStore", _jupyter.store_fields(self))
 
+    # --- made from another library's index file (_adopt.py) ----------------
+    @classmethod
+    def from_faiss(cls, path, store_path, ids=None, documents=None, metadatas=None, **store_options) -> "VectorStore":
+        """A new store at ``store_path`` holding the index of a faiss file
+        (the types :func:`oxvec.migrate.from_faiss` reads), its structure kept:
+        the HNSW graph, IVF lists and codes are what the store saves and
+        loads, never rebuilt. ``ids`` (default: the file's ids as str),
+        ``documents`` and ``metadatas`` give one record per vector in the
+        file's order (IVF: the order of the inverted lists). Quantized types
+        keep their decoded vectors as the records' embeddings.
+        ``store_options`` are those of :class:`VectorStore` (key_file,
+        durability, ...) except dim, metric and index, which the file gives.
+        """
+        from . import _adopt
+        return _adopt.from_faiss(cls, path, store_path, ids, documents, metadatas, **store_options)
+
+    @classmethod
+    def from_hnswlib(cls, path, space: str, dim: int, store_path, ids=None, documents=None, metadatas=None,
+                     **store_options) -> "VectorStore":
+        """:meth:`from_faiss` for a file of hnswlib's ``save_index`` (space
+        "l2", "ip" or "cosine" and dim as it was made with): the graph is
+        kept; ids default to the labels; records go one per element in the
+        file's order, elements hnswlib marked deleted left out."""
+        from . import _adopt
+        return _adopt.from_hnswlib(cls, path, space, dim, store_path, ids, documents, metadatas, **store_options)
+
+    @classmethod
+    def from_annoy(cls, path, dim: int, metric: str, store_path, index=None, ids=None, documents=None, metadatas=None,
+                   **store_options) -> "VectorStore":
+        """A new store of the index of your choice (``index=``, default
+        flat; metric Annoy's equivalent) holding the items of an Annoy file,
+        ids defaulting to the item numbers. Annoy's forest is not kept
+        (docs/migration.md): the items are indexed anew."""
+        from . import _adopt
+        return _adopt.from_annoy(cls, path, dim, metric, store_path, index, ids, documents, metadatas, **store_options)
+
     # --- writes -------------------------------------------------------------
     def add(self, ids, embeddings=None, documents=None, metadatas=None, *, progress=None) -> None:
         """Insert new records. An id that exists already raises
