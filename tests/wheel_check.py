@@ -20,7 +20,12 @@ import numpy as np
 
 # modules that need an optional extra; without it their import raises an
 # ImportError naming the pip command
-OPTIONAL = {"oxvec.langchain", "oxvec.distributed"}
+# (for a package, every module in it too)
+OPTIONAL = {"oxvec.langchain", "oxvec.distributed", "oxvec.server"}
+
+
+def _optional(name: str) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in OPTIONAL)
 
 
 def _importable(name: str) -> bool:
@@ -64,7 +69,7 @@ def main(repo: str) -> None:
             importlib.import_module(name)
         except ImportError as e:
             # a module of an optional extra (oxvec.langchain) says which pip command it needs
-            if name not in OPTIONAL or not ("pip install 'oxvec[" in str(e) or 'pip install "oxvec[' in str(e)):
+            if not _optional(name) or not ("pip install 'oxvec[" in str(e) or 'pip install "oxvec[' in str(e)):
                 raise
             print(f"{name}: {e}")
     print(f"imported {len(found)} modules: {' '.join(found)}")

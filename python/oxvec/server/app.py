@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from . import _deps  # noqa: F401 - first: a missing extra names its pip command
+
 import logging
 
 from fastapi import FastAPI, Request, Response

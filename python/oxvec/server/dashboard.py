@@ -6,6 +6,8 @@ shows the key's collections with counts, memory and latency percentiles
 
 from __future__ import annotations
 
+from . import _deps  # noqa: F401 - first: a missing extra names its pip command
+
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 

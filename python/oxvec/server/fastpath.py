@@ -8,6 +8,8 @@ goes on to the app unchanged."""
 
 from __future__ import annotations
 
+from . import _deps  # noqa: F401 - first: a missing extra names its pip command
+
 import logging
 import re
 

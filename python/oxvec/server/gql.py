@@ -5,6 +5,8 @@ status REST would give in their extensions."""
 
 from __future__ import annotations
 
+from . import _deps  # noqa: F401 - first: a missing extra names its pip command
+
 from typing import List, Optional
 
 import numpy as np

@@ -3,6 +3,8 @@ what responses hold, the source of /openapi.json."""
 
 from __future__ import annotations
 
+from . import _deps  # noqa: F401 - first: a missing extra names its pip command
+
 from typing import Any, Dict, List, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field

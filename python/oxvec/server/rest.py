@@ -4,6 +4,8 @@ is in service.py, shared with GraphQL."""
 
 from __future__ import annotations
 
+from . import _deps  # noqa: F401 - first: a missing extra names its pip command
+
 from typing import List, Optional
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
