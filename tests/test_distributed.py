@@ -386,3 +386,31 @@ def _dead(actor) -> bool:
         return False
     except ray.exceptions.RayActorError:
         return True
+
+
+def test_parquet_ingest_survives_ray_resolving_paths_in_threads(tmp_path):
+    # Ray Data (2.60) resolves each path in a worker thread, and each thread
+    # imports fsspec's HTTP filesystem, which needs aiohttp. When two threads
+    # race on that import, one can get a half-run module (CI failed so). The
+    # extra declares aiohttp; here a slow aiohttp import widens the race
+    # window in a fresh process, so a missing aiohttp fails this test.
+    pytest.importorskip("pandas")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    code = (
+        "import sys, time\n"
+        "class Slow:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'aiohttp':\n"
+        "            time.sleep(0.3)\n"
+        "        return None\n"
+        "sys.meta_path.insert(0, Slow())\n"
+        "import numpy as np, pandas as pd, oxvec.distributed as od\n"
+        "from oxvec.distributed._ingest import _dataset\n"
+        "od.init_local(num_cpus=1, object_store_memory=100 * 1024 * 1024)\n"
+        f"d = {str(tmp_path)!r}\n"
+        "for i in range(4):\n"
+        "    pd.DataFrame({'a': np.arange(10) + 10 * i}).to_parquet(f'{d}/p{i}.parquet')\n"
+        "print(_dataset(d + '/*.parquet').count())\n")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "40"
