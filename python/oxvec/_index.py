@@ -602,12 +602,16 @@ class HNSW(Index):
     seed : int
         Seed of the random node levels; a single-threaded build
         (``oxvec.set_num_threads(1)``) is deterministic for a seed.
-    quantize : {None, "int8"}
+    quantize : {None, "int8", "none"}
         "int8" keeps a one-byte copy of every vector and walks the graph on
         it (a quarter of the memory traffic), then ranks the ef candidates
-        again on the float32 vectors, so results and distances stay exact.
-        Costs dim bytes per vector more. For l2-family metrics and those
-        whose vectors are normalised (cosine, angular, correlation, ...).
+        again on the float32 vectors, so results and distances stay exact
+        (only which candidates the walk finds depends on the codes). Costs
+        dim bytes per vector more. For l2-family metrics and those whose
+        vectors are normalised (cosine, angular, correlation, ...).
+        "none" walks on the float32 vectors. None (the default) means
+        "int8" where the metric allows it and dim >= 64, else "none";
+        ``index.info()["quantize"]`` says which was chosen.
     **metric_params
         p (minkowski), V (seuclidean), VI (mahalanobis).
 
