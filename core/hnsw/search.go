@@ -212,4 +212,3 @@ func (h *HNSW) emit(r ranker, q []float32, found []item, ids []int64, dist []flo
 // rerankDepth is how many of a code walk's candidates are ranked again on
 // float32 for k results.
 func rerankDepth(k int) int { return 2*k + 10 }
-
