@@ -698,3 +698,27 @@ func TestHNSW_DefaultInt8WalkReRanksEnoughForExactTopK(t *testing.T) {
 		}
 	}
 }
+
+func TestHNSW_CountDistancesCountsWalksAndReRanks(t *testing.T) {
+	const d = 64
+	base, queries := baseAndQueries(5, 2000, 20, d)
+	codes := build(t, metric.L2, d, base, Params{})
+	plain := build(t, metric.L2, d, base, Params{Quantize: "none"})
+	CountDistances(true)
+	search(t, codes, queries, 10, &index.SearchParams{Ef: 64})
+	walk, rerank := CountDistances(false)
+	if walk < 20*64 || rerank != 20*30 { // every query re-ranks its best 2k+10
+		t.Fatalf("code walk: %d walk distances, %d re-ranks for 20 queries", walk, rerank)
+	}
+	CountDistances(true)
+	search(t, plain, queries, 10, &index.SearchParams{Ef: 64})
+	walk, rerank = CountDistances(false)
+	if walk < 20*64 || rerank != 0 {
+		t.Fatalf("float walk: %d walk distances, %d re-ranks", walk, rerank)
+	}
+	before := countWalk.Load()
+	search(t, plain, queries, 10, nil) // counters off: nothing counted
+	if countWalk.Load() != before {
+		t.Fatalf("counted while off")
+	}
+}
