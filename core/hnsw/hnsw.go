@@ -89,6 +89,7 @@ type HNSW struct {
 	// (searches would start at a node without lists) nor free its slot
 	pendMu  sync.Mutex
 	pending map[uint32]bool
+	linked  *sync.Cond // on pendMu, broadcast when pending empties (lockNoPending)
 
 	orphans    orphanList
 	sinceCheck atomic.Int64 // nodes inserted since the last reachability check
