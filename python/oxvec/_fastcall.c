@@ -72,7 +72,22 @@ static PyObject *slab_ids, *slab_dist;
 static char *slab_ids_data, *slab_dist_data;
 static Py_ssize_t slab_len, slab_used;
 
-static PyObject *str_array_struct, *str_reshape;
+/* The slab seen as rows of k results, (slab_len / k, k), for k up to
+ * ROW_VIEWS_K, made on first use per slab: a result is then one index or
+ * slice of these (row r: results r*k..), where a view of the flat slab
+ * would need a reshape per call for (nq, k) results, which costs as much
+ * as the rest of the call. Larger k carve the flat slab and reshape. */
+#define ROW_VIEWS_K 128
+static PyObject *rows_ids[ROW_VIEWS_K + 1], *rows_dist[ROW_VIEWS_K + 1];
+
+static PyObject *str_array_struct;
+
+#define SET_REF(slot, value) \
+    do {                             \
+        PyObject *old_ = (slot);     \
+        (slot) = (value);            \
+        Py_XDECREF(old_);            \
+    } while (0)
 
 /* *slot = value (a new reference), releasing the old one (Py_XSETREF is
  * not in the limited API of 3.9) */
@@ -122,6 +137,10 @@ static int renew_slab(void) {
     if (ok) {
         replace(&slab_ids, ids);
         replace(&slab_dist, dist);
+        for (int k = 0; k <= ROW_VIEWS_K; k++) {
+            Py_CLEAR(rows_ids[k]);
+            Py_CLEAR(rows_dist[k]);
+        }
         slab_ids_data = ai->data;
         slab_dist_data = ad->data;
         slab_len = (Py_ssize_t)ai->shape[0];
@@ -135,15 +154,72 @@ static int renew_slab(void) {
     return ok ? 0 : -1;
 }
 
-/* view[lo:hi] of a slab array */
+/* array[lo:hi], or array[lo] when hi < 0 */
 static PyObject *carve(PyObject *array, Py_ssize_t lo, Py_ssize_t hi) {
-    PyObject *a = PyLong_FromSsize_t(lo), *b = PyLong_FromSsize_t(hi);
-    PyObject *s = (a && b) ? PySlice_New(a, b, NULL) : NULL;
+    PyObject *a = PyLong_FromSsize_t(lo);
+    if (a == NULL || hi < 0) {
+        PyObject *view = a ? PyObject_GetItem(array, a) : NULL;
+        Py_XDECREF(a);
+        return view;
+    }
+    PyObject *b = PyLong_FromSsize_t(hi);
+    PyObject *s = b ? PySlice_New(a, b, NULL) : NULL;
     PyObject *view = s ? PyObject_GetItem(array, s) : NULL;
-    Py_XDECREF(a);
+    Py_DECREF(a);
     Py_XDECREF(b);
     Py_XDECREF(s);
     return view;
+}
+
+/* flat[:rows * k].reshape(rows, k) */
+static PyObject *row_view(PyObject *flat, Py_ssize_t k) {
+    Py_ssize_t rows = slab_len / k;
+    PyObject *head = carve(flat, 0, rows * k);
+    PyObject *view = head ? PyObject_CallMethod(head, "reshape", "(nn)", rows, k) : NULL;
+    Py_XDECREF(head);
+    return view;
+}
+
+/* The (ids, dist) views of n = nq*k results at slab offset *lo, carved
+ * from the slab (a new one when this one is full): shape (k,) when single,
+ * else (nq, k). */
+static int carve_results(long long nq, long long k, int single, Py_ssize_t *lo, PyObject **ids, PyObject **dist) {
+    Py_ssize_t n = (Py_ssize_t)(nq * k), at = slab_used;
+    int rows = k <= ROW_VIEWS_K;
+    if (rows)
+        at = (at + (Py_ssize_t)k - 1) / (Py_ssize_t)k * (Py_ssize_t)k; /* a row starts here */
+    if (at + n > slab_len) {
+        if (renew_slab() < 0)
+            return -1;
+        at = 0;
+    }
+    *ids = *dist = NULL;
+    if (rows) {
+        if (rows_ids[k] == NULL && (rows_ids[k] = row_view(slab_ids, (Py_ssize_t)k)) == NULL)
+            return -1;
+        if (rows_dist[k] == NULL && (rows_dist[k] = row_view(slab_dist, (Py_ssize_t)k)) == NULL)
+            return -1;
+        Py_ssize_t r = at / (Py_ssize_t)k, end = single ? -1 : r + (Py_ssize_t)nq;
+        *ids = carve(rows_ids[k], r, end);
+        *dist = *ids ? carve(rows_dist[k], r, end) : NULL;
+    } else {
+        *ids = carve(slab_ids, at, at + n);
+        *dist = *ids ? carve(slab_dist, at, at + n) : NULL;
+        if (*dist && !single) {
+            PyObject *i2 = PyObject_CallMethod(*ids, "reshape", "(LL)", nq, k);
+            PyObject *d2 = i2 ? PyObject_CallMethod(*dist, "reshape", "(LL)", nq, k) : NULL;
+            SET_REF(*ids, i2);
+            SET_REF(*dist, d2);
+        }
+    }
+    if (*ids == NULL || *dist == NULL) {
+        Py_CLEAR(*ids);
+        Py_CLEAR(*dist);
+        return -1;
+    }
+    slab_used = at + n;
+    *lo = at;
+    return 0;
 }
 
 /* bind(search_address, new_slab, raise_status, long_call_work) */
@@ -174,15 +250,28 @@ static PyObject *fc_bind(PyObject *self, PyObject *args) {
  * its general path. ids and dist have shape (k,) for 1-D queries, else
  * (nq, k). k must be at least 1 and at most the index's size (the caller
  * cuts it), ef and nprobe as oxv_search_request carries them. */
+/* an int argument as a long long; -1 with an exception for a non-int */
+static long long int_arg(PyObject *args, Py_ssize_t i) {
+    PyObject *v = PyTuple_GetItem(args, i);
+    return v ? PyLong_AsLongLong(v) : -1;
+}
+
 static PyObject *fc_search(PyObject *self, PyObject *args) {
-    unsigned long long handle;
-    PyObject *queries;
-    long long dim, k, cost;
-    int ef, nprobe;
     (void)self;
-    if (!PyArg_ParseTuple(args, "KOLLiiL", &handle, &queries, &dim, &k, &ef, &nprobe, &cost))
+    /* parsed by hand: PyArg_ParseTuple's format parsing costs more than
+     * the rest of this function's Python calls */
+    if (PyTuple_Size(args) != 7) {
+        PyErr_SetString(PyExc_TypeError, "search takes 7 arguments: handle, queries, dim, k, ef, nprobe, cost");
         return NULL;
-    if (engine_search == NULL || forked || handle == 0 || k < 1 || dim < 1)
+    }
+    PyObject *h = PyTuple_GetItem(args, 0), *queries = PyTuple_GetItem(args, 1);
+    unsigned long long handle = PyLong_AsUnsignedLongLong(h);
+    long long dim = int_arg(args, 2), k = int_arg(args, 3), ef = int_arg(args, 4), nprobe = int_arg(args, 5),
+              cost = int_arg(args, 6);
+    if (PyErr_Occurred())
+        return NULL;
+    if (engine_search == NULL || forked || handle == 0 || k < 1 || dim < 1 || ef < 0 || ef > INT32_MAX || nprobe < 0 ||
+        nprobe > INT32_MAX || cost < 0)
         Py_RETURN_NONE;
     PyObject *capsule = NULL;
     array_interface *q = interface_of(queries, &capsule);
@@ -202,17 +291,9 @@ static PyObject *fc_search(PyObject *self, PyObject *args) {
         Py_DECREF(capsule);
         Py_RETURN_NONE;
     }
-    Py_ssize_t n = (Py_ssize_t)(nq * k);
-    if (slab_used + n > slab_len && renew_slab() < 0) {
-        Py_DECREF(capsule);
-        return NULL;
-    }
-    Py_ssize_t lo = slab_used;
-    slab_used += n;
-    PyObject *ids = carve(slab_ids, lo, lo + n);
-    PyObject *dist = ids ? carve(slab_dist, lo, lo + n) : NULL;
-    if (dist == NULL) {
-        Py_XDECREF(ids);
+    Py_ssize_t lo;
+    PyObject *ids, *dist;
+    if (carve_results(nq, k, single, &lo, &ids, &dist) < 0) {
         Py_DECREF(capsule);
         return NULL;
     }
@@ -220,8 +301,8 @@ static PyObject *fc_search(PyObject *self, PyObject *args) {
     oxv_search_request req;
     memset(&req, 0, sizeof req);
     req.size = sizeof req;
-    req.ef = ef;
-    req.nprobe = nprobe;
+    req.ef = (int32_t)ef;
+    req.nprobe = (int32_t)nprobe;
     req.index = handle;
     req.queries = (const float *)q->data;
     req.nq = nq;
@@ -250,20 +331,6 @@ static PyObject *fc_search(PyObject *self, PyObject *args) {
         }
         return NULL;
     }
-    if (!single) {
-        PyObject *shape = Py_BuildValue("(LL)", nq, k);
-        PyObject *i2 = shape ? PyObject_CallMethodObjArgs(ids, str_reshape, shape, NULL) : NULL;
-        PyObject *d2 = i2 ? PyObject_CallMethodObjArgs(dist, str_reshape, shape, NULL) : NULL;
-        Py_XDECREF(shape);
-        Py_DECREF(ids);
-        Py_DECREF(dist);
-        if (d2 == NULL) {
-            Py_XDECREF(i2);
-            return NULL;
-        }
-        ids = i2;
-        dist = d2;
-    }
     PyObject *out = PyTuple_Pack(2, ids, dist);
     Py_DECREF(ids);
     Py_DECREF(dist);
@@ -287,8 +354,7 @@ static struct PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__fastcall(void) {
     str_array_struct = PyUnicode_InternFromString("__array_struct__");
-    str_reshape = PyUnicode_InternFromString("reshape");
-    if (str_array_struct == NULL || str_reshape == NULL)
+    if (str_array_struct == NULL)
         return NULL;
 #ifndef _WIN32
     pthread_atfork(NULL, NULL, in_forked_child);
