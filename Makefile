@@ -84,7 +84,7 @@ demo: venv lib
 	$(PY) -m oxvec demo
 
 # --- wheels ------------------------------------------------------------------
-# dist/: oxvec-<v>.tar.gz and py3-none-manylinux2014_{x86_64,aarch64} wheels
+# dist/: oxvec-<v>.tar.gz and cp39-abi3-manylinux2014_{x86_64,aarch64} wheels
 # (tools/build_wheels.sh: Zig as cgo's C compiler for glibc 2.17 and arm64,
 # auditwheel repair). Rebuilt when a source changes.
 DIST := dist

@@ -71,6 +71,7 @@ static volatile int forked;
 static PyObject *slab_ids, *slab_dist;
 static char *slab_ids_data, *slab_dist_data;
 static Py_ssize_t slab_len, slab_used;
+static unsigned long slab_gen; /* counts renewals: row views belong to one slab */
 
 /* The slab seen as rows of k results, (slab_len / k, k), for k up to
  * ROW_VIEWS_K, made on first use per slab: a result is then one index or
@@ -145,6 +146,7 @@ static int renew_slab(void) {
         slab_dist_data = ad->data;
         slab_len = (Py_ssize_t)ai->shape[0];
         slab_used = 0;
+        slab_gen++;
     } else {
         PyErr_SetString(PyExc_SystemError, "oxvec._fastcall: new_slab must return C-contiguous int64 and float32 arrays of one length");
     }
@@ -171,40 +173,74 @@ static PyObject *carve(PyObject *array, Py_ssize_t lo, Py_ssize_t hi) {
     return view;
 }
 
-/* flat[:rows * k].reshape(rows, k) */
-static PyObject *row_view(PyObject *flat, Py_ssize_t k) {
-    Py_ssize_t rows = slab_len / k;
+/* flat[:rows * k].reshape(rows, k) for a slab of len values */
+static PyObject *row_view(PyObject *flat, Py_ssize_t len, Py_ssize_t k) {
+    Py_ssize_t rows = len / k;
     PyObject *head = carve(flat, 0, rows * k);
     PyObject *view = head ? PyObject_CallMethod(head, "reshape", "(nn)", rows, k) : NULL;
     Py_XDECREF(head);
     return view;
 }
 
-/* The (ids, dist) views of n = nq*k results at slab offset *lo, carved
- * from the slab (a new one when this one is full): shape (k,) when single,
- * else (nq, k). */
-static int carve_results(long long nq, long long k, int single, Py_ssize_t *lo, PyObject **ids, PyObject **dist) {
-    Py_ssize_t n = (Py_ssize_t)(nq * k), at = slab_used;
+/* The cached row view *slot of the slab of generation gen, made from flat
+ * when missing (a new reference); cached only while that slab is current. */
+static PyObject *rows_of(PyObject **slot, PyObject *flat, Py_ssize_t len, Py_ssize_t k, unsigned long gen) {
+    PyObject *v = *slot;
+    if (v != NULL && gen == slab_gen) {
+        Py_INCREF(v);
+        return v;
+    }
+    v = row_view(flat, len, k);
+    if (v != NULL && gen == slab_gen && *slot == NULL) {
+        Py_INCREF(v);
+        *slot = v;
+    }
+    return v;
+}
+
+/* The (ids, dist) views of nq*k results, shape (k,) when single else
+ * (nq, k), and their addresses, carved from the slab (a new one when this
+ * one is full).
+ *
+ * The results' place is reserved before anything that can run Python code
+ * (an allocation can start the garbage collector, whose finalizers can
+ * switch threads, and another thread can then carve or renew): the slab
+ * and its row views are held by local references from then on, so a
+ * renewal in between changes nothing for this call. */
+static int carve_results(long long nq, long long k, int single, PyObject **ids, PyObject **dist, int64_t **out_ids,
+                         float **out_dist) {
+    Py_ssize_t n = (Py_ssize_t)(nq * k), kk = (Py_ssize_t)k, at;
     int rows = k <= ROW_VIEWS_K;
-    if (rows)
-        at = (at + (Py_ssize_t)k - 1) / (Py_ssize_t)k * (Py_ssize_t)k; /* a row starts here */
-    if (at + n > slab_len) {
+    for (;;) {
+        at = rows ? (slab_used + kk - 1) / kk * kk : slab_used; /* row views: a row starts here */
+        if (at + n <= slab_len)
+            break;
         if (renew_slab() < 0)
             return -1;
-        at = 0;
     }
+    slab_used = at + n;
+    unsigned long gen = slab_gen;
+    Py_ssize_t len = slab_len;
+    PyObject *flat_ids = slab_ids, *flat_dist = slab_dist;
+    Py_INCREF(flat_ids);
+    Py_INCREF(flat_dist);
+    *out_ids = (int64_t *)(slab_ids_data + 8 * at);
+    *out_dist = (float *)(slab_dist_data + 4 * at);
+
     *ids = *dist = NULL;
     if (rows) {
-        if (rows_ids[k] == NULL && (rows_ids[k] = row_view(slab_ids, (Py_ssize_t)k)) == NULL)
-            return -1;
-        if (rows_dist[k] == NULL && (rows_dist[k] = row_view(slab_dist, (Py_ssize_t)k)) == NULL)
-            return -1;
-        Py_ssize_t r = at / (Py_ssize_t)k, end = single ? -1 : r + (Py_ssize_t)nq;
-        *ids = carve(rows_ids[k], r, end);
-        *dist = *ids ? carve(rows_dist[k], r, end) : NULL;
+        PyObject *ri = rows_of(&rows_ids[k], flat_ids, len, kk, gen);
+        PyObject *rd = ri ? rows_of(&rows_dist[k], flat_dist, len, kk, gen) : NULL;
+        if (rd != NULL) {
+            Py_ssize_t r = at / kk, end = single ? -1 : r + (Py_ssize_t)nq;
+            *ids = carve(ri, r, end);
+            *dist = *ids ? carve(rd, r, end) : NULL;
+        }
+        Py_XDECREF(ri);
+        Py_XDECREF(rd);
     } else {
-        *ids = carve(slab_ids, at, at + n);
-        *dist = *ids ? carve(slab_dist, at, at + n) : NULL;
+        *ids = carve(flat_ids, at, at + n);
+        *dist = *ids ? carve(flat_dist, at, at + n) : NULL;
         if (*dist && !single) {
             PyObject *i2 = PyObject_CallMethod(*ids, "reshape", "(LL)", nq, k);
             PyObject *d2 = i2 ? PyObject_CallMethod(*dist, "reshape", "(LL)", nq, k) : NULL;
@@ -212,13 +248,13 @@ static int carve_results(long long nq, long long k, int single, Py_ssize_t *lo, 
             SET_REF(*dist, d2);
         }
     }
+    Py_DECREF(flat_ids);
+    Py_DECREF(flat_dist);
     if (*ids == NULL || *dist == NULL) {
         Py_CLEAR(*ids);
         Py_CLEAR(*dist);
         return -1;
     }
-    slab_used = at + n;
-    *lo = at;
     return 0;
 }
 
@@ -243,6 +279,12 @@ static PyObject *fc_bind(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* an int argument as a long long; -1 with an exception for a non-int */
+static long long int_arg(PyObject *args, Py_ssize_t i) {
+    PyObject *v = PyTuple_GetItem(args, i);
+    return v ? PyLong_AsLongLong(v) : -1;
+}
+
 /* search(handle, queries, dim, k, ef, nprobe, cost) -> (ids, dist) or None.
  * None: not a call for this path (queries not C-contiguous native float32
  * of shape (dim,) or (nq, dim); no queries; a result too big for the slab;
@@ -250,12 +292,6 @@ static PyObject *fc_bind(PyObject *self, PyObject *args) {
  * its general path. ids and dist have shape (k,) for 1-D queries, else
  * (nq, k). k must be at least 1 and at most the index's size (the caller
  * cuts it), ef and nprobe as oxv_search_request carries them. */
-/* an int argument as a long long; -1 with an exception for a non-int */
-static long long int_arg(PyObject *args, Py_ssize_t i) {
-    PyObject *v = PyTuple_GetItem(args, i);
-    return v ? PyLong_AsLongLong(v) : -1;
-}
-
 static PyObject *fc_search(PyObject *self, PyObject *args) {
     (void)self;
     /* parsed by hand: PyArg_ParseTuple's format parsing costs more than
@@ -291,9 +327,10 @@ static PyObject *fc_search(PyObject *self, PyObject *args) {
         Py_DECREF(capsule);
         Py_RETURN_NONE;
     }
-    Py_ssize_t lo;
     PyObject *ids, *dist;
-    if (carve_results(nq, k, single, &lo, &ids, &dist) < 0) {
+    int64_t *out_ids;
+    float *out_dist;
+    if (carve_results(nq, k, single, &ids, &dist, &out_ids, &out_dist) < 0) {
         Py_DECREF(capsule);
         return NULL;
     }
@@ -308,8 +345,8 @@ static PyObject *fc_search(PyObject *self, PyObject *args) {
     req.nq = nq;
     req.dim = dim;
     req.k = k;
-    req.out_ids = (int64_t *)(slab_ids_data + 8 * lo);
-    req.out_dist = (float *)(slab_dist_data + 4 * lo);
+    req.out_ids = out_ids;
+    req.out_dist = out_dist;
     oxv_error err;
     err.message[0] = 0;
     int rc;
@@ -324,7 +361,9 @@ static PyObject *fc_search(PyObject *self, PyObject *args) {
         Py_DECREF(ids);
         Py_DECREF(dist);
         err.message[sizeof err.message - 1] = 0;
-        PyObject *r = PyObject_CallFunction(raise_status, "is", rc, err.message);
+        /* as _call.error_text decodes it */
+        PyObject *msg = PyUnicode_DecodeUTF8(err.message, (Py_ssize_t)strlen(err.message), "replace");
+        PyObject *r = msg ? PyObject_CallFunction(raise_status, "iN", rc, msg) : NULL;
         if (r != NULL) { /* raise_status must raise */
             Py_DECREF(r);
             PyErr_SetString(PyExc_SystemError, "oxvec._fastcall: raise_status returned");
