@@ -187,6 +187,7 @@ endif
 bench: bench-venv lib bench-data bench-embed
 	$(PY) benchmarks/bench_kernels.py $(REPS)
 	$(PY) benchmarks/bench_flat.py $(REPS) $(FLAT_QUICK)
+	$(PY) benchmarks/bench_call.py $(REPS)
 	$(PY) benchmarks/bench_hnsw.py $(REPS) $(SETS)
 	$(PY) benchmarks/bench_hnsw_filter_load.py
 	$(PY) benchmarks/bench_ivf.py $(REPS) $(SETS) $(IVF_SEEDS)

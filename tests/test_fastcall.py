@@ -4,6 +4,7 @@ to the engine, and oxvec whole without it (OXVEC_NO_FASTCALL=1)."""
 
 import ctypes
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -218,3 +219,70 @@ def test_oxvec_works_without_the_extension():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "OXVEC_NO_FASTCALL" in out.stdout
+
+
+@needs_extension
+@pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="needs POSIX signals")
+def test_the_engine_call_runs_without_the_gil(base):
+    """The extension is pointed at libc's pause(), which blocks until a
+    signal arrives: a helper thread, which needs the GIL, sends SIGUSR1
+    while the call is in progress. Had the call kept the GIL, the helper
+    could not run and only the backup alarm would end the wait."""
+    ix = oxvec.Flat(D)
+    ix.add(base)
+    seen = []
+    in_call, done = threading.Event(), threading.Event()
+    main = threading.main_thread().ident
+    old = {s: signal.signal(s, lambda n, f: seen.append(n)) for s in (signal.SIGUSR1, signal.SIGALRM)}
+
+    def helper():
+        in_call.wait()
+        while not done.is_set():
+            signal.pthread_kill(main, signal.SIGUSR1)
+            done.wait(0.01)
+
+    t = threading.Thread(target=helper)
+    t.start()
+    _fast.bind(ctypes.CDLL(None).pause)
+    signal.setitimer(signal.ITIMER_REAL, 10)  # the backup: never needed when the GIL is released
+    try:
+        in_call.set()
+        with pytest.raises(oxvec.Error):  # pause() returns -1, which reads as a failed search
+            ix.search(base[0], 3)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        done.set()
+        t.join()
+        _fast.bind(lib.oxv_index_search)
+        for s, h in old.items():
+            signal.signal(s, h)
+    assert signal.SIGUSR1 in seen and signal.SIGALRM not in seen, seen
+
+
+def _search_in_child(ix, q, queue):
+    try:
+        ix.search(q, 3)
+        queue.put("searched")
+    except oxvec.ForkError as e:
+        queue.put(f"ForkError: {e}")
+    except Exception as e:  # pragma: no cover - reported to the parent
+        queue.put(f"{type(e).__name__}: {e}")
+
+
+@needs_extension
+def test_a_forked_child_never_enters_the_engine_through_the_fast_path(base):
+    """The Go runtime does not survive fork: in the child the extension
+    declines, and the ctypes path raises ForkError, for an index the parent
+    made (the call the fast path would otherwise take)."""
+    import multiprocessing
+
+    ix = oxvec.Flat(D)
+    ix.add(base)
+    assert _fast.search(ix._handle, base[0], D, 3, 0, 0, 1) is not None
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    p = ctx.Process(target=_search_in_child, args=(ix, base[0], queue))
+    p.start()
+    got = queue.get(timeout=120)
+    p.join(timeout=120)
+    assert got.startswith("ForkError: ") and p.exitcode == 0, got
