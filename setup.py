@@ -95,6 +95,7 @@ FASTCALL = Extension(
 
 setup(
     ext_modules=[FASTCALL],
+    exclude_package_data={"oxvec": ["*.c"]},  # the extension's source goes to the sdist, not the wheel
     cmdclass={"build_py": BuildPyWithEngine, "bdist_wheel": PlatformWheel},
     distclass=BinaryDistribution,
 )
