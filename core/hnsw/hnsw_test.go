@@ -2,6 +2,7 @@ package hnsw
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"math/rand"
@@ -720,5 +721,54 @@ func TestHNSW_CountDistancesCountsWalksAndReRanks(t *testing.T) {
 	search(t, plain, queries, 10, nil) // counters off: nothing counted
 	if countWalk.Load() != before {
 		t.Fatalf("counted while off")
+	}
+}
+
+func TestHNSW_PoolWalkEqualsHeapWalk(t *testing.T) {
+	// searchPool (one sorted array) must return what the heap beam search
+	// does: the same distances, the same nodes but for ties at the ef-th
+	// distance (codes tie often; which of them stays is arrival order)
+	const d = 32
+	base, queries := baseAndQueries(9, scaled(3000), 60, d)
+	for _, quant := range []string{"none", "int8"} {
+		h := build(t, metric.L2, d, base, Params{Quantize: quant})
+		s := h.pool.get()
+		r := h.ranker()
+		if h.quant != nil {
+			s.qcode = make([]uint8, h.quant.stride)
+			r.q8, r.qcode = h.quant, s.qcode
+		}
+		for qi := 0; qi < 60; qi++ {
+			q := make([]float32, h.stride)
+			copy(q, queries[qi*d:(qi+1)*d])
+			if h.quant != nil {
+				h.quant.encode(s.qcode, q[:d])
+			}
+			ep, top, _ := h.entryPoint()
+			cur := item{r.toNode(h, q, ep), ep}
+			for l := top; l > 0; l-- {
+				cur = h.greedy(s, r, q, cur, l)
+			}
+			for _, ef := range []int{1, 10, 64} {
+				want := slices.Clone(h.searchLayer(s, r, q, cur, ef, 0, nil, noNode))
+				got := slices.Clone(h.searchPool(s, r, q, cur, ef))
+				byDistID := func(a, b item) int {
+					if a.d != b.d {
+						return cmp.Compare(a.d, b.d)
+					}
+					return cmp.Compare(a.id, b.id)
+				}
+				slices.SortFunc(got, byDistID)
+				slices.SortFunc(want, byDistID)
+				// nodes tied at the ef-th distance may be kept either way
+				same := len(got) == len(want)
+				for i := 0; same && i < len(got); i++ {
+					same = got[i].d == want[i].d && (got[i].id == want[i].id || got[i].d == want[len(want)-1].d)
+				}
+				if !same {
+					t.Fatalf("%s query %d ef %d: pool %v, heaps %v", quant, qi, ef, got, want)
+				}
+			}
+		}
 	}
 }

@@ -162,6 +162,9 @@ func (h *HNSW) walk(s *scratch, r ranker, q []float32, ef int, allow *allowSet) 
 	for l := top; l > 0; l-- {
 		cur = h.greedy(s, r, q, cur, l)
 	}
+	if allow == nil {
+		return h.searchPool(s, r, q, cur, ef)
+	}
 	return h.searchLayer(s, r, q, cur, ef, 0, allow, noNode)
 }
 
