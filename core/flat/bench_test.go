@@ -1,6 +1,7 @@
 package flat
 
 import (
+	"fmt"
 	"math/rand"
 	"testing"
 
@@ -8,9 +9,11 @@ import (
 	"github.com/oxvec/oxvec/core/parallel"
 )
 
-func benchSearch(b *testing.B, n, d, nq, k int) {
+func benchSearch(b *testing.B, n, d, nq, k int) { benchSearchMetric(b, metric.L2, n, d, nq, k) }
+
+func benchSearchMetric(b *testing.B, kind metric.Kind, n, d, nq, k int) {
 	rng := rand.New(rand.NewSource(1))
-	f, _ := Of(d, metric.L2)
+	f, _ := Of(d, kind)
 	f.Add(bg, randVecs(rng, n, d), nil, nil)
 	q := randVecs(rng, nq, d)
 	ids := make([]int64, nq*k)
@@ -22,6 +25,7 @@ func benchSearch(b *testing.B, n, d, nq, k int) {
 			b.Fatal(err)
 		}
 	}
+	b.ReportMetric(float64(nq)*float64(b.N)/b.Elapsed().Seconds(), "qps")
 }
 
 func BenchmarkSearch_1x1(b *testing.B)       { benchSearch(b, 1, 128, 1, 10) }
@@ -32,4 +36,22 @@ func BenchmarkSearch_1000x9000_1thread(b *testing.B) {
 	parallel.SetWorkers(1)
 	defer parallel.SetWorkers(0)
 	benchSearch(b, 9000, 128, 1000, 10)
+}
+
+// BenchmarkSearchBatch is the batch throughput bench_flat.py compares with
+// faiss: 512 queries over 20,000 rows, one worker, l2 and ip, by dimension.
+func BenchmarkSearchBatch(b *testing.B) {
+	parallel.SetWorkers(1)
+	defer parallel.SetWorkers(0)
+	for _, m := range []string{"l2", "ip"} {
+		for _, d := range []int{50, 128, 384, 768} {
+			b.Run(fmt.Sprintf("%s/d=%d", m, d), func(b *testing.B) {
+				mt := metric.L2
+				if m == "ip" {
+					mt = metric.IP
+				}
+				benchSearchMetric(b, mt, 20000, d, 512, 10)
+			})
+		}
+	}
 }
