@@ -28,17 +28,20 @@ func PackPanel(q []float32, d int, qt []float32) {
 
 // rankPanelGeneric is RankPanel's plain loop: for each row r and query i,
 // out[32*r+i] = beta[r] + alpha*sum(qt[32*c+i]*x[r*d+c] for c < d), and
-// bit i of masks[r] tells out[32*r+i] <= bound[i].
+// bit i of masks[r] tells out[32*r+i] <= bound[i]. The loop runs over c
+// outside i so that qt is read in order, as the assembly does.
 func rankPanelGeneric(qt, x []float32, d int, alpha float32, beta []float32, bound *[PanelQueries]float32, out *[PanelQueries * PanelRows]float32, masks *[PanelRows]uint32) uint32 {
 	var any uint32
 	for r := 0; r < PanelRows; r++ {
-		row := x[r*d : (r+1)*d]
-		var m uint32
-		for i := 0; i < PanelQueries; i++ {
-			var s float32
-			for c, v := range row {
-				s += qt[PanelQueries*c+i] * v
+		var acc [PanelQueries]float32
+		for c, v := range x[r*d : (r+1)*d] {
+			col := (*[PanelQueries]float32)(qt[PanelQueries*c:])
+			for i := range acc {
+				acc[i] += col[i] * v
 			}
+		}
+		var m uint32
+		for i, s := range acc {
 			v := beta[r] + alpha*s
 			out[PanelQueries*r+i] = v
 			if v <= bound[i] {
