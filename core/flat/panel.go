@@ -119,4 +119,3 @@ func panelBlockFor(nq int) int {
 	per = (per + kernels.PanelQueries - 1) / kernels.PanelQueries * kernels.PanelQueries
 	return min(panelBlock, max(queryBlock, per))
 }
-
