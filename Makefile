@@ -14,6 +14,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 LIB := python/oxvec/liboxvec.so
+FASTCALL := python/oxvec/_fastcall.abi3.so
 GO_SOURCES := $(shell find core capi kernels -name '*.go' -not -name '*_test.go' 2>/dev/null) capi/oxvec.h go.mod $(wildcard go.sum) $(wildcard kernels/gpu/*.cu kernels/gpu/*.h)
 export PYTHONPATH := $(CURDIR)/python
 
@@ -59,10 +60,20 @@ $(VENV)/.editable: $(VENV)/.test-deps pyproject.toml setup.py | $(LIB)
 venv: $(VENV)/.test-deps $(VENV)/.editable
 bench-venv: $(VENV)/.bench-deps
 
-lib: $(LIB)
+lib: $(LIB) $(FASTCALL)
 $(LIB): $(GO_SOURCES)
 	$(GO) build -trimpath -buildmode=c-shared -o $@ ./capi
 	rm -f $(basename $@).h
+
+# oxvec._fastcall, the C hot path of Index.search (python/oxvec/_fastcall.c),
+# built in place as setup.py builds it for wheels: CPython's limited API of
+# 3.9, no link to the engine. Optional like there: without $(PYTHON)'s
+# headers it is skipped and oxvec calls the engine through ctypes alone.
+PY_INCLUDE = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["include"])' 2>/dev/null)
+FASTCALL_CC = $(CC) -std=c99 -shared -fPIC -O2 -Wall -Wextra -DPy_LIMITED_API=0x03090000 -I$(PY_INCLUDE) -Icapi -o $@ $<
+$(FASTCALL): python/oxvec/_fastcall.c capi/oxvec.h
+	@if [ -f "$(PY_INCLUDE)/Python.h" ]; then echo '$(FASTCALL_CC)'; $(FASTCALL_CC); \
+	else rm -f $@; echo "no Python.h for $(PYTHON) ($(PY_INCLUDE)): oxvec._fastcall not built, searches go through ctypes"; fi
 
 build/abi_test: capi/testdata/abi_test.c capi/oxvec.h $(LIB)
 	mkdir -p build
@@ -73,11 +84,11 @@ demo: venv lib
 	$(PY) -m oxvec demo
 
 # --- wheels ------------------------------------------------------------------
-# dist/: oxvec-<v>.tar.gz and py3-none-manylinux2014_{x86_64,aarch64} wheels
+# dist/: oxvec-<v>.tar.gz and cp39-abi3-manylinux2014_{x86_64,aarch64} wheels
 # (tools/build_wheels.sh: Zig as cgo's C compiler for glibc 2.17 and arm64,
 # auditwheel repair). Rebuilt when a source changes.
 DIST := dist
-WHEEL_INPUTS := $(GO_SOURCES) $(shell find python/oxvec -name '*.py' 2>/dev/null) setup.py pyproject.toml MANIFEST.in README.md LICENSE tools/zigcc tools/build_wheels.sh
+WHEEL_INPUTS := $(GO_SOURCES) $(shell find python/oxvec -name '*.py' 2>/dev/null) python/oxvec/_fastcall.c setup.py pyproject.toml MANIFEST.in README.md LICENSE tools/zigcc tools/build_wheels.sh
 
 $(VENV)/.wheel-deps: $(VENV)/.test-deps pyproject.toml
 	$(call pip_install_extra,wheel)
@@ -176,6 +187,7 @@ endif
 bench: bench-venv lib bench-data bench-embed
 	$(PY) benchmarks/bench_kernels.py $(REPS)
 	$(PY) benchmarks/bench_flat.py $(REPS) $(FLAT_QUICK)
+	$(PY) benchmarks/bench_call.py $(REPS)
 	$(PY) benchmarks/bench_hnsw.py $(REPS) $(SETS)
 	$(PY) benchmarks/bench_hnsw_filter_load.py
 	$(PY) benchmarks/bench_ivf.py $(REPS) $(SETS) $(IVF_SEEDS)
@@ -228,7 +240,7 @@ bench-data: venv lib wordnet
 	$(PY) benchmarks/make_data.py
 
 clean:
-	rm -rf build dist *.egg-info python/*.egg-info $(LIB) $(basename $(LIB)).h
+	rm -rf build dist *.egg-info python/*.egg-info $(LIB) $(basename $(LIB)).h $(FASTCALL)
 
 # --- the server (issue 22) ------------------------------------------------------
 # headless Chromium for the dashboard's browser test (tests/test_dashboard.py)

@@ -1,7 +1,12 @@
 """Builds the engine (Go, c-shared) into the package, then packages it.
 
-The shared library is not a CPython extension: it is loaded with ctypes, so
-the wheel is tagged py3-none-<platform> and one wheel serves every Python 3.
+The shared library is not a CPython extension: it is loaded with ctypes.
+Beside it the package has one small extension, oxvec._fastcall
+(python/oxvec/_fastcall.c: the hot path of Index.search), built against
+CPython's limited API of 3.9, so the wheel is tagged cp39-abi3-<platform>
+and one wheel serves every CPython from 3.9 on. The extension is optional:
+where it cannot be built (no Python headers), oxvec calls the engine
+through ctypes alone.
 
 The engine is built with the Go toolchain on PATH and whatever C compiler
 cgo finds (CC). `make wheel` sets CC to Zig (tools/zigcc) targeting glibc
@@ -15,7 +20,7 @@ import shutil
 import subprocess
 import sys
 
-from setuptools import setup
+from setuptools import Extension, setup
 from setuptools.command.build_py import build_py
 from setuptools.dist import Distribution
 
@@ -26,6 +31,9 @@ except ImportError:
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LIB = {"darwin": "liboxvec.dylib", "win32": "oxvec.dll"}.get(sys.platform, "liboxvec.so")
+# the oldest CPython the extension's limited API serves (requires-python)
+LIMITED_API = 0x03090000
+LIMITED_API_TAG = "cp39"
 # GOARCH -> the machine name in Linux wheel tags
 LINUX_MACHINE = {"amd64": "x86_64", "arm64": "aarch64", "386": "i686", "ppc64le": "ppc64le", "s390x": "s390x"}
 
@@ -68,7 +76,7 @@ class PlatformWheel(bdist_wheel):
 
     def get_tag(self):
         _, _, plat = super().get_tag()
-        return "py3", "none", plat
+        return LIMITED_API_TAG, "abi3", plat
 
 
 class BinaryDistribution(Distribution):
@@ -76,7 +84,18 @@ class BinaryDistribution(Distribution):
         return True
 
 
+FASTCALL = Extension(
+    "oxvec._fastcall",
+    sources=["python/oxvec/_fastcall.c"],
+    include_dirs=["capi"],  # oxvec.h's types; nothing links to the engine
+    define_macros=[("Py_LIMITED_API", hex(LIMITED_API))],
+    py_limited_api=True,
+    optional=True,  # without it, ctypes (python/oxvec/_fast.py)
+)
+
 setup(
+    ext_modules=[FASTCALL],
+    exclude_package_data={"oxvec": ["*.c"]},  # the extension's source goes to the sdist, not the wheel
     cmdclass={"build_py": BuildPyWithEngine, "bdist_wheel": PlatformWheel},
     distclass=BinaryDistribution,
 )

@@ -55,6 +55,7 @@ def main() -> None:
     ap.add_argument("after")
     ap.add_argument("--reps", type=int, default=7)
     ap.add_argument("--only", default="", help="comma-separated packages (default: all)")
+    ap.add_argument("--name", default="", help="names the RESULTS.md section ab-go-NAME (default: from --only)")
     args = ap.parse_args()
     only = set(filter(None, args.only.split(",")))
     a, b = build(args.before), build(args.after)
@@ -78,9 +79,10 @@ def main() -> None:
             f"\n\nMedians of {args.reps} interleaved runs of each side (3 iterations each), ratios of medians; "
             f"before {args.before}, after {args.after}. A Go benchmark pair, not a peer comparison: it answers "
             "\"did the refactor slow the hot loops\".\n\n" + H.machine_line(m))
-    suffix = "".join("-" + p for p in sorted(only))
+    suffix = "-" + args.name if args.name else "".join("-" + p for p in sorted(only))
     H.save_json("ab_go" + suffix.replace("-", "_"), {"machine": m, "rows": rows})
-    H.update_results_md("ab-go" + suffix, body.replace("two commits", "two commits" + (f" ({', '.join(sorted(only))})" if only else ""), 1))
+    what = args.name or ", ".join(sorted(only))
+    H.update_results_md("ab-go" + suffix, body.replace("two commits", "two commits" + (f" ({what})" if what else ""), 1))
 
 
 if __name__ == "__main__":

@@ -1,13 +1,18 @@
-"""Graph search: oxvec.HNSW (float32 walk, and int8 walk with float32
-re-rank) against hnswlib, faiss IndexHNSWFlat and usearch, same M and
+"""Graph search: oxvec.HNSW in its default configuration (what
+``oxvec.HNSW(dim, metric)`` does: an int8 walk with float32 re-rank for
+these metrics and dims) and with its float32 walk (``quantize="none"``),
+against hnswlib, faiss IndexHNSWFlat and usearch, same M and
 ef_construction, same run, same threads.
 
-    python benchmarks/bench_hnsw.py [--reps 3] [--datasets bigann,wordnet]
+    python benchmarks/bench_hnsw.py [--reps 3] [--datasets bigann,wordnet,clustered] [--clustered-n 1000000]
 
 Per dataset: build time (all threads), recall@10 and batch QPS over a sweep
 of ef at 1 thread and all threads, QPS at recall 0.90 / 0.95 / 0.99
 interpolated on each curve, single-query QPS, saved bytes per vector and
-load time. wordnet-minilm comes from `make bench-data`.
+load time; for oxvec, distances computed per query (walk and re-rank,
+counted inside the engine) next to QPS. wordnet-minilm comes from `make
+bench-data`; clustered-* is a synthetic l2 set (benchmarks/harness.py,
+seed 1, queries seed 2) with exact ground truth.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import numpy as np
 
 import harness as H
 import oxvec
+from oxvec._library import lib
 
 M, EFC, K = 16, 200, 10
 EFS = [10, 16, 24, 32, 48, 64, 96, 128, 192, 256]
@@ -47,7 +53,8 @@ class System:
         nm = self.name
         if nm.startswith("oxvec"):
             oxvec.set_num_threads(threads)
-            self.index = oxvec.HNSW(self.dim, self.metric, m=M, ef_construction=EFC, quantize="int8" if nm.endswith("int8") else None)
+            # the default configuration, or its float32 walk
+            self.index = oxvec.HNSW(self.dim, self.metric, m=M, ef_construction=EFC, **({"quantize": "none"} if nm == "oxvec float32" else {}))
             self.index.add(x)
         elif nm == "hnswlib":
             import hnswlib
@@ -141,6 +148,17 @@ class System:
         return size / self.n, times
 
 
+def counted(fn) -> tuple[float, float]:
+    """Distances the engine computed during fn(), walking and re-ranking."""
+    import ctypes
+
+    walk, rerank, err = ctypes.c_int64(), ctypes.c_int64(), ctypes.create_string_buffer(1024)
+    lib.oxv_debug_hnsw_counts(1, None, None, err)
+    fn()
+    lib.oxv_debug_hnsw_counts(0, ctypes.addressof(walk), ctypes.addressof(rerank), err)
+    return walk.value, rerank.value
+
+
 def qps_at(points: list[tuple[float, float]], target: float) -> float | None:
     """QPS at a recall, interpolated linearly between the two ef points
     around it (points are (recall, qps) along increasing ef)."""
@@ -173,7 +191,11 @@ def run(data: dict, reps: int, names: list[str]) -> dict:
             rec = {s.name: H.recall_at(s.search(queries, ef), gt, K) for s in systems}
             t = H.interleaved({s.name: (lambda s=s: s.search(queries, ef)) for s in systems}, reps=reps)
             for s in systems:
-                curves[s.name].append({"ef": ef, "recall": rec[s.name], "qps": len(queries) / t[s.name]["median_s"]})
+                point = {"ef": ef, "recall": rec[s.name], "qps": len(queries) / t[s.name]["median_s"]}
+                if s.name.startswith("oxvec") and threads == 1:
+                    walk, rerank = counted(lambda s=s: s.search(queries, ef))
+                    point["walk_per_q"], point["rerank_per_q"] = walk / len(queries), rerank / len(queries)
+                curves[s.name].append(point)
         for s in systems:
             out["systems"][s.name]["curves"][threads] = curves[s.name]
     # single-query loop at ef = 64, 1 thread
@@ -194,7 +216,8 @@ def tables(results: list[dict], m: dict) -> str:
     parts = ["## Graph search (HNSW) - `benchmarks/bench_hnsw.py`",
              f"M = {M}, ef_construction = {EFC}, k = {K}; every library built with all threads; ef swept over {EFS}. "
              "QPS at a recall is interpolated on each library's recall-QPS curve (batch of all queries); ratios are against hnswlib in the same run. "
-             "`oxvec int8` walks the graph on one-byte codes and re-ranks the ef candidates on float32 (results and distances exact)."]
+             "`oxvec` is the default configuration (`oxvec.HNSW(dim, metric)`: here it walks the graph on one-byte codes and re-ranks its best 2k+10 candidates on float32, so reported distances are exact); "
+             "`oxvec float32` walks on the float32 vectors (`quantize=\"none\"`)."]
     for r in results:
         sysd = r["systems"]
         rows = []
@@ -213,6 +236,11 @@ def tables(results: list[dict], m: dict) -> str:
         other = [[name, f"{s['build_s']:.2f} s ({s['build_s'] / ref_build:.2f}x)", f"{s['saved_bytes_per_vector']:.0f}",
                   ", ".join(f"{k} {v * 1e3:.1f} ms" for k, v in s["load_s"].items()), f"{s['single_qps_ef64']:,.0f}"] for name, s in sysd.items()]
         parts.append(H.markdown_table(["system", f"build ({os.cpu_count()} threads, vs hnswlib)", "saved bytes/vector", "load", "single-query QPS, ef 64"], other))
+        counts = [[name, p["ef"], f"{p['recall']:.4f}", f"{p['walk_per_q']:,.0f}", f"{p['rerank_per_q']:,.0f}", f"{p['qps']:,.0f}"]
+                  for name, s in sysd.items() if name.startswith("oxvec") for p in s["curves"][1] if "walk_per_q" in p]
+        if counts:
+            parts.append("oxvec's distances per query (counted in the engine) next to its 1-thread QPS:")
+            parts.append(H.markdown_table(["system", "ef", "recall@10", "walk distances / query", "float32 re-ranks / query", "QPS"], counts))
         parts.append(f"![recall-QPS {r['dataset']}](hnsw-{r['dataset']}.png)")
     parts.append(H.machine_line(m))
     return "\n\n".join(parts)
@@ -244,16 +272,20 @@ def plot(r: dict) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--datasets", default="bigann,wordnet")
+    ap.add_argument("--datasets", default="bigann,wordnet,clustered")
+    ap.add_argument("--clustered-n", type=int, default=1_000_000, help="vectors in the synthetic clustered set (the issue's size by default)")
     args = ap.parse_args()
     import faiss
     import hnswlib
     import usearch
 
-    names = ["oxvec", "oxvec int8", "hnswlib", "faiss", "usearch"]
+    names = ["oxvec", "oxvec float32", "hnswlib", "faiss", "usearch"]
     sets = []
     for name in args.datasets.split(","):
-        data = H.bigann_10k() if name == "bigann" else wordnet()
+        if name == "clustered":
+            data = H.synthetic(args.clustered_n, 128, 1000, "l2", K)
+        else:
+            data = H.bigann_10k() if name == "bigann" else wordnet()
         if data is None:
             print(f"{name}: no data (run make bench-data); skipped")
             continue

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/oxvec/oxvec/core/errs"
+	"github.com/oxvec/oxvec/core/hnsw"
 	"github.com/oxvec/oxvec/core/parallel"
 	"github.com/oxvec/oxvec/kernels"
 )
@@ -46,6 +47,19 @@ func oxv_debug_search_repeat(r *C.oxv_search_request, repeat C.int64_t, elapsed 
 	}
 	if elapsed != nil {
 		*elapsed = C.int64_t(time.Since(start).Nanoseconds())
+	}
+	return C.OXV_OK
+}
+
+//export oxv_debug_hnsw_counts
+func oxv_debug_hnsw_counts(on C.int32_t, walk, rerank *C.int64_t, e *C.oxv_error) (rc C.int) {
+	defer recoverInto(&rc, e)
+	w, r := hnsw.CountDistances(on != 0)
+	if walk != nil {
+		*walk = C.int64_t(w)
+	}
+	if rerank != nil {
+		*rerank = C.int64_t(r)
 	}
 	return C.OXV_OK
 }

@@ -482,6 +482,13 @@ int oxv_debug_panic(int32_t in_worker, oxv_error *err);
 int oxv_debug_search_repeat(const oxv_search_request *req, int64_t repeat,
                             int64_t *elapsed_ns, oxv_error *err);
 
+/* HNSW distance counters, process-wide: on != 0 zeroes and starts them,
+ * on == 0 stops them; either way *walk and *rerank (when not NULL) receive
+ * what was counted since the last start: distances computed walking graphs
+ * (on codes or float32) and float32 re-ranks after walks on codes. For
+ * benchmarks (distances per query next to QPS). */
+int oxv_debug_hnsw_counts(int32_t on, int64_t *walk, int64_t *rerank, oxv_error *err);
+
 /* Times one SIMD kernel ("dot", "l2sq", "l1", "tile", "dot_i8", "l2_u8",
  * "hamming") of one level on d-sized inputs: *ns receives the wall time per
  * call, averaged over `repeat` calls. For kernel benchmarks. */

@@ -63,6 +63,7 @@ hammingAVX512_reduce:
 	VPSHUFD       $0x4e, X0, X1
 	VPADDQ        X1, X0, X0
 	VMOVQ         X0, AX
+	VZEROUPPER
 	MOVQ          AX, ret+48(FP)
 	RET
 
@@ -115,6 +116,7 @@ hammingAVX2_tailloop:
 	JMP     hammingAVX2_tailloop
 
 hammingAVX2_done:
+	VZEROUPPER
 	MOVQ BX, ret+48(FP)
 	RET
 

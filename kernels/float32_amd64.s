@@ -66,6 +66,7 @@ dotAVX512_reduce:
 	VADDPS        X1, X0, X0
 	VMOVSHDUP     X0, X1
 	VADDPS        X1, X0, X0
+	VZEROUPPER
 	MOVSS         X0, ret+48(FP)
 	RET
 
@@ -134,6 +135,7 @@ l2SqAVX512_reduce:
 	VADDPS        X1, X0, X0
 	VMOVSHDUP     X0, X1
 	VADDPS        X1, X0, X0
+	VZEROUPPER
 	MOVSS         X0, ret+48(FP)
 	RET
 
@@ -209,6 +211,7 @@ l1AVX512_reduce:
 	VADDPS        X1, X0, X0
 	VMOVSHDUP     X0, X1
 	VADDPS        X1, X0, X0
+	VZEROUPPER
 	MOVSS         X0, ret+48(FP)
 	RET
 
@@ -273,6 +276,7 @@ dotAVX2_reduce:
 	VMOVSHDUP    X0, X2
 	VADDSS       X2, X0, X0
 	VADDSS       X1, X0, X0
+	VZEROUPPER
 	MOVSS        X0, ret+48(FP)
 	RET
 
@@ -343,6 +347,7 @@ l2SqAVX2_reduce:
 	VMOVSHDUP    X0, X2
 	VADDSS       X2, X0, X0
 	VADDSS       X1, X0, X0
+	VZEROUPPER
 	MOVSS        X0, ret+48(FP)
 	RET
 
@@ -420,6 +425,7 @@ l1AVX2_reduce:
 	VMOVSHDUP    X0, X2
 	VADDSS       X2, X0, X0
 	VADDSS       X1, X0, X0
+	VZEROUPPER
 	MOVSS        X0, ret+48(FP)
 	RET
 

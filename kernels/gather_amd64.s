@@ -378,34 +378,29 @@ TEXT ·l2U8GatherAVX512(SB), NOSPLIT, $0-104
 l2U8GatherAVX512_pfall:
 	MOVL       (BX)(R9*4), R8
 	IMULQ      DX, R8
-	PREFETCHT0 (CX)(R8*1)
-	PREFETCHT0 64(CX)(R8*1)
-	INCQ       R9
-	CMPQ       R9, SI
-	JL         l2U8GatherAVX512_pfall
-
-l2U8GatherAVX512_row:
-	MOVL  (BX), R8
-	IMULQ DX, R8
-	ADDQ  CX, R8
-	CMPQ  SI, $0x00000001
-	JE    l2U8GatherAVX512_compute
-	MOVL  4(BX), R9
-	IMULQ DX, R9
-	ADDQ  CX, R9
-	LEAQ  128(R9), R10
-	LEAQ  (R9)(DX*1), R9
-	CMPQ  R10, R9
-	JGE   l2U8GatherAVX512_pf_end
+	ADDQ       CX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	LEAQ       128(R8), R10
+	LEAQ       (R8)(DX*1), R8
+	CMPQ       R10, R8
+	JGE        l2U8GatherAVX512_pf_end
 
 l2U8GatherAVX512_pf:
 	PREFETCHT0 (R10)
 	ADDQ       $0x00000040, R10
-	CMPQ       R10, R9
+	CMPQ       R10, R8
 	JL         l2U8GatherAVX512_pf
 
 l2U8GatherAVX512_pf_end:
-l2U8GatherAVX512_compute:
+	INCQ R9
+	CMPQ R9, SI
+	JL   l2U8GatherAVX512_pfall
+
+l2U8GatherAVX512_row:
+	MOVL   (BX), R8
+	IMULQ  DX, R8
+	ADDQ   CX, R8
 	VPXOR  Y0, Y0, Y0
 	VPXORD Z0, Z0, Z0
 	MOVQ   AX, R9
@@ -455,34 +450,29 @@ TEXT ·l2U8GatherAVX2(SB), NOSPLIT, $0-104
 l2U8GatherAVX2_pfall:
 	MOVL       (BX)(R9*4), R8
 	IMULQ      DX, R8
-	PREFETCHT0 (CX)(R8*1)
-	PREFETCHT0 64(CX)(R8*1)
-	INCQ       R9
-	CMPQ       R9, SI
-	JL         l2U8GatherAVX2_pfall
+	ADDQ       CX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	LEAQ       128(R8), R10
+	LEAQ       (R8)(DX*1), R8
+	CMPQ       R10, R8
+	JGE        l2U8GatherAVX2_pf_end
+
+l2U8GatherAVX2_pf:
+	PREFETCHT0 (R10)
+	ADDQ       $0x00000040, R10
+	CMPQ       R10, R8
+	JL         l2U8GatherAVX2_pf
+
+l2U8GatherAVX2_pf_end:
+	INCQ R9
+	CMPQ R9, SI
+	JL   l2U8GatherAVX2_pfall
 
 l2U8GatherAVX2_row:
 	MOVL  (BX), R8
 	IMULQ DX, R8
 	ADDQ  CX, R8
-	CMPQ  SI, $0x00000001
-	JE    l2U8GatherAVX2_compute
-	MOVL  4(BX), R9
-	IMULQ DX, R9
-	ADDQ  CX, R9
-	LEAQ  128(R9), R10
-	LEAQ  (R9)(DX*1), R9
-	CMPQ  R10, R9
-	JGE   l2U8GatherAVX2_pf_end
-
-l2U8GatherAVX2_pf:
-	PREFETCHT0 (R10)
-	ADDQ       $0x00000040, R10
-	CMPQ       R10, R9
-	JL         l2U8GatherAVX2_pf
-
-l2U8GatherAVX2_pf_end:
-l2U8GatherAVX2_compute:
 	VPXOR Y0, Y0, Y0
 	MOVQ  AX, R9
 	MOVQ  DX, R10

@@ -58,6 +58,7 @@ dotI8VNNI_reduce:
 	VPADDD        X1, X0, X0
 	VMOVD         X0, AX
 	MOVL          AX, ret+48(FP)
+	VZEROUPPER
 	RET
 
 // func dotU8I8Rows4VNNI(q []uint8, x []int8, d int, bias []float32, add []float32, mul *[4]float32, out []float32)
@@ -354,6 +355,7 @@ dotI8AVX2_tailloop:
 	JMP     dotI8AVX2_tailloop
 
 dotI8AVX2_done:
+	VZEROUPPER
 	MOVL BX, ret+48(FP)
 	RET
 
@@ -403,6 +405,7 @@ l2U8AVX512_reduce:
 	VPADDD        X1, X0, X0
 	VMOVD         X0, AX
 	MOVL          AX, ret+48(FP)
+	VZEROUPPER
 	RET
 
 // func l2U8AVX2(a []uint8, b []uint8) uint32
@@ -449,6 +452,7 @@ l2U8AVX2_tailloop:
 	JMP     l2U8AVX2_tailloop
 
 l2U8AVX2_done:
+	VZEROUPPER
 	MOVL BX, ret+48(FP)
 	RET
 
@@ -506,6 +510,7 @@ dotU8F32AVX512_reduce:
 	VADDPS        X1, X0, X0
 	VMOVSHDUP     X0, X1
 	VADDPS        X1, X0, X0
+	VZEROUPPER
 	MOVSS         X0, ret+48(FP)
 	RET
 
@@ -553,6 +558,7 @@ dotU8F32AVX2_tailloop:
 	JMP         dotU8F32AVX2_tailloop
 
 dotU8F32AVX2_done:
+	VZEROUPPER
 	MOVSS X0, ret+48(FP)
 	RET
 
@@ -1035,6 +1041,7 @@ dotU4F32AVX512_reduce:
 	VADDPS        X1, X0, X0
 	VMOVSHDUP     X0, X1
 	VADDPS        X1, X0, X0
+	VZEROUPPER
 	MOVSS         X0, ret+72(FP)
 	RET
 
@@ -1092,5 +1099,6 @@ dotU4F32AVX2_tailloop:
 	JMP         dotU4F32AVX2_tailloop
 
 dotU4F32AVX2_done:
+	VZEROUPPER
 	MOVSS X0, ret+72(FP)
 	RET

@@ -35,7 +35,10 @@ def test_float32_contiguous_input_is_not_copied(rng, monkeypatch):
     assert seen["x"] == x.ctypes.data  # the engine read the caller's own buffer
 
 
-def test_float32_query_is_read_in_place(rng):
+def test_float32_query_is_read_in_place(rng, monkeypatch):
+    # the ctypes path, whose request is the thread's; the C path's request
+    # is checked in tests/test_fastcall.py
+    monkeypatch.setattr(oxvec._index, "_fast_search", None)
     index = oxvec.Flat(16)
     index.add(rng.standard_normal((100, 16)).astype(np.float32))
     q = rng.standard_normal((3, 16)).astype(np.float32)

@@ -1,6 +1,7 @@
 """The packages users install: `make wheel`'s sdist and its manylinux_2_17
-wheels for x86_64 and aarch64 (py3-none: the engine is loaded with ctypes,
-so one wheel serves every Python 3).
+wheels for x86_64 and aarch64 (cp39-abi3: the engine is loaded with ctypes
+and the one extension, oxvec._fastcall, uses CPython's limited API, so one
+wheel serves every CPython from 3.9 on).
 
 The wheels are built once: `make test` and `make wheel-test` build them into
 dist/ first and pass OXVEC_DIST; without it this module runs `make wheel`
@@ -29,7 +30,7 @@ import zipfile
 import pytest
 
 from conftest import ROOT
-from wheel_check import source_modules
+from wheel_check import extension_modules, source_modules
 
 pytestmark = pytest.mark.skipif(shutil.which("go") is None, reason="building the engine needs Go")
 
@@ -100,7 +101,7 @@ def dist(tmp_path_factory):
 
 
 def _wheel(dist, arch):
-    found = sorted(dist.glob(f"oxvec-*-py3-none-*{arch}*.whl"))
+    found = sorted(dist.glob(f"oxvec-*-cp39-abi3-*{arch}*.whl"))
     assert len(found) == 1, f"one {arch} wheel expected in {dist}: {[p.name for p in dist.iterdir()]}"
     return found[0]
 
@@ -131,7 +132,7 @@ def test_declared_versions_agree():
 @pytest.mark.parametrize("arch", sorted(ARCHS))
 def test_wheel_is_manylinux_2_17_and_complete(dist, arch):
     wheel = _wheel(dist, arch)
-    assert wheel.name.endswith(f"-py3-none-manylinux2014_{arch}.manylinux_2_17_{arch}.whl"), wheel.name
+    assert wheel.name.endswith(f"-cp39-abi3-manylinux2014_{arch}.manylinux_2_17_{arch}.whl"), wheel.name
     z = zipfile.ZipFile(wheel)
     names = set(z.namelist())
     # every module of the source tree, found rather than listed (oxvec.embed is the one a hand-kept list lost)
@@ -139,9 +140,11 @@ def test_wheel_is_manylinux_2_17_and_complete(dist, arch):
                 for m in _source_modules()}
     files = {n for n in names if n.startswith("oxvec/") and not n.endswith("/")}
     assert expected <= files, f"missing from the wheel: {sorted(expected - files)}"
-    assert files == expected | {"oxvec/liboxvec.so"}, f"not in the source tree: {sorted(files - expected)}"
-    lib = z.read("oxvec/liboxvec.so")
-    assert lib[:4] == b"\x7fELF" and int.from_bytes(lib[18:20], "little") == ARCHS[arch], "not a library for " + arch
+    built = {"oxvec/liboxvec.so"} | {m.replace(".", "/") + ".abi3.so" for m in extension_modules(ROOT)}
+    assert files == expected | built, f"not in the source tree: {sorted(files - expected)}"
+    for so in sorted(built):
+        lib = z.read(so)
+        assert lib[:4] == b"\x7fELF" and int.from_bytes(lib[18:20], "little") == ARCHS[arch], f"{so}: not a library for {arch}"
     info = next(n for n in names if n.endswith(".dist-info/METADATA"))
     meta = z.read(info).decode()
     assert f"Requires-Python: {REQUIRES_PYTHON}" in meta and "License-Expression: Apache-2.0" in meta, meta[:1500]
@@ -174,6 +177,7 @@ def test_sdist_has_the_engine_sources(dist):
             needed |= {str(rel / f) for f in files.split()}
     needed |= {str(pathlib.Path("python") / m.replace(".", "/")) + ("/__init__.py" if (ROOT / "python" / m.replace(".", "/")).is_dir() else ".py")
                for m in _source_modules()}
+    needed |= {str(pathlib.Path("python") / m.replace(".", "/")) + ".c" for m in extension_modules(ROOT)}
     assert needed <= names, sorted(needed - names)
     assert not [n for n in names if n.endswith((".so", ".dylib", ".dll", "_test.go")) or n.startswith("tests/")], sorted(names)
 

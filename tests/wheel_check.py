@@ -48,10 +48,17 @@ def source_modules(repo) -> list:
     return out
 
 
+def extension_modules(repo) -> list:
+    """The package's C extensions, one per .c file under python/oxvec
+    (oxvec._fastcall), which a wheel holds built."""
+    top = pathlib.Path(repo) / "python"
+    return [".".join(f.relative_to(top).with_suffix("").parts) for f in sorted((top / "oxvec").rglob("*.c"))]
+
+
 def main(repo: str) -> None:
     import oxvec
 
-    expected = source_modules(repo)
+    expected = source_modules(repo) + extension_modules(repo)
 
     where = pathlib.Path(oxvec.__file__).resolve()
     assert "site-packages" in where.parts, where
@@ -112,6 +119,23 @@ def main(repo: str) -> None:
     with oxvec.load(tmp / "diskann.oxv") as again:
         assert type(again).__name__ == "DiskANN" and np.array_equal(again.search(queries, k=10, l=64)[0], ids)
     print(f"searched, saved and loaded {', '.join(indexes)}, DiskANN")
+
+    # the wheel's C call (oxvec._fastcall) is the one searches take, and
+    # gives what the ctypes path gives
+    from oxvec import _fast, _index
+
+    assert _fast.search is not None and _index._fast_search is _fast.search, _fast.why
+    with oxvec.HNSW(dim, m=8) as index:
+        index.add(base)
+        fast = [index.search(q, k=5) for q in (queries[0], queries)]
+        _index._fast_search = None
+        try:
+            slow = [index.search(q, k=5) for q in (queries[0], queries)]
+        finally:
+            _index._fast_search = _fast.search
+        for (fi, fd), (si, sd) in zip(fast, slow):
+            assert fi.shape == si.shape and np.array_equal(fi, si) and np.array_equal(fd, sd), (fi, si)
+    print("searches go through oxvec._fastcall, with the results of the ctypes path")
 
     docs = ["open a gzip-compressed file", "parse command line arguments", "copy a directory tree"]
     vecs = rng.standard_normal((3, 8)).astype(np.float32)

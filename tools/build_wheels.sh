@@ -37,7 +37,9 @@ for arch in "${archs[@]}"; do
     mkdir -p "$src"
     tar -xzf "$sdist" -C "$src" --strip-components=1
     echo "building the $arch wheel (GOARCH=$goarch, zig cc -target $arch-linux-gnu.$glibc)"
-    (cd "$src" && GOOS=linux GOARCH=$goarch CGO_ENABLED=1 CC="$root/tools/zigcc" \
+    # LDSHARED: the extension (oxvec._fastcall) links with Zig too, without
+    # the build Python's own -L/-rpath flags that sysconfig's LDSHARED adds
+    (cd "$src" && GOOS=linux GOARCH=$goarch CGO_ENABLED=1 CC="$root/tools/zigcc" LDSHARED="$root/tools/zigcc -shared" \
         OXVEC_ZIG_TARGET=$arch-linux-gnu.$glibc OXVEC_ZIG_PYTHON="$py" \
         "$py" -m build --wheel --no-isolation --outdir "$work/raw-$arch" . >"$work/$arch.log" 2>&1) \
         || { tail -50 "$work/$arch.log"; exit 1; }

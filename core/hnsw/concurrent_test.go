@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/oxvec/oxvec/core/index"
 	"github.com/oxvec/oxvec/core/metric"
 )
 
@@ -78,6 +79,73 @@ func TestHNSW_SearchDuringAddAndRemove_NeverReturnsAShortRow(t *testing.T) {
 		wg.Wait()
 		if bad.Load() > 0 {
 			t.Fatalf("trial %d: %d short rows", trial, bad.Load())
+		}
+	}
+}
+
+// TestHNSW_CompactDuringAdd_LinksTheRightNodes: Compact renumbers nodes,
+// and an Add links the slots it reserved a moment before; a Compact that
+// ran in between made the Add link renumbered slots (nodes with another's
+// vector, lists naming the wrong nodes). Compact now waits for reserved
+// nodes to be linked; every vector added stays findable as itself.
+func TestHNSW_CompactDuringAdd_LinksTheRightNodes(t *testing.T) {
+	const d = 16
+	base, _ := baseAndQueries(3, 500, 1, d)
+	h := build(t, metric.L2, d, base, Params{EfConstruction: 32})
+	var stop atomic.Bool
+	var cw sync.WaitGroup
+	cw.Add(1)
+	go func() {
+		defer cw.Done()
+		for !stop.Load() {
+			if err := h.Compact(); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	var ww sync.WaitGroup
+	added := make([][]float32, 2)
+	addedIDs := make([][]int64, 2)
+	for w := 0; w < 2; w++ {
+		ww.Add(1)
+		go func(w int) {
+			defer ww.Done()
+			r := rand.New(rand.NewSource(int64(w + 11)))
+			for it := 0; it < 20; it++ {
+				x := make([]float32, 10*d)
+				for i := range x {
+					x[i] = float32(r.NormFloat64())
+				}
+				out := make([]int64, 10)
+				if err := h.Add(bg, x, nil, out); err != nil {
+					t.Error(err)
+					return
+				}
+				if _, err := h.Remove(bg, out[:3]); err != nil { // holes for Compact to close
+					t.Error(err)
+					return
+				}
+				added[w] = append(added[w], x[3*d:]...)
+				addedIDs[w] = append(addedIDs[w], out[3:]...)
+			}
+		}(w)
+	}
+	ww.Wait()
+	stop.Store(true)
+	cw.Wait()
+	if err := h.Verify(); err != nil {
+		t.Fatal(err)
+	}
+	ids, dist := make([]int64, 1), make([]float32, 1)
+	for w := range added {
+		for i, id := range addedIDs[w] {
+			if err := h.Search(bg, added[w][i*d:(i+1)*d], 1, &index.SearchParams{Ef: 64}, ids, dist); err != nil {
+				t.Fatal(err)
+			}
+			if ids[0] != id || dist[0] != 0 {
+				t.Fatalf("vector of id %d finds id %d at %v", id, ids[0], dist[0])
+			}
 		}
 	}
 }

@@ -28,15 +28,24 @@ type Spec struct {
 	EfSearch       int    `json:"ef_search"`       // default candidate list size of a search; default 100
 	MaxElements    int    `json:"max_elements"`    // initial capacity; grows on demand
 	Seed           int64  `json:"seed"`            // for the random node levels; default 1
-	Quantize       string `json:"quantize"`        // "" or "int8": walk on one-byte codes, re-rank on float32
+	Quantize       string `json:"quantize"`        // "int8" (walk on one-byte codes, re-rank on float32), "none", or "" for the default (see Params)
 }
 
 // Params are an HNSW index's fixed parameters.
 type Params struct {
 	M, EfConstruction, EfSearch, MaxElements int
 	Seed                                     int64
-	Quantize                                 string // "" or "int8"
+	// Quantize is "int8" (walk on one-byte codes, re-rank on float32),
+	// "none" (walk on float32), or "" for the default: "int8" where the
+	// metric allows it and rows are at least quantizeFromDim wide, else
+	// "none". New resolves "" so Params() and saved files say which.
+	Quantize string
 }
+
+// quantizeFromDim is the narrowest row the default walks on codes: below
+// it a float32 row is a few cache lines, codes are padded to 64 bytes, and
+// the re-rank on float32 costs about what the codes save.
+const quantizeFromDim = 64
 
 // HNSW is the index. Safe for concurrent use: searches and inserts share
 // the structure lock (inserts synchronise per node); growth, removal and
@@ -80,6 +89,7 @@ type HNSW struct {
 	// (searches would start at a node without lists) nor free its slot
 	pendMu  sync.Mutex
 	pending map[uint32]bool
+	linked  *sync.Cond // on pendMu, broadcast when pending empties (lockNoPending)
 
 	orphans    orphanList
 	sinceCheck atomic.Int64 // nodes inserted since the last reachability check
@@ -134,10 +144,16 @@ func New(dim int, m *metric.Metric, p Params) (*HNSW, error) {
 		return nil, fmt.Errorf("%w: ef_construction and ef_search must be >= 1", errs.InvalidArgument)
 	case p.MaxElements < 0 || p.MaxElements > math.MaxInt32:
 		return nil, fmt.Errorf("%w: max_elements must be between 0 and %d", errs.InvalidArgument, math.MaxInt32)
-	case p.Quantize != "" && p.Quantize != "int8":
-		return nil, fmt.Errorf("%w: quantize must be \"int8\" or empty, got %q", errs.InvalidArgument, p.Quantize)
+	case p.Quantize != "" && p.Quantize != "int8" && p.Quantize != "none":
+		return nil, fmt.Errorf("%w: quantize must be \"int8\", \"none\" or empty (the default), got %q", errs.InvalidArgument, p.Quantize)
 	}
-	if p.Quantize != "" {
+	if p.Quantize == "" {
+		p.Quantize = "none"
+		if dim >= quantizeFromDim && quantizable(m) == nil {
+			p.Quantize = "int8"
+		}
+	}
+	if p.Quantize == "int8" {
 		if err := quantizable(m); err != nil {
 			return nil, err
 		}
@@ -150,7 +166,7 @@ func New(dim int, m *metric.Metric, p Params) (*HNSW, error) {
 	h.byIDOK.Store(true)
 	h.efSearch.Store(int64(p.EfSearch))
 	h.scanBelow = exactScanBelow
-	if p.Quantize != "" {
+	if p.Quantize == "int8" {
 		h.quant = newSQ8(dim)
 	}
 	h.grow(p.MaxElements)
@@ -212,7 +228,7 @@ func (h *HNSW) Params() Params { return h.p }
 func (h *HNSW) Info() index.Info {
 	h.RLock()
 	defer h.RUnlock()
-	return index.Info{Type: TypeName, Dim: h.Dim(), Metric: h.Metric().String(), Len: h.live, MemoryBytes: h.memoryBytes()}
+	return index.Info{Type: TypeName, Dim: h.Dim(), Metric: h.Metric().String(), Len: h.live, MemoryBytes: h.memoryBytes(), Quantize: h.p.Quantize}
 }
 
 func (h *HNSW) memoryBytes() int64 {

@@ -7,6 +7,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 
@@ -606,5 +607,118 @@ func TestHNSW_LoadedIndexGrowsWithoutOverwritingItsBuffer(t *testing.T) {
 		if got[i] != ids[i] {
 			t.Fatalf("new vector %d: nearest %d", i, got[i])
 		}
+	}
+}
+
+func TestHNSW_QuantizeDefaultsToInt8WhereItPays(t *testing.T) {
+	cases := []struct {
+		kind     metric.Kind
+		dim      int
+		set      string
+		want     string
+		hasCodes bool
+	}{
+		{metric.L2, 128, "", "int8", true},
+		{metric.Cosine, 384, "", "int8", true},
+		{metric.L2, quantizeFromDim - 1, "", "none", false}, // narrow rows: float32
+		{metric.IP, 128, "", "none", false},                 // codes would not keep ip's order
+		{metric.Manhattan, 128, "", "none", false},
+		{metric.L2, 128, "none", "none", false},
+		{metric.L2, 16, "int8", "int8", true},
+	}
+	for _, c := range cases {
+		m, err := metric.New(c.kind, c.dim, metric.Params{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := New(c.dim, m, Params{Quantize: c.set})
+		if err != nil {
+			t.Fatalf("%v d%d %q: %v", c.kind, c.dim, c.set, err)
+		}
+		if h.Params().Quantize != c.want || (h.quant != nil) != c.hasCodes || h.Info().Quantize != c.want {
+			t.Errorf("%v d%d %q: quantize %q, codes %v", c.kind, c.dim, c.set, h.Params().Quantize, h.quant != nil)
+		}
+	}
+	m, _ := metric.New(metric.L2, 8, metric.Params{})
+	if _, err := New(8, m, Params{Quantize: "int4"}); !errors.Is(err, errs.InvalidArgument) {
+		t.Fatalf("quantize int4: %v", err)
+	}
+}
+
+func TestHNSW_FileWithoutQuantizeLoadsAsAFloatWalk(t *testing.T) {
+	// files written before the default became int8 name no quantize and
+	// hold no codes: they load as "none", not as an index missing its codes
+	const d = 128
+	base, queries := baseAndQueries(3, 300, 5, d)
+	h := build(t, metric.L2, d, base, Params{Quantize: "none"})
+	h.p.Quantize = "" // what such a file's meta says (the field is omitempty)
+	var buf bytes.Buffer
+	if err := h.Save(&buf); err != nil {
+		t.Fatal(err)
+	}
+	g, err := index.Load(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := g.(*HNSW).Params().Quantize; q != "none" || g.(*HNSW).quant != nil {
+		t.Fatalf("loaded quantize %q, codes %v", q, g.(*HNSW).quant != nil)
+	}
+	h.p.Quantize = "none"
+	a, _ := search(t, h, queries, 5, nil)
+	b, _ := search(t, g, queries, 5, nil)
+	if !slices.Equal(a, b) {
+		t.Fatalf("reloaded index finds %v, original %v", b, a)
+	}
+}
+
+func TestHNSW_DefaultInt8WalkReRanksEnoughForExactTopK(t *testing.T) {
+	// the default walk ranks its best 2k+10 candidates again on float32:
+	// the results match an exact search (distances to float rounding) and
+	// a k beyond that depth still gets k results
+	const d, nq = 64, 50
+	base, queries := baseAndQueries(21, scaled(3000), nq, d)
+	h := build(t, metric.L2, d, base, Params{})
+	if h.quant == nil {
+		t.Fatal("default l2 64-d walk is not on codes")
+	}
+	ex := exactIndex(t, metric.L2, d, base)
+	for _, k := range []int{1, 10, 80} {
+		got, gotD := search(t, h, queries, k, &index.SearchParams{Ef: 200})
+		want, wantD := search(t, ex, queries, k, nil)
+		if r := recall(got, want, k); r < 0.97 {
+			t.Errorf("k %d: recall %.3f", k, r)
+		}
+		for i := range got {
+			if got[i] < 0 {
+				t.Fatalf("k %d: row %d padded", k, i)
+			}
+			if got[i] == want[i] && abs(gotD[i]-wantD[i]) > 1e-4*(1+wantD[i]) {
+				t.Fatalf("k %d: distance %v, exact %v", k, gotD[i], wantD[i])
+			}
+		}
+	}
+}
+
+func TestHNSW_CountDistancesCountsWalksAndReRanks(t *testing.T) {
+	const d = 64
+	base, queries := baseAndQueries(5, 2000, 20, d)
+	codes := build(t, metric.L2, d, base, Params{})
+	plain := build(t, metric.L2, d, base, Params{Quantize: "none"})
+	CountDistances(true)
+	search(t, codes, queries, 10, &index.SearchParams{Ef: 64})
+	walk, rerank := CountDistances(false)
+	if walk < 20*64 || rerank != 20*30 { // every query re-ranks its best 2k+10
+		t.Fatalf("code walk: %d walk distances, %d re-ranks for 20 queries", walk, rerank)
+	}
+	CountDistances(true)
+	search(t, plain, queries, 10, &index.SearchParams{Ef: 64})
+	walk, rerank = CountDistances(false)
+	if walk < 20*64 || rerank != 0 {
+		t.Fatalf("float walk: %d walk distances, %d re-ranks", walk, rerank)
+	}
+	before := countWalk.Load()
+	search(t, plain, queries, 10, nil) // counters off: nothing counted
+	if countWalk.Load() != before {
+		t.Fatalf("counted while off")
 	}
 }

@@ -49,7 +49,8 @@ func FromGraph(dim int, m *metric.Metric, g Graph) (*HNSW, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := New(dim, m, Params{M: g.M, EfConstruction: g.EfConstruction, EfSearch: g.EfSearch, MaxElements: n})
+	// the imported graph searches as it did in its library: on float32
+	h, err := New(dim, m, Params{M: g.M, EfConstruction: g.EfConstruction, EfSearch: g.EfSearch, MaxElements: n, Quantize: "none"})
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"sync"
 	"sync/atomic"
 
 	"github.com/oxvec/oxvec/core/errs"
@@ -29,7 +30,10 @@ func (h *HNSW) Add(ctx context.Context, vectors []float32, ids []int64, assigned
 	if err != nil {
 		return err
 	}
-	if err := h.RLockOpen(); err != nil {
+	if err := h.RLockOpen(); err != nil { // closed meanwhile: nothing will link them
+		for _, node := range nodes {
+			h.setPending(node, false)
+		}
 		return err
 	}
 	defer h.RUnlock()
@@ -49,6 +53,9 @@ func (h *HNSW) Add(ctx context.Context, vectors []float32, ids []int64, assigned
 		}
 		return nil
 	})
+	for _, node := range nodes { // also those a failed insertion left (a panic)
+		h.setPending(node, false)
+	}
 	h.afterInsert(n)
 	if err == nil {
 		err = parallel.Check(ctx)
@@ -140,12 +147,41 @@ func (h *HNSW) setPending(node uint32, on bool) {
 	defer h.pendMu.Unlock()
 	if !on {
 		delete(h.pending, node)
+		if len(h.pending) == 0 && h.linked != nil {
+			h.linked.Broadcast()
+		}
 		return
 	}
 	if h.pending == nil {
 		h.pending = map[uint32]bool{}
 	}
 	h.pending[node] = true
+}
+
+// lockNoPending takes the exclusive lock at a moment when no Add holds
+// reserved, unlinked nodes. An Add reserves slots under the exclusive lock
+// and links them under the shared one, so renumbering nodes (Compact) in
+// between would make it link the wrong slots; such callers wait here until
+// every reserved node is linked.
+func (h *HNSW) lockNoPending() error {
+	for {
+		if err := h.LockOpen(); err != nil {
+			return err
+		}
+		h.pendMu.Lock()
+		if len(h.pending) == 0 {
+			h.pendMu.Unlock()
+			return nil
+		}
+		h.Unlock() // the Add needs the shared lock to link its nodes
+		if h.linked == nil {
+			h.linked = sync.NewCond(&h.pendMu)
+		}
+		for len(h.pending) > 0 {
+			h.linked.Wait()
+		}
+		h.pendMu.Unlock()
+	}
 }
 
 // isPending reports whether node is reserved by an Add that has not linked

@@ -87,7 +87,11 @@ func load(f *format.File, mapped, verifyAll bool) (index.Index, error) {
 	if m.Used < 0 || m.Used > math.MaxInt32 || m.Live < 0 || m.Live > m.Used || m.Top > maxLevel {
 		return nil, corrupt("meta values out of range: %+v", m)
 	}
-	h, err := New(m.Dim, bound, Params{M: m.M, EfConstruction: m.EfConstruction, EfSearch: m.EfSearch, Seed: m.Seed, Quantize: m.Quantize})
+	quantize := m.Quantize
+	if quantize == "" { // written before the default became "int8": no codes
+		quantize = "none"
+	}
+	h, err := New(m.Dim, bound, Params{M: m.M, EfConstruction: m.EfConstruction, EfSearch: m.EfSearch, Seed: m.Seed, Quantize: quantize})
 	if err != nil {
 		return nil, corrupt("parameters: %v", err)
 	}

@@ -124,7 +124,7 @@ func (h *HNSW) fixEntry(dead map[uint32]bool) {
 // Compact renumbers the live nodes densely and releases the memory of
 // removed ones (hnswlib never gives it back). Searches wait while it runs.
 func (h *HNSW) Compact() error {
-	if err := h.LockOpen(); err != nil {
+	if err := h.lockNoPending(); err != nil {
 		return err
 	}
 	defer h.Unlock()

@@ -45,6 +45,14 @@ type scratch struct {
 	u32        []uint32  // code distances of one expansion
 }
 
+// distances returns room for n distances (the gathers' output).
+func (s *scratch) distances(n int) []float32 {
+	if cap(s.dists) < n {
+		s.dists = make([]float32, 2*n)
+	}
+	return s.dists[:n]
+}
+
 type scratchPool struct{ p sync.Pool }
 
 func (sp *scratchPool) get() *scratch {

@@ -63,6 +63,9 @@ type Info struct {
 	Metric      string `json:"metric"`
 	Len         int    `json:"len"`
 	MemoryBytes int64  `json:"memory_bytes"`
+	// Quantize names the codes a search walks on where a type chooses them
+	// (hnsw: "int8" or "none"); empty for the others.
+	Quantize string `json:"quantize,omitempty"`
 }
 
 // Compacter is implemented by index types that keep the memory of removed

@@ -130,6 +130,7 @@ PROTOTYPES = {
     "oxv_simd_level": (_int, [_p, _p, C.c_size_t]),
     "oxv_debug_panic": (_int, [_i32, _p]),
     "oxv_debug_search_repeat": (_int, [_p, _i64, _p, _p]),
+    "oxv_debug_hnsw_counts": (_int, [_i32, _p, _p, _p]),
     "oxv_debug_kernel_ns": (_int, [C.c_char_p, C.c_char_p, _i64, _i64, _p, _p]),
     # GPU (capi/gpu.go)
     "oxv_gpu_search_dirs": (_int, [C.c_char_p, _p]),

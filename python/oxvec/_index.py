@@ -14,6 +14,7 @@ import numpy as np
 from . import _capi, _jupyter, _pandas
 from . import _convert as cv
 from ._call import NO_FILTER, check, json_out, outputs, run_cancellable, search, state
+from ._fast import search as _fast_search
 from ._library import lib
 from ._metrics import metric_spec
 from ._resource import Resource
@@ -292,6 +293,12 @@ class Index(Resource):
     def _search(self, queries, k, ef: int, nprobe: int, filter):
         # The hot path of the package: a single-query search costs about as
         # much Python as engine time, so this function stays flat and lean.
+        # The C call (_fast.py) takes what it can: float32 C-contiguous
+        # queries, no filter, k within the index; None sends the rest on.
+        if _fast_search is not None and filter is None and type(k) is int and 0 < k <= self._count_hint:
+            r = _fast_search(self._handle, queries, self._dim, k, ef, nprobe, self._search_cost())
+            if r is not None:
+                return r
         h = self._handle or self._live()
         q = queries
         dim = self._dim
@@ -602,12 +609,16 @@ class HNSW(Index):
     seed : int
         Seed of the random node levels; a single-threaded build
         (``oxvec.set_num_threads(1)``) is deterministic for a seed.
-    quantize : {None, "int8"}
+    quantize : {None, "int8", "none"}
         "int8" keeps a one-byte copy of every vector and walks the graph on
         it (a quarter of the memory traffic), then ranks the ef candidates
-        again on the float32 vectors, so results and distances stay exact.
-        Costs dim bytes per vector more. For l2-family metrics and those
-        whose vectors are normalised (cosine, angular, correlation, ...).
+        again on the float32 vectors, so results and distances stay exact
+        (only which candidates the walk finds depends on the codes). Costs
+        dim bytes per vector more. For l2-family metrics and those whose
+        vectors are normalised (cosine, angular, correlation, ...).
+        "none" walks on the float32 vectors. None (the default) means
+        "int8" where the metric allows it and dim >= 64, else "none";
+        ``index.info()["quantize"]`` says which was chosen.
     **metric_params
         p (minkowski), V (seuclidean), VI (mahalanobis).
 

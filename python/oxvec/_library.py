@@ -100,6 +100,9 @@ def load() -> ctypes.CDLL:
                     f"{_capi.OXV_ABI_VERSION}; rebuild with `make lib` or reinstall oxvec"
                 )
             lib.__dict__.update(bound)  # later lookups skip Functions.__getattr__
+            from . import _fast  # the C search call, through this library's function
+
+            _fast.bind(bound["oxv_index_search"])
             _lib = so
     return _lib
 

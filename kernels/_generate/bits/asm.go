@@ -117,6 +117,7 @@ func hammingAVX512() {
 	VPADDQ(t, acc0.AsX(), acc0.AsX())
 	r := GP64()
 	VMOVQ(acc0.AsX(), r)
+	VZEROUPPER() // clean upper halves: Go code after this runs SSE, slow on a dirty upper state
 	Store(r, ReturnIndex(0))
 	RET()
 }
@@ -179,6 +180,7 @@ func hammingAVX2() {
 	DECQ(n)
 	JMP(LabelRef(name + "_tailloop"))
 	Label(name + "_done")
+	VZEROUPPER() // clean upper halves: Go code after this runs SSE, slow on a dirty upper state
 	Store(total, ReturnIndex(0))
 	RET()
 }

@@ -209,7 +209,9 @@ func kernel(o op, lv level, absmask Mem) {
 		VMOVUPS_Z(pb, k, tb)
 		step(o, sum, ta, tb, nil, nil, abs, false)
 		Label(name + "_reduce")
-		Store(asm.ReduceZ(sum), ReturnIndex(0))
+		ret := asm.ReduceZ(sum)
+		VZEROUPPER() // clean upper halves: Go code after this runs SSE, slow on a dirty upper state
+		Store(ret, ReturnIndex(0))
 		RET()
 		return
 	}
@@ -226,6 +228,7 @@ func kernel(o op, lv level, absmask Mem) {
 	Label(name + "_reduce")
 	r := asm.ReduceY(sum)
 	VADDSS(tail, r, r)
+	VZEROUPPER() // clean upper halves: Go code after this runs SSE, slow on a dirty upper state
 	Store(r, ReturnIndex(0))
 	RET()
 }

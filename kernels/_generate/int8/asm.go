@@ -95,6 +95,7 @@ func dotI8VNNI(flip, one Mem) {
 	VPSLLD(U8(7), accB, accB) // 128*sum(b)
 	VPSUBD(accB, acc, acc)
 	storeInt(asm.ReduceIntZ(acc))
+	VZEROUPPER() // clean upper halves: Go code after this runs SSE, slow on a dirty upper state
 	RET()
 }
 
@@ -141,6 +142,7 @@ func dotI8AVX2() {
 	DECQ(n)
 	JMP(LabelRef(name + "_tailloop"))
 	Label(name + "_done")
+	VZEROUPPER() // clean upper halves: Go code after this runs SSE, slow on a dirty upper state
 	Store(total, ReturnIndex(0))
 	RET()
 }
@@ -182,6 +184,7 @@ func l2U8AVX512() {
 
 	Label(name + "_reduce")
 	storeInt(asm.ReduceIntZ(acc))
+	VZEROUPPER() // clean upper halves: Go code after this runs SSE, slow on a dirty upper state
 	RET()
 }
 
@@ -224,6 +227,7 @@ func l2U8AVX2() {
 	DECQ(n)
 	JMP(LabelRef(name + "_tailloop"))
 	Label(name + "_done")
+	VZEROUPPER() // clean upper halves: Go code after this runs SSE, slow on a dirty upper state
 	Store(total, ReturnIndex(0))
 	RET()
 }
@@ -279,7 +283,9 @@ func dotU8F32AVX512() {
 	VFMADD231PS(x1, x0, acc0)
 
 	Label(name + "_reduce")
-	Store(asm.ReduceZ(acc0), ReturnIndex(0))
+	ret := asm.ReduceZ(acc0)
+	VZEROUPPER() // clean upper halves: Go code after this runs SSE, slow on a dirty upper state
+	Store(ret, ReturnIndex(0))
 	RET()
 }
 
@@ -324,6 +330,7 @@ func dotU8F32AVX2() {
 	DECQ(n)
 	JMP(LabelRef(name + "_tailloop"))
 	Label(name + "_done")
+	VZEROUPPER() // clean upper halves: Go code after this runs SSE, slow on a dirty upper state
 	Store(sum, ReturnIndex(0))
 	RET()
 }
@@ -568,7 +575,9 @@ func dotU4F32AVX512(nib Mem) {
 
 	Label(name + "_reduce")
 	VADDPS(acc1, acc0, acc0)
-	Store(asm.ReduceZ(acc0), ReturnIndex(0))
+	ret := asm.ReduceZ(acc0)
+	VZEROUPPER() // clean upper halves: Go code after this runs SSE, slow on a dirty upper state
+	Store(ret, ReturnIndex(0))
 	RET()
 }
 
@@ -623,6 +632,7 @@ func dotU4F32AVX2(nib Mem) {
 	DECQ(n)
 	JMP(LabelRef(name + "_tailloop"))
 	Label(name + "_done")
+	VZEROUPPER() // clean upper halves: Go code after this runs SSE, slow on a dirty upper state
 	Store(sum, ReturnIndex(0))
 	RET()
 }
