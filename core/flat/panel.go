@@ -10,9 +10,10 @@ import (
 	"github.com/oxvec/oxvec/kernels"
 )
 
-// minPanelQueries: a block of fewer queries takes the 4x4 rank tile; the
-// panel kernel computes 32 queries per call whatever the block holds, so
-// below this the padding costs more than the tile's reductions.
+// minPanelQueries: a block of fewer queries takes the 4x4 rank tile. The
+// panel kernel computes 32 queries per call whatever the block holds, and
+// below half a panel most of that work would be padding (a choice, not a
+// measured crossover).
 const minPanelQueries = 16
 
 // ones is beta for the dot-product metrics (1 - <q,x>).

@@ -41,7 +41,8 @@ const (
 // Search implements index.Index.
 //
 // Metrics of ClassL2 and ClassDot rank with the dot product through the
-// SIMD rank tile: ClassL2 by |x|^2 - 2<q,x> of prepared vectors (the query's
+// SIMD panel kernel (kernels.RankPanel, blocks of 16 or more queries, see
+// panel.go) or the 4x4 rank tile: ClassL2 by |x|^2 - 2<q,x> of prepared vectors (the query's
 // own norm does not change the order), ClassDot by 1 - <q,x>. The squared L2
 // distances of the k results are then recomputed exactly, so a stored copy
 // of the query reports 0, not the rounding noise of the expansion; both
