@@ -27,6 +27,7 @@ func detect() (sets [AVX512 + 1]*Set) {
 		if c.Supports(cpuid.AVX512F, cpuid.AVX512BW, cpuid.AVX512DQ, cpuid.AVX512VL, cpuid.BMI2) {
 			z := s
 			z.Level, z.Dot, z.L2Sq, z.L1, z.RankTile, z.DotRows, z.L2U8 = AVX512, dotAVX512, l2SqAVX512, l1AVX512, rankTileAVX512, dotRowsAVX512, l2U8AVX512
+			z.RankPanel = rankPanelAVX512
 			z.L2SqGather, z.DotGather, z.L2U8Gather = l2SqGatherAVX512, dotGatherAVX512, l2U8GatherAVX512
 			z.DotU8F32, z.DotU4F32, z.DotCols, z.AddScaled = dotU8F32AVX512, dotU4F32AVX512, dotColsAVX512, addScaledAVX512Full
 			z.MatMul4, z.L2SqRows, z.FirstBelowU16, z.ArgMin = matMul4AVX512, l2SqRowsAVX512, firstBelowU16AVX512, argMinAVX512

@@ -80,6 +80,15 @@ type Set struct {
 	// with out[4*i+j] <= bound[i] (bit 4*i+j). Exact search ranks with it:
 	// the caller only looks at entries that can enter a result.
 	RankTile func(q, x []float32, d int, alpha float32, beta, bound *[4]float32, out *[16]float32) uint32
+	// RankPanel sets out[32*r+i] = beta[r] + alpha*dot(query i, x row r)
+	// for r < PanelRows stored rows of d >= 1 values and i < PanelQueries
+	// queries packed coordinate by coordinate in qt (coordinate c of query
+	// i at qt[32*c+i], see PackPanel), sets bit i of masks[r] when
+	// out[32*r+i] <= bound[i], and returns the OR of masks. It is RankTile
+	// blocked as a BLAS kernel is: 384 values per call, accumulated in
+	// registers. Nil where the CPU has no kernel of this shape (AVX2 has
+	// too few registers); exact search then takes RankTile.
+	RankPanel func(qt, x []float32, d int, alpha float32, beta []float32, bound *[PanelQueries]float32, out *[PanelQueries * PanelRows]float32, masks *[PanelRows]uint32) uint32
 	// DotU8I8Rows4 sets out[i*n+j] = add[j] + mul[i]*(float32(sum(int32(q
 	// row i)*int32(x row j))) - bias[j]) for i < 4 and j < n = len(out)/4,
 	// rows of d bytes; d a multiple of 64, n of 4: int8 ranking scores of 4
@@ -141,6 +150,7 @@ var generic = Set{
 	L2Sq:          l2SqGeneric,
 	L1:            l1Generic,
 	RankTile:      rankTileGeneric,
+	RankPanel:     rankPanelGeneric,
 	DotRows:       dotRowsGeneric,
 	L2SqRows:      l2SqRowsGeneric,
 	DotCols:       dotColsGeneric,

@@ -675,3 +675,78 @@ func TestColumns_Transposes(t *testing.T) {
 		}
 	}
 }
+
+func TestRankPanel_EqualsRankedDotsOfPackedQueries(t *testing.T) {
+	forEachLevel(t, func(t *testing.T, s *Set) {
+		if s.RankPanel == nil {
+			t.Skipf("no RankPanel at level %v", s.Level)
+		}
+		rng := rand.New(rand.NewSource(7))
+		for _, d := range dims[1:] {
+			for _, nq := range []int{1, 17, PanelQueries} {
+				off := d % 4
+				q, x := guarded(rng, nq*d, off), guarded(rng, PanelRows*d, (off+1)%4)
+				qt := guarded(rng, PanelQueries*d, (off+2)%4)
+				PackPanel(q, d, qt)
+				beta := guarded(rng, PanelRows, off)
+				var bound [PanelQueries]float32
+				for i := range bound {
+					bound[i] = float32(rng.NormFloat64() * math.Sqrt(float64(d)))
+				}
+				bound[5] = float32(math.Inf(1))
+				var out [PanelQueries * PanelRows]float32
+				var masks [PanelRows]uint32
+				for i := range out {
+					out[i] = 12345 // must be overwritten
+				}
+				any := s.RankPanel(qt, x, d, -2, beta, &bound, &out, &masks)
+				var or uint32
+				for r := 0; r < PanelRows; r++ {
+					or |= masks[r]
+					for i := 0; i < PanelQueries; i++ {
+						var want float64
+						if i < nq {
+							want = float64(beta[r]) - 2*refDot(q[i*d:(i+1)*d], x[r*d:(r+1)*d])
+						} else {
+							want = float64(beta[r]) // padding queries are zero
+						}
+						got := out[PanelQueries*r+i]
+						if !close(got, want, 64*float64(d)) {
+							t.Fatalf("d=%d nq=%d out[%d][%d] = %v, want %v", d, nq, r, i, got, want)
+						}
+						if bit := masks[r]>>i&1 == 1; bit != (got <= bound[i]) {
+							t.Fatalf("d=%d row %d query %d: mask bit %v for %v <= %v", d, r, i, bit, got, bound[i])
+						}
+					}
+					if masks[r]>>5&1 != 1 {
+						t.Fatalf("d=%d masks[%d] = %032b: query 5 has bound +Inf and must pass every row", d, r, masks[r])
+					}
+				}
+				if any != or {
+					t.Fatalf("d=%d: returned %032b, want the OR of masks %032b", d, any, or)
+				}
+			}
+		}
+	})
+}
+
+func TestPackPanel_TransposesAndZeroPads(t *testing.T) {
+	d := 3
+	q := []float32{1, 2, 3, 4, 5, 6} // 2 queries
+	qt := make([]float32, PanelQueries*d)
+	for i := range qt {
+		qt[i] = -1
+	}
+	PackPanel(q, d, qt)
+	for c := 0; c < d; c++ {
+		for i := 0; i < PanelQueries; i++ {
+			want := float32(0)
+			if i < 2 {
+				want = q[i*d+c]
+			}
+			if got := qt[PanelQueries*c+i]; got != want {
+				t.Fatalf("qt[%d*32+%d] = %v, want %v", c, i, got, want)
+			}
+		}
+	}
+}

@@ -96,7 +96,7 @@ func TestFlat_Search_MatchesFloat64BruteForce(t *testing.T) {
 			for _, workers := range []int{1, 3} {
 				parallel.SetWorkers(workers)
 				for _, n := range []int{1, 50, splitBaseRows + 77} {
-					for _, nq := range []int{1, 2, 3, 4, 5, 7, 17} {
+					for _, nq := range []int{1, 2, 3, 4, 5, 7, 17, 40, 70} {
 						checkExact(t, l, m, workers, n, nq)
 					}
 				}

@@ -23,6 +23,9 @@ const (
 	// about 12% faster than 64 (bigann-10k). queryBlock is the larger,
 	// blockFor picks per search.
 	queryBlock = 64
+	// maxBlock bounds both block sizes (the heaps of a block live on the
+	// stack).
+	maxBlock = 512
 	// cachedBase: a base up to this size counts as cache-resident.
 	cachedBase = 8 << 20
 	// tileBytes sizes a tile of stored rows to sit in a 1-2 MiB L2 cache.
@@ -38,7 +41,8 @@ const (
 // Search implements index.Index.
 //
 // Metrics of ClassL2 and ClassDot rank with the dot product through the
-// SIMD rank tile: ClassL2 by |x|^2 - 2<q,x> of prepared vectors (the query's
+// SIMD panel kernel (kernels.RankPanel, blocks of 16 or more queries, see
+// panel.go) or the 4x4 rank tile: ClassL2 by |x|^2 - 2<q,x> of prepared vectors (the query's
 // own norm does not change the order), ClassDot by 1 - <q,x>. The squared L2
 // distances of the k results are then recomputed exactly, so a stored copy
 // of the query reports 0, not the rounding noise of the expansion; both
@@ -67,16 +71,16 @@ func (f *Flat) Search(ctx context.Context, queries []float32, k int, p *index.Se
 	if p != nil && p.Filter != nil {
 		return f.searchAllowed(ctx, queries, k, f.allowedRows(p.Filter), outIDs, outDist)
 	}
-	s := scan{f: f, ks: kernels.Current(), queries: queries, k: kk}
+	s := scan{f: f, ks: kernels.Current(), queries: queries, k: kk, nq: nq}
 	workers := parallel.Workers()
 	var run error
 	switch {
 	case nq < workers && n >= splitBaseRows:
 		run = s.splitBase(ctx, nq, k, outIDs, outDist)
-	case nq <= blockFor(n, d) && (workers == 1 || nq*n*d < serialWork):
+	case nq <= s.blockFor(n, d) && (workers == 1 || nq*n*d < serialWork):
 		run = s.block(ctx, 0, nq, k, outIDs, outDist)
 	default:
-		run = parallel.For(ctx, nq, blockFor(n, d), func(lo, hi int) error {
+		run = parallel.For(ctx, nq, s.blockFor(n, d), func(lo, hi int) error {
 			return s.block(ctx, lo, hi, k, outIDs, outDist)
 		})
 	}
@@ -97,21 +101,25 @@ type scan struct {
 	ks      *kernels.Set
 	queries []float32
 	k       int
+	nq      int
 }
 
 // blockFor is the number of queries that share a pass over n rows of d
 // values (see queryBlock).
-func blockFor(n, d int) int {
+func (s scan) blockFor(n, d int) int {
+	if s.panel() {
+		return panelBlockFor(s.nq)
+	}
 	if n*d*4 <= cachedBase {
 		return queryBlock / 2
 	}
 	return queryBlock
 }
 
-// block searches queries [lo, hi), at most queryBlock of them, into their
+// block searches queries [lo, hi), at most maxBlock of them, into their
 // output rows (stride values apart).
 func (s scan) block(ctx context.Context, lo, hi, stride int, outIDs []int64, outDist []float32) error {
-	var heaps [queryBlock]index.TopK
+	var heaps [maxBlock]index.TopK
 	for q := lo; q < hi; q++ {
 		heaps[q-lo].Reset(outDist[q*stride:q*stride+s.k], outIDs[q*stride:q*stride+s.k])
 	}
@@ -140,6 +148,9 @@ func (s scan) rows(ctx context.Context, q0, q1, r0, r1 int, heaps []index.TopK) 
 	alpha := float32(-1)
 	if l2 {
 		alpha = -2
+	}
+	if s.panel() && q1-q0 >= minPanelQueries {
+		return s.panels(ctx, q0, q1, r0, r1, heaps, alpha, l2)
 	}
 	beta := [4]float32{1, 1, 1, 1}
 
