@@ -59,7 +59,7 @@ def test_search_json_refuses_what_it_cannot_answer(store):
 def test_cost_model_inlines_cheap_shapes_after_warmup():
     from oxvec.server.inline import CostModel
 
-    m = CostModel(inline_s=0.001, warmup=3)
+    m = CostModel(inline_s=0.001, warmup=3)  # bounds of its own: the test does not follow INLINE_S
     shape = ("t", "c", 1, 10, None, ())
     m.in_flight = 1
     for _ in range(2):

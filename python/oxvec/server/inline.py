@@ -2,11 +2,12 @@
 thread, and why that is safe.
 
 Handing an engine call to a worker thread and back (executor queue,
-future, GIL hand-over, loop wake-up) cost about as much server CPU as a
-sub-millisecond HNSW search itself (benchmarks/profile_server.py). A
-search predicted to be that cheap therefore runs on the event loop's own
-thread. The engine call still releases the GIL; the loop waits for it,
-which is why only short calls may run so.
+future, GIL hand-over, loop wake-up) costs a share of the server's CPU
+comparable to a millisecond HNSW search itself (benchmarks/
+profile_server.py). A search predicted to be that cheap (INLINE_S)
+therefore runs on the event loop's own thread. The engine call still
+releases the GIL; the loop waits for it, which is why only short calls
+may run so.
 
 The prediction is measured, not guessed: the running mean (weight 1/4
 for each new call) of the engine time of recent searches of the same
@@ -30,7 +31,11 @@ and that is stopped after the one call."""
 
 from __future__ import annotations
 
-INLINE_S = 0.001  # predicted engine time under which a search runs on the loop
+# predicted engine time (wall clock, so on a busy machine including waits
+# for a core) under which a search runs on the loop: about one HNSW search
+# of 100k x 384 at ef 100 on a loaded 2-core machine. It only runs so
+# alone, so a loop blocked this long delays only requests arriving meanwhile
+INLINE_S = 0.002
 WARMUP = 8  # calls of a shape timed on worker threads before it may run inline
 _WEIGHT = 0.25
 _MAX_SHAPES = 4096  # shapes remembered; past it the table starts afresh
