@@ -32,7 +32,7 @@ from serverutil import free_socket, wait_healthy  # noqa: E402
 # (layer, substrings any of which in a frame puts a sample there), first match wins,
 # frames read from the innermost out
 LAYERS = [
-    ("engine search (the C call)", ("call (oxvec/_store.py",)),
+    ("engine search (the C call)", ("call (oxvec/_store.py", "call_json (oxvec/_store.py")),
     ("engine result read and decode (JSON + arrays)", ("_read_result", "_read_json", "_floats (oxvec/_store.py")),
     ("session check, collection lookup", ("oxvec/server/service.py", "oxvec/_tenant.py")),
     ("request body parse (frombuffer)", ("oxvec/server/bodies.py",)),
@@ -119,13 +119,20 @@ def run(n: int, dim: int, seconds: int, conc: int, keep: str | None = None, spy_
         if keep:
             shutil.copy(raw, keep)
         counts: collections.Counter = collections.Counter()
+        where: collections.Counter = collections.Counter()
         with open(raw) as f:
             for line in f:
                 stack, _, c = line.rstrip("\n").rpartition(" ")
                 if stack and c.isdigit():
-                    counts[layer_of(stack)] += int(c)
+                    layer = layer_of(stack)
+                    counts[layer] += int(c)
+                    if layer == LAYERS[0][0]:  # the engine call: inline on the loop, or on a worker thread
+                        where["loop" if "asyncio/runners.py" in stack else "thread"] += int(c)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+    engine = sum(where.values())
+    if engine:
+        print(f"engine-call samples on the event loop (inline): {100 * where['loop'] / engine:.0f}%", file=sys.stderr)
     total = sum(counts.values()) or 1
     return [[name, f"{100 * c / total:.1f}%"] for name, c in counts.most_common()]
 
