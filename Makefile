@@ -255,13 +255,13 @@ wrk:
 # 30 minutes of mixed reads and writes against `oxvec serve`: 0 errors,
 # resident memory flat after warm-up, every acknowledged write present
 soak-server: venv lib
-	cd benchmarks && $(PY) soak_server.py --seconds 1800 --results
+	cd benchmarks && $(abspath $(PY)) soak_server.py --seconds 1800 --results
 
 # QPS and p50/p95/p99 of oxvec serve vs chroma run, 100k x 384 HNSW, k=10,
 # concurrency 1..64 (RESULTS.md, "Server")
 bench-server: bench-venv lib wrk bench-data
 	$(PY) -m pip install --quiet --disable-pip-version-check py-spy
-	cd benchmarks && $(PY) bench_server.py
+	cd benchmarks && $(abspath $(PY)) bench_server.py
 
 # vec:similarity per binding and vec:search latency over all WordNet glosses
 # in rdflib and pyoxigraph (RESULTS.md, "SPARQL"); embeds the 117k glosses

@@ -605,6 +605,20 @@ int oxv_diskann_stats(oxv_handle h, int32_t reset, char *buf, size_t len,
 int oxv_diskann_rewrite(oxv_handle h, int32_t merge, const volatile int32_t *cancel,
                         oxv_error *err);
 
+/* ---- server hot path (issue 22) ------------------------------------------ */
+
+/* oxv_store_search for a caller that forwards the answer's JSON: when the
+ * JSON fits in buf (len bytes, with its NUL) it is written there and
+ * *result is 0; otherwise *result gets a result handle holding it, read
+ * with oxv_result_json and freed with oxv_result_free. *needed is the JSON's
+ * size with its NUL either way. A query including "embeddings" is
+ * OXV_E_INVALID (JSON does not carry them). */
+int oxv_store_search_json(oxv_handle store, const float *queries, int64_t nq,
+                          int64_t dim, const char *query,
+                          const volatile int32_t *cancel, char *buf,
+                          size_t len, size_t *needed, oxv_handle *result,
+                          oxv_error *err);
+
 #endif /* OXV_NO_PROTOTYPES */
 
 #ifdef __cplusplus

@@ -208,30 +208,82 @@ func oxv_store_search(h C.oxv_handle, queries *C.float, nq, d C.int64_t, query *
 	defer recoverInto(&rc, e)
 	calls.Start()
 	defer calls.Done()
-	s, err := lookupRecords(h)
+	if out == nil {
+		return fail(e, fmt.Errorf("%w: out must not be NULL", errs.InvalidArgument))
+	}
+	hits, vecs, err := storeSearch(h, queries, nq, d, query, cancel, true)
+	if err == nil {
+		err = newResult(hits, vecs, out)
+	}
 	if err != nil {
 		return fail(e, err)
 	}
-	if out == nil || (nq > 0 && queries == nil) {
-		return fail(e, fmt.Errorf("%w: queries and out must not be NULL", errs.InvalidArgument))
+	return C.OXV_OK
+}
+
+// oxv_store_search_json is oxv_store_search for a front end that forwards
+// the answer (oxvec serve): the result's JSON goes straight into buf when
+// it fits, so a small search is one call instead of three (search, read,
+// free), each of which costs the caller's binding a GIL hand-over. A
+// result that does not fit comes back as a handle, as from
+// oxv_store_search. Embeddings are not part of JSON: a query that
+// includes them is refused before it runs.
+//
+//export oxv_store_search_json
+func oxv_store_search_json(h C.oxv_handle, queries *C.float, nq, d C.int64_t, query *C.char, cancel *C.int32_t, buf *C.char, n C.size_t, needed *C.size_t, out *C.oxv_handle, e *C.oxv_error) (rc C.int) {
+	defer recoverInto(&rc, e)
+	calls.Start()
+	defer calls.Done()
+	if out == nil || needed == nil || (n > 0 && buf == nil) || !plausible(unsafe.Pointer(buf)) {
+		return fail(e, fmt.Errorf("%w: out and needed must not be NULL, buf must hold len bytes", errs.InvalidArgument))
 	}
-	if err := checkCount(nq, "query"); err != nil {
+	hits, _, err := storeSearch(h, queries, nq, d, query, cancel, false)
+	if err != nil {
 		return fail(e, err)
 	}
+	js, err := json.Marshal(hits)
+	if err != nil {
+		return fail(e, fmt.Errorf("%w: encoding the result: %v", errs.Internal, err))
+	}
+	*out = 0
+	if C.size_t(len(js)+1) > n {
+		*needed = C.size_t(len(js) + 1)
+		*out = newHandle(&storeResult{js: js})
+		return C.OXV_OK
+	}
+	return writeText(js, buf, n, needed)
+}
+
+// storeSearch runs a store search call's query (see oxv_store_search);
+// embeddings says whether the query may include them.
+func storeSearch(h C.oxv_handle, queries *C.float, nq, d C.int64_t, query *C.char, cancel *C.int32_t, embeddings bool) (*store.Hits, []float32, error) {
+	s, err := lookupRecords(h)
+	if err != nil {
+		return nil, nil, err
+	}
+	if nq > 0 && queries == nil {
+		return nil, nil, fmt.Errorf("%w: queries must not be NULL", errs.InvalidArgument)
+	}
+	if err := checkCount(nq, "query"); err != nil {
+		return nil, nil, err
+	}
 	if !plausible(unsafe.Pointer(queries)) || !plausible(unsafe.Pointer(cancel)) {
-		return fail(e, fmt.Errorf("%w: a pointer argument is not a valid address", errs.InvalidArgument))
+		return nil, nil, fmt.Errorf("%w: a pointer argument is not a valid address", errs.InvalidArgument)
 	}
 	q, inc, err := store.DecodeQuery(text(query))
 	if err != nil {
-		return fail(e, err)
+		return nil, nil, err
 	}
 	if q.IDs != nil || q.Limit != 0 || q.Offset != 0 {
-		return fail(e, fmt.Errorf("%w: a search takes k, where, where_document, ef, include, texts and ranking options (not ids, limit or offset)", errs.InvalidArgument))
+		return nil, nil, fmt.Errorf("%w: a search takes k, where, where_document, ef, include, texts and ranking options (not ids, limit or offset)", errs.InvalidArgument)
+	}
+	if inc.Embeddings && !embeddings {
+		return nil, nil, fmt.Errorf("%w: a JSON search result cannot include embeddings; use oxv_store_search", errs.InvalidArgument)
 	}
 	req := store.SearchRequest{Texts: q.Texts, K: q.K, Where: q.Where, WhereDoc: q.WhereDocument, Ef: q.Ef, Include: inc, Rank: q.Ranking, Plan: q.Plan}
 	if queries != nil { // keyword searches pass none
 		if int(d) != s.Config().Dim {
-			return fail(e, fmt.Errorf("%w: queries have %d columns, the store has dim %d", errs.Dimension, int64(d), s.Config().Dim))
+			return nil, nil, fmt.Errorf("%w: queries have %d columns, the store has dim %d", errs.Dimension, int64(d), s.Config().Dim)
 		}
 		req.Vectors = floats(queries, int64(nq)*int64(d))
 		if req.Vectors == nil {
@@ -240,16 +292,13 @@ func oxv_store_search(h C.oxv_handle, queries *C.float, nq, d C.int64_t, query *
 	}
 	hits, err := s.Search(contextFor(cancel), req)
 	if err != nil {
-		return fail(e, err)
+		return nil, nil, err
 	}
 	var vecs []float32
 	for _, v := range hits.Vectors {
 		vecs = append(vecs, v...)
 	}
-	if err := newResult(hits, vecs, out); err != nil {
-		return fail(e, err)
-	}
-	return C.OXV_OK
+	return hits, vecs, nil
 }
 
 func lookupResult(h C.oxv_handle) (*storeResult, error) {

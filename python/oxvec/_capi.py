@@ -158,4 +158,6 @@ PROTOTYPES = {
     # diskann (core/diskann)
     "oxv_diskann_stats": (_int, [oxv_handle, _i32, _p, C.c_size_t, _p, _p]),
     "oxv_diskann_rewrite": (_int, [oxv_handle, _i32, _p, _p]),
+    # server hot path (issue 22)
+    "oxv_store_search_json": (_int, [oxv_handle, _p, _i64, _i64, C.c_char_p, _p, _p, C.c_size_t, _p, _p, _p]),
 }

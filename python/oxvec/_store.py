@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import threading
 import warnings
 from ctypes import addressof
 from typing import Any, Sequence
@@ -492,6 +493,51 @@ class VectorStore(Resource, ChromaAPI, PandasIO, MonitorAPI):
         higher is better: BM25 or the fused score) and "keyword_scores"
         (float32 BM25 scores, NaN where the keyword side did not return it).
         """
+        rh, mode, q = self._search_handle(queries, k, mode=mode, text=text, filter=filter, where=where,
+                                          where_document=where_document, include=include, ef=ef, fusion=fusion,
+                                          alpha=alpha, rrf_k=rrf_k, weights=weights, normalize=normalize, k1=k1, b=b,
+                                          candidates=candidates, mmr=mmr, plan=plan)
+        out, emb = _read_result(rh)
+        out["ids"] = out.get("ids") or []
+        out["distances"] = [_floats(d, np.float32) for d in out.get("distances") or []]
+        if mode != "vector":
+            out["scores"] = [np.asarray(d, np.float64) for d in out.get("scores") or []]
+            out["keyword_scores"] = [_floats(d, np.float32) for d in out.get("keyword_scores") or []]
+        for f in ("documents", "metadatas"):
+            if f in q["include"]:
+                out[f] = out.get(f) or [[] for _ in out["ids"]]
+        if "embeddings" in q["include"]:
+            rows, at = [], 0
+            flat = emb.reshape(-1, self._dim)
+            for ids in out["ids"]:
+                rows.append(flat[at:at + len(ids)])
+                at += len(ids)
+            out["embeddings"] = rows
+        return out
+
+    def search_json(self, queries, k: int = 10, **options) -> bytes:
+        """search's result as the engine's JSON text, not decoded: for a
+        front end that forwards it (``oxvec serve``), which saves decoding
+        it into arrays and encoding it again. Same arguments as search;
+        the same fields, one list per query ("ids", "distances" with null
+        where the vector side did not return the record, and the included
+        "documents" and "metadatas"; a keyword or hybrid search adds
+        "scores" and "keyword_scores"), a field with no values may be
+        absent. Embeddings are not part of it: include them and this
+        raises InvalidArgumentError (use search)."""
+        opts = {**_search_defaults(), **options}
+        if len(opts) != len(_search_defaults()):
+            unknown = sorted(set(options) - set(_search_defaults()))
+            raise TypeError(f"search_json() got unexpected keyword arguments {unknown}")
+        if "embeddings" in (opts["include"] or ()):
+            raise InvalidArgumentError("search_json does not return embeddings; use search(include=[..., 'embeddings'])")
+        return self._search_handle(queries, k, as_json=True, **opts)[0]
+
+    def _search_handle(self, queries, k, *, mode, text, filter, where, where_document, include, ef, fusion, alpha,
+                       rrf_k, weights, normalize, k1, b, candidates, mmr, plan, as_json=False):
+        """Check a search and run it in the engine: (the result handle -
+        with as_json, the result's JSON text instead -, the mode, the
+        engine request). search's arguments, all given."""
         h = self._live()
         texts = _texts(queries)
         if mode is None:
@@ -547,24 +593,19 @@ class VectorStore(Resource, ChromaAPI, PandasIO, MonitorAPI):
             check(lib.oxv_store_search(h, q_addr, nq, self._dim, payload, cancel, addressof(r), st.err_addr), st)
             return r.value
 
-        rh = run_cancellable(call, max(nq, len(texts or ())) * self._dim * max(self._work_size(), 1) > _LONG_CALL_WORK, (a,))
-        out, emb = _read_result(rh)
-        out["ids"] = out.get("ids") or []
-        out["distances"] = [_floats(d, np.float32) for d in out.get("distances") or []]
-        if mode != "vector":
-            out["scores"] = [np.asarray(d, np.float64) for d in out.get("scores") or []]
-            out["keyword_scores"] = [_floats(d, np.float32) for d in out.get("keyword_scores") or []]
-        for f in ("documents", "metadatas"):
-            if f in q["include"]:
-                out[f] = out.get(f) or [[] for _ in out["ids"]]
-        if "embeddings" in q["include"]:
-            rows, at = [], 0
-            flat = emb.reshape(-1, self._dim)
-            for ids in out["ids"]:
-                rows.append(flat[at:at + len(ids)])
-                at += len(ids)
-            out["embeddings"] = rows
-        return out
+        def call_json(cancel: int) -> bytes:
+            # one engine call when the answer fits the thread's buffer
+            st = state
+            buf, size = _json_buffer()
+            r = _capi.oxv_handle()
+            needed = ctypes.c_size_t()
+            check(lib.oxv_store_search_json(h, q_addr, nq, self._dim, payload, cancel, buf, size, addressof(needed),
+                                            addressof(r), st.err_addr), st)
+            return _read_json(r.value) if r.value else ctypes.string_at(buf, needed.value - 1)
+
+        long = max(nq, len(texts or ())) * self._dim * max(self._work_size(), 1) > _LONG_CALL_WORK
+        rh = run_cancellable(call_json if as_json else call, long, (a,))
+        return rh, mode, q
 
     # --- maintenance --------------------------------------------------------
     def snapshot(self, *, progress=None) -> None:
@@ -651,6 +692,50 @@ def _empty_rows(include, dim: int) -> dict:
     if "embeddings" in include:
         out["embeddings"] = np.empty((0, dim), np.float32)
     return out
+
+
+_SEARCH_DEFAULTS: dict | None = None
+
+
+def _search_defaults() -> dict:
+    """VectorStore.search's keyword arguments and their defaults (read
+    once from its signature: search_json takes the same)."""
+    global _SEARCH_DEFAULTS
+    if _SEARCH_DEFAULTS is None:
+        import inspect
+
+        _SEARCH_DEFAULTS = {n: p.default for n, p in inspect.signature(VectorStore.search).parameters.items()
+                            if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    return _SEARCH_DEFAULTS
+
+
+_JSON_BUFFER = 1 << 14  # bytes of a thread's search_json buffer: a k=10 answer with documents fits
+_json_buffers = threading.local()
+
+
+def _json_buffer():
+    """(address, size) of this thread's buffer for search_json answers."""
+    b = getattr(_json_buffers, "buf", None)
+    if b is None:
+        b = _json_buffers.buf = ctypes.create_string_buffer(_JSON_BUFFER)
+    return addressof(b), _JSON_BUFFER
+
+
+def _read_json(r: int) -> bytes:
+    """The JSON text of a result handle without embeddings, which is freed."""
+    st = state
+    try:
+        size = 1 << 12
+        nvec = ctypes.c_int64()
+        while True:
+            buf = ctypes.create_string_buffer(size)
+            needed = ctypes.c_size_t()
+            check(lib.oxv_result_json(r, addressof(buf), size, addressof(needed), addressof(nvec), st.err_addr), st)
+            if needed.value <= size:
+                return buf.raw[:needed.value - 1]
+            size = needed.value
+    finally:
+        check(lib.oxv_result_free(r, st.err_addr), st)
 
 
 def _read_result(r: int):

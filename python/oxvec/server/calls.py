@@ -3,17 +3,21 @@ release the GIL, so requests run in parallel), under the request's cancel
 flag, which the per-request timeout raises - the engine then stops a
 search within milliseconds and the caller gets 503. Writes never stop
 once logged (the engine ignores the flag for them), so a slow write
-completes and is acknowledged."""
+completes and is acknowledged. A search whose shape the cost model
+predicts to take under a millisecond runs inline on the event loop
+instead (inline.py says why and how that is bounded)."""
 
 from __future__ import annotations
 
 import asyncio
 import ctypes
 import functools
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from .._call import state
 from .._errors import CanceledError
+from .inline import costs
 from .problems import HTTPProblem
 from .service import Service, key_failed
 
@@ -32,25 +36,36 @@ class Caller:
         self.principal, self.key = principal, key
 
 
-def _run(flag: ctypes.c_int32, fn, args, kwargs):
+def _run(flag: ctypes.c_int32, shape, fn, args, kwargs):
     state.cancel = ctypes.addressof(flag)
+    t0 = time.perf_counter()
     try:
         return fn(*args, **kwargs)
     finally:
         state.cancel = 0
+        if shape is not None:
+            costs.observe(shape, time.perf_counter() - t0)
 
 
-async def run(service: Service, timeout_s: float | None, caller: Caller | None, fn, *args, **kwargs):
-    """fn(*args, **kwargs) on a worker thread, cancelled after timeout_s."""
+async def run(service: Service, timeout_s: float | None, caller: Caller | None, fn, *args, cost_shape=None, **kwargs):
+    """fn(*args, **kwargs) on a worker thread, cancelled after timeout_s;
+    or inline on the loop when cost_shape (a search's shape, inline.py)
+    is predicted to take under a millisecond."""
     flag = ctypes.c_int32(0)
     timer = None
-    if timeout_s:
-        timer = asyncio.get_running_loop().call_later(timeout_s, setattr, flag, "value", 1)
+    costs.in_flight += 1
     try:
+        if cost_shape is not None and costs.inline(cost_shape, timeout_s):
+            # no timer: the loop cannot run one while it waits; the flag
+            # still tells the engine layer a front end owns this call
+            return _run(flag, cost_shape, fn, args, kwargs)
+        if timeout_s:
+            timer = asyncio.get_running_loop().call_later(timeout_s, setattr, flag, "value", 1)
         # the thread holds flag until the engine returns: a cancelled call
         # never writes into freed memory. A plain executor, not anyio's
         # to_thread: half the hand-off cost per request (profile_server.py)
-        return await asyncio.get_running_loop().run_in_executor(_POOL, functools.partial(_run, flag, fn, args, kwargs))
+        return await asyncio.get_running_loop().run_in_executor(
+            _POOL, functools.partial(_run, flag, cost_shape, fn, args, kwargs))
     except CanceledError:
         if flag.value:
             raise HTTPProblem(503, "CanceledError", f"the request took longer than the server's timeout of "
@@ -62,5 +77,6 @@ async def run(service: Service, timeout_s: float | None, caller: Caller | None, 
             service.forget_key(caller.key)
         raise
     finally:
+        costs.in_flight -= 1
         if timer is not None:
             timer.cancel()

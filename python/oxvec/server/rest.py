@@ -57,6 +57,10 @@ def _vector_body(model: type[BaseModel]) -> dict:
     }}}
 
 
+# what a vector search takes of the request (the rest are the other modes')
+_VECTOR_OPTIONS = ("filter", "where_document", "include", "ef", "mmr", "plan")
+
+
 async def search_response(svc, timeout_s, c: Caller, name: str, body: bytes, headers) -> bytes:
     """A search request's JSON answer: the one implementation behind the
     search route and its fast path (fastpath.py)."""
@@ -69,6 +73,15 @@ async def search_response(svc, timeout_s, c: Caller, name: str, body: bytes, hea
     opts = q.model_dump(exclude={"vectors", "texts", "k", "mode"})
     opts["include"] = tuple(opts["include"])
     opts["weights"] = tuple(opts["weights"])
+    if vectors is not None and not q.texts and q.mode in (None, "vector") and "embeddings" not in opts["include"]:
+        # the engine's JSON is the answer: sent as it comes, not decoded
+        # and encoded again; a cheap shape runs inline (inline.py)
+        shape = None
+        if opts.get("filter") is None and opts.get("where_document") is None and opts.get("mmr") is None:
+            nq = len(vectors) if isinstance(vectors, list) else int(getattr(vectors, "shape", (0,))[0])
+            shape = (c.principal.tenant, name, nq, q.k, opts.get("ef"), opts["include"])
+        return await run(svc, timeout_s, c, svc.search_json, c.principal, name, vectors, q.k, cost_shape=shape,
+                         **{f: opts[f] for f in _VECTOR_OPTIONS if f in opts})
     out = await run(svc, timeout_s, c, svc.search, c.principal, name, vectors, q.texts, q.k, q.mode, **opts)
     return encode.dumps(encode.hits(out))
 

@@ -1,0 +1,76 @@
+"""Which searches run inline on the event loop instead of on a worker
+thread, and why that is safe.
+
+Handing an engine call to a worker thread and back (executor queue,
+future, GIL hand-over, loop wake-up) costs a share of the server's CPU
+comparable to a millisecond HNSW search itself (benchmarks/
+profile_server.py). A search predicted to be that cheap (INLINE_S)
+therefore runs on the event loop's own thread. The engine call still
+releases the GIL; the loop waits for it, which is why only short calls
+may run so.
+
+The prediction is measured, not guessed: the running mean (weight 1/4
+for each new call) of the engine time of recent searches of the same
+shape - the collection, the number of queries, k, ef and include.
+Searches with a filter, keyword and hybrid searches never run inline
+(their cost depends on the data they match). A shape runs inline once
+WARMUP calls have been timed, while its mean is under INLINE_S and under
+a hundredth of the request timeout, and only when no other service call
+is in flight: with others waiting, their Python work (parsing,
+answering) runs on the loop while the engine works on a worker thread,
+so both cores are used; alone, there is nothing to overlap and the
+hand-off is pure cost. A lone client gets the lower latency, many
+clients the parallelism.
+
+Every inline call is timed too: one that takes 4 x INLINE_S lifts the
+mean over the bound, so the shape goes back to the worker threads (and
+so under the request timeout's cancel flag) from its next call. The
+worst case for the loop is one call of an inline shape that turns slow
+at once - a collection dropped and rebuilt bigger under the same name -
+and that is stopped after the one call."""
+
+from __future__ import annotations
+
+# predicted engine time (wall clock, so on a busy machine including waits
+# for a core) under which a search runs on the loop: about one HNSW search
+# of 100k x 384 at ef 100 on a loaded 2-core machine. It only runs so
+# alone, so a loop blocked this long delays only requests arriving meanwhile
+INLINE_S = 0.002
+WARMUP = 8  # calls of a shape timed on worker threads before it may run inline
+_WEIGHT = 0.25
+_MAX_SHAPES = 4096  # shapes remembered; past it the table starts afresh
+
+
+class CostModel:
+    """Running means of the engine time of search shapes."""
+
+    def __init__(self, inline_s: float = INLINE_S, warmup: int = WARMUP) -> None:
+        self.inline_s, self.warmup = inline_s, warmup
+        self._shapes: dict[tuple, list] = {}  # shape -> [calls timed, mean seconds]
+        self.in_flight = 0  # service calls begun and not returned (calls.run; the loop's thread only)
+
+    def inline(self, shape: tuple, timeout_s: float | None) -> bool:
+        """Whether a call of this shape, the only call in flight, is
+        predicted cheap enough for the loop."""
+        if self.in_flight > 1:
+            return False
+        s = self._shapes.get(shape)
+        if s is None or s[0] < self.warmup:
+            return False
+        bound = self.inline_s if not timeout_s else min(self.inline_s, timeout_s / 100)
+        return s[1] < bound
+
+    def observe(self, shape: tuple, seconds: float) -> None:
+        """A call of this shape took seconds (called from any thread: a
+        lost update under a race only delays a decision by one call)."""
+        s = self._shapes.get(shape)
+        if s is None:
+            if len(self._shapes) >= _MAX_SHAPES:
+                self._shapes = {}
+            self._shapes[shape] = [1, seconds]
+        else:
+            s[0] += 1
+            s[1] += _WEIGHT * (seconds - s[1])
+
+
+costs = CostModel()
