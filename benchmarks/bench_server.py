@@ -1,7 +1,7 @@
 """oxvec serve against chromadb's own server (`chroma run`), on loopback:
 one HNSW collection of 100,000 x 384 (the first 100k of wordnet-minilm),
 k = 10, comparable recall (oxvec's ef is the smallest whose recall@10
-reaches chroma's), concurrency 1..64 with wrk (each request a different
+is within 0.002 of chroma's), concurrency 1..64 with wrk (each request a different
 query), QPS and p50/p95/p99 per concurrency, both servers in the same run,
 interleaved rep by rep (A B, then B A). Also where the server's CPU goes,
 layer by layer of the request path (profile_server.py, py-spy). Writes
@@ -251,7 +251,7 @@ def main() -> int:
 *The machine was shared with other jobs (2 cores for the servers, wrk and others' work; load average {load_before:.1f} before the runs, {os.getloadavg()[0]:.1f} after); each figure is the median of {a.reps} interleaved runs of {a.seconds:g} s.*
 
 {data['label']}; HNSW M={M}, ef_construction={EF_CONSTRUCTION} on both; k = {K}; every request a different query of the 1,000 held out, ids and distances only.
-Recall@{K}: chroma {chroma_recall:.4f} (its ef_search {CHROMA_EF}), oxvec {ox_recall:.4f} (ef {ox.ef}, the smallest of {list(EFS)} reaching chroma's). Ingest through each one's API: oxvec {ingest['oxvec serve']:.0f} s (in process, before serving), chroma {ingest['chroma run']:.0f} s (HttpClient, batches of 5,000).
+Recall@{K}: chroma {chroma_recall:.4f} (its ef_search {CHROMA_EF}), oxvec {ox_recall:.4f} (ef {ox.ef}, the smallest of {list(EFS)} within 0.002 of chroma's). Ingest through each one's API: oxvec {ingest['oxvec serve']:.0f} s (in process, before serving), chroma {ingest['chroma run']:.0f} s (HttpClient, batches of 5,000).
 oxvec: one `oxvec serve` process (uvicorn with uvloop and httptools, one event loop; a search predicted under 2 ms runs inline on the loop when it is the only call in flight, otherwise on a worker thread; the answer is the engine's JSON, forwarded), binary query bodies (raw float32); chroma: its JSON REST API (`/api/v2/.../query`). Load from wrk (`benchmarks/wrk_bodies.lua`).
 
 {H.markdown_table(["concurrency", "oxvec QPS", "chroma QPS", "oxvec / chroma", "oxvec p50 / p95 / p99 ms", "chroma p50 / p95 / p99 ms", "errors (oxvec / chroma)"], rows)}
