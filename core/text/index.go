@@ -16,11 +16,19 @@ import (
 // Memory: 8 bytes per (term, document) pair plus 4 per document id; the
 // terms of a document are not kept, so Remove takes the document's text
 // again and re-analyses it.
+//
+// A term whose last document is removed is forgotten (its id, its entry in
+// termID and the words as written that led to it go), so the vocabulary
+// follows the documents indexed now, not every word ever added: a store
+// whose records churn (unique ids or numbers in their text) stays bounded.
 type Index struct {
 	words    map[string]int32 // word as written -> term id, -1: no term (stop word)
 	scratch  []int32          // one document's term ids
 	termID   map[string]uint32
 	postings [][]posting // by term id, in no particular order
+	terms    []string    // by term id: the term, "" for a free id
+	forms    [][]string  // by term id: the words in words that lead to it
+	free     []uint32    // term ids without documents, for reuse
 	docLen   []uint32    // terms per document id; 0: not indexed
 	docs     int         // documents indexed
 	totalLen int64       // sum of docLen
@@ -78,13 +86,15 @@ func (x *Index) termIDs(text string, create bool) []int32 {
 					return
 				}
 				if !known {
-					tid = uint32(len(x.postings))
-					x.termID[t] = tid
-					x.postings = append(x.postings, nil)
+					tid = x.newTerm(t)
 				}
 				id = int32(tid)
 			}
-			x.words[strings.Clone(w)] = id
+			w = strings.Clone(w)
+			x.words[w] = id
+			if id >= 0 {
+				x.forms[id] = append(x.forms[id], w)
+			}
 		}
 		if id >= 0 {
 			ids = append(ids, id)
@@ -92,6 +102,32 @@ func (x *Index) termIDs(text string, create bool) []int32 {
 	})
 	x.scratch = ids
 	return ids
+}
+
+// newTerm gives term t an id, a freed one first.
+func (x *Index) newTerm(t string) uint32 {
+	var tid uint32
+	if k := len(x.free); k > 0 {
+		tid, x.free = x.free[k-1], x.free[:k-1]
+		x.terms[tid] = t
+	} else {
+		tid = uint32(len(x.postings))
+		x.postings = append(x.postings, nil)
+		x.terms = append(x.terms, t)
+		x.forms = append(x.forms, nil)
+	}
+	x.termID[t] = tid
+	return tid
+}
+
+// dropTerm forgets term id t, which no document holds any more.
+func (x *Index) dropTerm(t int32) {
+	for _, w := range x.forms[t] {
+		delete(x.words, w)
+	}
+	delete(x.termID, x.terms[t])
+	x.forms[t], x.terms[t], x.postings[t] = nil, "", nil
+	x.free = append(x.free, uint32(t))
 }
 
 // eachCount calls fn once per distinct id with its count; ids is sorted.
@@ -120,6 +156,9 @@ func (x *Index) Remove(id int64, text string) {
 				x.postings[t] = p[:len(p)-1]
 				break
 			}
+		}
+		if len(x.postings[t]) == 0 {
+			x.dropTerm(t)
 		}
 	})
 	x.totalLen -= int64(x.docLen[id])

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -178,5 +179,50 @@ func TestIndex_EmptyAndStopWordOnlyDocumentsAreNotIndexed(t *testing.T) {
 	}
 	if err := x.Add(-1, "x"); err == nil {
 		t.Fatal("negative id accepted")
+	}
+}
+
+func TestIndex_ChurnKeepsTheVocabularyOfTheDocumentsIndexed(t *testing.T) {
+	// records whose text holds a unique token, added and removed for ever
+	// (a store under churn): the vocabulary must follow the live documents,
+	// and scores must equal a fresh index over the same documents
+	x := New()
+	live := map[int64]string{}
+	for round := 0; round < 50; round++ {
+		for i := 0; i < 40; i++ {
+			id := int64(i)
+			if old, ok := live[id]; ok {
+				x.Remove(id, old)
+			}
+			doc := fmt.Sprintf("record r%d-%d about Running dogs %d", round, i, round*1000+i)
+			if err := x.Add(id, doc); err != nil {
+				t.Fatal(err)
+			}
+			live[id] = doc
+		}
+	}
+	fresh := New()
+	for id, doc := range live {
+		if err := fresh.Add(id, doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(x.termID) != len(fresh.termID) || len(x.words) != len(fresh.words) {
+		t.Fatalf("after churn: %d terms, %d words; the same documents fresh: %d, %d", len(x.termID), len(x.words), len(fresh.termID), len(fresh.words))
+	}
+	if len(x.postings) > 2*len(fresh.postings) {
+		t.Fatalf("%d term slots for %d terms", len(x.postings), len(x.termID))
+	}
+	for _, q := range []string{"running dog", "r49-7", "record 49007", "about"} {
+		a, b := x.Search(q, 10, DefaultParams(), nil), fresh.Search(q, 10, DefaultParams(), nil)
+		if !slices.Equal(a, b) {
+			t.Fatalf("%q: churned %v, fresh %v", q, a, b)
+		}
+	}
+	for id, doc := range live { // and all the way down to nothing
+		x.Remove(id, doc)
+	}
+	if len(x.termID) != 0 || len(x.words) != 0 || x.Len() != 0 {
+		t.Fatalf("empty index keeps %d terms, %d words, %d documents", len(x.termID), len(x.words), x.Len())
 	}
 }
