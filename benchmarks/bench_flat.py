@@ -146,23 +146,6 @@ def run_dataset(data: dict, faiss, pools, reps: int, single_n: int) -> list[dict
     return rows
 
 
-def pin_openblas_coretype() -> str:
-    """faiss-cpu's wheel bundles OpenBLAS 0.3.15, whose CPU detection
-    predates recent Xeons (it takes an Emerald Rapids for a Prescott and runs
-    SSE3 sgemm, 3-5x slower): name the kernel family the CPU supports, so
-    faiss is measured at its best. An OPENBLAS_CORETYPE already set wins."""
-    if "OPENBLAS_CORETYPE" not in os.environ:
-        try:
-            flags = open("/proc/cpuinfo").read()
-        except OSError:
-            flags = ""
-        if " avx512f" in flags:
-            os.environ["OPENBLAS_CORETYPE"] = "SkylakeX"
-        elif " avx2" in flags:
-            os.environ["OPENBLAS_CORETYPE"] = "Haswell"
-    return os.environ.get("OPENBLAS_CORETYPE", "detected")
-
-
 class Pools:
     """numpy's BLAS thread count, set per phase through threadpoolctl."""
 
@@ -180,7 +163,6 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="smaller synthetic set, for trying the script")
     args = ap.parse_args()
-    coretype = pin_openblas_coretype()
     import faiss
 
     pools = Pools()
@@ -206,7 +188,7 @@ def main() -> None:
         print(f"{data['name']}: {len(data['base']):,} x {data['base'].shape[1]}, {len(data['queries']):,} queries", flush=True)
         rows += run_dataset(data, faiss, pools, args.reps, single_n=200)
     overhead = call_overhead(datasets[0], args.reps, faiss)
-    m = H.machine({"faiss": faiss.__version__, "OPENBLAS_CORETYPE": coretype})
+    m = H.machine({"faiss": faiss.__version__})
     H.save_json("flat", {"machine": m, "rows": rows, "call_overhead": overhead})
 
     table = []

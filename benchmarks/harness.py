@@ -32,6 +32,28 @@ RESULTS_MD = OUT / "RESULTS.md"
 RESULTS_DIR = OUT / "results"  # plots go to OUT too
 
 
+def pin_openblas_coretype() -> str:
+    """faiss-cpu's wheel bundles OpenBLAS 0.3.15, whose CPU detection
+    predates recent Xeons (it takes an Emerald Rapids for a Prescott and runs
+    SSE3 sgemm, 3-5x slower): name the kernel family the CPU supports, so
+    faiss is measured at its best. An OPENBLAS_CORETYPE already set wins.
+    Runs when this module is imported: after numpy (whose own OpenBLAS has
+    loaded by then) and before any benchmark imports faiss."""
+    if "OPENBLAS_CORETYPE" not in os.environ:
+        try:
+            flags = open("/proc/cpuinfo").read()
+        except OSError:
+            flags = ""
+        if " avx512f" in flags:
+            os.environ["OPENBLAS_CORETYPE"] = "SkylakeX"
+        elif " avx2" in flags:
+            os.environ["OPENBLAS_CORETYPE"] = "Haswell"
+    return os.environ.get("OPENBLAS_CORETYPE", "detected")
+
+
+OPENBLAS_CORETYPE = pin_openblas_coretype()
+
+
 # --- data ---------------------------------------------------------------------
 def bigann_10k() -> dict:
     """9,000 SIFT base vectors, 1,000 queries, exact top-100 (squared L2)."""
@@ -134,6 +156,8 @@ def machine(extra_versions: dict[str, str] | None = None) -> dict:
 
     versions = {"python": platform.python_version(), "numpy": np.__version__, "oxvec": oxvec.__version__, "engine": oxvec.engine_version()}
     versions.update(extra_versions or {})
+    if "faiss" in sys.modules:  # the BLAS faiss's numbers depend on
+        versions["OPENBLAS_CORETYPE"] = OPENBLAS_CORETYPE
     return {
         "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu": cpu,
