@@ -163,7 +163,7 @@ func readRequest(r *C.oxv_search_request) (searchCall, error) {
 		return searchCall{}, err
 	}
 	nq, k := r.nq, r.k
-	req := index.Request{NQ: int64(nq), Dim: int64(r.dim), K: int64(k), Ef: int64(r.ef), NProbe: int64(r.nprobe),
+	req := index.Request{NQ: int64(nq), Dim: int64(r.dim), K: int64(k), Ef: int64(r.ef), NProbe: int64(r.nprobe), BeamWidth: int64(r.beam_width),
 		HasIDs: r.allow_ids != nil, HasMask: r.allow_mask != nil, AllowIDs: int64(r.n_allow_ids), AllowMask: int64(r.n_allow_mask)}
 	if err := req.Check(idx); err != nil {
 		return searchCall{}, err
@@ -197,12 +197,15 @@ func readRequest(r *C.oxv_search_request) (searchCall, error) {
 		}
 		filter = &index.Filter{Mask: mask}
 	}
+	if r.reserved != 0 {
+		return searchCall{}, fmt.Errorf("%w: oxv_search_request.reserved must be 0", errs.InvalidArgument)
+	}
 	recall := float32(r.recall)
 	if err := checkRecall(idx, recall); err != nil {
 		return searchCall{}, err
 	}
-	if r.ef != 0 || r.nprobe != 0 || filter != nil || recall != 0 {
-		c.params = &index.SearchParams{Ef: int(r.ef), NProbe: int(r.nprobe), Filter: filter, Recall: recall}
+	if r.ef != 0 || r.nprobe != 0 || filter != nil || recall != 0 || r.beam_width != 0 {
+		c.params = &index.SearchParams{Ef: int(r.ef), NProbe: int(r.nprobe), Filter: filter, Recall: recall, BeamWidth: int(r.beam_width)}
 	}
 	return c, nil
 }

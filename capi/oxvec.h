@@ -97,6 +97,10 @@ typedef struct oxv_search_request {
     int64_t n_allow_ids;
     const uint8_t *allow_mask;
     int64_t n_allow_mask;
+    /* DiskANN: nodes read per search step for this call (1..64); 0: the
+     * index's beam_width. Other index types refuse a non-zero value. */
+    int32_t beam_width;
+    int32_t reserved; /* zero */
 } oxv_search_request;
 
 /* Store write operations (oxv_store_write). */

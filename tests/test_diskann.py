@@ -44,7 +44,7 @@ def test_build_writes_the_file_and_load_reads_it_in_place(tmp_path, data):
     ids2, _ = again.search(q, 10, l=64, beam_width=2)
     np.testing.assert_array_equal(ids2, ids)
     s = again.stats()
-    assert s["queries"] == 30 and s["blocks_read"] > 0 and again.beam_width == 2
+    assert s["queries"] == 30 and s["blocks_read"] > 0 and again.beam_width == 4  # the call's width only
     assert s["nodes_expanded"] >= 30 * 10
     again.drop_page_cache()
 
@@ -157,3 +157,27 @@ def test_bad_parameters_raise_invalid_argument():
         oxvec.DiskANN(16, metric="manhattan")
     with pytest.raises(TypeError, match="unknown keyword"):
         oxvec.DiskANN(16, R=8)
+
+
+def test_beam_width_is_per_call(tmp_path, data):
+    # a call's beam_width travels in its request: the index's default stays,
+    # a wider beam expands more nodes, and a width beyond 64 is refused
+    x, q = data
+    index = oxvec.DiskANN(16, r=24, l_build=48, path=tmp_path / "w.oxv", beam_width=4)
+    index.build(x)
+    truth, _ = brute_force(x, q, 10)
+    expanded = {}
+    for bw in (1, 16):
+        index.stats(reset=True)
+        ids, _ = index.search(q, 10, l=48, beam_width=bw)
+        assert recall(ids, truth) >= 0.9
+        expanded[bw] = index.stats()["nodes_expanded"]
+        assert index.beam_width == 4
+    assert expanded[16] > expanded[1]
+    one, _ = index.search(q[0], 10, l=48, beam_width=2)  # a 1-D query keeps its shape
+    assert one.shape == (10,)
+    with pytest.raises(oxvec.InvalidArgumentError, match="beam_width"):
+        index.search(q, 10, beam_width=65)
+    with pytest.raises(oxvec.InvalidArgumentError):
+        index.search(q, 10, beam_width=0)
+    index.close()

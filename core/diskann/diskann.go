@@ -77,8 +77,8 @@ func New(dim int, mt *metric.Metric, s Spec) (*DiskANN, error) {
 	if s.LBuild < 1 || s.LBuild > maxL || s.LSearch < 1 || s.LSearch > maxL {
 		return nil, fmt.Errorf("%w: l_build and l_search must be between 1 and %d, got %d and %d", errs.InvalidArgument, maxL, s.LBuild, s.LSearch)
 	}
-	if s.BeamWidth < 1 || s.BeamWidth > 64 {
-		return nil, fmt.Errorf("%w: beam_width must be between 1 and 64, got %d", errs.InvalidArgument, s.BeamWidth)
+	if s.BeamWidth < 1 || s.BeamWidth > index.MaxBeamWidth {
+		return nil, fmt.Errorf("%w: beam_width must be between 1 and %d, got %d", errs.InvalidArgument, index.MaxBeamWidth, s.BeamWidth)
 	}
 	if math.IsNaN(s.Alpha) || s.Alpha < 1 || s.Alpha > 4 {
 		return nil, fmt.Errorf("%w: alpha must be between 1 and 4 (1.2 is usual), got %v", errs.InvalidArgument, s.Alpha)
@@ -180,7 +180,7 @@ func (x *DiskANN) Knobs() []string { return knobs }
 var knobs = []string{index.KnobEf, KnobBeamWidth}
 
 // KnobBeamWidth is the number of nodes a search step reads at once.
-const KnobBeamWidth = "beam_width"
+const KnobBeamWidth = index.KnobBeamWidth
 
 // Knob implements index.Tuner.
 func (x *DiskANN) Knob(name string) int {
@@ -194,8 +194,8 @@ func (x *DiskANN) Knob(name string) int {
 func (x *DiskANN) SetKnob(name string, v int) error {
 	switch name {
 	case KnobBeamWidth:
-		if v > 64 {
-			return fmt.Errorf("%w: beam_width must be between 1 and 64, got %d", errs.InvalidArgument, v)
+		if v > index.MaxBeamWidth {
+			return fmt.Errorf("%w: beam_width must be between 1 and %d, got %d", errs.InvalidArgument, index.MaxBeamWidth, v)
 		}
 		x.beamWidth.Store(int32(v))
 	default:

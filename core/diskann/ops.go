@@ -128,6 +128,12 @@ func (x *DiskANN) Search(ctx context.Context, queries []float32, k int, sp *inde
 	}
 	l = max(l, kk)
 	bw := int(x.beamWidth.Load())
+	if sp != nil && sp.BeamWidth > 0 { // this call's, leaving the default alone
+		if sp.BeamWidth > index.MaxBeamWidth {
+			return fmt.Errorf("%w: beam_width must be between 1 and %d, got %d", errs.InvalidArgument, index.MaxBeamWidth, sp.BeamWidth)
+		}
+		bw = sp.BeamWidth
+	}
 	var few []int64
 	if sp != nil && sp.Filter != nil {
 		few = x.admitted(sp.Filter)

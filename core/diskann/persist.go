@@ -112,7 +112,7 @@ func loadImage(f *format.File, owned, verify bool) (*imageMeta, *metric.Metric, 
 	switch {
 	case bound.Class() != metric.ClassL2 && bound.Class() != metric.ClassDot:
 		return nil, nil, nil, nil, r.Corrupt("metric %s", bound.Kind)
-	case p.R < 2 || p.R > maxR || p.LBuild < 1 || p.LBuild > maxL || m.LSearch < 1 || m.LSearch > maxL || m.BeamWidth < 1 || m.BeamWidth > 64:
+	case p.R < 2 || p.R > maxR || p.LBuild < 1 || p.LBuild > maxL || m.LSearch < 1 || m.LSearch > maxL || m.BeamWidth < 1 || m.BeamWidth > index.MaxBeamWidth:
 		return nil, nil, nil, nil, r.Corrupt("r %d, l_build %d, l_search %d, beam_width %d", p.R, p.LBuild, m.LSearch, m.BeamWidth)
 	case math.IsNaN(p.Alpha) || p.Alpha < 1 || p.Alpha > 4 || p.PQBytes < 1 || p.PQBytes > dim || dim%p.PQBytes != 0 || p.CacheNodes < -1 || p.BuildMemory < 0:
 		return nil, nil, nil, nil, r.Corrupt("alpha %v, pq_bytes %d, cache_nodes %d", p.Alpha, p.PQBytes, p.CacheNodes)

@@ -54,6 +54,9 @@ type SearchParams struct {
 	// (ivf_flat's TrainPolicy) to choose each query's nprobe for this
 	// target mean recall.
 	Recall float32
+	// BeamWidth is the number of nodes a disk graph search (diskann)
+	// reads per step.
+	BeamWidth int
 }
 
 // Info describes an index. It is encoded as JSON across the C ABI.

@@ -15,9 +15,13 @@ import (
 // The search knobs of SearchParams, by the names they have in a search
 // request, a Tuner's Knobs and the JSON of SetParams.
 const (
-	KnobEf     = "ef"
-	KnobNProbe = "nprobe"
+	KnobEf        = "ef"
+	KnobNProbe    = "nprobe"
+	KnobBeamWidth = "beam_width" // disk graphs: nodes read per search step
 )
+
+// MaxBeamWidth is the most nodes a disk graph search step reads at once.
+const MaxBeamWidth = 64
 
 // Tuner is implemented by index types whose Search honours knobs of
 // SearchParams. A type that is not a Tuner honours none, and a search that
@@ -47,7 +51,7 @@ func KnobsOf(idx Index) []string {
 // CheckKnobs rejects a search that sets a knob idx does not honour. The C
 // ABI and the store call it once per search, before Search.
 func CheckKnobs(idx Index, p *SearchParams) error {
-	if p == nil || (p.Ef == 0 && p.NProbe == 0) {
+	if p == nil || (p.Ef == 0 && p.NProbe == 0 && p.BeamWidth == 0) {
 		return nil
 	}
 	knobs := KnobsOf(idx)
@@ -56,6 +60,9 @@ func CheckKnobs(idx Index, p *SearchParams) error {
 	}
 	if p.NProbe != 0 && !slices.Contains(knobs, KnobNProbe) {
 		return noKnob(idx, KnobNProbe, knobs)
+	}
+	if p.BeamWidth != 0 && !slices.Contains(knobs, KnobBeamWidth) {
+		return noKnob(idx, KnobBeamWidth, knobs)
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 type Request struct {
 	NQ, Dim, K int64
 	Ef, NProbe int64
+	BeamWidth  int64 // 0: the index's; else 1..64, for indexes with the knob
 	// AllowIDs, AllowMask: the filter's lengths, when given as ids or as a
 	// mask (HasIDs, HasMask say which is present; an empty list is allowed).
 	HasIDs, HasMask     bool
@@ -30,6 +31,9 @@ func (r Request) Check(idx Index) error {
 	if r.Ef < 0 || r.NProbe < 0 {
 		return fmt.Errorf("%w: ef and nprobe must be >= 0 (0 = the index default), got %d and %d", errs.InvalidArgument, r.Ef, r.NProbe)
 	}
+	if r.BeamWidth < 0 || r.BeamWidth > MaxBeamWidth {
+		return fmt.Errorf("%w: beam_width must be between 1 and %d (0 = the index default), got %d", errs.InvalidArgument, MaxBeamWidth, r.BeamWidth)
+	}
 	if r.NQ > 0 && r.K > math.MaxInt64/r.NQ {
 		return fmt.Errorf("%w: nq*k overflows", errs.InvalidArgument)
 	}
@@ -39,7 +43,7 @@ func (r Request) Check(idx Index) error {
 	if r.AllowIDs < 0 || r.AllowMask < 0 {
 		return fmt.Errorf("%w: filter lengths must be >= 0, got %d and %d", errs.InvalidArgument, r.AllowIDs, r.AllowMask)
 	}
-	return CheckKnobs(idx, &SearchParams{Ef: int(r.Ef), NProbe: int(r.NProbe)})
+	return CheckKnobs(idx, &SearchParams{Ef: int(r.Ef), NProbe: int(r.NProbe), BeamWidth: int(r.BeamWidth)})
 }
 
 // CheckShape validates a batch of n rows of d values for idx: d must be

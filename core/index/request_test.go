@@ -28,7 +28,10 @@ func TestRequest_CheckRefusesWhatNoFrontEndMayPass(t *testing.T) {
 		{index.Request{NQ: -1, Dim: 4, K: 3}, errs.InvalidArgument},
 		{index.Request{NQ: 2, Dim: 4, K: 0}, errs.InvalidArgument},
 		{index.Request{NQ: 2, Dim: 4, K: 3, Ef: -1}, errs.InvalidArgument},
-		{index.Request{NQ: 2, Dim: 4, K: 3, NProbe: 8}, errs.InvalidArgument}, // flat has no cells
+		{index.Request{NQ: 2, Dim: 4, K: 3, NProbe: 8}, errs.InvalidArgument},    // flat has no cells
+		{index.Request{NQ: 2, Dim: 4, K: 3, BeamWidth: 4}, errs.InvalidArgument}, // nor a disk graph
+		{index.Request{NQ: 2, Dim: 4, K: 3, BeamWidth: -1}, errs.InvalidArgument},
+		{index.Request{NQ: 2, Dim: 4, K: 3, BeamWidth: index.MaxBeamWidth + 1}, errs.InvalidArgument},
 		{index.Request{NQ: 3, Dim: 4, K: math.MaxInt64 / 2}, errs.InvalidArgument},
 		{index.Request{NQ: 2, Dim: 4, K: 3, HasIDs: true, HasMask: true}, errs.InvalidArgument},
 		{index.Request{NQ: 2, Dim: 4, K: 3, HasIDs: true, AllowIDs: -1}, errs.InvalidArgument},

@@ -99,7 +99,7 @@ def outputs(st: _ThreadState, n: int):
 
 
 def search(st: _ThreadState, handle, q_addr, nq, dim, k, ids_addr, dist_addr, cancel_addr=0, ef=0, nprobe=0,
-           allow_ids=0, n_allow_ids=0, allow_mask=0, n_allow_mask=0, call=None, recall=0.0) -> None:
+           allow_ids=0, n_allow_ids=0, allow_mask=0, n_allow_mask=0, call=None, recall=0.0, beam_width=0) -> None:
     """Fill the thread's search request and run it, or raise:
     oxv_index_search into the buffers at ids_addr and dist_addr, or
     ``call(request, err)``, another call that reads a request (range search,
@@ -107,7 +107,7 @@ def search(st: _ThreadState, handle, q_addr, nq, dim, k, ids_addr, dist_addr, ca
     ``_convert.filter_fields``. The hot path of the package: one function
     call with plain arguments (no *args), so it costs Index._search little."""
     _REQUEST.pack_into(st.request, 0, _REQUEST_SIZE, ef, nprobe, recall, handle, q_addr, nq, dim, k, ids_addr, dist_addr,
-                       cancel_addr, allow_ids, n_allow_ids, allow_mask, n_allow_mask)
+                       cancel_addr, allow_ids, n_allow_ids, allow_mask, n_allow_mask, beam_width, 0)
     rc = lib.oxv_index_search(st.request_ptr, st.err_ptr) if call is None else call(st.request_ptr, st.err_ptr)
     if rc:
         raise from_status(rc, error_text(st))

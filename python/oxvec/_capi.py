@@ -59,11 +59,13 @@ class oxv_search_request(C.Structure):
         ("n_allow_ids", C.c_int64),
         ("allow_mask", C.c_void_p),
         ("n_allow_mask", C.c_int64),
+        ("beam_width", C.c_int32),
+        ("reserved", C.c_int32),
     ]
 
 
 # struct module layout of oxv_search_request, in field order
-OXV_SEARCH_REQUEST_FORMAT = "<IiifQQqqqQQQQqQq"
+OXV_SEARCH_REQUEST_FORMAT = "<IiifQQqqqQQQQqQqii"
 
 # store write operations (oxv_store_write)
 OXV_STORE_ADD = 1

@@ -88,19 +88,17 @@ class DiskANN(Index):
             Candidate list size (default: the index's l_search); raised to k.
             Each expanded candidate is one block read unless cached.
         beam_width : int, optional
-            Nodes read per step; also becomes the index's default
-            (``index.beam_width``), so threads searching at once with
-            different values race for it.
+            Nodes read per step (1..64) for this call only; the index's
+            default (``index.beam_width``) stays as it is, so threads may
+            search at once with different values.
         filter : array_like, optional
             An allow-list (ids or a boolean mask by id). Applied to the
             nodes the search reads; one admitting at most 512 ids is ranked
             exactly over those ids (one block read each).
         """
-        if beam_width is not None and beam_width != self._beam_width_hint:
-            self.beam_width = beam_width
-        return self._search(queries, k, *self._search_args(l, filter))
-
-    _beam_width_hint = 0
+        if beam_width is None:
+            return self._search(queries, k, *self._search_args(l, filter))
+        return self._search_extra(queries, k, *self._search_args(l, filter), beam_width=_knob("beam_width", beam_width))
 
     def _search_args(self, l=None, filter=None, ef=None):
         return _knob("l", l if l is not None else ef), 0, filter
@@ -119,7 +117,6 @@ class DiskANN(Index):
     @beam_width.setter
     def beam_width(self, value: int) -> None:
         self._set_knob("beam_width", value)
-        object.__setattr__(self, "_beam_width_hint", int(value))
 
     @property
     def l_search(self) -> int:

@@ -328,6 +328,22 @@ class Index(Resource):
             return ids, dist
         return ids.reshape(nq, k), dist.reshape(nq, k)
 
+    def _search_extra(self, queries, k, ef: int, nprobe: int, filter, recall: float = 0.0, beam_width: int = 0):
+        """_search with the request's less common fields (a learned policy's
+        recall, a disk graph's beam width), off the hot path: one general
+        route for what only some index types read."""
+        q, nq, single = cv.vectors(queries, self._dim, "queries")
+        kk = min(cv.k_value(k), len(self))
+        if kk == 0 or nq == 0:  # nothing to search: the plain path's empty results
+            return self._search(queries, k, ef, nprobe, filter)
+        out = outputs(state, nq * kk)
+        _search_call(self._live(), q, nq, self._dim, kk, out, ef, nprobe, filter, nq * self._search_cost() > _LONG_CALL_WORK,
+                     None, recall, beam_width)
+        ids, dist = out[0], out[1]
+        if single:
+            return ids, dist
+        return ids.reshape(nq, kk), dist.reshape(nq, kk)
+
     def _search_empty(self, q, nq, single, ef: int, nprobe: int, filter):
         """An empty index's results, no columns, once the engine has checked
         the call as any search (an untrained index, NaN, a bad filter)."""
@@ -455,7 +471,8 @@ class Index(Resource):
         return lims, ids, dist
 
 
-def _search_call(h, q, nq, dim, k, out, ef, nprobe, filter, long: bool, call=None, recall: float = 0.0) -> None:
+def _search_call(h, q, nq, dim, k, out, ef, nprobe, filter, long: bool, call=None, recall: float = 0.0,
+                 beam_width: int = 0) -> None:
     """A search request with its filter into out (ids, distances and their
     addresses), Ctrl-C-interruptible when long. A function of its own: a
     closure inside Index._search would make every local it captures a cell
@@ -464,7 +481,8 @@ def _search_call(h, q, nq, dim, k, out, ef, nprobe, filter, long: bool, call=Non
     filt = NO_FILTER if allow is None else cv.filter_fields(allow)
     q_addr = cv.address(q) if nq else 0
     _, _, ids_addr, dist_addr = out
-    run_cancellable(lambda cancel: search(state, h, q_addr, nq, dim, k, ids_addr, dist_addr, cancel, ef, nprobe, *filt, call, recall),
+    run_cancellable(lambda cancel: search(state, h, q_addr, nq, dim, k, ids_addr, dist_addr, cancel, ef, nprobe, *filt, call, recall,
+                                          beam_width),
                     long, (q, out, allow))
 
 
@@ -717,18 +735,7 @@ class IVFFlat(Index):
             raise TypeError("give nprobe or recall, not both: recall lets the learned policy choose each query's nprobe")
         if isinstance(recall, bool) or not isinstance(recall, (int, float, np.floating)) or not 0 < recall <= 1:
             raise cv.InvalidArgumentError(f"recall must be a number in (0, 1], got {recall!r}")
-        q, nq, single = cv.vectors(queries, self._dim, "queries")
-        kk = min(cv.k_value(k), len(self))
-        if kk == 0 or nq == 0:  # nothing to choose cells for
-            return self._search(queries, k, 0, 0, filter)
-        out = outputs(state, nq * kk)
-        _search_call(self._live(), q, nq, self._dim, kk, out, 0, 0, filter, nq * self._search_cost() > _LONG_CALL_WORK,
-                     None, float(recall))
-        k = kk
-        ids, dist = out[0], out[1]
-        if single:
-            return ids, dist
-        return ids.reshape(nq, k), dist.reshape(nq, k)
+        return self._search_extra(queries, k, 0, 0, filter, recall=float(recall))
 
     def train_policy(self, queries, k: int = 10) -> None:
         """Learn a search policy (learned adaptive early termination, Li et
