@@ -79,6 +79,46 @@ def synthetic(n: int, dim: int, nq: int, metric: str = "l2", k: int = 100) -> di
     return {"name": f"clustered-{n // 1000}k-{dim}d", "metric": metric, "base": base, "queries": queries, "gt_ids": ids, "gt_dist": dist}
 
 
+def patch_clusters(n: int, dim: int, seed: int, *, centers: int = 1000, intrinsic: int = 12) -> np.ndarray:
+    """Clusters that are low-dimensional patches, as real embeddings are: each
+    of `centers` clusters spans `intrinsic` random directions of its own, plus
+    a little isotropic noise. The structure (centers, directions) is fixed;
+    `seed` only draws the points, so base and queries share the clusters (the
+    blobs of clustered() do not: there a query's seed draws other centers)."""
+    srng = np.random.default_rng(20261202)
+    c = srng.standard_normal((centers, dim)).astype(np.float32)
+    span = (0.4 * srng.standard_normal((centers, intrinsic, dim))).astype(np.float32)
+    rng = np.random.default_rng(seed)
+    out = np.empty((n, dim), np.float32)
+    for s in range(0, n, 65536):
+        m = min(65536, n - s)
+        lab = rng.integers(0, centers, m)
+        z = rng.standard_normal((m, intrinsic)).astype(np.float32)
+        out[s : s + m] = c[lab] + np.einsum("ni,nid->nd", z, span[lab]) + 0.1 * rng.standard_normal((m, dim)).astype(np.float32)
+    return out
+
+
+def clustered_big(n: int = 1_000_000, dim: int = 128, nq: int = 1000, k: int = 100) -> dict:
+    """The synthetic l2 set of the speed and disk issues (patch_clusters, base
+    seed 1, query seed 2), ground truth by exact float64 search. Written once
+    to benchmarks/data/clustered-<n>-<dim>d/ (about 0.5 GB for 1M x 128) and
+    read from there afterwards, so every benchmark uses the same vectors."""
+    name = f"clustered-{n // 1000}k-{dim}d" if n < 1_000_000 else f"clustered-{n // 1_000_000}m-{dim}d"
+    d = HERE / "data" / name
+    files = ("base", "queries", "gt_ids", "gt_dist")
+    if not all((d / f"{f}.npy").exists() for f in files):
+        base, queries = patch_clusters(n, dim, 1), patch_clusters(nq, dim, 2)
+        ids, dist = exact_knn(base, queries, k, "l2")
+        d.mkdir(parents=True, exist_ok=True)
+        for f, a in zip(files, (base, queries, ids, dist)):
+            np.save(d / f"{f}.tmp.npy", a)
+            os.replace(d / f"{f}.tmp.npy", d / f"{f}.npy")
+    out = {f: np.load(d / f"{f}.npy", mmap_mode="r" if f == "base" else None) for f in files}
+    out["base"] = np.ascontiguousarray(out["base"])
+    out["name"], out["metric"] = name, "l2"
+    return out
+
+
 def exact_knn(base: np.ndarray, queries: np.ndarray, k: int, metric: str = "l2"):
     """float64 brute force in blocks; ids and distances of the k nearest."""
     b = base.astype(np.float64)
