@@ -11,8 +11,9 @@ of ef at 1 thread and all threads, QPS at recall 0.90 / 0.95 / 0.99
 interpolated on each curve, single-query QPS, saved bytes per vector and
 load time; for oxvec, distances computed per query (walk and re-rank,
 counted inside the engine) next to QPS. wordnet-minilm comes from `make
-bench-data`; clustered-* is a synthetic l2 set (benchmarks/harness.py,
-seed 1, queries seed 2) with exact ground truth.
+bench-data`; clustered-* is the synthetic l2 set of harness.clustered_big()
+(clusters that are low-dimensional patches; exact ground truth; written once
+to benchmarks/data and shared with the IVF-policy and DiskANN benchmarks).
 """
 
 from __future__ import annotations
@@ -283,7 +284,7 @@ def main() -> None:
     sets = []
     for name in args.datasets.split(","):
         if name == "clustered":
-            data = H.synthetic(args.clustered_n, 128, 1000, "l2", K)
+            data = H.clustered_big(args.clustered_n, 128, 1000)
         else:
             data = H.bigann_10k() if name == "bigann" else wordnet()
         if data is None:

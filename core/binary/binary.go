@@ -80,10 +80,10 @@ func (b *Binary) Len() int {
 	return b.ids.Len()
 }
 
-// Trained implements index.Trainer.
 // MinTrain implements index.Trainer: thresholds are means of any sample.
 func (b *Binary) MinTrain() int { return 1 }
 
+// Trained implements index.Trainer.
 func (b *Binary) Trained() bool {
 	b.RLock()
 	defer b.RUnlock()

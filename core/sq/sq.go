@@ -123,10 +123,10 @@ func (s *SQ) Len() int {
 	return s.ids.Len()
 }
 
-// Trained implements index.Trainer.
 // MinTrain implements index.Trainer: ranges of any sample.
 func (s *SQ) MinTrain() int { return 1 }
 
+// Trained implements index.Trainer.
 func (s *SQ) Trained() bool {
 	s.RLock()
 	defer s.RUnlock()
