@@ -149,7 +149,8 @@ def recall_at(found: np.ndarray, gt_ids: np.ndarray, k: int) -> float:
 
 
 # --- timing -------------------------------------------------------------------
-def interleaved(systems: dict[str, Callable[[], object]], reps: int = 5, warmup: int = 1, settle: float = 0.0) -> dict[str, dict]:
+def interleaved(systems: dict[str, Callable[[], object]], reps: int = 5, warmup: int = 1, settle: float = 0.0,
+                clock: Callable[[], float] = time.perf_counter) -> dict[str, dict]:
     """Time each system's callable reps times, interleaved A B C A B C ...,
     after warm-up; returns median, min, max seconds per system.
 
@@ -159,7 +160,13 @@ def interleaved(systems: dict[str, Callable[[], object]], reps: int = 5, warmup:
     time measured during a sleep after a 2-thread search), and a system
     timed inside that window lost a third of its 2-thread speed (IVF-Flat,
     bigann-10k, nprobe 1). Untimed calls for longer than that absorb it,
-    and the other system's data in the caches, for both sides alike."""
+    and the other system's data in the caches, for both sides alike.
+
+    clock: time.perf_counter (wall time, the default) or time.thread_time
+    for work that runs entirely on the calling thread (the engine on one
+    thread: parallel.For runs serially there). Thread CPU time leaves out
+    the time other processes hold the core, which on this shared 2-core
+    machine is most of the noise between strategies of one engine."""
     for fn in systems.values():
         for _ in range(warmup):
             fn()
@@ -171,9 +178,9 @@ def interleaved(systems: dict[str, Callable[[], object]], reps: int = 5, warmup:
                 fn()
                 while time.perf_counter() < end:
                     fn()
-            t = time.perf_counter()
+            t = clock()
             fn()
-            times[name].append(time.perf_counter() - t)
+            times[name].append(clock() - t)
     return {n: {"median_s": statistics.median(ts), "min_s": min(ts), "max_s": max(ts), "reps": reps} for n, ts in times.items()}
 
 
