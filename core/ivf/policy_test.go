@@ -9,6 +9,7 @@ import (
 	"github.com/oxvec/oxvec/core/errs"
 	"github.com/oxvec/oxvec/core/index"
 	"github.com/oxvec/oxvec/core/metric"
+	"github.com/oxvec/oxvec/core/probepolicy"
 )
 
 // blobs are n points around 200 centres with wide spread: queries differ
@@ -56,10 +57,10 @@ func TestPolicy_MeetsTheTargetOnHeldOutQueriesAndSurvivesSaveLoad(t *testing.T) 
 	if err := x.Search(bg, held, k, &index.SearchParams{Recall: 0.9}, make([]int64, 400*k), make([]float32, 400*k)); !errors.Is(err, errs.State) {
 		t.Fatalf("recall search without a policy: %v", err)
 	}
-	if err := x.TrainPolicy(bg, train[:10*d], k); !errors.Is(err, errs.InvalidArgument) {
+	if err := x.TrainPolicy(bg, train[:10*d], k, nil); !errors.Is(err, errs.InvalidArgument) {
 		t.Fatalf("10 sample queries: %v", err)
 	}
-	if err := x.TrainPolicy(bg, train, k); err != nil {
+	if err := x.TrainPolicy(bg, train, k, nil); err != nil {
 		t.Fatal(err)
 	}
 	want, _ := search(t, x, held, k, &index.SearchParams{NProbe: nlist})
@@ -96,7 +97,7 @@ func TestPolicy_MeetsTheTargetOnHeldOutQueriesAndSurvivesSaveLoad(t *testing.T) 
 			t.Fatalf("policy results differ after save/load at %d", i)
 		}
 	}
-	if _, err := decodePolicy([]float32{10, nFeatures, 2, 0}); err == nil {
+	if _, err := probepolicy.Decode([]float32{10, probepolicy.NFeatures, 2, 0}); err == nil {
 		t.Fatal("a short policy section decoded")
 	}
 }
