@@ -168,14 +168,17 @@ int oxv_index_free(oxv_handle h, oxv_error *err);
 int oxv_index_train(oxv_handle h, const float *x, int64_t n, int64_t d,
                     const volatile int32_t *cancel, oxv_error *err);
 
-/* Learned search policy (issue 17; ivf_flat): fits, on nq sample queries
- * (nq x dim, like the queries to come, at least 50), a model that predicts
- * from the first probes how many cells each query needs, calibrated for
- * target recalls; then a search with req->recall > 0 chooses each query's
- * nprobe for that mean recall. Saved with the index; k is the number of
- * results the policy is trained for. OXV_E_UNSUPPORTED for other types. */
+/* Learned search policy (issue 17; ivf_flat, ivf_pq): fits, on nq sample
+ * queries (nq x dim, like the queries to come, at least 50), a model that
+ * predicts from the first probes how many cells each query needs,
+ * calibrated for target recalls; then a search with req->recall > 0
+ * chooses each query's nprobe for that mean recall. truth (nq x k ids, may
+ * be NULL) is each query's exact k nearest; NULL: the index finds them
+ * (ivf_flat; ivf_pq only with refine > 0). Saved with the index; k is the
+ * number of results the policy is trained for. OXV_E_UNSUPPORTED for
+ * other types. */
 int oxv_index_train_policy(oxv_handle index, const float *queries, int64_t nq, int64_t dim, int64_t k,
-                           const volatile int32_t *cancel, oxv_error *err);
+                           const int64_t *truth, const volatile int32_t *cancel, oxv_error *err);
 
 /* Adds n vectors x[n][d]. ids (n values, may be NULL) are the caller's ids;
  * with ids == NULL the index assigns fresh ids and writes them to out_ids

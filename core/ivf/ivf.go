@@ -19,6 +19,7 @@ import (
 	"github.com/oxvec/oxvec/core/index"
 	"github.com/oxvec/oxvec/core/kmeans"
 	"github.com/oxvec/oxvec/core/metric"
+	"github.com/oxvec/oxvec/core/probepolicy"
 )
 
 // TypeName is the name of this index type in specs and files.
@@ -44,8 +45,8 @@ type IVF struct {
 	centroids []float32         // nlist*dim; nil until trained
 	quant     *coarse.Quantizer // finds a query's nearest cells
 	lists     []list
-	ids       index.Slots // id -> (list, position); no map while the ids are 0..n-1
-	policy    *policy     // learned search policy (policy.go); nil until TrainPolicy
+	ids       index.Slots         // id -> (list, position); no map while the ids are 0..n-1
+	policy    *probepolicy.Policy // learned search policy (policy.go); nil until TrainPolicy
 }
 
 type list struct {

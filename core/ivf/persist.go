@@ -8,6 +8,7 @@ import (
 	"github.com/oxvec/oxvec/core/format"
 	"github.com/oxvec/oxvec/core/index"
 	"github.com/oxvec/oxvec/core/metric"
+	"github.com/oxvec/oxvec/core/probepolicy"
 )
 
 const layoutVersion = 1
@@ -41,7 +42,7 @@ func (x *IVF) Save(w io.Writer) error {
 		format.Put(fw, "sizes", sizes)
 		format.Put(fw, "ids", ids)
 		format.Put(fw, "vectors", vecs)
-		format.Put(fw, "policy", x.policy.encode())
+		format.Put(fw, "policy", x.policy.Encode())
 		return nil
 	})
 }
@@ -91,7 +92,7 @@ func load(r *index.Sections, m *meta, bound *metric.Metric) (index.Index, error)
 		if err := r.Err(); err != nil {
 			return nil, err
 		}
-		if x.policy, err = decodePolicy(raw); err != nil {
+		if x.policy, err = probepolicy.Decode(raw); err != nil {
 			return nil, r.Corrupt("%v", err)
 		}
 	}

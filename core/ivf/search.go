@@ -9,6 +9,7 @@ import (
 	"github.com/oxvec/oxvec/core/index"
 	"github.com/oxvec/oxvec/core/metric"
 	"github.com/oxvec/oxvec/core/parallel"
+	"github.com/oxvec/oxvec/core/probepolicy"
 	"github.com/oxvec/oxvec/kernels"
 )
 
@@ -48,7 +49,7 @@ func (x *IVF) Search(ctx context.Context, queries []float32, k int, p *index.Sea
 		// the cells the features read; a query the policy gives more
 		// finds its own further cells (finding all nlist for every query
 		// cost 3 times the scan of 2 cells on bigann-10k)
-		nprobe = policyStart + 16
+		nprobe = probepolicy.Start + probepolicy.Lookahead
 	} else {
 		pol = nil
 	}
@@ -77,12 +78,12 @@ func (x *IVF) Search(ctx context.Context, queries []float32, k int, p *index.Sea
 			h.Reset(dist, ids)
 			cells := probes[q*nprobe : (q+1)*nprobe]
 			if pol != nil {
-				start := min(policyStart, len(cells))
+				start := min(probepolicy.Start, len(cells))
 				x.scanCells(ks, sc, row, cells[:start], allow, &h)
-				sc.feat = index.Grow(sc.feat, nFeatures)
+				sc.feat = index.Grow(sc.feat, probepolicy.NFeatures)
 				sc.found = x.policyValues(sc.found, dist[:h.Len()], l2)
-				features(pdist[q*nprobe:q*nprobe+min(start+16, len(cells))], sc.found, kk, sc.feat)
-				want := pol.cells(sc.feat, p.Recall, x.nlist)
+				probepolicy.Features(pdist[q*nprobe:q*nprobe+min(start+probepolicy.Lookahead, len(cells))], sc.found, kk, sc.feat)
+				want := pol.Cells(sc.feat, p.Recall, x.nlist)
 				if want > len(cells) {
 					sc.cells, sc.cdist = index.Grow(sc.cells, want), index.Grow(sc.cdist, want)
 					if err := x.quant.Search(parallel.Serial(ctx), row, want, sc.cells, sc.cdist); err != nil {

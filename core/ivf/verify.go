@@ -27,8 +27,8 @@ func (x *IVF) Verify() error {
 			return broken("list %d: %d ids, %d values", c, len(l.ids), len(l.vecs))
 		}
 	}
-	if p := x.policy; p != nil && (len(p.targets) == 0 || len(p.weights) != len(p.targets)*nFeatures || len(p.shifts) != len(p.targets) || len(p.caps) != len(p.targets)) {
-		return broken("policy of %d targets, %d weights, %d shifts, %d caps", len(p.targets), len(p.weights), len(p.shifts), len(p.caps))
+	if err := x.policy.Verify(); err != nil {
+		return broken("%v", err)
 	}
 	return x.ids.Verify(x.each, TypeName)
 }

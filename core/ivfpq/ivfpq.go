@@ -21,6 +21,7 @@ import (
 	"github.com/oxvec/oxvec/core/metric"
 	"github.com/oxvec/oxvec/core/parallel"
 	"github.com/oxvec/oxvec/core/pq"
+	"github.com/oxvec/oxvec/core/probepolicy"
 	"github.com/oxvec/oxvec/kernels"
 )
 
@@ -52,7 +53,8 @@ type IVFPQ struct {
 	quant     *coarse.Quantizer // finds a query's nearest cells
 	pre       [][256]float32    // l2 family: TableRows() rows per cell of |c_jk|^2 + 2<cell_j, c_jk>
 	lists     []list
-	ids       index.Slots // id -> (list, position); no map while the ids are 0..n-1
+	ids       index.Slots         // id -> (list, position); no map while the ids are 0..n-1
+	policy    *probepolicy.Policy // learned search policy (policy.go); nil until TrainPolicy
 }
 
 type list struct {
@@ -236,6 +238,10 @@ type scratch struct {
 	cd         []float32
 	ci         []int64
 	vs         []float32
+	feat       []float32 // a query's policy features
+	found      []float32 // its candidates so far, as the features read them
+	cells      []int64   // its cells beyond the first ones, when the policy wants them
+	cdist      []float32
 }
 
 // each lists every vector's id and slot.

@@ -3,10 +3,12 @@ package ivfpq
 import (
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/oxvec/oxvec/core/format"
 	"github.com/oxvec/oxvec/core/index"
 	"github.com/oxvec/oxvec/core/metric"
+	"github.com/oxvec/oxvec/core/probepolicy"
 )
 
 const layoutVersion = 1
@@ -25,7 +27,9 @@ type meta struct {
 
 // Save implements index.Index. Sections: "meta", "centroids" (cells),
 // "codebook" (PQ centroids), "sizes" (per list), and the lists one after
-// the other in "ids", "codes" and "vectors" (refine > 0).
+// the other in "ids", "codes" and "vectors" (refine > 0), "policy"
+// (float32, empty without a learned search policy; files from before it
+// have none).
 func (x *IVFPQ) Save(w io.Writer) error {
 	return x.SaveWith(w, TypeName, layoutVersion, func(fw *format.Writer, head index.Meta) error {
 		index.WriteMeta(fw, meta{Meta: head, NList: x.nlist, NProbe: int(x.nprobe.Load()), M: x.cb.M, NBits: x.cb.NBits, Refine: x.refine, Seed: x.seed,
@@ -44,6 +48,7 @@ func (x *IVFPQ) Save(w io.Writer) error {
 		format.Put(fw, "ids", ids)
 		format.Put(fw, "codes", codes)
 		format.Put(fw, "vectors", vecs)
+		format.Put(fw, "policy", x.policy.Encode())
 		return nil
 	})
 }
@@ -102,6 +107,15 @@ func load(r *index.Sections, m *meta, bound *metric.Metric) (index.Index, error)
 	}
 	if err := x.ids.Restore(x.each, m.NextID); err != nil {
 		return nil, fmt.Errorf("ivf_pq: %w", err)
+	}
+	if slices.Contains(r.File().Tags(), "policy") { // files from before the policy have none
+		raw := index.Floats(r, "policy", index.AnyRows, 1)
+		if err := r.Err(); err != nil {
+			return nil, err
+		}
+		if x.policy, err = probepolicy.Decode(raw); err != nil {
+			return nil, r.Corrupt("%v", err)
+		}
 	}
 	return x, nil
 }

@@ -38,6 +38,9 @@ func (x *IVFPQ) Verify() error {
 	if len(x.pre) != wantPre {
 		return broken("%d precomputed table rows, %d cells need %d", len(x.pre), x.nlist, wantPre)
 	}
+	if err := x.policy.Verify(); err != nil {
+		return broken("%v", err)
+	}
 	for c, l := range x.lists {
 		wantVecs := 0
 		if x.refine > 0 {

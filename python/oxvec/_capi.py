@@ -92,7 +92,7 @@ PROTOTYPES = {
     "oxv_index_compact": (_int, [oxv_handle, _p]),
     "oxv_index_free": (_int, [oxv_handle, _p]),
     "oxv_index_train": (_int, [oxv_handle, _p, _i64, _i64, _p, _p]),
-    "oxv_index_train_policy": (_int, [oxv_handle, _p, _i64, _i64, _i64, _p, _p]),
+    "oxv_index_train_policy": (_int, [oxv_handle, _p, _i64, _i64, _i64, _p, _p, _p]),
     "oxv_index_add": (_int, [oxv_handle, _p, _i64, _i64, _p, _p, _p, _p]),
     "oxv_index_search": (_int, [_p, _p]),
     "oxv_index_range_search": (_int, [_p, C.c_float, _p, _p, _p]),

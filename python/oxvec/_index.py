@@ -737,31 +737,46 @@ class IVFFlat(Index):
             raise cv.InvalidArgumentError(f"recall must be a number in (0, 1], got {recall!r}")
         return self._search_extra(queries, k, 0, 0, filter, recall=float(recall))
 
-    def train_policy(self, queries, k: int = 10) -> None:
+    def train_policy(self, queries, k: int = 10, truth=None) -> None:
         """Learn a search policy (learned adaptive early termination, Li et
         al., SIGMOD 2020) so that ``search(q, k, recall=r)`` chooses each
         query's nprobe: a linear model, fitted on these sample queries with
-        their exact neighbours (the index searches all its cells), predicts
-        from the first 2 cells probed (the nearest centroids' distances,
-        the first and k-th result so far) how many cells the query needs,
-        calibrated for target recalls from 0.5 to 1.
+        their exact neighbours, predicts from the first 2 cells probed (the
+        nearest centroids' distances, the first and k-th result so far) how
+        many cells the query needs; per target recall from 0.5 to 1 a shift
+        is calibrated on predictions for queries the model was not fitted
+        on (5-fold cross-fitting), so the mean recall of new queries like
+        these meets the target.
 
         queries : (nq, dim) float32, nq >= 50, like the queries to come
         (not the index's own vectors: each one's nearest neighbour is
-        itself). A few hundred to a few thousand. k: the results the
-        policy is trained for (default 10). Train after adding the data;
-        the policy is saved with the index and kept, not retrained, as
-        vectors are added or removed. Whether it beats a fixed nprobe on
-        your data: benchmarks/RESULTS.md and docs/lsh.md.
+        itself). A few hundred to a few thousand; more make the calibration
+        closer. k: the results the policy is trained for (default 10).
+        truth : (nq, k) int array, optional: each query's exact k nearest
+        ids. Without it the index finds them itself: IVFFlat by scanning
+        every cell, IVFPQ on its stored vectors (refine > 0 only; an IVFPQ
+        without refine needs truth, e.g. from a Flat index). Train after
+        adding the data; the policy is saved with the index and kept, not
+        retrained, as vectors are added or removed. Whether it beats a
+        fixed nprobe on your data: benchmarks/RESULTS.md and docs/lsh.md.
         """
         q, nq, _ = cv.vectors(queries, self._dim, "sample queries")
         k = cv.k_value(k)
+        t = None
+        if truth is not None:
+            t = np.asarray(truth)
+            if t.dtype.kind not in "iu" or t.shape != (nq, k):
+                raise cv.InvalidArgumentError(
+                    f"truth must be an integer array of shape (nq, k) = ({nq}, {k}): each sample query's exact k nearest ids; "
+                    f"got {t.dtype} of shape {t.shape}")
+            t = np.ascontiguousarray(t, dtype=np.int64)
 
         def call(cancel: int) -> None:
             st = state
-            check(lib.oxv_index_train_policy(self._live(), cv.address(q) if nq else 0, nq, self._dim, k, cancel, st.err_addr), st)
+            check(lib.oxv_index_train_policy(self._live(), cv.address(q) if nq else 0, nq, self._dim, k,
+                                             cv.address(t) if t is not None and t.size else 0, cancel, st.err_addr), st)
 
-        run_cancellable(call, True, (q,))
+        run_cancellable(call, True, (q, t))
 
     def _search_args(self, nprobe=None, filter=None):
         return 0, _knob("nprobe", nprobe), filter
@@ -886,10 +901,12 @@ class IVFPQ(Index):
         self._create(dim, metric, metric_params, nlist=int(nlist), nprobe=int(nprobe), m=int(m), nbits=int(nbits),
                      refine=int(refine), seed=int(seed))
 
-    def search(self, queries, k: int = 10, *, nprobe: int | None = None, filter=None):
-        """As :meth:`IVFFlat.search`."""
-        return IVFFlat.search(self, queries, k, nprobe=nprobe, filter=filter)
+    def search(self, queries, k: int = 10, *, nprobe: int | None = None, recall: float | None = None, filter=None):
+        """As :meth:`IVFFlat.search` (``recall=`` with a policy from
+        :meth:`train_policy`, recall against the exact neighbours)."""
+        return IVFFlat.search(self, queries, k, nprobe=nprobe, recall=recall, filter=filter)
 
+    train_policy = IVFFlat.train_policy
     _search_args = IVFFlat._search_args
 
     def _search_cost(self) -> int:

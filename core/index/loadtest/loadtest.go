@@ -35,7 +35,7 @@ var Tags = map[string][]string{
 	"flat":     {"meta", "vectors", "ids"},
 	"hnsw":     {"meta", "vectors", "level0", "levels", "upper_off", "upper", "ids", "codes"},
 	"ivf_flat": {"meta", "centroids", "sizes", "ids", "vectors", "policy"},
-	"ivf_pq":   {"meta", "centroids", "codebook", "sizes", "ids", "codes", "vectors"},
+	"ivf_pq":   {"meta", "centroids", "codebook", "sizes", "ids", "codes", "vectors", "policy"},
 	"pq":       {"meta", "centroids", "codes", "ids"},
 	"sq":       {"meta", "vmin", "vdiff", "codes", "ids"},
 	"binary":   {"meta", "threshold", "codes", "ids", "vectors"},
