@@ -236,11 +236,17 @@ def main() -> None:
                     "(<work>/<system>/build.json, and the CPU time from <work>/<system>/build.time, /usr/bin/time -v's "
                     "output, when the build was run by hand as a --worker job): a 1M build runs once")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--render", help="re-render the RESULTS.md section from a saved results json (benchmarks/results/<name>.json)")
     args = ap.parse_args()
     if args.worker:
         return worker(argparse.Namespace(job=args.worker))
     sys.path.insert(0, str(HERE))
     import harness as H
+
+    if args.render:
+        saved = json.loads(pathlib.Path(args.render).read_text())
+        name = pathlib.Path(args.render).stem
+        return H.update_results_md(name, render(saved, H, saved.get("command", "")))
 
     systems = [s for s in SYSTEMS if s != "diskannpy" or DISKANN_VENV.exists()]
     versions = {}
@@ -303,6 +309,7 @@ def main() -> None:
                 entry["systems"][s] = m
             results["datasets"].append(entry)
             print(json.dumps({"dataset": d["name"], "done": True}), flush=True)
+    results["command"] = " ".join(sys.argv[1:])
     H.save_json("diskann" if names != ["clustered-1m"] else "diskann-1m", results)
     H.update_results_md("diskann" if names != ["clustered-1m"] else "diskann-1m", render(results, H, " ".join(sys.argv[1:])))
 
@@ -325,7 +332,12 @@ def render(res: dict, H, argv: str = "") -> str:
         out += ["At a million vectors each build ran once (with --work the builds are kept and reused, so a later search-only "
                 "run reports the build time measured when it was made); p99 is the 99th percentile of 1,000 one-query calls "
                 "(1 thread) at each l, interpolated at the recall like QPS. 'RSS after queries' is after every query of the "
-                "run (the cold pass, a warm-up, the batch sweep and the one-query sweep: the 'queries' column).", ""]
+                "run (the cold pass, a warm-up, the batch sweep and the one-query sweep: the 'queries' column). "
+                "Build wall times are on the shared machine and not comparable between systems: diskannpy's 1M build ran "
+                "beside other helpers' jobs, oxvec.HNSW's overlapped oxvec.DiskANN's (started 8 minutes into it); the CPU "
+                "seconds (user + system of the build process, /usr/bin/time) are the steadier measure. 'disk MiB' counts "
+                "every file the build left in the system's directory (diskannpy keeps a copy of the vectors and its "
+                "in-memory graph beside the disk index).", ""]
     for d in res["datasets"]:
         out += [f"### {d['name']}: {d['n']:,} x {d['dim']} (raw float32 {d['raw_mib']:.1f} MiB)", ""]
         rows = []

@@ -34,8 +34,8 @@ func rank(ks *kernels.Set, l2 bool, q, v []float32) float32 {
 // beam is the disk graph's search: a list of l candidates ranked by
 // their PQ distance to q, of which the closest w not yet expanded are
 // expanded each step by reading their records - the cached ones from
-// memory, the others with one pread per block, a step's blocks read
-// concurrently (readBlocks) and all read before any is used - and every expanded node is ranked exactly on
+// memory, the others with one pread per block (readBlocks), all of a
+// step's blocks read before any is used - and every expanded node is ranked exactly on
 // the vector its record holds (sc.exact). The walk ends when every
 // candidate is expanded. Each step's new neighbours are scored with one
 // ADC call over their gathered codes.

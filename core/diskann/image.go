@@ -84,19 +84,21 @@ func (m *image) readBlock(b int64, buf []byte) error {
 	return err
 }
 
-// serialReads turns readBlocks' concurrency off (the A/B of the cold-read
-// benchmark in bench_test.go).
-var serialReads = false
+// concurrentReads makes readBlocks issue a step's reads at once, a
+// goroutine per extra block. Off: on this project's machine (a virtual
+// disk) it gained 1.05x on cold queries and lost 0.76x warm, where the
+// reads are page-cache copies shorter than a goroutine's start
+// (benchmarks/RESULTS.md, "diskann-reads"); a device with longer
+// latencies (a network disk) may differ, and bench_test's A/B measures it.
+var concurrentReads = false
 
 // readBlocks reads the blocks named in bs into consecutive blockSize
-// slots of buf, concurrently when there are several: a beam step's reads
-// are independent, and on a device (not the page cache) their latencies
-// then overlap instead of adding up - the batched I/O of the DiskANN
-// paper, with a goroutine per extra block instead of io_uring. The first
-// error is returned.
+// slots of buf: one pread each, in turn, or concurrently (concurrentReads)
+// - the batched I/O of the DiskANN paper, with goroutines instead of
+// io_uring. The first error is returned.
 func (m *image) readBlocks(bs []uint32, buf []byte) error {
 	size := m.geo.blockSize
-	if len(bs) <= 1 || serialReads {
+	if len(bs) <= 1 || !concurrentReads {
 		for j, b := range bs {
 			if err := m.readBlock(int64(b), buf[j*size:(j+1)*size]); err != nil {
 				return err

@@ -13,7 +13,8 @@ import (
 	"github.com/oxvec/oxvec/core/index"
 )
 
-// BenchmarkDiskANN_ColdReads is the A/B of readBlocks' concurrent reads:
+// BenchmarkDiskANN_ColdReads is the A/B of readBlocks' serial and
+// concurrent reads (concurrentReads):
 // on an index file (OXVEC_DISKANN_INDEX) and float32 .npy queries
 // (OXVEC_DISKANN_QUERIES), one thread searches the queries at l = 48,
 // beam width 4, after the file's pages were dropped (cold: the reads go
@@ -48,7 +49,7 @@ func BenchmarkDiskANN_ColdReads(b *testing.B) {
 	}
 	for rep := range 3 {
 		for _, serial := range []bool{true, false} {
-			serialReads = serial
+			concurrentReads = !serial
 			if err := dropPages(path); err != nil {
 				b.Fatal(err)
 			}
@@ -57,7 +58,7 @@ func BenchmarkDiskANN_ColdReads(b *testing.B) {
 			fmt.Printf("{\"rep\": %d, \"serial\": %v, \"queries\": %d, \"cold_us\": %.1f, \"warm_us\": %.1f}\n", rep, serial, nq, float64(cold.Microseconds()), float64(warm.Microseconds()))
 		}
 	}
-	serialReads = false
+	concurrentReads = false
 }
 
 func dropPages(path string) error {
