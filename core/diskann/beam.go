@@ -34,8 +34,8 @@ func rank(ks *kernels.Set, l2 bool, q, v []float32) float32 {
 // beam is the disk graph's search: a list of l candidates ranked by
 // their PQ distance to q, of which the closest w not yet expanded are
 // expanded each step by reading their records - the cached ones from
-// memory, the others with one pread per block, all of a step's blocks
-// read before any is used - and every expanded node is ranked exactly on
+// memory, the others with one pread per block (readBlocks), all of a
+// step's blocks read before any is used - and every expanded node is ranked exactly on
 // the vector its record holds (sc.exact). The walk ends when every
 // candidate is expanded. Each step's new neighbours are scored with one
 // ADC call over their gathered codes.
@@ -81,11 +81,11 @@ func (x *DiskANN) beam(q []float32, l, bw int, sc *scratch, l2 bool, ks *kernels
 				continue
 			}
 			if b, _ := m.geo.where(v); !slices.Contains(sc.got, uint32(b)) {
-				if err := m.readBlock(b, sc.blocks[len(sc.got)*m.geo.blockSize:(len(sc.got)+1)*m.geo.blockSize]); err != nil {
-					return err
-				}
 				sc.got = append(sc.got, uint32(b))
 			}
+		}
+		if err := m.readBlocks(sc.got, sc.blocks); err != nil {
+			return err
 		}
 		reads += int64(len(sc.got))
 		sc.fresh, sc.codes = sc.fresh[:0], sc.codes[:0]

@@ -191,7 +191,7 @@ func (x *DiskANN) searchOne(q []float32, l, bw int, allow func(int64) bool, h *i
 	if dl.n() == 0 {
 		return nil
 	}
-	dl.g.greedy(q, l, &sc.dw, nil)
+	dl.g.greedy(probe{v: q}, l, &sc.dw, nil)
 	for _, it := range sc.dw.list {
 		if dl.deleted[it.node] {
 			continue

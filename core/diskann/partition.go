@@ -142,6 +142,7 @@ func (pb *partitioned) source(ctx context.Context, lo, hi int, vecs []float32, o
 	alpha := float32(pb.x.p.Alpha)
 	return parallel.For(ctx, hi-lo, 64, func(a, b int) error {
 		var cand []item
+		var w walk
 		for i := a; i < b; i++ {
 			p := uint32(lo + i)
 			q := g.vec(p)
@@ -166,7 +167,7 @@ func (pb *partitioned) source(ctx context.Context, lo, hi int, vecs []float32, o
 				out[i] = l
 				continue
 			}
-			out[i] = g.prune(p, cand, alpha, nil)
+			out[i] = g.prune(p, cand, alpha, nil, &w)
 		}
 		return nil
 	})

@@ -22,6 +22,7 @@ type graph struct {
 	locks  []sync.Mutex
 	medoid uint32
 	ks     *kernels.Set
+	c8     *codes8 // the build's one-byte codes; nil ranks on vecs
 }
 
 func newGraph(dim, r int, vecs []float32) *graph {
@@ -35,17 +36,50 @@ func (g *graph) vec(i uint32) []float32 { return g.vecs[int(i)*g.dim : int(i+1)*
 
 func (g *graph) dist(q []float32, i uint32) float32 { return g.ks.L2Sq(q, g.vec(i)) }
 
+// probe is what a walk ranks against: a vector, and its code when the
+// graph ranks on codes.
+type probe struct {
+	v []float32
+	c []uint8
+}
+
+// probeOf is node i as a probe.
+func (g *graph) probeOf(i uint32) probe {
+	if g.c8 != nil {
+		return probe{g.vec(i), g.c8.row(i)}
+	}
+	return probe{v: g.vec(i)}
+}
+
+// pair is the ranking distance of a probe and node i: on codes in the
+// build, on the vectors otherwise.
+func (g *graph) pair(q probe, i uint32) float32 {
+	if g.c8 != nil {
+		return float32(g.ks.L2U8(q.c, g.c8.row(i)))
+	}
+	return g.dist(q.v, i)
+}
+
 // distances returns the distances from q to the rows named by rows (in
-// buf): one gather kernel call where the rows allow it, which spares a
-// call per neighbour in the build's walks.
-func (g *graph) distances(q []float32, rows []uint32, buf []float32) []float32 {
-	buf = append(buf[:0], make([]float32, len(rows))...)
+// buf; u is the code kernel's scratch): one gather kernel call where the
+// rows allow it, which spares a call per neighbour in the walks and
+// prunes.
+func (g *graph) distances(q probe, rows []uint32, buf []float32, u *[]uint32) []float32 {
+	buf = slices.Grow(buf[:0], len(rows))[:len(rows)]
+	if g.c8 != nil {
+		*u = slices.Grow((*u)[:0], len(rows))[:len(rows)]
+		g.ks.L2U8Gather(q.c, g.c8.data, g.c8.stride, rows, *u)
+		for j, d := range *u {
+			buf[j] = float32(d)
+		}
+		return buf
+	}
 	if g.dim%kernels.GatherAlign == 0 {
-		g.ks.L2SqGather(q, g.vecs, g.dim, rows, buf)
+		g.ks.L2SqGather(q.v, g.vecs, g.dim, rows, buf)
 		return buf
 	}
 	for j, v := range rows {
-		buf[j] = g.dist(q, v)
+		buf[j] = g.dist(q.v, v)
 	}
 	return buf
 }
@@ -54,6 +88,19 @@ func (g *graph) distances(q []float32, rows []uint32, buf []float32) []float32 {
 func (g *graph) neighbours(i uint32, buf []uint32) []uint32 {
 	g.locks[i].Lock()
 	buf = append(buf[:0], g.adj[i]...)
+	g.locks[i].Unlock()
+	return buf
+}
+
+// unseen appends to buf the neighbours of node i that w has not visited
+// (marking them), read under i's lock: no copy of the whole list first.
+func (g *graph) unseen(i uint32, w *walk, buf []uint32, skip func(uint32) bool) []uint32 {
+	g.locks[i].Lock()
+	for _, v := range g.adj[i] {
+		if w.seen.visit(v) && (skip == nil || !skip(v)) {
+			buf = append(buf, v)
+		}
+	}
 	g.locks[i].Unlock()
 	return buf
 }
@@ -84,15 +131,27 @@ type walk struct {
 	seen     visited
 	nbrs     []uint32
 	dists    []float32
+	u32      []uint32 // the code kernel's output
+	at       int      // where the last insertSorted put its item
+	rows     []uint32 // prune's live candidates
+	kept     []uint32 // a back edge's pruned list
 }
 
 // insertSorted puts it into the list of at most l items, keeping it
 // sorted; it reports whether it entered.
 func (w *walk) insertSorted(it item, l int) bool {
-	if len(w.list) == l && less(it, w.list[l-1]) >= 0 {
+	if len(w.list) == l && (it.d > w.list[l-1].d || (it.d == w.list[l-1].d && it.node >= w.list[l-1].node)) {
 		return false
 	}
-	i, _ := slices.BinarySearchFunc(w.list, it, less)
+	i, hi := 0, len(w.list) // the first entry not before it (less, inlined: this is the walks' inner loop)
+	for i < hi {
+		m := int(uint(i+hi) >> 1)
+		if e := w.list[m]; e.d < it.d || (e.d == it.d && e.node < it.node) {
+			i = m + 1
+		} else {
+			hi = m
+		}
+	}
 	if len(w.list) < l {
 		w.list = append(w.list, item{})
 		w.done = append(w.done, false)
@@ -100,38 +159,39 @@ func (w *walk) insertSorted(it item, l int) bool {
 	copy(w.list[i+1:], w.list[i:len(w.list)-1])
 	copy(w.done[i+1:], w.done[i:len(w.done)-1])
 	w.list[i], w.done[i] = it, false
+	w.at = i
 	return true
 }
 
 // greedy walks from the medoid towards q with a list of l candidates
 // (exact distances) until every candidate is expanded. w.list holds the l
 // closest seen, w.expanded every node expanded.
-func (g *graph) greedy(q []float32, l int, w *walk, skip func(uint32) bool) {
+func (g *graph) greedy(q probe, l int, w *walk, skip func(uint32) bool) {
 	w.list, w.done, w.expanded = w.list[:0], w.done[:0], w.expanded[:0]
 	w.seen.reset(g.n())
 	if g.n() == 0 {
 		return
 	}
 	w.seen.visit(g.medoid)
-	w.insertSorted(item{g.dist(q, g.medoid), g.medoid}, l)
+	w.insertSorted(item{g.pair(q, g.medoid), g.medoid}, l)
+	from := 0 // no entry before it is unexpanded
 	for {
-		i := slices.Index(w.done, false)
+		i := slices.Index(w.done[from:], false)
 		if i < 0 {
 			return
 		}
+		i += from
 		w.done[i] = true
 		p := w.list[i]
 		w.expanded = append(w.expanded, p)
-		w.nbrs = g.neighbours(p.node, w.nbrs)
-		fresh := w.nbrs[:0] // the unseen ones, in place
-		for _, v := range w.nbrs {
-			if w.seen.visit(v) && (skip == nil || !skip(v)) {
-				fresh = append(fresh, v)
-			}
-		}
-		w.dists = g.distances(q, fresh, w.dists)
+		fresh := g.unseen(p.node, w, w.nbrs[:0], skip)
+		w.nbrs = fresh
+		w.dists = g.distances(q, fresh, w.dists, &w.u32)
+		from = i + 1
 		for j, v := range fresh {
-			w.insertSorted(item{w.dists[j], v}, l)
+			if w.insertSorted(item{w.dists[j], v}, l) {
+				from = min(from, w.at)
+			}
 		}
 	}
 }
@@ -140,22 +200,35 @@ func (g *graph) greedy(q []float32, l int, w *walk, skip func(uint32) bool) {
 // keep a node and drop every later one it covers (alpha * d(kept, c) <=
 // d(p, c)), until r are kept. cand is reordered; the result is appended
 // to out.
-func (g *graph) prune(p uint32, cand []item, alpha float32, out []uint32) []uint32 {
+func (g *graph) prune(p uint32, cand []item, alpha float32, out []uint32, w *walk) []uint32 {
 	slices.SortFunc(cand, less)
 	cand = slices.CompactFunc(cand, func(a, b item) bool { return a.node == b.node })
 	out = out[:0]
-	for i := 0; i < len(cand) && len(out) < g.r; i++ {
-		c := cand[i]
-		if c.node == p || c.d < 0 {
-			continue
+	// live holds the indexes of the candidates not yet kept or covered:
+	// each kept node's distances to them come from one gather call
+	live := w.nbrs[:0]
+	for i, c := range cand {
+		if c.node != p {
+			live = append(live, uint32(i))
 		}
+	}
+	w.nbrs = live[:0] // the buffer back, at its full capacity
+	for len(live) > 0 && len(out) < g.r {
+		c := cand[live[0]]
 		out = append(out, c.node)
-		cv := g.vec(c.node)
-		for j := i + 1; j < len(cand); j++ {
-			if cand[j].d >= 0 && alpha*g.ks.L2Sq(cv, g.vec(cand[j].node)) <= cand[j].d {
-				cand[j].d = -1 // covered
+		live = live[1:]
+		w.rows = w.rows[:0]
+		for _, j := range live {
+			w.rows = append(w.rows, cand[j].node)
+		}
+		w.dists = g.distances(g.probeOf(c.node), w.rows, w.dists, &w.u32)
+		kept := live[:0]
+		for t, j := range live {
+			if alpha*w.dists[t] > cand[j].d { // not covered by c
+				kept = append(kept, j)
 			}
 		}
+		live = kept
 	}
 	return out
 }
@@ -169,13 +242,15 @@ func (g *graph) slack() int { return g.r + (g.r*3+9)/10 }
 // expanded and p's current list, then back edges, each list pruned to r
 // when it overflows its slack.
 func (g *graph) insert(p uint32, l int, alpha float32, w *walk, cand []item, out []uint32) ([]item, []uint32) {
-	q := g.vec(p)
+	q := g.probeOf(p)
 	g.greedy(q, l, w, nil)
 	cand = append(cand[:0], w.expanded...)
-	for _, v := range g.neighbours(p, w.nbrs) {
-		cand = append(cand, item{g.dist(q, v), v})
+	w.rows = g.neighbours(p, w.rows)
+	w.dists = g.distances(q, w.rows, w.dists, &w.u32)
+	for j, v := range w.rows {
+		cand = append(cand, item{w.dists[j], v})
 	}
-	out = g.prune(p, cand, alpha, out)
+	out = g.prune(p, cand, alpha, out, w)
 	g.locks[p].Lock()
 	g.adj[p] = append(g.adj[p][:0], out...)
 	g.locks[p].Unlock()
@@ -191,14 +266,15 @@ func (g *graph) insert(p uint32, l int, alpha float32, w *walk, cand []item, out
 			g.locks[j].Unlock()
 			continue
 		}
-		jv := g.vec(j)
+		jq := g.probeOf(j)
+		w.dists = g.distances(jq, list, w.dists, &w.u32)
 		cand = cand[:0]
-		for _, v := range list {
-			cand = append(cand, item{g.ks.L2Sq(jv, g.vec(v)), v})
+		for t, v := range list {
+			cand = append(cand, item{w.dists[t], v})
 		}
-		cand = append(cand, item{g.ks.L2Sq(jv, q), p})
-		kept := g.prune(j, cand, alpha, nil)
-		g.adj[j] = append(list[:0], kept...)
+		cand = append(cand, item{g.pair(jq, p), p})
+		w.kept = g.prune(j, cand, alpha, w.kept, w)
+		g.adj[j] = append(list[:0], w.kept...)
 		g.locks[j].Unlock()
 	}
 	return cand, out
@@ -215,6 +291,12 @@ func (g *graph) build(ctx context.Context, l int, alpha float32, seed uint64) er
 		return nil
 	}
 	g.medoid = medoid(g.vecs, g.dim, g.ks)
+	c8, err := encode8(ctx, g.vecs, g.dim)
+	if err != nil {
+		return err
+	}
+	g.c8 = c8
+	defer func() { g.c8 = nil }() // the lists are built; later inserts (the delta's) rank on vectors
 	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
 	deg := min(g.r, n-1)
 	for i := range g.adj {
@@ -243,16 +325,18 @@ func (g *graph) build(ctx context.Context, l int, alpha float32, seed uint64) er
 	}
 	return parallel.For(ctx, n, 256, func(lo, hi int) error {
 		var cand []item
+		var w walk
 		for p := lo; p < hi; p++ {
 			if len(g.adj[p]) <= g.r {
 				continue
 			}
-			q := g.vec(uint32(p))
+			w.dists = g.distances(g.probeOf(uint32(p)), g.adj[p], w.dists, &w.u32)
 			cand = cand[:0]
-			for _, v := range g.adj[p] {
-				cand = append(cand, item{g.dist(q, v), v})
+			for t, v := range g.adj[p] {
+				cand = append(cand, item{w.dists[t], v})
 			}
-			g.adj[p] = g.prune(uint32(p), cand, alpha, g.adj[p][:0])
+			w.kept = g.prune(uint32(p), cand, alpha, w.kept, &w)
+			g.adj[p] = append(g.adj[p][:0], w.kept...)
 		}
 		return nil
 	})
