@@ -73,14 +73,15 @@ type HNSW struct {
 
 	used   int              // slots in use or freed (the high-water mark)
 	free   []uint32         // freed slots, reused by adds
-	// upper-list regions of removed nodes, by their number of levels,
-	// reused by adds of a node with as many (upperfree.go)
-	upperFree [maxLevel + 1][]int32
 	live   int              // nodes that hold a vector
 	byID   map[int64]uint32 // after a load, built on first need (ensureByID)
 	byIDOK atomic.Bool      // byID is complete
 	byIDMu sync.Mutex
 	nextID int64
+
+	// upper-list regions of removed nodes, by their number of levels,
+	// reused by adds of a node with as many (upperfree.go)
+	upperFree [maxLevel + 1][]int32
 
 	// entry is (top level + 1) << 32 | entry node, 0 when empty
 	entry atomic.Uint64
