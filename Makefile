@@ -263,7 +263,7 @@ wrk:
 # 30 minutes of mixed reads and writes against `oxvec serve`: 0 errors,
 # resident memory flat after warm-up, every acknowledged write present
 soak-server: venv lib
-	cd benchmarks && $(abspath $(PY)) soak_server.py --seconds 1800 --results
+	cd benchmarks && $(abspath $(PY)) soak_server.py --seconds 1800 --results --heap-profile $(abspath build)/soak-heap
 
 # QPS and p50/p95/p99 of oxvec serve vs chroma run, 100k x 384 HNSW, k=10,
 # concurrency 1..64 (RESULTS.md, "Server")

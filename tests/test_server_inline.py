@@ -114,3 +114,43 @@ def test_cheap_searches_run_inline_and_answer_the_same(tmp_path, monkeypatch):
     warm = calls.costs.warmup
     assert all(t.startswith("oxvec-serve") for t in threads[:warm])  # timed on worker threads first
     assert not any(t.startswith("oxvec-serve") for t in threads[warm:])  # then on the loop's thread
+
+
+def test_requests_waiting_keep_a_cheap_search_off_the_loop():
+    # an inline call never yields to the loop, so requests that arrive
+    # meanwhile have tasks created and not started when the next one
+    # decides; each found itself alone and ran inline too (75% of engine
+    # time inline at concurrency 8). Alone, a cheap search runs on the
+    # loop's thread; three requests started in one loop turn all go to
+    # worker threads.
+    import asyncio
+
+    pytest.importorskip("fastapi")
+    from oxvec.server import calls
+    from oxvec.server.httpmetrics import HTTPMetrics, MetricsMiddleware
+    from oxvec.server.inline import costs
+
+    shape = ("test-waiting", "c", 1, 10, None, ())
+    for _ in range(costs.warmup):
+        costs.observe(shape, 1e-6)
+    on_loop = []
+
+    def engine():
+        on_loop.append(threading.current_thread() is threading.main_thread())
+
+    async def app(scope, receive, send):
+        await calls.run(None, None, None, engine, cost_shape=shape)
+
+    async def send(msg):
+        pass
+
+    mw = MetricsMiddleware(app, HTTPMetrics())
+    scope = {"type": "http", "method": "POST", "path": "/v1/collections/c/search"}
+
+    async def main():
+        await mw(scope, None, send)  # alone
+        await asyncio.gather(*(mw(scope, None, send) for _ in range(3)))
+
+    asyncio.run(main())
+    assert on_loop == [True, False, False, False]
+    assert costs.requests == 0 and costs.in_flight == 0

@@ -79,6 +79,10 @@ type HNSW struct {
 	byIDMu sync.Mutex
 	nextID int64
 
+	// upper-list regions of removed nodes, by their number of levels,
+	// reused by adds of a node with as many (upperfree.go)
+	upperFree [maxLevel + 1][]int32
+
 	// entry is (top level + 1) << 32 | entry node, 0 when empty
 	entry atomic.Uint64
 	epMu  sync.Mutex

@@ -126,8 +126,7 @@ func (h *HNSW) reserve(vectors []float32, ids []int64, assigned []int64) (nodes 
 		h.levels[node] = uint8(lvl)
 		h.upperOff[node] = -1
 		if lvl > 0 {
-			h.upperOff[node] = int32(len(h.upper))
-			h.upper = append(h.upper, make([]uint32, lvl*(1+h.p.M))...)
+			h.upperOff[node] = h.upperRegion(lvl)
 		}
 		h.ids[node] = ids[i]
 		h.byID[ids[i]] = node

@@ -47,6 +47,9 @@ func (h *HNSW) removeLocked(ids []int64) int {
 	h.fixEntry(dead)
 	h.relinkOrphans()
 	h.reconnect()
+	for node := range dead {
+		h.releaseUpper(node)
+	}
 	return len(dead)
 }
 
@@ -188,6 +191,7 @@ func (h *HNSW) Compact() error {
 	}
 	h.locks = make([]sync.Mutex, n)
 	h.used, h.free = n, nil
+	h.upperFree = [maxLevel + 1][]int32{}
 	h.countInDegrees()
 	h.byID = make(map[int64]uint32, n)
 	for q, id := range ids {

@@ -2,8 +2,6 @@ package text
 
 import (
 	"strings"
-	"sync"
-	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -65,15 +63,13 @@ func appendTerm(dst []string, word string) []string {
 	return dst
 }
 
-// term returns a word's term ("" for a stop word), cached.
+// term returns a word's term ("" for a stop word), cached (stemcache.go).
 func term(word string) string {
-	if t, ok := stemCache.Load(word); ok {
-		return t.(string)
+	if t, ok := stems.get(word); ok {
+		return t
 	}
 	t := analyze(word)
-	if cacheSize.Add(1) <= maxCached {
-		stemCache.Store(strings.Clone(word), t)
-	}
+	stems.put(word, t)
 	return t
 }
 
@@ -109,16 +105,6 @@ func fold(word string) string {
 	}
 	return b.String()
 }
-
-// Stemming is the analyzer's cost; a word's term never changes, so it is
-// computed once per distinct word (up to maxCached words, a bound against
-// unbounded growth from hostile input).
-var (
-	stemCache sync.Map
-	cacheSize atomic.Int64
-)
-
-const maxCached = 1 << 20
 
 // stopWords is the English stop list of Lucene's StandardAnalyzer (the one
 // Anserini's BM25 baselines use), so our figures compare with theirs.

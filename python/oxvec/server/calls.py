@@ -55,6 +55,11 @@ async def run(service: Service, timeout_s: float | None, caller: Caller | None, 
     timer = None
     costs.in_flight += 1
     try:
+        if cost_shape is not None:
+            # one loop turn first: requests that arrived while the loop was
+            # busy (an inline call does not yield) start and are counted
+            # before this one decides it is alone (inline.py)
+            await asyncio.sleep(0)
         if cost_shape is not None and costs.inline(cost_shape, timeout_s):
             # no timer: the loop cannot run one while it waits; the flag
             # still tells the engine layer a front end owns this call

@@ -8,6 +8,8 @@ import bisect
 import threading
 import time
 
+from .inline import costs
+
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -83,10 +85,12 @@ class MetricsMiddleware:
 
         m = self.metrics
         m.in_flight += 1
+        costs.requests += 1  # the inline rule's "alone" (inline.py)
         try:
             await self.app(scope, receive, tracked)
         finally:
             m.in_flight -= 1
+            costs.requests -= 1
             route = scope.get("route")
             # a matched route without a template of its own (GraphQL's) is its path
             name = "unmatched" if route is None else (getattr(route, "path", "") or scope.get("path", ""))

@@ -15,12 +15,21 @@ shape - the collection, the number of queries, k, ef and include.
 Searches with a filter, keyword and hybrid searches never run inline
 (their cost depends on the data they match). A shape runs inline once
 WARMUP calls have been timed, while its mean is under INLINE_S and under
-a hundredth of the request timeout, and only when no other service call
-is in flight: with others waiting, their Python work (parsing,
+a hundredth of the request timeout, and only when no other request is
+being served: with others waiting, their Python work (parsing,
 answering) runs on the loop while the engine works on a worker thread,
 so both cores are used; alone, there is nothing to overlap and the
 hand-off is pure cost. A lone client gets the lower latency, many
 clients the parallelism.
+
+"No other request" counts HTTP requests (the outermost middleware,
+httpmetrics.py, keeps `requests`), not only service calls, and the
+caller yields to the loop once before asking (calls.run). Without both
+the rule fired far more than meant: an inline call never yields, so the
+requests that arrived meanwhile had their tasks created but not started
+when the next one decided, and each in turn found itself alone - 75% of
+the engine time ran inline at concurrency 8 (issue 22), serialising the
+searches on one core.
 
 Every inline call is timed too: one that takes 4 x INLINE_S lifts the
 mean over the bound, so the shape goes back to the worker threads (and
@@ -48,11 +57,12 @@ class CostModel:
         self.inline_s, self.warmup = inline_s, warmup
         self._shapes: dict[tuple, list] = {}  # shape -> [calls timed, mean seconds]
         self.in_flight = 0  # service calls begun and not returned (calls.run; the loop's thread only)
+        self.requests = 0  # HTTP requests begun and not answered (MetricsMiddleware; the loop's thread only)
 
     def inline(self, shape: tuple, timeout_s: float | None) -> bool:
-        """Whether a call of this shape, the only call in flight, is
+        """Whether a call of this shape, the only request being served, is
         predicted cheap enough for the loop."""
-        if self.in_flight > 1:
+        if self.in_flight > 1 or self.requests > 1:
             return False
         s = self._shapes.get(shape)
         if s is None or s[0] < self.warmup:
