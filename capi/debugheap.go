@@ -3,7 +3,7 @@ package main
 // A debugging aid for memory growth, off unless the environment asks for it:
 //
 //	OXVEC_DEBUG_HEAP_PROFILE=/tmp/oxheap   (a path prefix)
-//	OXVEC_DEBUG_HEAP_SECONDS=60            (the period; default 60)
+//	OXVEC_DEBUG_HEAP_SECONDS=60            (the period; default 60, 1 to 86400)
 //
 // Every period the engine writes <prefix>.<n>.pprof (a runtime/pprof heap
 // profile: compare two with `go tool pprof -base A B`) and appends one line of
@@ -28,7 +28,9 @@ func init() {
 	}
 	period := 60 * time.Second
 	if s, err := strconv.ParseFloat(os.Getenv("OXVEC_DEBUG_HEAP_SECONDS"), 64); err == nil && s > 0 {
-		period = time.Duration(s * float64(time.Second))
+		// between a second and a day: a tiny value would spin on GC and a
+		// huge one overflow the Duration
+		period = time.Duration(min(max(s, 1), 86400) * float64(time.Second))
 	}
 	// one sample per 4 KiB allocated rather than 512 KiB: small per-write
 	// leaks show up within minutes
