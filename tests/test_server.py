@@ -512,8 +512,40 @@ def test_binary_search_fast_path_answers_as_the_route(srv):
                   ctype="application/octet-stream", headers=bad)
     assert out["error"] == "DimensionError"
     problem(srv, 404, "POST", "/v1/collections/secret/search", x.tobytes(), key, ctype="application/octet-stream", headers=hdr)
-    problem(srv, 422, "POST", "/v1/collections/docs/search", x.tobytes(), key, ctype="application/octet-stream",
-            headers={**hdr, "X-Oxvec-Request": '{"k": 0}'})
+    for _ in range(2):  # an invalid option set is refused every time (not remembered as valid)
+        problem(srv, 422, "POST", "/v1/collections/docs/search", x.tobytes(), key, ctype="application/octet-stream",
+                headers={**hdr, "X-Oxvec-Request": '{"k": 0}'})
+    # option sets are remembered by their text: each still gets its own answer
+    ok_searches = 'oxvec_http_requests_total{method="POST",route="/v1/collections/{name}/search",status="200"} '
+
+    def served():
+        text = http(srv, "GET", "/metrics")[2].decode()
+        return int(text.split(ok_searches)[1].split()[0])
+
+    admin = oxvec.Client(srv.url, api_key=srv.keys["acme/admin"])
+    admin.create_collection("fastk", dim=DIM, metric="l2").add([str(i) for i in range(20)], vecs(20, 12))
+    before = served()
+    top = {}
+    for k in (3, 1, 3, 1):
+        st, _, out = http(srv, "POST", "/v1/collections/fastk/search", x.tobytes(), key, ctype="application/octet-stream",
+                          headers={**hdr, "X-Oxvec-Request": json.dumps({"k": k, "include": []})})
+        assert st == 200 and [len(r) for r in out["ids"]] == [k, k]
+        assert out["ids"] == top.setdefault(k, out["ids"])
+    assert top[1] == [r[:1] for r in top[3]]
+    assert served() == before + 4  # the fast path counts in the HTTP metrics
+    admin.drop_collection("fastk")
+    # a declared length over the server's limit is refused before the body is read, as on every route
+    from http.client import HTTPConnection
+
+    conn = HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    conn.putrequest("POST", "/v1/collections/docs/search")
+    for name, value in (("Authorization", f"Bearer {key}"), ("Content-Type", "application/octet-stream"),
+                        ("X-Oxvec-Shape", f"1,{DIM}"), ("Content-Length", str(2 << 20))):
+        conn.putheader(name, value)
+    conn.endheaders()
+    r = conn.getresponse()
+    assert r.status == 413 and json.loads(r.read())["error"] == "PayloadTooLarge"
+    conn.close()
     http(srv, "DELETE", "/v1/keys/fast?tenant=acme", key=op)
     problem(srv, 401, "POST", "/v1/collections/docs/search", x.tobytes(), key, ctype="application/octet-stream", headers=hdr)
     problem(srv, 401, "POST", "/v1/collections/docs/search", x.tobytes(), key, ctype="application/octet-stream", headers=hdr)

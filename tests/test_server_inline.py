@@ -112,7 +112,7 @@ def test_cheap_searches_run_inline_and_answer_the_same(tmp_path, monkeypatch):
             np.testing.assert_allclose(got["distances"][0], want["distances"][0], rtol=1e-6)
     service.close()
     warm = calls.costs.warmup
-    assert all(t.startswith("oxvec-serve") for t in threads[:warm])  # timed on worker threads first
+    assert all(t.startswith("oxvec-serve-search") for t in threads[:warm])  # timed on the search threads first
     assert not any(t.startswith("oxvec-serve") for t in threads[warm:])  # then on the loop's thread
 
 
@@ -154,3 +154,38 @@ def test_requests_waiting_keep_a_cheap_search_off_the_loop():
     asyncio.run(main())
     assert on_loop == [True, False, False, False]
     assert costs.requests == 0 and costs.in_flight == 0
+
+
+def test_cross_origin_binary_search_gets_the_cors_headers(tmp_path):
+    # the fast path serves binary searches in front of the middleware
+    # stack; with CORS on, a call with an Origin goes to the app, whose
+    # CORS middleware answers it
+    pytest.importorskip("fastapi")
+    import urllib.request
+
+    from serverutil import ThreadServer
+
+    from oxvec.server import Service, create_app
+
+    db = oxvec.Database(tmp_path / "db", durability="never", key_cost=4)
+    db.create_tenant("t")
+    db.create_collection("t", "c", dim=DIM)
+    key = db.create_api_key("t", role="writer")
+    service = Service(db)
+    x = np.random.default_rng(5).random((20, DIM), dtype=np.float32)
+    with ThreadServer(create_app(service, timeout_s=30, cors_origins=["http://app.example"])) as srv:
+        oxvec.Client(srv.url, api_key=key).collection("c").add([str(i) for i in range(len(x))], x)
+        got = {}
+        for origin in (None, "http://app.example", None, "http://app.example"):
+            h = {"Authorization": f"Bearer {key}", "Content-Type": "application/octet-stream",
+                 "X-Oxvec-Shape": f"1,{DIM}", "X-Oxvec-Request": '{"k": 2, "include": []}'}
+            if origin:
+                h["Origin"] = origin
+            req = urllib.request.Request(srv.url + "/v1/collections/c/search", data=x[3].tobytes(), method="POST", headers=h)
+            with urllib.request.urlopen(req, timeout=30) as r:
+                assert r.status == 200
+                allowed = r.headers.get("access-control-allow-origin")
+                got.setdefault(origin, []).append(r.read())
+            assert allowed == (origin if origin else None)
+        assert len({b for v in got.values() for b in v}) == 1  # the same answer either way
+    service.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from . import _deps  # noqa: F401 - first: a missing extra names its pip command
 
+import functools
 import logging
 
 from fastapi import FastAPI, Request, Response
@@ -39,6 +40,18 @@ def engine_metrics() -> str:
     return text() if text is not None else ""
 
 
+class _App(FastAPI):
+    """FastAPI with the search fast path (fastpath.py) in front of its
+    whole middleware stack, Starlette's and FastAPI's own included."""
+
+    fast = None
+
+    async def __call__(self, scope, receive, send):
+        if self.fast is None:
+            return await super().__call__(scope, receive, send)
+        return await self.fast(scope, receive, send)
+
+
 def create_app(service: Service, *, timeout_s: float | None = DEFAULT_TIMEOUT_S, max_body: int = DEFAULT_MAX_BODY,
                cors_origins: list[str] | None = None, graphql: bool = True, ready: dict | None = None) -> FastAPI:
     """The server's app over service. timeout_s: each request's engine
@@ -47,7 +60,7 @@ def create_app(service: Service, *, timeout_s: float | None = DEFAULT_TIMEOUT_S,
     /readyz applies to every collection (Database.health's arguments)."""
     from . import dashboard, rest
 
-    app = FastAPI(title="oxvec", version=__version__,
+    app = _App(title="oxvec", version=__version__,
                   description="oxvec's vector store over HTTP: tenants, collections, records and search. "
                               "Authenticate with `Authorization: Bearer <API key>`. Errors are "
                               "application/problem+json with the oxvec error class (docs/server.md).")
@@ -124,10 +137,8 @@ def create_app(service: Service, *, timeout_s: float | None = DEFAULT_TIMEOUT_S,
         return Response(text + metrics.text(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
     # added innermost first: every request is timed, then the size limit
-    # applies, then binary searches of known keys take the fast path
-    from .fastpath import FastSearch
-
-    app.add_middleware(FastSearch, service=service, timeout_s=timeout_s)
+    # applies; binary searches of known keys are served in front of all of
+    # it (the fast path, _App.__call__)
     app.add_middleware(BodyLimit, limit=max_body)
     if cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
@@ -136,4 +147,8 @@ def create_app(service: Service, *, timeout_s: float | None = DEFAULT_TIMEOUT_S,
                            allow_headers=["Authorization", "Content-Type", "X-Oxvec-Shape", "X-Oxvec-Request",
                                           "X-Oxvec-Request-Length"])
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    from .fastpath import FastSearch
+
+    app.fast = FastSearch(functools.partial(FastAPI.__call__, app), service, timeout_s, metrics, max_body,
+                          cors=bool(cors_origins))
     return app

@@ -38,14 +38,22 @@ def media_type(headers) -> str:
 
 def parse(body: bytes, headers) -> tuple[dict, np.ndarray | None]:
     """(the JSON fields, the binary vectors or None) of a request body."""
+    raw, what, vectors = split(body, headers)
+    return fields(raw, what), vectors
+
+
+def split(body: bytes, headers) -> tuple[bytes, str, np.ndarray | None]:
+    """(the JSON fields' text, where it came from, the binary vectors or
+    None) of a request body: the text not yet decoded, so that a caller
+    may keep what it decodes to (rest.search_response)."""
     kind = media_type(headers)
     if kind in (JSON, "application/problem+json") or kind.endswith("+json"):
-        return _json(body, "the request body"), None
+        return body, "the request body", None
     if kind not in (NPY, RAW):
         raise HTTPProblem(415, "UnsupportedMediaType",
                           f"content type {kind!r} is not accepted; send {JSON}, {NPY} or {RAW} (float32 with {SHAPE_HEADER})")
     view = memoryview(body)
-    fields: dict = {}
+    raw, what = b"", "the request"
     n = headers.get(REQUEST_LENGTH_HEADER)
     if n is not None:
         try:
@@ -54,15 +62,16 @@ def parse(body: bytes, headers) -> tuple[dict, np.ndarray | None]:
             raise bad(f"{REQUEST_LENGTH_HEADER} must be an integer, got {n!r}") from None
         if not 0 <= n <= len(body):
             raise bad(f"{REQUEST_LENGTH_HEADER} is {n} but the body has {len(body)} bytes")
-        fields = _json(bytes(view[:n]), "the request's JSON part") if n else {}
+        raw, what = bytes(view[:n]), "the request's JSON part"
         view = view[n:]
     elif headers.get(REQUEST_HEADER):
-        fields = _json(headers[REQUEST_HEADER].encode("latin-1"), f"the {REQUEST_HEADER} header")
+        raw, what = headers[REQUEST_HEADER].encode("latin-1"), f"the {REQUEST_HEADER} header"
     vectors = _npy(view) if kind == NPY else _raw(view, headers.get(SHAPE_HEADER))
-    return fields, vectors
+    return raw, what, vectors
 
 
-def _json(raw: bytes, what: str) -> dict:
+def fields(raw: bytes, what: str) -> dict:
+    """The JSON object in raw (what: where it came from, for the error)."""
     if not raw.strip():
         return {}
     try:

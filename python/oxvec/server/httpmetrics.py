@@ -39,6 +39,18 @@ class HTTPMetrics:
             h[-2] += seconds
             h[-1] += 1
 
+    def begin(self) -> float:
+        """A request starts being served (the loop's thread): its start time."""
+        self.in_flight += 1
+        costs.requests += 1  # the inline rule's "alone" (inline.py)
+        return time.perf_counter()
+
+    def end(self, method: str, route: str, status: int, t0: float) -> None:
+        """The request begun at t0 was answered with status."""
+        self.in_flight -= 1
+        costs.requests -= 1
+        self.observe(method, route, status, time.perf_counter() - t0)
+
     def text(self) -> str:
         with self._lock:
             counts = sorted(self._count.items())
@@ -75,7 +87,6 @@ class MetricsMiddleware:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        t0 = time.perf_counter()
         status = [500]
 
         async def tracked(msg):
@@ -83,15 +94,11 @@ class MetricsMiddleware:
                 status[0] = msg["status"]
             await send(msg)
 
-        m = self.metrics
-        m.in_flight += 1
-        costs.requests += 1  # the inline rule's "alone" (inline.py)
+        t0 = self.metrics.begin()
         try:
             await self.app(scope, receive, tracked)
         finally:
-            m.in_flight -= 1
-            costs.requests -= 1
             route = scope.get("route")
             # a matched route without a template of its own (GraphQL's) is its path
             name = "unmatched" if route is None else (getattr(route, "path", "") or scope.get("path", ""))
-            m.observe(scope.get("method", ""), name, status[0], time.perf_counter() - t0)
+            self.metrics.end(scope.get("method", ""), name, status[0], t0)

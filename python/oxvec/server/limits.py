@@ -33,7 +33,7 @@ class BodyLimit:
                 except ValueError:
                     declared = 0
                 if declared > self.limit:
-                    return await self._refuse(send)
+                    return await refuse(send, self.limit)
         seen = 0
         started = False
 
@@ -56,11 +56,13 @@ class BodyLimit:
             await self.app(scope, counted, tracked)
         except BodyTooLarge:
             if not started:
-                await self._refuse(send)
+                await refuse(send, self.limit)
 
-    async def _refuse(self, send):
-        body = _too_large(self.limit)
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", PROBLEM.encode()), (b"content-length", str(len(body)).encode()),
-                                (b"connection", b"close")]})
-        await send({"type": "http.response.body", "body": body})
+
+async def refuse(send, limit: int) -> None:
+    """Answer 413 for a body over limit bytes, and close the connection."""
+    body = _too_large(limit)
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", PROBLEM.encode()), (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})
