@@ -252,7 +252,7 @@ def main() -> int:
 
 {data['label']}; HNSW M={M}, ef_construction={EF_CONSTRUCTION} on both; k = {K}; every request a different query of the 1,000 held out, ids and distances only.
 Recall@{K}: chroma {chroma_recall:.4f} (its ef_search {CHROMA_EF}), oxvec {ox_recall:.4f} (ef {ox.ef}, the smallest of {list(EFS)} within 0.002 of chroma's). Ingest through each one's API: oxvec {ingest['oxvec serve']:.0f} s (in process, before serving), chroma {ingest['chroma run']:.0f} s (HttpClient, batches of 5,000).
-oxvec: one `oxvec serve` process (uvicorn with uvloop and httptools, one event loop; a search predicted under 2 ms runs inline on the loop when it is the only call in flight, otherwise on a worker thread; the answer is the engine's JSON, forwarded), binary query bodies (raw float32); chroma: its JSON REST API (`/api/v2/.../query`). Load from wrk (`benchmarks/wrk_bodies.lua`).
+oxvec: one `oxvec serve` process (uvicorn with uvloop and httptools, one event loop; binary searches served in front of FastAPI's stack; a search predicted under 2 ms runs inline on the loop - on this 2-core machine whatever else is in flight (`--inline-searches auto`) - others on worker threads; the answer is the engine's JSON, forwarded), binary query bodies (raw float32); chroma: its JSON REST API (`/api/v2/.../query`). Load from wrk (`benchmarks/wrk_bodies.lua`).
 
 {H.markdown_table(["concurrency", "oxvec QPS", "chroma QPS", "oxvec / chroma", "oxvec p50 / p95 / p99 ms", "chroma p50 / p95 / p99 ms", "errors (oxvec / chroma)"], rows)}
 

@@ -59,7 +59,7 @@ def test_search_json_refuses_what_it_cannot_answer(store):
 def test_cost_model_inlines_cheap_shapes_after_warmup():
     from oxvec.server.inline import CostModel
 
-    m = CostModel(inline_s=0.001, warmup=3)  # bounds of its own: the test does not follow INLINE_S
+    m = CostModel(inline_s=0.001, warmup=3, mode="alone")  # bounds of its own: the test does not follow INLINE_S
     shape = ("t", "c", 1, 10, None, ())
     m.in_flight = 1
     for _ in range(2):
@@ -70,6 +70,9 @@ def test_cost_model_inlines_cheap_shapes_after_warmup():
     assert not m.inline(shape, 0.01)  # the bound is also a hundredth of the request timeout
     m.in_flight = 2
     assert not m.inline(shape, None)  # another call in flight: the hand-off buys parallelism
+    m.mode = "always"
+    assert m.inline(shape, None)  # ... unless cheap searches always run on the loop
+    m.mode = "alone"
     m.in_flight = 1
     m.observe(shape, 0.004)  # one call of 4 x the bound sends the shape back to the threads
     assert not m.inline(shape, None)
@@ -116,7 +119,7 @@ def test_cheap_searches_run_inline_and_answer_the_same(tmp_path, monkeypatch):
     assert not any(t.startswith("oxvec-serve") for t in threads[warm:])  # then on the loop's thread
 
 
-def test_requests_waiting_keep_a_cheap_search_off_the_loop():
+def test_requests_waiting_keep_a_cheap_search_off_the_loop(monkeypatch):
     # an inline call never yields to the loop, so requests that arrive
     # meanwhile have tasks created and not started when the next one
     # decides; each found itself alone and ran inline too (75% of engine
@@ -133,6 +136,7 @@ def test_requests_waiting_keep_a_cheap_search_off_the_loop():
     shape = ("test-waiting", "c", 1, 10, None, ())
     for _ in range(costs.warmup):
         costs.observe(shape, 1e-6)
+    monkeypatch.setattr(costs, "mode", "alone")
     on_loop = []
 
     def engine():
@@ -154,6 +158,24 @@ def test_requests_waiting_keep_a_cheap_search_off_the_loop():
     asyncio.run(main())
     assert on_loop == [True, False, False, False]
     assert costs.requests == 0 and costs.in_flight == 0
+    # mode "always": the same requests all run on the loop's thread
+    monkeypatch.setattr(costs, "mode", "always")
+    on_loop.clear()
+    asyncio.run(main())
+    assert on_loop == [True, True, True, True]
+    assert costs.requests == 0 and costs.in_flight == 0
+
+
+def test_inline_modes_resolve(monkeypatch):
+    from oxvec.server import inline
+
+    assert inline.resolve("always") == "always" and inline.resolve("alone") == "alone"
+    monkeypatch.setattr(inline.os, "sched_getaffinity", lambda pid: set(range(inline.AUTO_ALWAYS_CORES)), raising=False)
+    assert inline.resolve("auto") == "always"
+    monkeypatch.setattr(inline.os, "sched_getaffinity", lambda pid: set(range(inline.AUTO_ALWAYS_CORES + 1)), raising=False)
+    assert inline.resolve("auto") == "alone"
+    with pytest.raises(ValueError, match="not one of auto, always, alone"):
+        inline.resolve("sometimes")
 
 
 def test_cross_origin_binary_search_gets_the_cors_headers(tmp_path):

@@ -53,17 +53,23 @@ class _App(FastAPI):
 
 
 def create_app(service: Service, *, timeout_s: float | None = DEFAULT_TIMEOUT_S, max_body: int = DEFAULT_MAX_BODY,
-               cors_origins: list[str] | None = None, graphql: bool = True, ready: dict | None = None) -> FastAPI:
+               cors_origins: list[str] | None = None, graphql: bool = True, ready: dict | None = None,
+               inline_searches: str = "auto") -> FastAPI:
     """The server's app over service. timeout_s: each request's engine
     time before it is cancelled (None: no limit); max_body: bytes; CORS is
     off unless cors_origins names origins; ready: the health thresholds
-    /readyz applies to every collection (Database.health's arguments)."""
+    /readyz applies to every collection (Database.health's arguments);
+    inline_searches: when cheap searches run on the event loop, "auto",
+    "always" or "alone" (inline.py; it is the process's setting)."""
     from . import dashboard, rest
 
     app = _App(title="oxvec", version=__version__,
                   description="oxvec's vector store over HTTP: tenants, collections, records and search. "
                               "Authenticate with `Authorization: Bearer <API key>`. Errors are "
                               "application/problem+json with the oxvec error class (docs/server.md).")
+    from .inline import costs, resolve
+
+    costs.mode = resolve(inline_searches)
     app.state.service = service
     app.state.timeout_s = timeout_s
     app.state.http_metrics = metrics = HTTPMetrics()

@@ -54,6 +54,9 @@ def add_commands(sub) -> None:
     serve.add_argument("--ready-max-memory-percent", type=float, help="... or its memory is above this share of the limit")
     serve.add_argument("--ready-min-recall", type=float, help="... or its estimated recall is below this")
     serve.add_argument("--ready-max-error-rate", type=float, help="... or its error rate is above this")
+    serve.add_argument("--inline-searches", default="auto", choices=("auto", "always", "alone"),
+                       help="cheap vector searches run on the event loop: always, or only when no other request is "
+                            "being served (alone); auto: always on up to 2 cores, alone above (docs/server.md)")
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--no-access-log", action="store_true", help="no line per request")
 
@@ -132,6 +135,7 @@ def serve(args) -> int:
         db = Database(data, durability=args.durability)
         service = Service(db, backup_root=backups)
         app = create_app(service, timeout_s=args.timeout or None, max_body=int(args.max_body_mb * (1 << 20)),
+                         inline_searches=args.inline_searches,
                          cors_origins=args.cors_origin,
                          ready={"max_latency_ms": args.ready_max_latency_ms,
                                 "max_memory_percent": args.ready_max_memory_percent,

@@ -15,21 +15,32 @@ shape - the collection, the number of queries, k, ef and include.
 Searches with a filter, keyword and hybrid searches never run inline
 (their cost depends on the data they match). A shape runs inline once
 WARMUP calls have been timed, while its mean is under INLINE_S and under
-a hundredth of the request timeout, and only when no other request is
-being served: with others waiting, their Python work (parsing,
-answering) runs on the loop while the engine works on a worker thread,
-so both cores are used; alone, there is nothing to overlap and the
-hand-off is pure cost. A lone client gets the lower latency, many
-clients the parallelism.
+a hundredth of the request timeout, and, by the mode (`oxvec serve
+--inline-searches`):
+
+- "alone": only when no other request is being served. With others
+  waiting, their Python work (parsing, answering) runs on the loop while
+  the engine works on a worker thread, so the cores are shared out; alone,
+  there is nothing to overlap and the hand-off is pure cost.
+- "always": whatever else is being served. The hand-off is not only the
+  loop's cost: a search thread wakes, takes the GIL, and enters the Go
+  runtime from one more OS thread, whose processors then move between
+  threads. On this project's 2-core machine (issue 22, wrk on the same
+  machine) the server's CPU per search at concurrency 2-32 was 443-498 us
+  always inline against 586-745 us with the hand-off, and throughput
+  1.14-1.62x; mixing the two (inline only while every search thread is
+  busy) was worse than either (614-905 us).
+- "auto" (the default): "always" on machines of up to AUTO_ALWAYS_CORES
+  cores, "alone" above, where the other cores can search in parallel
+  (that choice is not measured here: the machine has 2 cores).
 
 "No other request" counts HTTP requests (the outermost middleware,
-httpmetrics.py, keeps `requests`), not only service calls, and the
-caller yields to the loop once before asking (calls.run). Without both
-the rule fired far more than meant: an inline call never yields, so the
-requests that arrived meanwhile had their tasks created but not started
-when the next one decided, and each in turn found itself alone - 75% of
-the engine time ran inline at concurrency 8 (issue 22), serialising the
-searches on one core.
+httpmetrics.py, and the fast path keep `requests`), not only service
+calls, and the caller yields to the loop once before asking (calls.run).
+Without both the rule fired far more than meant: an inline call never
+yields, so the requests that arrived meanwhile had their tasks created
+but not started when the next one decided, and each in turn found itself
+alone - 75% of the engine time ran inline at concurrency 8 (issue 22).
 
 Every inline call is timed too: one that takes 4 x INLINE_S lifts the
 mean over the bound, so the shape goes back to the worker threads (and
@@ -40,11 +51,18 @@ and that is stopped after the one call."""
 
 from __future__ import annotations
 
+import os
+
 # predicted engine time (wall clock, so on a busy machine including waits
 # for a core) under which a search runs on the loop: about one HNSW search
-# of 100k x 384 at ef 100 on a loaded 2-core machine. It only runs so
-# alone, so a loop blocked this long delays only requests arriving meanwhile
+# of 100k x 384 at ef 100 on a loaded 2-core machine: a loop blocked this
+# long delays the requests waiting by about one search each
 INLINE_S = 0.002
+# up to this many cores, cheap searches run on the loop whatever else is being
+# served ("always"): measured on 2 cores (issue 22), handing them to threads
+# cost more CPU than the second core gave back; above it, only alone
+# ("alone"), so that the other cores search in parallel - not measured here
+AUTO_ALWAYS_CORES = 2
 WARMUP = 8  # calls of a shape timed on worker threads before it may run inline
 _WEIGHT = 0.25
 _MAX_SHAPES = 4096  # shapes remembered; past it the table starts afresh
@@ -53,16 +71,17 @@ _MAX_SHAPES = 4096  # shapes remembered; past it the table starts afresh
 class CostModel:
     """Running means of the engine time of search shapes."""
 
-    def __init__(self, inline_s: float = INLINE_S, warmup: int = WARMUP) -> None:
+    def __init__(self, inline_s: float = INLINE_S, warmup: int = WARMUP, mode: str = "auto") -> None:
         self.inline_s, self.warmup = inline_s, warmup
+        self.mode = resolve(mode)  # "always" or "alone"
         self._shapes: dict[tuple, list] = {}  # shape -> [calls timed, mean seconds]
         self.in_flight = 0  # service calls begun and not returned (calls.run; the loop's thread only)
         self.requests = 0  # HTTP requests begun and not answered (MetricsMiddleware; the loop's thread only)
 
     def inline(self, shape: tuple, timeout_s: float | None) -> bool:
-        """Whether a call of this shape, the only request being served, is
-        predicted cheap enough for the loop."""
-        if self.in_flight > 1 or self.requests > 1:
+        """Whether a call of this shape is predicted cheap enough for the
+        loop and, in mode "alone", is the only request being served."""
+        if self.mode == "alone" and (self.in_flight > 1 or self.requests > 1):
             return False
         s = self._shapes.get(shape)
         if s is None or s[0] < self.warmup:
@@ -81,6 +100,20 @@ class CostModel:
         else:
             s[0] += 1
             s[1] += _WEIGHT * (seconds - s[1])
+
+
+MODES = ("auto", "always", "alone")
+
+
+def resolve(mode: str) -> str:
+    """"always" or "alone" for a mode of MODES: auto is "always" on a
+    machine of up to AUTO_ALWAYS_CORES cores and "alone" above."""
+    if mode not in MODES:
+        raise ValueError(f"inline searches: {mode!r} is not one of {', '.join(MODES)}")
+    if mode != "auto":
+        return mode
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return "always" if cores <= AUTO_ALWAYS_CORES else "alone"
 
 
 costs = CostModel()
