@@ -32,14 +32,7 @@ func (h *HNSW) searchPool(s *scratch, r ranker, q []float32, ep item, ef int) []
 			}
 		}
 		count, cells := h.list(c, 0)
-		n := min(int(atomic.LoadUint32(count)), len(cells))
-		fresh := s.ids[:0]
-		for j := 0; j < n; j++ {
-			if nb := atomic.LoadUint32(&cells[j]); s.seen.visit(nb) {
-				fresh = append(fresh, nb)
-			}
-		}
-		s.ids = fresh
+		fresh := s.seen.fresh(cells[:min(int(atomic.LoadUint32(count)), len(cells))], s.room(len(cells)))
 		dists := s.distances(len(fresh))
 		r.gather(h, s, q, fresh, dists)
 		countDistances(&countWalk, len(fresh))
@@ -50,15 +43,7 @@ func (h *HNSW) searchPool(s *scratch, r ranker, q []float32, ep item, ef int) []
 			if full && d >= pool[ef-1].d {
 				continue
 			}
-			lo, hi := 0, len(pool) // first item farther than d
-			for lo < hi {
-				m := int(uint(lo+hi) >> 1)
-				if pool[m].d <= d {
-					lo = m + 1
-				} else {
-					hi = m
-				}
-			}
+			lo := farther(pool, d)
 			if !full {
 				pool = append(pool, item{})
 			}
@@ -76,4 +61,25 @@ func (h *HNSW) searchPool(s *scratch, r ranker, q []float32, ep item, ef int) []
 	}
 	s.out = pool
 	return pool
+}
+
+// farther returns the position of the first item of pool (sorted, not
+// empty) farther than d: a binary search whose steps are conditional moves,
+// not branches - which way a step goes is a coin toss the branch predictor
+// loses half the time.
+func farther(pool []item, d float32) int {
+	base, n := 0, len(pool)
+	for n > 1 {
+		half := n >> 1
+		right := 0
+		if pool[base+half].d <= d {
+			right = 1
+		}
+		base += half & -right
+		n -= half
+	}
+	if pool[base].d <= d {
+		base++
+	}
+	return base
 }
