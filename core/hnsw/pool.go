@@ -68,6 +68,19 @@ func (h *HNSW) searchPool(s *scratch, r ranker, q []float32, ep item, ef int) []
 // not branches - which way a step goes is a coin toss the branch predictor
 // loses half the time.
 func farther(pool []item, d float32) int {
+	if len(pool) <= 32 {
+		// a short pool is counted instead: its compares do not wait on
+		// one another as a binary search's loads do
+		n := 0
+		for _, it := range pool {
+			le := 0
+			if it.d <= d {
+				le = 1
+			}
+			n += le
+		}
+		return n
+	}
 	base, n := 0, len(pool)
 	for n > 1 {
 		half := n >> 1
