@@ -1142,3 +1142,21 @@ TEXT ·prefetch2(SB), NOSPLIT, $0-8
 	PREFETCHT0 (AX)
 	PREFETCHT0 64(AX)
 	RET
+
+// func prefetchSpan(p *float32, n int)
+// Requires: MMX+
+TEXT ·prefetchSpan(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), AX
+	MOVQ n+8(FP), CX
+	LEAQ (AX)(CX*1), CX
+	CMPQ AX, CX
+	JGE  prefetchSpan_done
+
+prefetchSpan_line:
+	PREFETCHT0 (AX)
+	ADDQ       $0x00000040, AX
+	CMPQ       AX, CX
+	JL         prefetchSpan_line
+
+prefetchSpan_done:
+	RET

@@ -7,9 +7,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"syscall"
-	"unsafe"
 	"testing"
+	"unsafe"
 
 	"github.com/oxvec/oxvec/core/index"
 	"github.com/oxvec/oxvec/core/metric"
@@ -74,8 +75,8 @@ func bigann10k(b *testing.B) (*HNSW, []float32, []int32) {
 }
 
 // BenchmarkSearch_Bigann10k is the issue-26 case: bigann-10k, default
-// configuration, 1 thread, ef 20 (recall@10 about 0.95), the 1,000 queries
-// in one batch.
+// configuration, 1 thread, ef 20 (recall@10 about 0.95; OXVEC_BIGANN_EF
+// sets another), the 1,000 queries in one batch.
 func BenchmarkSearch_Bigann10k(b *testing.B) {
 	parallel.SetWorkers(1)
 	defer parallel.SetWorkers(0)
@@ -83,6 +84,9 @@ func BenchmarkSearch_Bigann10k(b *testing.B) {
 	const k, nq = 10, 1000
 	ids, dist := make([]int64, nq*k), make([]float32, nq*k)
 	p := &index.SearchParams{Ef: 20}
+	if ef, err := strconv.Atoi(os.Getenv("OXVEC_BIGANN_EF")); err == nil {
+		p.Ef = ef
+	}
 	CountDistances(true)
 	if err := h.Search(bg, queries, k, p, ids, dist); err != nil {
 		b.Fatal(err)

@@ -24,6 +24,9 @@ func (h *HNSW) searchPool(s *scratch, r ranker, q []float32, ep item, ef int) []
 	for cur := 0; cur < len(pool); {
 		c := pool[cur].id
 		pool[cur].id |= expanded
+		if r.rowAhead {
+			kernels.PrefetchRow(h.vec(c))
+		}
 		for nx := cur + 1; nx < len(pool); nx++ { // the list expanded next, most likely: fetch it now
 			if pool[nx].id&expanded == 0 {
 				next, _ := h.list(pool[nx].id, 0)

@@ -28,6 +28,7 @@ func main() {
 	u8Gather(true)
 	u8Gather(false)
 	prefetch()
+	prefetchSpan()
 	Generate()
 }
 
@@ -183,6 +184,28 @@ func prefetch() {
 	p := Load(Param("p"), GP64())
 	PREFETCHT0(Mem{Base: p})
 	PREFETCHT0(Mem{Base: p, Disp: 64})
+	RET()
+}
+
+// prefetchSpan generates the helper a walk on codes uses to fetch the
+// float32 row of each node it expands, for the re-rank that follows: the
+// nodes a walk ends with were all expanded on the way.
+func prefetchSpan() {
+	TEXT("prefetchSpan", NOSPLIT, "func(p *float32, n int)")
+	Pragma("noescape")
+	Doc("prefetchSpan asks for the cache lines of the n bytes at p (n a multiple of 64). It reads nothing and cannot fault.")
+	p := Load(Param("p"), GP64())
+	n := Load(Param("n"), GP64())
+	end := GP64()
+	LEAQ(Mem{Base: p, Index: n, Scale: 1}, end)
+	CMPQ(p, end)
+	JGE(LabelRef("prefetchSpan_done"))
+	Label("prefetchSpan_line")
+	PREFETCHT0(Mem{Base: p})
+	ADDQ(U32(64), p)
+	CMPQ(p, end)
+	JL(LabelRef("prefetchSpan_line"))
+	Label("prefetchSpan_done")
 	RET()
 }
 
