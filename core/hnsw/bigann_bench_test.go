@@ -3,6 +3,7 @@ package hnsw
 import (
 	"bytes"
 	"encoding/binary"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -81,6 +82,13 @@ func BenchmarkSearch_Bigann10k(b *testing.B) {
 	parallel.SetWorkers(1)
 	defer parallel.SetWorkers(0)
 	h, queries, gt := bigann10k(b)
+	searchBench(b, h, queries, gt)
+}
+
+// searchBench times searches of 1,000 queries (k = 10) on one thread, and
+// reports thread-CPU QPS, recall@10 against gt (top 100 per query) and the
+// distances computed per query.
+func searchBench(b *testing.B, h *HNSW, queries []float32, gt []int32) {
 	const k, nq = 10, 1000
 	ids, dist := make([]int64, nq*k), make([]float32, nq*k)
 	p := &index.SearchParams{Ef: 20}
@@ -130,4 +138,43 @@ func threadCPU() float64 {
 	const clockThreadCPUTimeID = 3
 	syscall.Syscall(syscall.SYS_CLOCK_GETTIME, clockThreadCPUTimeID, uintptr(unsafe.Pointer(&ts)), 0)
 	return float64(ts.Sec) + float64(ts.Nsec)*1e-9
+}
+
+// BenchmarkSearch_Wordnet is BenchmarkSearch_Bigann10k on wordnet-minilm
+// (116,659 x 384, cosine; `make bench-data`, folder in OXVEC_WORDNET),
+// graph built with all workers and cached in OXVEC_WORDNET_CACHE.
+func BenchmarkSearch_Wordnet(b *testing.B) {
+	dir := os.Getenv("OXVEC_WORDNET")
+	if dir == "" {
+		b.Skip("set OXVEC_WORDNET to the wordnet-minilm folder")
+	}
+	f32 := func(n string) []float32 {
+		raw := readNpy(b, filepath.Join(dir, n))
+		f := make([]float32, len(raw)/4)
+		for i := range f {
+			f[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+		}
+		return f
+	}
+	queries := f32("queries.npy")
+	raw := readNpy(b, filepath.Join(dir, "gt_ids.npy"))
+	gt := make([]int32, len(raw)/4)
+	for i := range gt {
+		gt[i] = int32(binary.LittleEndian.Uint32(raw[4*i:]))
+	}
+	var h *HNSW
+	c := os.Getenv("OXVEC_WORDNET_CACHE")
+	if idx, err := index.LoadFile(c); c != "" && err == nil {
+		h = idx.(*HNSW)
+	} else {
+		h = build(b, metric.Cosine, 384, f32("base.npy"), Params{M: 16, EfConstruction: 200})
+		if c != "" {
+			if err := index.SaveFile(h, c); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	parallel.SetWorkers(1)
+	defer parallel.SetWorkers(0)
+	searchBench(b, h, queries, gt)
 }
