@@ -38,3 +38,8 @@ func l2U8GatherAVX2(q []uint8, base []uint8, stride int, rows []uint32, out []ui
 //
 //go:noescape
 func prefetch2(p *uint32)
+
+// prefetchSpan asks for the cache lines of the n bytes at p (n a multiple of 64). It reads nothing and cannot fault.
+//
+//go:noescape
+func prefetchSpan(p *float32, n int)

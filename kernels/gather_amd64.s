@@ -396,6 +396,14 @@ l2U8GatherAVX512_pf_end:
 	INCQ R9
 	CMPQ R9, SI
 	JL   l2U8GatherAVX512_pfall
+	CMPQ DX, $0x00000040
+	JE   l2U8GatherAVX512_s64
+	CMPQ DX, $0x00000080
+	JE   l2U8GatherAVX512_s128
+	CMPQ DX, $0x000000c0
+	JE   l2U8GatherAVX512_s192
+	CMPQ DX, $0x00000100
+	JE   l2U8GatherAVX512_s256
 
 l2U8GatherAVX512_row:
 	MOVL   (BX), R8
@@ -433,6 +441,630 @@ l2U8GatherAVX512_chunk:
 l2U8GatherAVX512_done:
 	VZEROUPPER
 	RET
+
+l2U8GatherAVX512_s64:
+	VPMOVZXBW (AX), Z0
+	VPMOVZXBW 32(AX), Z1
+
+l2U8GatherAVX512_s64_four:
+	CMPQ          SI, $0x00000004
+	JL            l2U8GatherAVX512_s64_one
+	MOVL          (BX), AX
+	IMUL3Q        $0x00000040, AX, AX
+	ADDQ          CX, AX
+	VPMOVZXBW     (AX), Z2
+	VPSUBW        Z2, Z0, Z2
+	VPMADDWD      Z2, Z2, Z2
+	VPMOVZXBW     32(AX), Z3
+	VPSUBW        Z3, Z1, Z3
+	VPMADDWD      Z3, Z3, Z3
+	VPADDD        Z3, Z2, Z2
+	MOVL          4(BX), AX
+	IMUL3Q        $0x00000040, AX, AX
+	ADDQ          CX, AX
+	VPMOVZXBW     (AX), Z3
+	VPSUBW        Z3, Z0, Z3
+	VPMADDWD      Z3, Z3, Z3
+	VPMOVZXBW     32(AX), Z4
+	VPSUBW        Z4, Z1, Z4
+	VPMADDWD      Z4, Z4, Z4
+	VPADDD        Z4, Z3, Z3
+	MOVL          8(BX), AX
+	IMUL3Q        $0x00000040, AX, AX
+	ADDQ          CX, AX
+	VPMOVZXBW     (AX), Z4
+	VPSUBW        Z4, Z0, Z4
+	VPMADDWD      Z4, Z4, Z4
+	VPMOVZXBW     32(AX), Z5
+	VPSUBW        Z5, Z1, Z5
+	VPMADDWD      Z5, Z5, Z5
+	VPADDD        Z5, Z4, Z4
+	MOVL          12(BX), AX
+	IMUL3Q        $0x00000040, AX, AX
+	ADDQ          CX, AX
+	VPMOVZXBW     (AX), Z5
+	VPSUBW        Z5, Z0, Z5
+	VPMADDWD      Z5, Z5, Z5
+	VPMOVZXBW     32(AX), Z6
+	VPSUBW        Z6, Z1, Z6
+	VPMADDWD      Z6, Z6, Z6
+	VPADDD        Z6, Z5, Z5
+	VPUNPCKLDQ    Z3, Z2, Z6
+	VPUNPCKHDQ    Z3, Z2, Z2
+	VPADDD        Z2, Z6, Z6
+	VPUNPCKLDQ    Z5, Z4, Z2
+	VPUNPCKHDQ    Z5, Z4, Z3
+	VPADDD        Z3, Z2, Z2
+	VPUNPCKLQDQ   Z2, Z6, Z3
+	VPUNPCKHQDQ   Z2, Z6, Z2
+	VPADDD        Z2, Z3, Z3
+	VEXTRACTI32X8 $0x01, Z3, Y2
+	VPADDD        Y2, Y3, Y3
+	VEXTRACTI32X4 $0x01, Y3, X2
+	VPADDD        X2, X3, X3
+	VMOVDQU32     X3, (DI)
+	ADDQ          $0x00000010, BX
+	ADDQ          $0x00000010, DI
+	SUBQ          $0x00000004, SI
+	JMP           l2U8GatherAVX512_s64_four
+
+l2U8GatherAVX512_s64_one:
+	TESTQ         SI, SI
+	JZ            l2U8GatherAVX512_done
+	MOVL          (BX), AX
+	IMUL3Q        $0x00000040, AX, AX
+	ADDQ          CX, AX
+	VPMOVZXBW     (AX), Z2
+	VPSUBW        Z2, Z0, Z2
+	VPMADDWD      Z2, Z2, Z2
+	VPMOVZXBW     32(AX), Z3
+	VPSUBW        Z3, Z1, Z3
+	VPMADDWD      Z3, Z3, Z3
+	VPADDD        Z3, Z2, Z2
+	VEXTRACTI32X8 $0x01, Z2, Y3
+	VPADDD        Y3, Y2, Y2
+	VEXTRACTI32X4 $0x01, Y2, X3
+	VPADDD        X3, X2, X2
+	VPSHUFD       $0x4e, X2, X3
+	VPADDD        X3, X2, X2
+	VPSHUFD       $0xb1, X2, X3
+	VPADDD        X3, X2, X2
+	VMOVD         X2, (DI)
+	ADDQ          $0x00000004, BX
+	ADDQ          $0x00000004, DI
+	DECQ          SI
+	JMP           l2U8GatherAVX512_s64_one
+
+l2U8GatherAVX512_s128:
+	VPMOVZXBW (AX), Z0
+	VPMOVZXBW 32(AX), Z1
+	VPMOVZXBW 64(AX), Z2
+	VPMOVZXBW 96(AX), Z3
+
+l2U8GatherAVX512_s128_four:
+	CMPQ          SI, $0x00000004
+	JL            l2U8GatherAVX512_s128_one
+	MOVL          (BX), AX
+	IMUL3Q        $0x00000080, AX, AX
+	ADDQ          CX, AX
+	VPMOVZXBW     (AX), Z4
+	VPSUBW        Z4, Z0, Z4
+	VPMADDWD      Z4, Z4, Z4
+	VPMOVZXBW     32(AX), Z5
+	VPSUBW        Z5, Z1, Z5
+	VPMADDWD      Z5, Z5, Z5
+	VPADDD        Z5, Z4, Z4
+	VPMOVZXBW     64(AX), Z5
+	VPSUBW        Z5, Z2, Z5
+	VPMADDWD      Z5, Z5, Z5
+	VPADDD        Z5, Z4, Z4
+	VPMOVZXBW     96(AX), Z5
+	VPSUBW        Z5, Z3, Z5
+	VPMADDWD      Z5, Z5, Z5
+	VPADDD        Z5, Z4, Z4
+	MOVL          4(BX), AX
+	IMUL3Q        $0x00000080, AX, AX
+	ADDQ          CX, AX
+	VPMOVZXBW     (AX), Z5
+	VPSUBW        Z5, Z0, Z5
+	VPMADDWD      Z5, Z5, Z5
+	VPMOVZXBW     32(AX), Z6
+	VPSUBW        Z6, Z1, Z6
+	VPMADDWD      Z6, Z6, Z6
+	VPADDD        Z6, Z5, Z5
+	VPMOVZXBW     64(AX), Z6
+	VPSUBW        Z6, Z2, Z6
+	VPMADDWD      Z6, Z6, Z6
+	VPADDD        Z6, Z5, Z5
+	VPMOVZXBW     96(AX), Z6
+	VPSUBW        Z6, Z3, Z6
+	VPMADDWD      Z6, Z6, Z6
+	VPADDD        Z6, Z5, Z5
+	MOVL          8(BX), AX
+	IMUL3Q        $0x00000080, AX, AX
+	ADDQ          CX, AX
+	VPMOVZXBW     (AX), Z6
+	VPSUBW        Z6, Z0, Z6
+	VPMADDWD      Z6, Z6, Z6
+	VPMOVZXBW     32(AX), Z7
+	VPSUBW        Z7, Z1, Z7
+	VPMADDWD      Z7, Z7, Z7
+	VPADDD        Z7, Z6, Z6
+	VPMOVZXBW     64(AX), Z7
+	VPSUBW        Z7, Z2, Z7
+	VPMADDWD      Z7, Z7, Z7
+	VPADDD        Z7, Z6, Z6
+	VPMOVZXBW     96(AX), Z7
+	VPSUBW        Z7, Z3, Z7
+	VPMADDWD      Z7, Z7, Z7
+	VPADDD        Z7, Z6, Z6
+	MOVL          12(BX), AX
+	IMUL3Q        $0x00000080, AX, AX
+	ADDQ          CX, AX
+	VPMOVZXBW     (AX), Z7
+	VPSUBW        Z7, Z0, Z7
+	VPMADDWD      Z7, Z7, Z7
+	VPMOVZXBW     32(AX), Z8
+	VPSUBW        Z8, Z1, Z8
+	VPMADDWD      Z8, Z8, Z8
+	VPADDD        Z8, Z7, Z7
+	VPMOVZXBW     64(AX), Z8
+	VPSUBW        Z8, Z2, Z8
+	VPMADDWD      Z8, Z8, Z8
+	VPADDD        Z8, Z7, Z7
+	VPMOVZXBW     96(AX), Z8
+	VPSUBW        Z8, Z3, Z8
+	VPMADDWD      Z8, Z8, Z8
+	VPADDD        Z8, Z7, Z7
+	VPUNPCKLDQ    Z5, Z4, Z8
+	VPUNPCKHDQ    Z5, Z4, Z4
+	VPADDD        Z4, Z8, Z8
+	VPUNPCKLDQ    Z7, Z6, Z4
+	VPUNPCKHDQ    Z7, Z6, Z5
+	VPADDD        Z5, Z4, Z4
+	VPUNPCKLQDQ   Z4, Z8, Z5
+	VPUNPCKHQDQ   Z4, Z8, Z4
+	VPADDD        Z4, Z5, Z5
+	VEXTRACTI32X8 $0x01, Z5, Y4
+	VPADDD        Y4, Y5, Y5
+	VEXTRACTI32X4 $0x01, Y5, X4
+	VPADDD        X4, X5, X5
+	VMOVDQU32     X5, (DI)
+	ADDQ          $0x00000010, BX
+	ADDQ          $0x00000010, DI
+	SUBQ          $0x00000004, SI
+	JMP           l2U8GatherAVX512_s128_four
+
+l2U8GatherAVX512_s128_one:
+	TESTQ         SI, SI
+	JZ            l2U8GatherAVX512_done
+	MOVL          (BX), AX
+	IMUL3Q        $0x00000080, AX, AX
+	ADDQ          CX, AX
+	VPMOVZXBW     (AX), Z4
+	VPSUBW        Z4, Z0, Z4
+	VPMADDWD      Z4, Z4, Z4
+	VPMOVZXBW     32(AX), Z5
+	VPSUBW        Z5, Z1, Z5
+	VPMADDWD      Z5, Z5, Z5
+	VPADDD        Z5, Z4, Z4
+	VPMOVZXBW     64(AX), Z5
+	VPSUBW        Z5, Z2, Z5
+	VPMADDWD      Z5, Z5, Z5
+	VPADDD        Z5, Z4, Z4
+	VPMOVZXBW     96(AX), Z5
+	VPSUBW        Z5, Z3, Z5
+	VPMADDWD      Z5, Z5, Z5
+	VPADDD        Z5, Z4, Z4
+	VEXTRACTI32X8 $0x01, Z4, Y5
+	VPADDD        Y5, Y4, Y4
+	VEXTRACTI32X4 $0x01, Y4, X5
+	VPADDD        X5, X4, X4
+	VPSHUFD       $0x4e, X4, X5
+	VPADDD        X5, X4, X4
+	VPSHUFD       $0xb1, X4, X5
+	VPADDD        X5, X4, X4
+	VMOVD         X4, (DI)
+	ADDQ          $0x00000004, BX
+	ADDQ          $0x00000004, DI
+	DECQ          SI
+	JMP           l2U8GatherAVX512_s128_one
+
+l2U8GatherAVX512_s192:
+	VPMOVZXBW (AX), Z0
+	VPMOVZXBW 32(AX), Z1
+	VPMOVZXBW 64(AX), Z2
+	VPMOVZXBW 96(AX), Z3
+	VPMOVZXBW 128(AX), Z4
+	VPMOVZXBW 160(AX), Z5
+
+l2U8GatherAVX512_s192_four:
+	CMPQ          SI, $0x00000004
+	JL            l2U8GatherAVX512_s192_one
+	MOVL          (BX), AX
+	IMUL3Q        $0x000000c0, AX, AX
+	ADDQ          CX, AX
+	VPMOVZXBW     (AX), Z6
+	VPSUBW        Z6, Z0, Z6
+	VPMADDWD      Z6, Z6, Z6
+	VPMOVZXBW     32(AX), Z7
+	VPSUBW        Z7, Z1, Z7
+	VPMADDWD      Z7, Z7, Z7
+	VPADDD        Z7, Z6, Z6
+	VPMOVZXBW     64(AX), Z7
+	VPSUBW        Z7, Z2, Z7
+	VPMADDWD      Z7, Z7, Z7
+	VPADDD        Z7, Z6, Z6
+	VPMOVZXBW     96(AX), Z7
+	VPSUBW        Z7, Z3, Z7
+	VPMADDWD      Z7, Z7, Z7
+	VPADDD        Z7, Z6, Z6
+	VPMOVZXBW     128(AX), Z7
+	VPSUBW        Z7, Z4, Z7
+	VPMADDWD      Z7, Z7, Z7
+	VPADDD        Z7, Z6, Z6
+	VPMOVZXBW     160(AX), Z7
+	VPSUBW        Z7, Z5, Z7
+	VPMADDWD      Z7, Z7, Z7
+	VPADDD        Z7, Z6, Z6
+	MOVL          4(BX), AX
+	IMUL3Q        $0x000000c0, AX, AX
+	ADDQ          CX, AX
+	VPMOVZXBW     (AX), Z7
+	VPSUBW        Z7, Z0, Z7
+	VPMADDWD      Z7, Z7, Z7
+	VPMOVZXBW     32(AX), Z8
+	VPSUBW        Z8, Z1, Z8
+	VPMADDWD      Z8, Z8, Z8
+	VPADDD        Z8, Z7, Z7
+	VPMOVZXBW     64(AX), Z8
+	VPSUBW        Z8, Z2, Z8
+	VPMADDWD      Z8, Z8, Z8
+	VPADDD        Z8, Z7, Z7
+	VPMOVZXBW     96(AX), Z8
+	VPSUBW        Z8, Z3, Z8
+	VPMADDWD      Z8, Z8, Z8
+	VPADDD        Z8, Z7, Z7
+	VPMOVZXBW     128(AX), Z8
+	VPSUBW        Z8, Z4, Z8
+	VPMADDWD      Z8, Z8, Z8
+	VPADDD        Z8, Z7, Z7
+	VPMOVZXBW     160(AX), Z8
+	VPSUBW        Z8, Z5, Z8
+	VPMADDWD      Z8, Z8, Z8
+	VPADDD        Z8, Z7, Z7
+	MOVL          8(BX), AX
+	IMUL3Q        $0x000000c0, AX, AX
+	ADDQ          CX, AX
+	VPMOVZXBW     (AX), Z8
+	VPSUBW        Z8, Z0, Z8
+	VPMADDWD      Z8, Z8, Z8
+	VPMOVZXBW     32(AX), Z9
+	VPSUBW        Z9, Z1, Z9
+	VPMADDWD      Z9, Z9, Z9
+	VPADDD        Z9, Z8, Z8
+	VPMOVZXBW     64(AX), Z9
+	VPSUBW        Z9, Z2, Z9
+	VPMADDWD      Z9, Z9, Z9
+	VPADDD        Z9, Z8, Z8
+	VPMOVZXBW     96(AX), Z9
+	VPSUBW        Z9, Z3, Z9
+	VPMADDWD      Z9, Z9, Z9
+	VPADDD        Z9, Z8, Z8
+	VPMOVZXBW     128(AX), Z9
+	VPSUBW        Z9, Z4, Z9
+	VPMADDWD      Z9, Z9, Z9
+	VPADDD        Z9, Z8, Z8
+	VPMOVZXBW     160(AX), Z9
+	VPSUBW        Z9, Z5, Z9
+	VPMADDWD      Z9, Z9, Z9
+	VPADDD        Z9, Z8, Z8
+	MOVL          12(BX), AX
+	IMUL3Q        $0x000000c0, AX, AX
+	ADDQ          CX, AX
+	VPMOVZXBW     (AX), Z9
+	VPSUBW        Z9, Z0, Z9
+	VPMADDWD      Z9, Z9, Z9
+	VPMOVZXBW     32(AX), Z10
+	VPSUBW        Z10, Z1, Z10
+	VPMADDWD      Z10, Z10, Z10
+	VPADDD        Z10, Z9, Z9
+	VPMOVZXBW     64(AX), Z10
+	VPSUBW        Z10, Z2, Z10
+	VPMADDWD      Z10, Z10, Z10
+	VPADDD        Z10, Z9, Z9
+	VPMOVZXBW     96(AX), Z10
+	VPSUBW        Z10, Z3, Z10
+	VPMADDWD      Z10, Z10, Z10
+	VPADDD        Z10, Z9, Z9
+	VPMOVZXBW     128(AX), Z10
+	VPSUBW        Z10, Z4, Z10
+	VPMADDWD      Z10, Z10, Z10
+	VPADDD        Z10, Z9, Z9
+	VPMOVZXBW     160(AX), Z10
+	VPSUBW        Z10, Z5, Z10
+	VPMADDWD      Z10, Z10, Z10
+	VPADDD        Z10, Z9, Z9
+	VPUNPCKLDQ    Z7, Z6, Z10
+	VPUNPCKHDQ    Z7, Z6, Z6
+	VPADDD        Z6, Z10, Z10
+	VPUNPCKLDQ    Z9, Z8, Z6
+	VPUNPCKHDQ    Z9, Z8, Z7
+	VPADDD        Z7, Z6, Z6
+	VPUNPCKLQDQ   Z6, Z10, Z7
+	VPUNPCKHQDQ   Z6, Z10, Z6
+	VPADDD        Z6, Z7, Z7
+	VEXTRACTI32X8 $0x01, Z7, Y6
+	VPADDD        Y6, Y7, Y7
+	VEXTRACTI32X4 $0x01, Y7, X6
+	VPADDD        X6, X7, X7
+	VMOVDQU32     X7, (DI)
+	ADDQ          $0x00000010, BX
+	ADDQ          $0x00000010, DI
+	SUBQ          $0x00000004, SI
+	JMP           l2U8GatherAVX512_s192_four
+
+l2U8GatherAVX512_s192_one:
+	TESTQ         SI, SI
+	JZ            l2U8GatherAVX512_done
+	MOVL          (BX), AX
+	IMUL3Q        $0x000000c0, AX, AX
+	ADDQ          CX, AX
+	VPMOVZXBW     (AX), Z6
+	VPSUBW        Z6, Z0, Z6
+	VPMADDWD      Z6, Z6, Z6
+	VPMOVZXBW     32(AX), Z7
+	VPSUBW        Z7, Z1, Z7
+	VPMADDWD      Z7, Z7, Z7
+	VPADDD        Z7, Z6, Z6
+	VPMOVZXBW     64(AX), Z7
+	VPSUBW        Z7, Z2, Z7
+	VPMADDWD      Z7, Z7, Z7
+	VPADDD        Z7, Z6, Z6
+	VPMOVZXBW     96(AX), Z7
+	VPSUBW        Z7, Z3, Z7
+	VPMADDWD      Z7, Z7, Z7
+	VPADDD        Z7, Z6, Z6
+	VPMOVZXBW     128(AX), Z7
+	VPSUBW        Z7, Z4, Z7
+	VPMADDWD      Z7, Z7, Z7
+	VPADDD        Z7, Z6, Z6
+	VPMOVZXBW     160(AX), Z7
+	VPSUBW        Z7, Z5, Z7
+	VPMADDWD      Z7, Z7, Z7
+	VPADDD        Z7, Z6, Z6
+	VEXTRACTI32X8 $0x01, Z6, Y7
+	VPADDD        Y7, Y6, Y6
+	VEXTRACTI32X4 $0x01, Y6, X7
+	VPADDD        X7, X6, X6
+	VPSHUFD       $0x4e, X6, X7
+	VPADDD        X7, X6, X6
+	VPSHUFD       $0xb1, X6, X7
+	VPADDD        X7, X6, X6
+	VMOVD         X6, (DI)
+	ADDQ          $0x00000004, BX
+	ADDQ          $0x00000004, DI
+	DECQ          SI
+	JMP           l2U8GatherAVX512_s192_one
+
+l2U8GatherAVX512_s256:
+	VPMOVZXBW (AX), Z0
+	VPMOVZXBW 32(AX), Z1
+	VPMOVZXBW 64(AX), Z2
+	VPMOVZXBW 96(AX), Z3
+	VPMOVZXBW 128(AX), Z4
+	VPMOVZXBW 160(AX), Z5
+	VPMOVZXBW 192(AX), Z6
+	VPMOVZXBW 224(AX), Z7
+
+l2U8GatherAVX512_s256_four:
+	CMPQ          SI, $0x00000004
+	JL            l2U8GatherAVX512_s256_one
+	MOVL          (BX), AX
+	IMUL3Q        $0x00000100, AX, AX
+	ADDQ          CX, AX
+	VPMOVZXBW     (AX), Z8
+	VPSUBW        Z8, Z0, Z8
+	VPMADDWD      Z8, Z8, Z8
+	VPMOVZXBW     32(AX), Z9
+	VPSUBW        Z9, Z1, Z9
+	VPMADDWD      Z9, Z9, Z9
+	VPADDD        Z9, Z8, Z8
+	VPMOVZXBW     64(AX), Z9
+	VPSUBW        Z9, Z2, Z9
+	VPMADDWD      Z9, Z9, Z9
+	VPADDD        Z9, Z8, Z8
+	VPMOVZXBW     96(AX), Z9
+	VPSUBW        Z9, Z3, Z9
+	VPMADDWD      Z9, Z9, Z9
+	VPADDD        Z9, Z8, Z8
+	VPMOVZXBW     128(AX), Z9
+	VPSUBW        Z9, Z4, Z9
+	VPMADDWD      Z9, Z9, Z9
+	VPADDD        Z9, Z8, Z8
+	VPMOVZXBW     160(AX), Z9
+	VPSUBW        Z9, Z5, Z9
+	VPMADDWD      Z9, Z9, Z9
+	VPADDD        Z9, Z8, Z8
+	VPMOVZXBW     192(AX), Z9
+	VPSUBW        Z9, Z6, Z9
+	VPMADDWD      Z9, Z9, Z9
+	VPADDD        Z9, Z8, Z8
+	VPMOVZXBW     224(AX), Z9
+	VPSUBW        Z9, Z7, Z9
+	VPMADDWD      Z9, Z9, Z9
+	VPADDD        Z9, Z8, Z8
+	MOVL          4(BX), AX
+	IMUL3Q        $0x00000100, AX, AX
+	ADDQ          CX, AX
+	VPMOVZXBW     (AX), Z9
+	VPSUBW        Z9, Z0, Z9
+	VPMADDWD      Z9, Z9, Z9
+	VPMOVZXBW     32(AX), Z10
+	VPSUBW        Z10, Z1, Z10
+	VPMADDWD      Z10, Z10, Z10
+	VPADDD        Z10, Z9, Z9
+	VPMOVZXBW     64(AX), Z10
+	VPSUBW        Z10, Z2, Z10
+	VPMADDWD      Z10, Z10, Z10
+	VPADDD        Z10, Z9, Z9
+	VPMOVZXBW     96(AX), Z10
+	VPSUBW        Z10, Z3, Z10
+	VPMADDWD      Z10, Z10, Z10
+	VPADDD        Z10, Z9, Z9
+	VPMOVZXBW     128(AX), Z10
+	VPSUBW        Z10, Z4, Z10
+	VPMADDWD      Z10, Z10, Z10
+	VPADDD        Z10, Z9, Z9
+	VPMOVZXBW     160(AX), Z10
+	VPSUBW        Z10, Z5, Z10
+	VPMADDWD      Z10, Z10, Z10
+	VPADDD        Z10, Z9, Z9
+	VPMOVZXBW     192(AX), Z10
+	VPSUBW        Z10, Z6, Z10
+	VPMADDWD      Z10, Z10, Z10
+	VPADDD        Z10, Z9, Z9
+	VPMOVZXBW     224(AX), Z10
+	VPSUBW        Z10, Z7, Z10
+	VPMADDWD      Z10, Z10, Z10
+	VPADDD        Z10, Z9, Z9
+	MOVL          8(BX), AX
+	IMUL3Q        $0x00000100, AX, AX
+	ADDQ          CX, AX
+	VPMOVZXBW     (AX), Z10
+	VPSUBW        Z10, Z0, Z10
+	VPMADDWD      Z10, Z10, Z10
+	VPMOVZXBW     32(AX), Z11
+	VPSUBW        Z11, Z1, Z11
+	VPMADDWD      Z11, Z11, Z11
+	VPADDD        Z11, Z10, Z10
+	VPMOVZXBW     64(AX), Z11
+	VPSUBW        Z11, Z2, Z11
+	VPMADDWD      Z11, Z11, Z11
+	VPADDD        Z11, Z10, Z10
+	VPMOVZXBW     96(AX), Z11
+	VPSUBW        Z11, Z3, Z11
+	VPMADDWD      Z11, Z11, Z11
+	VPADDD        Z11, Z10, Z10
+	VPMOVZXBW     128(AX), Z11
+	VPSUBW        Z11, Z4, Z11
+	VPMADDWD      Z11, Z11, Z11
+	VPADDD        Z11, Z10, Z10
+	VPMOVZXBW     160(AX), Z11
+	VPSUBW        Z11, Z5, Z11
+	VPMADDWD      Z11, Z11, Z11
+	VPADDD        Z11, Z10, Z10
+	VPMOVZXBW     192(AX), Z11
+	VPSUBW        Z11, Z6, Z11
+	VPMADDWD      Z11, Z11, Z11
+	VPADDD        Z11, Z10, Z10
+	VPMOVZXBW     224(AX), Z11
+	VPSUBW        Z11, Z7, Z11
+	VPMADDWD      Z11, Z11, Z11
+	VPADDD        Z11, Z10, Z10
+	MOVL          12(BX), AX
+	IMUL3Q        $0x00000100, AX, AX
+	ADDQ          CX, AX
+	VPMOVZXBW     (AX), Z11
+	VPSUBW        Z11, Z0, Z11
+	VPMADDWD      Z11, Z11, Z11
+	VPMOVZXBW     32(AX), Z12
+	VPSUBW        Z12, Z1, Z12
+	VPMADDWD      Z12, Z12, Z12
+	VPADDD        Z12, Z11, Z11
+	VPMOVZXBW     64(AX), Z12
+	VPSUBW        Z12, Z2, Z12
+	VPMADDWD      Z12, Z12, Z12
+	VPADDD        Z12, Z11, Z11
+	VPMOVZXBW     96(AX), Z12
+	VPSUBW        Z12, Z3, Z12
+	VPMADDWD      Z12, Z12, Z12
+	VPADDD        Z12, Z11, Z11
+	VPMOVZXBW     128(AX), Z12
+	VPSUBW        Z12, Z4, Z12
+	VPMADDWD      Z12, Z12, Z12
+	VPADDD        Z12, Z11, Z11
+	VPMOVZXBW     160(AX), Z12
+	VPSUBW        Z12, Z5, Z12
+	VPMADDWD      Z12, Z12, Z12
+	VPADDD        Z12, Z11, Z11
+	VPMOVZXBW     192(AX), Z12
+	VPSUBW        Z12, Z6, Z12
+	VPMADDWD      Z12, Z12, Z12
+	VPADDD        Z12, Z11, Z11
+	VPMOVZXBW     224(AX), Z12
+	VPSUBW        Z12, Z7, Z12
+	VPMADDWD      Z12, Z12, Z12
+	VPADDD        Z12, Z11, Z11
+	VPUNPCKLDQ    Z9, Z8, Z12
+	VPUNPCKHDQ    Z9, Z8, Z8
+	VPADDD        Z8, Z12, Z12
+	VPUNPCKLDQ    Z11, Z10, Z8
+	VPUNPCKHDQ    Z11, Z10, Z9
+	VPADDD        Z9, Z8, Z8
+	VPUNPCKLQDQ   Z8, Z12, Z9
+	VPUNPCKHQDQ   Z8, Z12, Z8
+	VPADDD        Z8, Z9, Z9
+	VEXTRACTI32X8 $0x01, Z9, Y8
+	VPADDD        Y8, Y9, Y9
+	VEXTRACTI32X4 $0x01, Y9, X8
+	VPADDD        X8, X9, X9
+	VMOVDQU32     X9, (DI)
+	ADDQ          $0x00000010, BX
+	ADDQ          $0x00000010, DI
+	SUBQ          $0x00000004, SI
+	JMP           l2U8GatherAVX512_s256_four
+
+l2U8GatherAVX512_s256_one:
+	TESTQ         SI, SI
+	JZ            l2U8GatherAVX512_done
+	MOVL          (BX), AX
+	IMUL3Q        $0x00000100, AX, AX
+	ADDQ          CX, AX
+	VPMOVZXBW     (AX), Z8
+	VPSUBW        Z8, Z0, Z8
+	VPMADDWD      Z8, Z8, Z8
+	VPMOVZXBW     32(AX), Z9
+	VPSUBW        Z9, Z1, Z9
+	VPMADDWD      Z9, Z9, Z9
+	VPADDD        Z9, Z8, Z8
+	VPMOVZXBW     64(AX), Z9
+	VPSUBW        Z9, Z2, Z9
+	VPMADDWD      Z9, Z9, Z9
+	VPADDD        Z9, Z8, Z8
+	VPMOVZXBW     96(AX), Z9
+	VPSUBW        Z9, Z3, Z9
+	VPMADDWD      Z9, Z9, Z9
+	VPADDD        Z9, Z8, Z8
+	VPMOVZXBW     128(AX), Z9
+	VPSUBW        Z9, Z4, Z9
+	VPMADDWD      Z9, Z9, Z9
+	VPADDD        Z9, Z8, Z8
+	VPMOVZXBW     160(AX), Z9
+	VPSUBW        Z9, Z5, Z9
+	VPMADDWD      Z9, Z9, Z9
+	VPADDD        Z9, Z8, Z8
+	VPMOVZXBW     192(AX), Z9
+	VPSUBW        Z9, Z6, Z9
+	VPMADDWD      Z9, Z9, Z9
+	VPADDD        Z9, Z8, Z8
+	VPMOVZXBW     224(AX), Z9
+	VPSUBW        Z9, Z7, Z9
+	VPMADDWD      Z9, Z9, Z9
+	VPADDD        Z9, Z8, Z8
+	VEXTRACTI32X8 $0x01, Z8, Y9
+	VPADDD        Y9, Y8, Y8
+	VEXTRACTI32X4 $0x01, Y8, X9
+	VPADDD        X9, X8, X8
+	VPSHUFD       $0x4e, X8, X9
+	VPADDD        X9, X8, X8
+	VPSHUFD       $0xb1, X8, X9
+	VPADDD        X9, X8, X8
+	VMOVD         X8, (DI)
+	ADDQ          $0x00000004, BX
+	ADDQ          $0x00000004, DI
+	DECQ          SI
+	JMP           l2U8GatherAVX512_s256_one
 
 // func l2U8GatherAVX2(q []uint8, base []uint8, stride int, rows []uint32, out []uint32)
 // Requires: AVX, AVX2, MMX+
@@ -509,4 +1141,22 @@ TEXT ·prefetch2(SB), NOSPLIT, $0-8
 	MOVQ       p+0(FP), AX
 	PREFETCHT0 (AX)
 	PREFETCHT0 64(AX)
+	RET
+
+// func prefetchSpan(p *float32, n int)
+// Requires: MMX+
+TEXT ·prefetchSpan(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), AX
+	MOVQ n+8(FP), CX
+	LEAQ (AX)(CX*1), CX
+	CMPQ AX, CX
+	JGE  prefetchSpan_done
+
+prefetchSpan_line:
+	PREFETCHT0 (AX)
+	ADDQ       $0x00000040, AX
+	CMPQ       AX, CX
+	JL         prefetchSpan_line
+
+prefetchSpan_done:
 	RET

@@ -515,26 +515,32 @@ func TestGather_EqualsOneKernelPerRow(t *testing.T) {
 func TestL2U8Gather_IsExact(t *testing.T) {
 	forEachLevel(t, func(t *testing.T, s *Set) {
 		rng := rand.New(rand.NewSource(7))
-		for _, stride := range []int{64, 128, 384, 448} {
-			base := make([]uint8, 20*stride)
+		// 64..256: the unrolled AVX-512 strides; 0..9 rows: blocks of four
+		// and every tail; row 20 holds the largest differences (0 vs 255)
+		for _, stride := range []int{64, 128, 192, 256, 320, 384, 448} {
+			base := make([]uint8, 21*stride)
 			q := make([]uint8, stride)
-			for i := range base {
+			for i := range base[:20*stride] {
 				base[i] = uint8(rng.Intn(256))
 			}
 			for i := range q {
 				q[i] = uint8(rng.Intn(256))
+				base[20*stride+i] = 255 * (1 - q[i]/128)
 			}
-			rows := []uint32{19, 0, 5, 5}
-			out := make([]uint32, len(rows)+1)
-			out[len(rows)] = 99
-			s.L2U8Gather(q, base, stride, rows, out[:len(rows)])
-			for i, r := range rows {
-				if want := l2U8Generic(q, base[int(r)*stride:int(r+1)*stride]); out[i] != want {
-					t.Fatalf("stride %d row %d: %d want %d", stride, i, out[i], want)
+			all := []uint32{19, 0, 5, 5, 20, 7, 1, 20, 3}
+			for n := 0; n <= len(all); n++ {
+				rows := all[:n]
+				out := make([]uint32, n+1)
+				out[n] = 99
+				s.L2U8Gather(q, base, stride, rows, out[:n])
+				for i, r := range rows {
+					if want := l2U8Generic(q, base[int(r)*stride:int(r+1)*stride]); out[i] != want {
+						t.Fatalf("stride %d, %d rows, row %d: %d want %d", stride, n, i, out[i], want)
+					}
 				}
-			}
-			if out[len(rows)] != 99 {
-				t.Fatal("wrote past the end")
+				if out[n] != 99 {
+					t.Fatalf("stride %d, %d rows: wrote past the end", stride, n)
+				}
 			}
 		}
 	})

@@ -24,6 +24,9 @@ func (h *HNSW) searchPool(s *scratch, r ranker, q []float32, ep item, ef int) []
 	for cur := 0; cur < len(pool); {
 		c := pool[cur].id
 		pool[cur].id |= expanded
+		if r.rowAhead {
+			kernels.PrefetchRow(h.vec(c))
+		}
 		for nx := cur + 1; nx < len(pool); nx++ { // the list expanded next, most likely: fetch it now
 			if pool[nx].id&expanded == 0 {
 				next, _ := h.list(pool[nx].id, 0)
@@ -32,14 +35,7 @@ func (h *HNSW) searchPool(s *scratch, r ranker, q []float32, ep item, ef int) []
 			}
 		}
 		count, cells := h.list(c, 0)
-		n := min(int(atomic.LoadUint32(count)), len(cells))
-		fresh := s.ids[:0]
-		for j := 0; j < n; j++ {
-			if nb := atomic.LoadUint32(&cells[j]); s.seen.visit(nb) {
-				fresh = append(fresh, nb)
-			}
-		}
-		s.ids = fresh
+		fresh := s.seen.fresh(cells[:min(int(atomic.LoadUint32(count)), len(cells))], s.room(len(cells)))
 		dists := s.distances(len(fresh))
 		r.gather(h, s, q, fresh, dists)
 		countDistances(&countWalk, len(fresh))
@@ -50,15 +46,7 @@ func (h *HNSW) searchPool(s *scratch, r ranker, q []float32, ep item, ef int) []
 			if full && d >= pool[ef-1].d {
 				continue
 			}
-			lo, hi := 0, len(pool) // first item farther than d
-			for lo < hi {
-				m := int(uint(lo+hi) >> 1)
-				if pool[m].d <= d {
-					lo = m + 1
-				} else {
-					hi = m
-				}
-			}
+			lo := farther(pool, d)
 			if !full {
 				pool = append(pool, item{})
 			}
@@ -76,4 +64,38 @@ func (h *HNSW) searchPool(s *scratch, r ranker, q []float32, ep item, ef int) []
 	}
 	s.out = pool
 	return pool
+}
+
+// farther returns the position of the first item of pool (sorted, not
+// empty) farther than d: a binary search whose steps are conditional moves,
+// not branches - which way a step goes is a coin toss the branch predictor
+// loses half the time.
+func farther(pool []item, d float32) int {
+	if len(pool) <= 32 {
+		// a short pool is counted instead: its compares do not wait on
+		// one another as a binary search's loads do
+		n := 0
+		for _, it := range pool {
+			le := 0
+			if it.d <= d {
+				le = 1
+			}
+			n += le
+		}
+		return n
+	}
+	base, n := 0, len(pool)
+	for n > 1 {
+		half := n >> 1
+		right := 0
+		if pool[base+half].d <= d {
+			right = 1
+		}
+		base += half & -right
+		n -= half
+	}
+	if pool[base].d <= d {
+		base++
+	}
+	return base
 }

@@ -18,6 +18,9 @@ type ranker struct {
 	// the query's code and the node's (see sq8)
 	q8    *sq8
 	qcode []uint8
+	// rowAhead asks a walk on codes to prefetch the float32 row of each
+	// node it expands, for the re-rank: see walkCodes
+	rowAhead bool
 }
 
 func (h *HNSW) ranker() ranker {

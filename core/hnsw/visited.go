@@ -1,6 +1,9 @@
 package hnsw
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // visited marks nodes seen by one walk. Marks are epochs: starting a walk
 // bumps the epoch instead of clearing the array, so the array is cleared
@@ -32,6 +35,29 @@ func (v *visited) visit(i uint32) bool {
 	return true
 }
 
+// fresh marks the nodes of list and returns those it had not marked, in
+// order, in room (len(room) >= len(list)). Branch-free: whether a
+// neighbour was seen is close to a coin toss, which a branch per neighbour
+// mispredicts; here every id is stored and the count advances by the
+// answer. Ids in list must be distinct (a neighbour list's are).
+func (v *visited) fresh(list, room []uint32) []uint32 {
+	marks, epoch := v.marks, v.epoch
+	room = room[:len(list)]
+	k := 0
+	for j := range list {
+		nb := atomic.LoadUint32(&list[j])
+		m := &marks[nb]
+		inc := 0
+		if *m != epoch {
+			inc = 1
+		}
+		*m = epoch
+		room[k] = nb
+		k += inc
+	}
+	return room[:k]
+}
+
 // scratch is what one goroutine needs for a walk; pooled per index.
 type scratch struct {
 	seen       visited
@@ -43,6 +69,14 @@ type scratch struct {
 	query      []float32 // a query padded to the stored stride
 	qcode      []uint8   // and its one-byte code (quantized indexes)
 	u32        []uint32  // code distances of one expansion
+}
+
+// room returns s.ids with room for n ids.
+func (s *scratch) room(n int) []uint32 {
+	if cap(s.ids) < n {
+		s.ids = make([]uint32, n)
+	}
+	return s.ids[:n]
 }
 
 // distances returns room for n distances (the gathers' output).

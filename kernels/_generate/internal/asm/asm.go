@@ -124,6 +124,29 @@ func Reduce4Z(a, b, c, d VecVirtual) Register {
 	return lo.AsX()
 }
 
+// Reduce4IntZ is Reduce4Z for int32 lanes.
+func Reduce4IntZ(a, b, c, d VecVirtual) Register {
+	pair := func(x, y VecVirtual) VecVirtual {
+		lo, hi := ZMM(), ZMM()
+		VPUNPCKLDQ(y, x, lo) // per 128-bit lane: x0 y0 x1 y1
+		VPUNPCKHDQ(y, x, hi) // x2 y2 x3 y3
+		VPADDD(hi, lo, lo)   // x0+x2 y0+y2 x1+x3 y1+y3
+		return lo
+	}
+	ab, cd := pair(a, b), pair(c, d)
+	lo, hi := ZMM(), ZMM()
+	VPUNPCKLQDQ(cd, ab, lo) // a02 b02 c02 d02
+	VPUNPCKHQDQ(cd, ab, hi) // a13 b13 c13 d13
+	VPADDD(hi, lo, lo)      // each 128-bit lane: partial sums of a, b, c, d
+	y := YMM()
+	VEXTRACTI32X8(U8(1), lo, y)
+	VPADDD(y, lo.AsY(), lo.AsY())
+	x := XMM()
+	VEXTRACTI32X4(U8(1), lo.AsY(), x)
+	VPADDD(x, lo.AsX(), lo.AsX())
+	return lo.AsX()
+}
+
 // Reduce4Y is Reduce4Z for YMMs (AVX2, registers below 16).
 func Reduce4Y(a, b, c, d VecVirtual) Register {
 	VHADDPS(b, a, a) // a01 a23 b01 b23 | a45 a67 b45 b67
