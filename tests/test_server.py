@@ -58,6 +58,23 @@ def srv(tmp_path_factory):
     service.close()
 
 
+def declared_too_large(srv, path, key):
+    """(response, parsed body) of a binary POST that declares 2 MiB and
+    sends none of it (the server's limit is 1 MiB)."""
+    from http.client import HTTPConnection
+
+    conn = HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    conn.putrequest("POST", path)
+    for name, value in (("Authorization", f"Bearer {key}"), ("Content-Type", "application/octet-stream"),
+                        ("X-Oxvec-Shape", f"1,{DIM}"), ("Content-Length", str(2 << 20))):
+        conn.putheader(name, value)
+    conn.endheaders()
+    r = conn.getresponse()
+    out = json.loads(r.read())
+    conn.close()
+    return r, out
+
+
 def http(srv, method, path, body=None, key=None, headers=None, ctype=None):
     """(status, headers, parsed body) of a raw HTTP request."""
     h = dict(headers or {})
@@ -319,17 +336,7 @@ def test_errors_have_their_status(srv):
     problem(srv, 400, "POST", "/v1/collections/docs/get", {"filter": {"$bogus": 1}}, k)
     problem(srv, 415, "POST", "/v1/collections/docs/search", b"x", k, ctype="text/plain")
     # refused from its declared length, before a byte of the body is sent
-    from http.client import HTTPConnection
-
-    conn = HTTPConnection("127.0.0.1", srv.port, timeout=30)
-    conn.putrequest("POST", "/v1/collections/docs/records")
-    for name, value in (("Authorization", f"Bearer {k}"), ("Content-Type", "application/octet-stream"),
-                        ("X-Oxvec-Shape", f"1,{DIM}"), ("Content-Length", str(2 << 20))):
-        conn.putheader(name, value)
-    conn.endheaders()
-    r = conn.getresponse()
-    out = json.loads(r.read())
-    conn.close()
+    r, out = declared_too_large(srv, "/v1/collections/docs/records", k)
     assert r.status == 413 and r.getheader("Content-Type") == "application/problem+json"
     assert out["error"] == "PayloadTooLarge"
     problem(srv, 404, "GET", "/v1/nothing-here", key=k)
@@ -535,17 +542,8 @@ def test_binary_search_fast_path_answers_as_the_route(srv):
     assert served() == before + 4  # the fast path counts in the HTTP metrics
     admin.drop_collection("fastk")
     # a declared length over the server's limit is refused before the body is read, as on every route
-    from http.client import HTTPConnection
-
-    conn = HTTPConnection("127.0.0.1", srv.port, timeout=30)
-    conn.putrequest("POST", "/v1/collections/docs/search")
-    for name, value in (("Authorization", f"Bearer {key}"), ("Content-Type", "application/octet-stream"),
-                        ("X-Oxvec-Shape", f"1,{DIM}"), ("Content-Length", str(2 << 20))):
-        conn.putheader(name, value)
-    conn.endheaders()
-    r = conn.getresponse()
-    assert r.status == 413 and json.loads(r.read())["error"] == "PayloadTooLarge"
-    conn.close()
+    r, out = declared_too_large(srv, "/v1/collections/docs/search", key)
+    assert r.status == 413 and out["error"] == "PayloadTooLarge"
     http(srv, "DELETE", "/v1/keys/fast?tenant=acme", key=op)
     problem(srv, 401, "POST", "/v1/collections/docs/search", x.tobytes(), key, ctype="application/octet-stream", headers=hdr)
     problem(srv, 401, "POST", "/v1/collections/docs/search", x.tobytes(), key, ctype="application/octet-stream", headers=hdr)
