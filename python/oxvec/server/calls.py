@@ -13,13 +13,12 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import functools
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 from .._call import state
 from .._errors import CanceledError
-from .inline import costs
+from .inline import cores, costs
 from .problems import HTTPProblem
 from .service import Service, key_failed
 
@@ -34,8 +33,7 @@ _POOL = ThreadPoolExecutor(max_workers=32, thread_name_prefix="oxvec-serve")
 # at concurrency 2-16, by 4-28%).
 # Writes, filtered searches and the rest keep the large pool, so a slow
 # write never holds up the searches.
-_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 2)
-_SEARCHES = ThreadPoolExecutor(max_workers=_CORES, thread_name_prefix="oxvec-serve-search")
+_SEARCHES = ThreadPoolExecutor(max_workers=cores(), thread_name_prefix="oxvec-serve-search")
 
 
 class Caller:

@@ -112,8 +112,12 @@ def resolve(mode: str) -> str:
         raise ValueError(f"inline searches: {mode!r} is not one of {', '.join(MODES)}")
     if mode != "auto":
         return mode
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return "always" if cores <= AUTO_ALWAYS_CORES else "alone"
+    return "always" if cores() <= AUTO_ALWAYS_CORES else "alone"
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 costs = CostModel()
