@@ -709,7 +709,7 @@ func dotU8I8Rows4VNNI() {
 	VMOVUPS(Mem{Base: pb}, bias)
 	VMOVUPS(Mem{Base: pa}, add)
 	for i := range 4 {
-		sum := reduce4Int(acc[i][0], acc[i][1], acc[i][2], acc[i][3])
+		sum := asm.Reduce4IntZ(acc[i][0], acc[i][1], acc[i][2], acc[i][3])
 		VCVTDQ2PS(sum, sum)
 		VSUBPS(bias, sum, sum)
 		r := XMM()
@@ -727,30 +727,6 @@ func dotU8I8Rows4VNNI() {
 	Label(name + "_done")
 	VZEROUPPER()
 	RET()
-}
-
-// reduce4Int sums each of the int32 ZMMs a, b, c, d and returns an XMM
-// holding [sum a, sum b, sum c, sum d] (EVEX encodings only).
-func reduce4Int(a, b, c, d VecVirtual) Register {
-	pair := func(x, y VecVirtual) VecVirtual {
-		lo, hi := ZMM(), ZMM()
-		VPUNPCKLDQ(y, x, lo) // per 128-bit lane: x0 y0 x1 y1
-		VPUNPCKHDQ(y, x, hi) // x2 y2 x3 y3
-		VPADDD(hi, lo, lo)
-		return lo
-	}
-	ab, cd := pair(a, b), pair(c, d)
-	lo, hi := ZMM(), ZMM()
-	VPUNPCKLQDQ(cd, ab, lo)
-	VPUNPCKHQDQ(cd, ab, hi)
-	VPADDD(hi, lo, lo)
-	y := YMM()
-	VEXTRACTI32X8(U8(1), lo, y)
-	VPADDD(y, lo.AsY(), lo.AsY())
-	x := XMM()
-	VEXTRACTI32X4(U8(1), lo.AsY(), x)
-	VPADDD(x, lo.AsX(), lo.AsX())
-	return lo.AsX()
 }
 
 // encodeU8AVX512 quantizes a query for dotU8I8Rows4VNNI: one pass for the

@@ -102,48 +102,42 @@ func reduceIntX(lo Register) Register {
 // Reduce4Z sums each of the ZMMs a, b, c, d and returns an XMM holding
 // [sum a, sum b, sum c, sum d]. It uses EVEX encodings only, since the
 // inputs may live in Z16-Z31.
-func Reduce4Z(a, b, c, d VecVirtual) Register {
-	pair := func(x, y VecVirtual) VecVirtual {
-		lo, hi := ZMM(), ZMM()
-		VUNPCKLPS(y, x, lo) // per 128-bit lane: x0 y0 x1 y1
-		VUNPCKHPS(y, x, hi) // x2 y2 x3 y3
-		VADDPS(hi, lo, lo)  // x0+x2 y0+y2 x1+x3 y1+y3
-		return lo
-	}
-	ab, cd := pair(a, b), pair(c, d)
-	lo, hi := ZMM(), ZMM()
-	VUNPCKLPD(cd, ab, lo) // a02 b02 c02 d02
-	VUNPCKHPD(cd, ab, hi) // a13 b13 c13 d13
-	VADDPS(hi, lo, lo)    // each 128-bit lane: partial sums of a, b, c, d
-	y := YMM()
-	VEXTRACTF32X8(U8(1), lo, y)
-	VADDPS(y, lo.AsY(), lo.AsY())
-	x := XMM()
-	VEXTRACTF32X4(U8(1), lo.AsY(), x)
-	VADDPS(x, lo.AsX(), lo.AsX())
-	return lo.AsX()
-}
+func Reduce4Z(a, b, c, d VecVirtual) Register { return reduce4Z(float32Lanes, a, b, c, d) }
 
 // Reduce4IntZ is Reduce4Z for int32 lanes.
-func Reduce4IntZ(a, b, c, d VecVirtual) Register {
+func Reduce4IntZ(a, b, c, d VecVirtual) Register { return reduce4Z(int32Lanes, a, b, c, d) }
+
+// laneOps are the instructions Reduce4Z's unpack-add tree takes for one
+// lane type: unpacking 32-bit and 64-bit elements, adding, and extracting
+// the upper 256 and 128 bits.
+type laneOps struct {
+	unpackLo32, unpackHi32, unpackLo64, unpackHi64, add, extract256, extract128 func(...Op)
+}
+
+var (
+	float32Lanes = laneOps{VUNPCKLPS, VUNPCKHPS, VUNPCKLPD, VUNPCKHPD, VADDPS, VEXTRACTF32X8, VEXTRACTF32X4}
+	int32Lanes   = laneOps{VPUNPCKLDQ, VPUNPCKHDQ, VPUNPCKLQDQ, VPUNPCKHQDQ, VPADDD, VEXTRACTI32X8, VEXTRACTI32X4}
+)
+
+func reduce4Z(o laneOps, a, b, c, d VecVirtual) Register {
 	pair := func(x, y VecVirtual) VecVirtual {
 		lo, hi := ZMM(), ZMM()
-		VPUNPCKLDQ(y, x, lo) // per 128-bit lane: x0 y0 x1 y1
-		VPUNPCKHDQ(y, x, hi) // x2 y2 x3 y3
-		VPADDD(hi, lo, lo)   // x0+x2 y0+y2 x1+x3 y1+y3
+		o.unpackLo32(y, x, lo) // per 128-bit lane: x0 y0 x1 y1
+		o.unpackHi32(y, x, hi) // x2 y2 x3 y3
+		o.add(hi, lo, lo)      // x0+x2 y0+y2 x1+x3 y1+y3
 		return lo
 	}
 	ab, cd := pair(a, b), pair(c, d)
 	lo, hi := ZMM(), ZMM()
-	VPUNPCKLQDQ(cd, ab, lo) // a02 b02 c02 d02
-	VPUNPCKHQDQ(cd, ab, hi) // a13 b13 c13 d13
-	VPADDD(hi, lo, lo)      // each 128-bit lane: partial sums of a, b, c, d
+	o.unpackLo64(cd, ab, lo) // a02 b02 c02 d02
+	o.unpackHi64(cd, ab, hi) // a13 b13 c13 d13
+	o.add(hi, lo, lo)        // each 128-bit lane: partial sums of a, b, c, d
 	y := YMM()
-	VEXTRACTI32X8(U8(1), lo, y)
-	VPADDD(y, lo.AsY(), lo.AsY())
+	o.extract256(U8(1), lo, y)
+	o.add(y, lo.AsY(), lo.AsY())
 	x := XMM()
-	VEXTRACTI32X4(U8(1), lo.AsY(), x)
-	VPADDD(x, lo.AsX(), lo.AsX())
+	o.extract128(U8(1), lo.AsY(), x)
+	o.add(x, lo.AsX(), lo.AsX())
 	return lo.AsX()
 }
 
